@@ -1,0 +1,126 @@
+# magos-dominus — plain Makefile, every library through pkg-config.
+# Everything is written under build/ (or build-asan/ for `make asan`).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+PKGS := libcurl libgit2 jansson yaml-0.1 libcrypto
+
+WARN := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wpointer-arith -Wcast-qual
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude \
+           -DMD_VERSION=\"$(VERSION)\" $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS))
+
+LIB_SRC  := $(sort $(wildcard internal/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/cmd/server/main.o
+BIN      := $(BUILD)/magos-dominus
+LIBA     := $(BUILD)/libmagos.a
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all test unit integration fuzz-replay fuzz deps demo demo-clean install \
+        asan clean bench
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/magos/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIBA)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A unit test links only its own module and util, so each module's tests
+# build and run while other modules are being worked on: test_<m>.c needs
+# internal/<m>/ and internal/util/ (modules listed in UNIT_WHOLE link all).
+UNIT_WHOLE := test_daemon test_cli test_watcher
+unit_objs = $(if $(filter $(1),$(UNIT_WHOLE)),$(LIB_OBJ),\
+	$(filter $(BUILD)/obj/internal/$(patsubst test_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ)))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $$(call unit_objs,$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
+		$(call unit_objs,$*) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# Build and run one module's unit tests: `make unit-policy`.
+unit-%: $(BUILD)/tests/test_%
+	$<
+
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LDLIBS)
+
+# libFuzzer builds need clang: `make fuzz` then run build/fuzz/fuzz_<name> corpus/.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -Werror,$(WARN)) \
+		-D_GNU_SOURCE -Iinclude -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
+		echo "== $$n"; $$t tests/fuzz/corpus/$${n#fuzz_}; done
+
+integration: $(BIN)
+	MAGOS_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+# The whole suite: what CI runs (see .ci/run and the README).
+test: $(BIN) unit fuzz-replay integration
+
+# Unit and integration tests under AddressSanitizer + UBSan.
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" test
+
+deps:
+	contrib/deps.sh
+
+demo: $(BIN)
+	contrib/demo.sh $(abspath $(BIN))
+
+demo-clean:
+	contrib/demo.sh --clean
+
+bench: $(BIN)
+	@for b in tests/bench/*; do [ -x "$$b" ] && "$$b" $(abspath $(BIN)); done; true
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/magos-dominus
+	install -d $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples
+	install -m 0644 examples/magos.env $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples/
+	if [ -d contrib/systemd ] && ls contrib/systemd/*.service >/dev/null 2>&1; then \
+		install -d $(DESTDIR)$(PREFIX)/lib/systemd/system; \
+		install -m 0644 contrib/systemd/magos-dominus.service $(DESTDIR)$(PREFIX)/lib/systemd/system/; \
+	fi
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,64 @@
+/* config — the agent's settings from a systemd EnvironmentFile-style .env
+ * file, overridden by the process environment.
+ *
+ * The caller passes the environment explicitly (nothing below the daemon
+ * reads it itself). Errors name file:line and the key. Unknown MD_* keys, in
+ * the file or the environment, are errors: a typo must not silently do
+ * nothing. */
+#ifndef MAGOS_CONFIG_H
+#define MAGOS_CONFIG_H
+
+#include <stdint.h>
+
+#include "magos/util.h"
+
+enum md_log_format { MD_LOG_TEXT, MD_LOG_JSON, MD_LOG_JOURNAL };
+enum md_log_level { MD_LOG_DEBUG, MD_LOG_INFO, MD_LOG_WARN, MD_LOG_ERROR };
+
+/* Typed, validated settings. Read-only once loaded; owned by md_config. */
+struct md_settings {
+	char *repo;                         /* MD_REPO (required) */
+	char *git_url;                      /* MD_GIT_URL, clone source when repo is absent */
+	char *branch;                       /* MD_BRANCH, default "main" */
+	int64_t interval;                   /* MD_INTERVAL seconds, default 300 */
+	char *state_dir;                    /* MD_STATE_DIR, default /var/lib/magos-dominus */
+	struct md_strv compose_globs;       /* MD_COMPOSE_GLOBS */
+	char *git_author_name;              /* from MD_GIT_AUTHOR "Name <email>" */
+	char *git_author_email;
+	char *commit_template;              /* MD_COMMIT_TEMPLATE */
+	struct md_strv insecure_registries; /* MD_INSECURE_REGISTRIES */
+	char *ca_file;                      /* MD_CA_FILE or NULL */
+	char *registry_auth_file;           /* MD_REGISTRY_AUTH_FILE or NULL */
+	int64_t registry_timeout;           /* MD_REGISTRY_TIMEOUT seconds, default 30 */
+	int push_retries;                   /* MD_PUSH_RETRIES, default 3 */
+	enum md_log_format log_format;      /* MD_LOG_FORMAT */
+	enum md_log_level log_level;        /* MD_LOG_LEVEL */
+};
+
+struct md_config;
+
+/* Load `path` (may be NULL: environment only) and apply `envp` overrides
+ * (a NULL-terminated "KEY=VALUE" array, may be NULL). */
+int md_config_load(struct md_config **out, const char *path, char *const *envp,
+		   struct md_err *err);
+const struct md_settings *md_config_settings(const struct md_config *cfg);
+/* Where a key's value came from, for messages: "FILE:LINE", "environment"
+ * or "default". */
+const char *md_config_origin(const struct md_config *cfg, const char *key);
+void md_config_free(struct md_config *cfg);
+
+/* Parsers shared with other modules and tests. */
+int md_config_parse_bool(const char *s, int *out);
+/* "Name <email>" → name and email (both newly allocated). */
+int md_config_parse_author(const char *s, char **name, char **email, struct md_err *err);
+
+/* The table of known keys with defaults and one-line descriptions, for
+ * `check` output and documentation tests. Terminated by a NULL key. */
+struct md_config_key {
+	const char *key;
+	const char *def;
+	const char *help;
+};
+const struct md_config_key *md_config_keys(void);
+
+#endif

@@ -1,0 +1,40 @@
+/* state — the agent's small JSON cache in MD_STATE_DIR/state.json.
+ *
+ * It is a cache: Git is the truth, and losing the file must never cause a
+ * downgrade, a duplicate commit or a lost update. Saved atomically (temp
+ * file, fsync, rename, fsync of the directory). A corrupt file is moved
+ * aside to state.json.corrupt-<time> and an empty state used; the caller
+ * gets a warning to log, never a fatal error. */
+#ifndef MAGOS_STATE_H
+#define MAGOS_STATE_H
+
+#include <stdint.h>
+
+#include "magos/util.h"
+
+#define MD_STATE_MAX_FILE (16u * 1024 * 1024)
+
+struct md_state;
+
+/* Create dir if needed and load dir/state.json. On a corrupt file, *warning
+ * (caller frees) says what was set aside; it is NULL otherwise. */
+int md_state_load(struct md_state **out, const char *dir, char **warning,
+		  struct md_err *err);
+int md_state_save(struct md_state *st, struct md_err *err);
+void md_state_free(struct md_state *st);
+
+/* Tag observations per repository ("ghcr.io/acme/web"). The digest last
+ * seen for a tag and the first time this agent saw the tag. */
+int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
+		      const char *digest, int64_t now);
+/* Returns the digest last recorded for repo:tag, or NULL. */
+const char *md_state_tag_digest(const struct md_state *st, const char *repo, const char *tag);
+/* First time repo:tag was seen, 0 when never. */
+int64_t md_state_tag_first_seen(const struct md_state *st, const char *repo, const char *tag);
+
+/* Outcome of the last cycle, for status and health. */
+int md_state_set_last_cycle(struct md_state *st, int64_t when, int ok, const char *commit);
+int64_t md_state_last_success(const struct md_state *st);
+const char *md_state_last_commit(const struct md_state *st);
+
+#endif

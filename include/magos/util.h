@@ -1,0 +1,121 @@
+/* util — the bottom layer: errors, bounded buffers, strings, time and
+ * durations, whole-file reads and atomic writes, SHA-256.
+ *
+ * Nothing here logs or reads the environment. Every function that can fail
+ * returns 0 on success or -1 on failure and, when given one, fills
+ * `struct md_err` with a single human sentence naming the thing that failed. */
+#ifndef MAGOS_UTIL_H
+#define MAGOS_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- errors --------------------------------------------------------- */
+
+#define MD_ERR_MAX 1024
+
+struct md_err {
+	char msg[MD_ERR_MAX];
+};
+
+/* Set err (if not NULL) from a printf format. Always returns -1 so callers
+ * can write `return md_err_set(err, "...")`. */
+int md_err_set(struct md_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int md_err_setv(struct md_err *err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Prefix an existing message: "<prefix>: <old message>". Returns -1. */
+int md_err_prefix(struct md_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void md_err_clear(struct md_err *err);
+
+/* ---- bounded growable buffer ------------------------------------------ */
+
+/* A byte buffer that refuses to grow past `max` bytes. `data` is always
+ * NUL-terminated (the terminator is not counted in `len`). */
+struct md_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+void md_buf_init(struct md_buf *b, size_t max);
+/* -1 when the result would exceed max or memory runs out (buffer unchanged). */
+int md_buf_append(struct md_buf *b, const void *p, size_t n);
+int md_buf_puts(struct md_buf *b, const char *s);
+int md_buf_printf(struct md_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void md_buf_reset(struct md_buf *b);
+/* Hand the data to the caller (never NULL on success: "" for empty); the
+ * buffer is left empty and reusable. */
+char *md_buf_steal(struct md_buf *b);
+void md_buf_free(struct md_buf *b);
+
+/* ---- strings ---------------------------------------------------------- */
+
+/* strdup/strndup that abort on OOM are avoided: these return NULL. */
+char *md_strdup(const char *s);
+char *md_strndup(const char *s, size_t n);
+/* snprintf into a fresh allocation; NULL on OOM. */
+char *md_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copy with truncation; always terminates when size > 0. Returns strlen(src). */
+size_t md_strlcpy(char *dst, const char *src, size_t size);
+int md_str_has_prefix(const char *s, const char *prefix);
+int md_str_has_suffix(const char *s, const char *suffix);
+
+/* A NULL-terminated, owned list of strings. */
+struct md_strv {
+	char **v;
+	size_t n;
+};
+int md_strv_push(struct md_strv *sv, const char *s);
+/* Split on any of `seps`, trimming blanks around items and dropping empty ones. */
+int md_strv_split(struct md_strv *sv, const char *s, const char *seps);
+int md_strv_contains(const struct md_strv *sv, const char *s);
+void md_strv_free(struct md_strv *sv);
+
+/* ---- time -------------------------------------------------------------- */
+
+/* Wall clock seconds since the epoch. */
+int64_t md_time_now(void);
+/* Monotonic milliseconds, for timeouts and durations. */
+int64_t md_time_mono_ms(void);
+/* "90s", "5m", "1h", "3d", "1h30m", "250ms" (rounded up to 1s), bare "0". */
+int md_duration_parse(const char *s, int64_t *out_seconds, struct md_err *err);
+/* Short human form: "45s", "5m", "1h30m", "3d". */
+void md_duration_format(int64_t seconds, char *out, size_t outlen);
+/* RFC 3339 / ISO 8601 timestamp ("2024-01-02T03:04:05Z", fractional seconds
+ * and numeric offsets accepted) to epoch seconds. */
+int md_time_parse_rfc3339(const char *s, int64_t *out, struct md_err *err);
+/* Epoch seconds to "YYYY-MM-DDTHH:MM:SSZ" (out must hold 21 bytes). */
+void md_time_format_rfc3339(int64_t t, char *out, size_t outlen);
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Read a whole file, refusing files larger than max. *out is NUL-terminated. */
+int md_file_read(const char *path, size_t max, char **out, size_t *outlen,
+		 struct md_err *err);
+/* Replace path atomically: write a temp file in the same directory, fsync
+ * it, rename over path, fsync the directory. mode applies to the new file. */
+int md_file_write_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode, struct md_err *err);
+/* mkdir -p with the given mode for created directories. */
+int md_mkdir_p(const char *path, mode_t mode, struct md_err *err);
+int md_path_exists(const char *path);
+
+/* ---- hashing ----------------------------------------------------------- */
+
+#define MD_DIGEST_STR_LEN 71 /* "sha256:" + 64 hex */
+
+/* out receives "sha256:<64 hex>" and needs MD_DIGEST_STR_LEN + 1 bytes. */
+void md_sha256_digest(const void *data, size_t len, char *out);
+/* True when s is "sha256:" followed by exactly 64 lowercase hex digits. */
+int md_is_sha256_digest(const char *s);
+
+/* Securely zero memory that held a secret. */
+void md_memzero(void *p, size_t n);
+
+#endif

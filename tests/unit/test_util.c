@@ -1,0 +1,131 @@
+/* util: buffers, durations, timestamps, atomic writes, digests. */
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "magos/util.h"
+
+static void test_buf_bounded(void **state)
+{
+	struct md_buf b;
+
+	(void)state;
+	md_buf_init(&b, 8);
+	assert_int_equal(md_buf_puts(&b, "abcd"), 0);
+	assert_int_equal(md_buf_printf(&b, "%d", 1234), 0);
+	assert_string_equal(b.data, "abcd1234");
+	assert_int_equal(md_buf_puts(&b, "x"), -1);
+	assert_string_equal(b.data, "abcd1234");
+	md_buf_free(&b);
+}
+
+static void test_duration(void **state)
+{
+	static const struct {
+		const char *in;
+		int64_t secs;
+	} ok[] = { { "90s", 90 }, { "5m", 300 }, { "1h", 3600 }, { "1h30m", 5400 },
+		   { "3d", 259200 }, { "0", 0 }, { "250ms", 1 }, { "2w", 1209600 } };
+	static const char *bad[] = { "", "5", "m", "5x", "1h-", "-5m", "5 m" };
+	struct md_err err;
+	int64_t v;
+	char out[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(md_duration_parse(ok[i].in, &v, &err), 0);
+		assert_int_equal(v, ok[i].secs);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(md_duration_parse(bad[i], &v, &err), -1);
+		assert_non_null(strstr(err.msg, "duration"));
+	}
+	md_duration_format(5400, out, sizeof(out));
+	assert_string_equal(out, "1h30m");
+	md_duration_format(259200 + 7, out, sizeof(out));
+	assert_string_equal(out, "3d7s");
+}
+
+static void test_rfc3339(void **state)
+{
+	struct md_err err;
+	int64_t t;
+	char out[32];
+
+	(void)state;
+	assert_int_equal(md_time_parse_rfc3339("2024-01-02T03:04:05Z", &t, &err), 0);
+	assert_int_equal(t, 1704164645);
+	assert_int_equal(md_time_parse_rfc3339("2024-01-02T05:04:05.123+02:00", &t, &err), 0);
+	assert_int_equal(t, 1704164645);
+	assert_int_equal(md_time_parse_rfc3339("2024-01-02", &t, &err), -1);
+	assert_int_equal(md_time_parse_rfc3339("2024-13-02T03:04:05Z", &t, &err), -1);
+	md_time_format_rfc3339(1704164645, out, sizeof(out));
+	assert_string_equal(out, "2024-01-02T03:04:05Z");
+}
+
+static void test_atomic_write(void **state)
+{
+	char dir[] = "/tmp/magos-util-XXXXXX";
+	char path[256], *data = NULL;
+	struct md_err err;
+	struct stat st;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sub/dir/file", dir);
+	*strrchr(path, '/') = '\0';
+	assert_int_equal(md_mkdir_p(path, 0700, &err), 0);
+	strcat(path, "/file");
+	assert_int_equal(md_file_write_atomic(path, "one", 3, 0600, &err), 0);
+	assert_int_equal(md_file_write_atomic(path, "two!", 4, 0640, &err), 0);
+	assert_int_equal(md_file_read(path, 100, &data, &len, &err), 0);
+	assert_int_equal(len, 4);
+	assert_string_equal(data, "two!");
+	free(data);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(md_file_read(path, 3, &data, &len, &err), -1);
+	assert_non_null(strstr(err.msg, "larger than"));
+	assert_int_equal(md_file_read("/nonexistent/x", 3, &data, &len, &err), -1);
+	assert_non_null(strstr(err.msg, "/nonexistent/x"));
+}
+
+static void test_digest(void **state)
+{
+	char d[MD_DIGEST_STR_LEN + 1];
+
+	(void)state;
+	md_sha256_digest("", 0, d);
+	assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_true(md_is_sha256_digest(d));
+	assert_false(md_is_sha256_digest("sha256:E3B0"));
+	assert_false(md_is_sha256_digest("sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+}
+
+static void test_strv(void **state)
+{
+	struct md_strv sv = { 0 };
+
+	(void)state;
+	assert_int_equal(md_strv_split(&sv, " a, b ,,c d", ", "), 0);
+	assert_int_equal(sv.n, 4);
+	assert_string_equal(sv.v[0], "a");
+	assert_string_equal(sv.v[3], "d");
+	assert_null(sv.v[4]);
+	assert_true(md_strv_contains(&sv, "c"));
+	md_strv_free(&sv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_bounded), cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_rfc3339),     cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_digest),      cmocka_unit_test(test_strv),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
