@@ -66,19 +66,26 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $$(call unit_objs,$$*)
 	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
 		$(call unit_objs,$*) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-# Build and run one module's unit tests: `make unit-policy`.
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $$(call fuzz_objs,$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(call fuzz_objs,$*) $(LDLIBS)
+
+# Build and run one module's unit tests: `make unit-policy`; one fuzz
+# corpus replay: `make fuzz-replay-policy`.
 unit-%: $(BUILD)/tests/test_%
 	$<
+fuzz-replay-%: $(BUILD)/fuzz-replay/fuzz_%
+	$< tests/fuzz/corpus/$*
 
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBA)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LDLIBS)
+# fuzz_<module>.c likewise links only internal/<module>/ and internal/util/.
+fuzz_objs = $(filter $(BUILD)/obj/internal/$(patsubst fuzz_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ))
 
 # libFuzzer builds need clang: `make fuzz` then run build/fuzz/fuzz_<name> corpus/.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -Werror,$(WARN)) \
-		-D_GNU_SOURCE -Iinclude -o $@ $< $(LIB_SRC) $(LDLIBS)
+		-D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
+		$(wildcard internal/$(patsubst fuzz_%,%,$*)/*.c) internal/util/*.c $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -103,7 +110,7 @@ asan:
 deps:
 	contrib/deps.sh
 
-demo: $(BIN)
+demo: deps $(BIN)
 	contrib/demo.sh $(abspath $(BIN))
 
 demo-clean:

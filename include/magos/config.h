@@ -30,6 +30,7 @@ struct md_settings {
 	char *ca_file;                      /* MD_CA_FILE or NULL */
 	char *registry_auth_file;           /* MD_REGISTRY_AUTH_FILE or NULL */
 	int64_t registry_timeout;           /* MD_REGISTRY_TIMEOUT seconds, default 30 */
+	int registry_page_size;             /* MD_REGISTRY_PAGE_SIZE tags per request, default 1000 */
 	int push_retries;                   /* MD_PUSH_RETRIES, default 3 */
 	enum md_log_format log_format;      /* MD_LOG_FORMAT */
 	enum md_log_level log_level;        /* MD_LOG_LEVEL */
@@ -45,6 +46,9 @@ const struct md_settings *md_config_settings(const struct md_config *cfg);
 /* Where a key's value came from, for messages: "FILE:LINE", "environment"
  * or "default". */
 const char *md_config_origin(const struct md_config *cfg, const char *key);
+/* Any key's value (MD_* or not, e.g. SOPS_AGE_KEY_FILE kept for later
+ * modules): the environment wins over the file. NULL when unset. */
+const char *md_config_lookup(const struct md_config *cfg, const char *key);
 void md_config_free(struct md_config *cfg);
 
 /* Parsers shared with other modules and tests. */

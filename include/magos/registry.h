@@ -23,6 +23,7 @@ struct md_registry_opts {
 	int64_t connect_timeout;              /* seconds */
 	int64_t timeout;                      /* seconds, per request */
 	const char *user_agent;
+	int page_size;                        /* tags per list request (n=), 0 = 1000 */
 };
 
 struct md_registry;

@@ -1,0 +1,58 @@
+/* daemon — one reconcile cycle (the pipeline of DESIGN.md §1) and the loop
+ * that repeats it. This is the first layer that logs: the modules below
+ * return errors, the daemon decides what to say and what to do next. */
+#ifndef MAGOS_DAEMON_H
+#define MAGOS_DAEMON_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "magos/config.h"
+#include "magos/util.h"
+
+enum md_cycle_mode {
+	MD_CYCLE_APPLY, /* sync, decide, patch, commit, push (`once`, `run`) */
+	MD_CYCLE_PLAN,  /* decide and diff; write nothing anywhere (`plan`) */
+	MD_CYCLE_CHECK, /* validate annotations offline (`check`) */
+};
+
+/* One image value that changes. */
+struct md_change {
+	char *file;      /* relative to the repository */
+	int line;
+	char *image;     /* the name as written */
+	char *from;      /* old tag, or short old digest for digest-only moves */
+	char *to;        /* new tag, or short new digest */
+	char *digest;    /* new digest, or NULL (pin: tag) */
+	char *old_value; /* whole image value before / after */
+	char *new_value;
+	char *annotation;
+};
+
+struct md_cycle_report {
+	struct md_change *changes;
+	size_t nchanges;
+	struct md_strv problems; /* "file:line: message" — sites skipped */
+	struct md_strv diffs;    /* plan: one unified diff per changed file */
+	char commit[41];         /* "" when no commit was made */
+	int pushed;
+	size_t nsites;
+	size_t nfiles;
+};
+
+/* Run one cycle. `stop` (may be NULL) is polled between steps; a stop
+ * request never interrupts a file write, a commit or a push half-way.
+ * Returns -1 when the cycle as a whole failed (err says why); problems with
+ * single sites are in report->problems and do not fail the cycle. */
+int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
+		    struct md_cycle_report *report, volatile sig_atomic_t *stop,
+		    struct md_err *err);
+void md_cycle_report_free(struct md_cycle_report *report);
+
+/* The daemon: run a cycle every MD_INTERVAL (±10 % jitter) until SIGTERM or
+ * SIGINT; SIGUSR1 runs a cycle now; SIGHUP reloads the configuration from
+ * config_path (an invalid one is rejected and the old one kept). Returns
+ * the process exit code. */
+int md_daemon_run(const char *config_path, char *const *envp);
+
+#endif

@@ -1,0 +1,138 @@
+/* run, once, plan, check, version: what each prints and how it exits. */
+#include "cli_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "magos/daemon.h"
+#include "magos/obs.h"
+
+static int no_args(const char *cmd, int argc)
+{
+	if (argc == 0)
+		return 0;
+	fprintf(stderr, "magos-dominus: %s takes no arguments\n", cmd);
+	return 2;
+}
+
+int cli_cmd_version(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argv;
+	if (no_args("version", argc))
+		return 2;
+	printf("magos-dominus %s\n", MD_VERSION);
+	return 0;
+}
+
+int cli_cmd_run(struct cli *c, int argc, char **argv)
+{
+	struct md_config *cfg = NULL;
+	int rc;
+
+	(void)argv;
+	if (no_args("run", argc))
+		return 2;
+	/* Validate up front so a bad config exits 2 before the loop starts. */
+	rc = cli_load_config(c, &cfg);
+	md_config_free(cfg);
+	if (rc)
+		return rc;
+	return md_daemon_run(c->config_path, c->envp);
+}
+
+static void log_problems(const struct md_cycle_report *rep)
+{
+	for (size_t i = 0; i < rep->problems.n; i++)
+		md_log(MD_LOG_ERROR, "site skipped", "error", rep->problems.v[i], NULL);
+}
+
+/* Run one cycle in the given mode; the report is the caller's to print. */
+static int cycle(struct cli *c, enum md_cycle_mode mode, struct md_cycle_report *rep,
+		 char *branch, size_t branchlen)
+{
+	struct md_config *cfg = NULL;
+	struct md_err err;
+	int rc = cli_load_config(c, &cfg);
+
+	memset(rep, 0, sizeof(*rep));
+	if (rc)
+		return rc;
+	md_strlcpy(branch, md_config_settings(cfg)->branch, branchlen);
+	rc = md_daemon_cycle(cfg, mode, rep, NULL, &err) < 0 ? 1 : 0;
+	if (rc)
+		md_log(MD_LOG_ERROR, "cycle failed", "error", err.msg, NULL);
+	md_config_free(cfg);
+	return rc;
+}
+
+int cli_cmd_once(struct cli *c, int argc, char **argv)
+{
+	struct md_cycle_report rep;
+	char branch[256];
+	int rc;
+
+	(void)argv;
+	if (no_args("once", argc))
+		return 2;
+	rc = cycle(c, MD_CYCLE_APPLY, &rep, branch, sizeof(branch));
+	if (rc == 2)
+		return rc;
+	log_problems(&rep);
+	for (size_t i = 0; i < rep.nchanges && rep.commit[0]; i++)
+		printf("%s:%d %s %s -> %s\n", rep.changes[i].file, rep.changes[i].line,
+		       rep.changes[i].image, rep.changes[i].from, rep.changes[i].to);
+	if (rep.commit[0])
+		printf("committed %s and pushed to origin/%s\n", rep.commit, branch);
+	else if (rc == 0)
+		printf("no changes\n");
+	if (rep.problems.n)
+		rc = 1;
+	md_cycle_report_free(&rep);
+	return rc;
+}
+
+int cli_cmd_plan(struct cli *c, int argc, char **argv)
+{
+	struct md_cycle_report rep;
+	char branch[256];
+	int rc;
+
+	(void)argv;
+	if (no_args("plan", argc))
+		return 2;
+	rc = cycle(c, MD_CYCLE_PLAN, &rep, branch, sizeof(branch));
+	if (rc == 2)
+		return rc;
+	log_problems(&rep);
+	for (size_t i = 0; i < rep.diffs.n; i++)
+		fputs(rep.diffs.v[i], stdout);
+	if (rc == 0 && rep.diffs.n == 0)
+		printf("no changes\n");
+	if (rep.problems.n)
+		rc = 1;
+	md_cycle_report_free(&rep);
+	return rc;
+}
+
+int cli_cmd_check(struct cli *c, int argc, char **argv)
+{
+	struct md_cycle_report rep;
+	char branch[256];
+	int rc;
+
+	(void)argv;
+	if (no_args("check", argc))
+		return 2;
+	rc = cycle(c, MD_CYCLE_CHECK, &rep, branch, sizeof(branch));
+	if (rc == 2)
+		return rc;
+	for (size_t i = 0; i < rep.problems.n; i++)
+		printf("%s\n", rep.problems.v[i]);
+	if (rc == 0 && rep.problems.n == 0)
+		printf("ok: %zu sites in %zu files\n", rep.nsites, rep.nfiles);
+	if (rep.problems.n)
+		rc = 1;
+	md_cycle_report_free(&rep);
+	return rc;
+}

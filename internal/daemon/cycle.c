@@ -1,0 +1,198 @@
+/* One reconcile cycle: git sync → compose scan → watcher → policy → patch
+ * → commit + push → state (DESIGN.md §1). */
+#include "daemon_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "magos/obs.h"
+#include "magos/registry.h"
+#include "magos/state.h"
+
+#define STOPPED(stop) ((stop) && *(stop))
+
+static void change_free(struct md_change *ch)
+{
+	free(ch->file);
+	free(ch->image);
+	free(ch->from);
+	free(ch->to);
+	free(ch->digest);
+	free(ch->old_value);
+	free(ch->new_value);
+	free(ch->annotation);
+}
+
+void md_cycle_report_free(struct md_cycle_report *rep)
+{
+	if (!rep)
+		return;
+	for (size_t i = 0; i < rep->nchanges; i++)
+		change_free(&rep->changes[i]);
+	free(rep->changes);
+	md_strv_free(&rep->problems);
+	md_strv_free(&rep->diffs);
+	memset(rep, 0, sizeof(*rep));
+}
+
+static int open_repo(struct cycle *c, struct md_err *err)
+{
+	const struct md_settings *s = c->s;
+	struct md_git_opts o = {
+		.path = s->repo,
+		.url = s->git_url,
+		.branch = s->branch,
+		.author_name = s->git_author_name,
+		.author_email = s->git_author_email,
+		.ca_file = s->ca_file,
+	};
+
+	if (c->mode == MD_CYCLE_APPLY)
+		return md_git_open(&c->git, &o, err);
+	if (!md_path_exists(s->repo))
+		return md_err_set(err,
+				  "%s does not exist yet; run `magos-dominus once` first to clone "
+				  "it from MD_GIT_URL", s->repo);
+	return md_git_open_readonly(&c->git, &o, err);
+}
+
+static int new_registry(const struct md_settings *s, struct md_registry **out,
+			struct md_err *err)
+{
+	struct md_registry_opts o = {
+		.insecure_hosts = &s->insecure_registries,
+		.ca_file = s->ca_file,
+		.auth_file = s->registry_auth_file,
+		.connect_timeout = s->registry_timeout < 10 ? s->registry_timeout : 10,
+		.timeout = s->registry_timeout,
+		.user_agent = "magos-dominus/" MD_VERSION,
+		.page_size = s->registry_page_size,
+	};
+
+	return md_registry_new(out, &o, err);
+}
+
+/* Ask the registries and turn the answers into changes. */
+static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
+{
+	struct md_watch_site *ws = calloc(c->nsites ? c->nsites : 1, sizeof(*ws));
+	struct md_registry *reg = NULL;
+	int rc = -1;
+
+	if (!ws)
+		return md_err_set(err, "out of memory");
+	for (size_t i = 0; i < c->nsites; i++) {
+		ws[i].ref = c->sites[i].ref;
+		ws[i].policy = c->sites[i].policy;
+	}
+	if (new_registry(c->s, &reg, err) < 0)
+		goto out;
+	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)
+		goto out;
+	rc = cycle_plan_changes(c, ws, err);
+out:
+	for (size_t i = 0; i < c->nsites; i++)
+		md_watch_site_clear(&ws[i]);
+	free(ws);
+	md_registry_free(reg);
+	return rc;
+}
+
+static int make_diffs(struct cycle *c, struct md_err *err)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		struct cycle_file *f = &c->files[i];
+		char *diff = NULL;
+		int rc;
+
+		if (!f->patched)
+			continue;
+		if (md_git_diff_buffers(&diff, f->path, f->data, f->len, f->patched,
+					f->patched_len, err) < 0)
+			return -1;
+		rc = md_strv_push(&c->rep->diffs, diff);
+		free(diff);
+		if (rc < 0)
+			return md_err_set(err, "out of memory");
+	}
+	return 0;
+}
+
+static void log_changes(const struct md_cycle_report *rep)
+{
+	for (size_t i = 0; i < rep->nchanges; i++) {
+		const struct md_change *ch = &rep->changes[i];
+		char where[1100];
+
+		snprintf(where, sizeof(where), "%s:%d", ch->file, ch->line);
+		md_log(MD_LOG_INFO, "image updated", "image", ch->image, "from", ch->from, "to",
+		       ch->to, "digest", ch->digest, "file", where,
+		       rep->commit[0] ? "commit" : NULL, rep->commit, NULL);
+	}
+}
+
+static int load_state(const struct md_settings *s, struct md_state **st, struct md_err *err)
+{
+	char *warning = NULL;
+
+	if (md_state_load(st, s->state_dir, &warning, err) < 0)
+		return -1;
+	if (warning)
+		md_log(MD_LOG_WARN, warning, NULL);
+	free(warning);
+	return 0;
+}
+
+static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t *stop,
+		     struct md_err *err)
+{
+	if (open_repo(c, err) < 0)
+		return -1;
+	if (c->mode == MD_CYCLE_APPLY && md_git_sync(c->git, err) < 0)
+		return -1;
+	if (STOPPED(stop))
+		return md_err_set(err, "stopped");
+	if (cycle_load_files(c, err) < 0)
+		return -1;
+	if (c->mode == MD_CYCLE_CHECK)
+		return 0;
+	if (decide(c, st, err) < 0)
+		return -1;
+	if (STOPPED(stop))
+		return md_err_set(err, "stopped");
+	if (cycle_patch_files(c, err) < 0)
+		return -1;
+	if (c->mode == MD_CYCLE_PLAN)
+		return make_diffs(c, err);
+	/* From here on a stop request waits: write, commit and push run to the
+	 * end (or are undone) so no half-made change is ever left behind. */
+	if (cycle_publish(c, stop, err) < 0)
+		return -1;
+	log_changes(c->rep);
+	return 0;
+}
+
+int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
+		    struct md_cycle_report *rep, volatile sig_atomic_t *stop, struct md_err *err)
+{
+	struct cycle c = { .s = md_config_settings(cfg), .mode = mode, .rep = rep };
+	struct md_state *st = NULL;
+	struct md_err serr;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	/* plan and check never touch the state: they must write nothing. */
+	if (mode == MD_CYCLE_APPLY && load_state(c.s, &st, err) < 0)
+		return -1;
+	rc = run_cycle(&c, st, stop, err);
+	if (st) {
+		md_state_set_last_cycle(st, md_time_now(), rc == 0 && rep->problems.n == 0,
+					rep->commit[0] ? rep->commit : NULL);
+		if (md_state_save(st, &serr) < 0)
+			md_log(MD_LOG_WARN, "cannot save the state", "error", serr.msg, NULL);
+	}
+	cycle_free_files(&c);
+	md_git_free(c.git);
+	md_state_free(st);
+	return rc;
+}

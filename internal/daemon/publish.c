@@ -1,0 +1,176 @@
+/* Step 7: write the patched files, make one commit, push it. A push that
+ * loses a race is redone on top of the remote with the same decisions. */
+#include "daemon_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "magos/obs.h"
+
+/* Substitute {count}, {images} and {changes} in the commit template. The
+ * change list is always part of the message: appended when the template
+ * does not place it. */
+char *cycle_commit_message(const struct cycle *c)
+{
+	const struct md_cycle_report *rep = c->rep;
+	const char *t = c->s->commit_template;
+	struct md_buf list, images, out;
+	int has_changes = strstr(t, "{changes}") != NULL;
+
+	md_buf_init(&list, 1024 * 1024);
+	md_buf_init(&images, 64 * 1024);
+	md_buf_init(&out, 2 * 1024 * 1024);
+	for (size_t i = 0; i < rep->nchanges; i++) {
+		const struct md_change *ch = &rep->changes[i];
+
+		md_buf_printf(&list, "%s- %s: %s -> %s (%s:%d)", i ? "\n" : "", ch->image,
+			      ch->from, ch->to, ch->file, ch->line);
+		md_buf_printf(&images, "%s%s", i ? ", " : "", ch->image);
+	}
+	while (*t) {
+		if (!strncmp(t, "{count}", 7)) {
+			md_buf_printf(&out, "%zu", rep->nchanges);
+			t += 7;
+		} else if (!strncmp(t, "{images}", 8)) {
+			md_buf_puts(&out, images.data ? images.data : "");
+			t += 8;
+		} else if (!strncmp(t, "{changes}", 9)) {
+			md_buf_puts(&out, list.data ? list.data : "");
+			t += 9;
+		} else {
+			md_buf_append(&out, t++, 1);
+		}
+	}
+	if (!has_changes)
+		md_buf_printf(&out, "\n\n%s", list.data ? list.data : "");
+	md_buf_puts(&out, "\n");
+	md_buf_free(&list);
+	md_buf_free(&images);
+	return md_buf_steal(&out);
+}
+
+/* Write every patched file; on failure put back what was already written
+ * so the work tree is never left half-changed. */
+static int write_files(struct cycle *c, struct md_err *err)
+{
+	const char *wd = md_git_workdir(c->git);
+	size_t done = 0;
+
+	for (; done < c->nfiles; done++) {
+		struct cycle_file *f = &c->files[done];
+		char *abs;
+		int rc;
+
+		if (!f->patched)
+			continue;
+		abs = md_asprintf("%s/%s", wd, f->path);
+		rc = abs ? md_file_write_atomic(abs, f->patched, f->patched_len, f->mode, err)
+			 : md_err_set(err, "out of memory");
+		free(abs);
+		if (rc < 0)
+			goto undo;
+	}
+	return 0;
+undo:
+	for (size_t i = 0; i < done; i++) {
+		struct cycle_file *f = &c->files[i];
+		char *abs;
+
+		if (!f->patched)
+			continue;
+		abs = md_asprintf("%s/%s", wd, f->path);
+		if (abs)
+			md_file_write_atomic(abs, f->data, f->len, f->mode, NULL);
+		free(abs);
+	}
+	return -1;
+}
+
+static void restore_files(struct cycle *c)
+{
+	const char *wd = md_git_workdir(c->git);
+
+	for (size_t i = 0; i < c->nfiles; i++) {
+		struct cycle_file *f = &c->files[i];
+		char *abs;
+
+		if (!f->patched)
+			continue;
+		abs = md_asprintf("%s/%s", wd, f->path);
+		if (abs)
+			md_file_write_atomic(abs, f->data, f->len, f->mode, NULL);
+		free(abs);
+	}
+}
+
+static int commit_files(struct cycle *c, struct md_err *err)
+{
+	const char **paths = calloc(c->nfiles ? c->nfiles : 1, sizeof(*paths));
+	char *msg = cycle_commit_message(c);
+	size_t n = 0;
+	int rc = -1;
+
+	if (!paths || !msg) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (c->files[i].patched)
+			paths[n++] = c->files[i].path;
+	if (write_files(c, err) < 0)
+		goto out;
+	rc = md_git_commit(c->git, paths, n, msg, c->rep->commit, err);
+	if (rc < 0) {
+		restore_files(c);
+		c->rep->commit[0] = '\0';
+	}
+out:
+	free(paths);
+	free(msg);
+	return rc;
+}
+
+static int any_patched(const struct cycle *c)
+{
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (c->files[i].patched)
+			return 1;
+	return 0;
+}
+
+int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err)
+{
+	int attempts = c->s->push_retries + 1;
+
+	for (int attempt = 1;; attempt++) {
+		int pushed;
+
+		if (!c->rep->nchanges || !any_patched(c))
+			return 0;
+		if (commit_files(c, err) < 0)
+			return -1;
+		md_log(MD_LOG_INFO, "committed", "commit", c->rep->commit, NULL);
+		pushed = md_git_push(c->git, err);
+		if (pushed == 0) {
+			c->rep->pushed = 1;
+			return 0;
+		}
+		/* Our commit is reproducible from the decisions; drop it so the
+		 * clone matches the remote again whatever happens next. */
+		if (md_git_reset_to_remote(c->git, NULL) < 0)
+			md_log(MD_LOG_ERROR, "cannot reset the clone to the remote after a failed push",
+			       NULL);
+		c->rep->commit[0] = '\0';
+		if (pushed < 0)
+			return -1;
+		if (attempt >= attempts || (stop && *stop))
+			return md_err_set(err,
+					  "push to origin/%s rejected %d time(s) because the remote "
+					  "kept moving; giving up until the next cycle",
+					  c->s->branch, attempt);
+		md_log(MD_LOG_INFO, "push lost a race with another push; re-syncing and re-applying",
+		       NULL);
+		if (md_git_sync(c->git, err) < 0 || cycle_reapply(c, err) < 0)
+			return -1;
+	}
+}

@@ -1,0 +1,260 @@
+/* One cycle's registry questions: group sites by repository, list each
+ * repository's tags once, decide per site, resolve each needed digest once. */
+#include "magos/watcher.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A repository watched by one or more sites, with what we learnt about it. */
+struct repo_group {
+	char *domain;
+	char *path;
+	char *canonical;
+	int need_tags;
+	int listed;
+	struct md_strv tags;
+	char *error;
+};
+
+/* A digest resolved this cycle, so two sites following one tag cost one HEAD. */
+struct resolved {
+	const struct repo_group *group;
+	char *tag;
+	char *digest;
+	char *error;
+};
+
+struct watch_run {
+	struct md_registry *reg;
+	struct md_state *st;
+	int64_t now;
+	struct repo_group *groups;
+	size_t ngroups;
+	struct resolved *res;
+	size_t nres;
+	size_t *site_group; /* index into groups per site */
+};
+
+void md_watch_site_clear(struct md_watch_site *s)
+{
+	if (!s)
+		return;
+	free(s->tag);
+	free(s->digest);
+	free(s->warning);
+	free(s->error);
+	md_decision_free(s->decision);
+	s->tag = s->digest = s->warning = s->error = NULL;
+	s->decision = NULL;
+}
+
+/* The watched repository: the annotation's `repo` when given, else the line's. */
+static int watched_repo(const struct md_watch_site *s, char **domain, char **path,
+			struct md_err *err)
+{
+	const char *over = md_policy_repo(s->policy);
+	struct md_ref *r = NULL;
+
+	if (over) {
+		if (md_ref_parse(&r, over, err) < 0)
+			return md_err_prefix(err, "\"repo\"");
+		*domain = md_strdup(md_ref_domain(r));
+		*path = md_strdup(md_ref_path(r));
+		md_ref_free(r);
+	} else {
+		*domain = md_strdup(md_ref_domain(s->ref));
+		*path = md_strdup(md_ref_path(s->ref));
+	}
+	if (!*domain || !*path) {
+		free(*domain);
+		free(*path);
+		return md_err_set(err, "out of memory");
+	}
+	return 0;
+}
+
+char *md_watcher_repo_of(const struct md_watch_site *s, struct md_err *err)
+{
+	char *domain, *path, *out;
+
+	if (watched_repo(s, &domain, &path, err) < 0)
+		return NULL;
+	out = md_asprintf("%s/%s", domain, path);
+	free(domain);
+	free(path);
+	if (!out)
+		md_err_set(err, "out of memory");
+	return out;
+}
+
+static int group_for(struct watch_run *w, const struct md_watch_site *s, size_t *idx,
+		     struct md_err *err)
+{
+	char *domain, *path;
+	struct repo_group *g;
+
+	if (watched_repo(s, &domain, &path, err) < 0)
+		return -1;
+	for (size_t i = 0; i < w->ngroups; i++) {
+		if (!strcmp(w->groups[i].domain, domain) && !strcmp(w->groups[i].path, path)) {
+			free(domain);
+			free(path);
+			*idx = i;
+			return 0;
+		}
+	}
+	g = &w->groups[w->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->domain = domain;
+	g->path = path;
+	g->canonical = md_asprintf("%s/%s", domain, path);
+	if (!g->canonical)
+		return md_err_set(err, "out of memory");
+	*idx = w->ngroups++;
+	return 0;
+}
+
+static void list_group_tags(struct watch_run *w, struct repo_group *g)
+{
+	struct md_err err;
+
+	if (g->listed || !g->need_tags)
+		return;
+	g->listed = 1;
+	if (md_registry_list_tags(w->reg, g->domain, g->path, &g->tags, &err) < 0)
+		g->error = md_strdup(err.msg);
+}
+
+/* HEAD tag once per (group, tag); the answer is shared by every site. */
+static const struct resolved *resolve_digest(struct watch_run *w, const struct repo_group *g,
+					     const char *tag)
+{
+	struct resolved *r;
+	struct md_err err;
+	char *media = NULL;
+
+	for (size_t i = 0; i < w->nres; i++)
+		if (w->res[i].group == g && !strcmp(w->res[i].tag, tag))
+			return &w->res[i];
+	r = realloc(w->res, (w->nres + 1) * sizeof(*r));
+	if (!r)
+		return NULL;
+	w->res = r;
+	r = &w->res[w->nres++];
+	memset(r, 0, sizeof(*r));
+	r->group = g;
+	r->tag = md_strdup(tag);
+	if (md_registry_head_manifest(w->reg, g->domain, g->path, tag, &r->digest, &media,
+				      &err) < 0) {
+		r->error = md_strdup(err.msg);
+	} else if (w->st) {
+		md_state_tag_seen(w->st, g->canonical, tag, r->digest, w->now);
+	}
+	free(media);
+	return r;
+}
+
+static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo_group *g)
+{
+	struct md_candidate *cands = NULL;
+	const struct resolved *r;
+	const char *tag, *warn;
+	struct md_err err;
+	size_t n = 0;
+	int rc;
+
+	if (g->error) {
+		s->error = md_strdup(g->error);
+		return 0;
+	}
+	if (md_policy_needs_tag_list(s->policy)) {
+		cands = calloc(g->tags.n ? g->tags.n : 1, sizeof(*cands));
+		if (!cands)
+			return -1;
+		for (n = 0; n < g->tags.n; n++) {
+			cands[n].tag = g->tags.v[n];
+			cands[n].created = 0;
+		}
+	}
+	rc = md_policy_decide(&s->decision, s->policy, md_ref_tag(s->ref), cands, n, &err);
+	free(cands);
+	if (rc < 0) {
+		s->error = md_strdup(err.msg);
+		return 0;
+	}
+	warn = md_decision_warning(s->decision);
+	if (warn)
+		s->warning = md_strdup(warn);
+	tag = md_decision_tag(s->decision);
+	if (!tag)
+		return 0;
+	s->tag = md_strdup(tag);
+	if (md_policy_pin(s->policy) == MD_PIN_TAG && md_policy_kind(s->policy) == MD_POLICY_SEMVER)
+		return 0;
+	r = resolve_digest(w, g, tag);
+	if (!r)
+		return -1;
+	if (r->error)
+		s->error = md_strdup(r->error);
+	else
+		s->digest = md_strdup(r->digest);
+	return 0;
+}
+
+static void run_free(struct watch_run *w)
+{
+	for (size_t i = 0; i < w->ngroups; i++) {
+		free(w->groups[i].domain);
+		free(w->groups[i].path);
+		free(w->groups[i].canonical);
+		free(w->groups[i].error);
+		md_strv_free(&w->groups[i].tags);
+	}
+	for (size_t i = 0; i < w->nres; i++) {
+		free(w->res[i].tag);
+		free(w->res[i].digest);
+		free(w->res[i].error);
+	}
+	free(w->groups);
+	free(w->res);
+	free(w->site_group);
+}
+
+int md_watcher_resolve(struct md_registry *reg, struct md_state *st, struct md_watch_site *sites,
+		       size_t n, int64_t now, struct md_err *err)
+{
+	struct watch_run w = { .reg = reg, .st = st, .now = now };
+	int rc = -1;
+
+	w.groups = calloc(n ? n : 1, sizeof(*w.groups));
+	w.site_group = calloc(n ? n : 1, sizeof(*w.site_group));
+	if (!w.groups || !w.site_group) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct md_err serr;
+
+		w.site_group[i] = SIZE_MAX;
+		if (group_for(&w, &sites[i], &w.site_group[i], &serr) < 0) {
+			sites[i].error = md_strdup(serr.msg);
+			continue;
+		}
+		if (md_policy_needs_tag_list(sites[i].policy))
+			w.groups[w.site_group[i]].need_tags = 1;
+	}
+	for (size_t i = 0; i < w.ngroups; i++)
+		list_group_tags(&w, &w.groups[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (w.site_group[i] == SIZE_MAX)
+			continue;
+		if (decide_site(&w, &sites[i], &w.groups[w.site_group[i]]) < 0) {
+			md_err_set(err, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	run_free(&w);
+	return rc;
+}
