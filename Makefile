@@ -19,8 +19,10 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
+# CFLAGS/LDFLAGS are the user's (optimisation, sanitizers); what the build
+# needs is in MD_CFLAGS so `make CFLAGS=...` cannot drop it.
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude \
+MD_CFLAGS = $(CFLAGS) $(WARN) -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iinclude \
            -DMD_VERSION=\"$(VERSION)\" $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
 
@@ -43,7 +45,7 @@ all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/magos/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(MD_CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -51,7 +53,7 @@ $(LIBA): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(LIBA)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(MD_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # A unit test links only its own module and util, so each module's tests
 # build and run while other modules are being worked on: test_<m>.c needs
@@ -63,12 +65,12 @@ unit_objs = $(if $(filter $(1),$(UNIT_WHOLE)),$(LIB_OBJ),\
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $$(call unit_objs,$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
+	$(CC) $(MD_CFLAGS) $(LDFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
 		$(call unit_objs,$*) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $$(call fuzz_objs,$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(call fuzz_objs,$*) $(LDLIBS)
+	$(CC) $(MD_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(call fuzz_objs,$*) $(LDLIBS)
 
 # Build and run one module's unit tests: `make unit-policy`; one fuzz
 # corpus replay: `make fuzz-replay-policy`.

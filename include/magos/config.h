@@ -65,4 +65,20 @@ struct md_config_key {
 };
 const struct md_config_key *md_config_keys(void);
 
+/* The EnvironmentFile parser on its own (used by md_config_load; exposed for
+ * fuzzing and tests). `name` prefixes errors as "name:LINE: ...". A key
+ * repeated in the text keeps its last value and line. */
+struct md_config_entry {
+	char *key;
+	char *value;
+	int line; /* line of the key; 0 for the environment */
+};
+struct md_config_entries {
+	struct md_config_entry *v;
+	size_t n;
+};
+int md_config_parse_envfile(struct md_config_entries *out, const char *name,
+			    const char *text, size_t len, struct md_err *err);
+void md_config_entries_free(struct md_config_entries *e);
+
 #endif

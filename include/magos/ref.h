@@ -36,7 +36,8 @@ const char *md_ref_api_host(const struct md_ref *r);
  * omit it). Returns a new string or NULL on OOM. */
 char *md_ref_format(const struct md_ref *r, const char *tag, const char *digest);
 
-/* Validators for single pieces. */
+/* Validators for single pieces: 1 when valid, 0 otherwise. A digest is
+ * valid only as "sha256:" and 64 lowercase hex digits. */
 int md_ref_valid_tag(const char *tag);
 int md_ref_valid_digest(const char *digest);
 
