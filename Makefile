@@ -43,9 +43,11 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 all: $(BIN)
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/magos/*.h)
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(MD_CFLAGS) -c -o $@ $<
+	$(CC) $(MD_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
