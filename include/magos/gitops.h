@@ -44,7 +44,9 @@ const char *md_git_workdir(const struct md_git *g);
 
 /* Fetch origin/<branch> and fast-forward the local branch and work tree.
  * Fails with a message naming the files when the work tree has uncommitted
- * changes, and naming both commits when local and remote have diverged. */
+ * changes. Local commits not on origin are dropped when every one of them
+ * was made by the agent's own identity (an interrupted cycle; reproducible),
+ * and refused otherwise — naming both commits when the branches diverged. */
 int md_git_sync(struct md_git *g, struct md_err *err);
 
 /* Commit the given work-tree files (paths relative to the work tree) with

@@ -130,6 +130,39 @@ static int remote_tip(struct md_git *g, git_oid *out, struct md_err *err)
 	return 0;
 }
 
+/* 1 when every commit reachable from local but not from upstream was made
+ * by the agent's identity (author and committer), 0 otherwise. */
+static int only_agent_commits(struct md_git *g, const git_oid *local, const git_oid *upstream,
+			      struct md_err *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int rc = 1, step;
+
+	if (git_revwalk_new(&walk, g->repo) < 0 || git_revwalk_push(walk, local) < 0 ||
+	    git_revwalk_hide(walk, upstream) < 0) {
+		git_revwalk_free(walk);
+		return md_git__fail(err, "cannot list unpushed commits in %s", g->workdir);
+	}
+	while (rc == 1 && (step = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c = NULL;
+		const git_signature *a, *cm;
+
+		if (git_commit_lookup(&c, g->repo, &id) < 0) {
+			rc = md_git__fail(err, "cannot read an unpushed commit in %s", g->workdir);
+			break;
+		}
+		a = git_commit_author(c);
+		cm = git_commit_committer(c);
+		if (strcmp(a->name, g->author_name) || strcmp(a->email, g->author_email) ||
+		    strcmp(cm->name, g->author_name) || strcmp(cm->email, g->author_email))
+			rc = 0;
+		git_commit_free(c);
+	}
+	git_revwalk_free(walk);
+	return rc;
+}
+
 int md_git_sync(struct md_git *g, struct md_err *err)
 {
 	git_oid local, upstream;
@@ -153,13 +186,25 @@ int md_git_sync(struct md_git *g, struct md_err *err)
 	if (git_graph_ahead_behind(&ahead, &behind, g->repo, &local, &upstream) < 0)
 		return md_git__fail(err, "cannot compare branch %s with origin/%s in %s",
 				    g->branch, g->branch, g->workdir);
-	if (ahead && behind)
-		return md_err_set(err, "local branch %s (%s) and origin/%s (%s) have diverged; "
-				  "resolve it by hand — magos-dominus never rewrites history",
-				  g->branch, md_git__short(&local, sl), g->branch,
-				  md_git__short(&upstream, sr));
-	if (!behind)
-		return 0; /* only ahead: unpushed commits, the next push sends them */
+	if (ahead) {
+		/* Unpushed commits left by an interrupted cycle of our own are
+		 * reproducible from the registry: drop them. Anyone else's are
+		 * never touched. */
+		rc = only_agent_commits(g, &local, &upstream, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 && behind)
+			return md_err_set(err, "local branch %s (%s) and origin/%s (%s) have diverged; "
+					  "resolve it by hand — magos-dominus never rewrites history",
+					  g->branch, md_git__short(&local, sl), g->branch,
+					  md_git__short(&upstream, sr));
+		if (rc == 0)
+			return md_err_set(err, "local branch %s (%s) has %zu commit(s) not on origin/%s "
+					  "that magos-dominus did not make; push or remove them by hand "
+					  "— magos-dominus never pushes work it did not make",
+					  g->branch, md_git__short(&local, sl), ahead, g->branch);
+		return md_git_reset_to_remote(g, err);
+	}
 	return fast_forward(g, 1, &upstream, err);
 }
 
