@@ -43,6 +43,8 @@ const char *md_policy_repo(const struct md_policy *p);
 const char *md_policy_tag(const struct md_policy *p);
 /* The `range` text, or NULL. */
 const char *md_policy_range(const struct md_policy *p);
+/* Whether `"prerelease": true` was given (semver only). */
+int md_policy_prerelease(const struct md_policy *p);
 /* Whether the policy chooses among the repository's tags (needs the tag
  * list) rather than following one fixed tag. */
 int md_policy_needs_tag_list(const struct md_policy *p);
@@ -93,5 +95,9 @@ int md_range_parse(struct md_range **out, const char *text, struct md_err *err);
 /* include_prerelease: treat prereleases as ordinary versions. */
 int md_range_match(const struct md_range *r, const struct md_semver *v, int include_prerelease);
 void md_range_free(struct md_range *r);
+/* The range as the primitive comparators it means, e.g. "^1.2" gives
+ * ">=1.2.0 <2.0.0-0" (sets joined by " || ", "*" for any). Caller frees;
+ * NULL on OOM. For tests and `explain`. */
+char *md_range_to_string(const struct md_range *r);
 
 #endif
