@@ -33,7 +33,9 @@ int md_registry_new(struct md_registry **out, const struct md_registry_opts *opt
 void md_registry_free(struct md_registry *r);
 
 /* domain is the normalised registry domain ("docker.io", "ghcr.io",
- * "127.0.0.1:5000"); path the repository path ("library/nginx"). */
+ * "127.0.0.1:5000"); path the repository path ("library/nginx").
+ * The tags of every page are appended to out only when the whole listing
+ * succeeded; strings that are not valid tags are skipped. */
 int md_registry_list_tags(struct md_registry *r, const char *domain, const char *path,
 			  struct md_strv *out, struct md_err *err);
 
@@ -44,7 +46,10 @@ int md_registry_head_manifest(struct md_registry *r, const char *domain, const c
 			      const char *reference, char **digest, char **media_type,
 			      struct md_err *err);
 
-/* Request counters, for logs now and metrics later. */
+/* Request counters, for logs now and metrics later: requests counts every
+ * HTTP exchange (registry, token service and redirect hops alike),
+ * token_requests the token fetches among them, errors the list_tags and
+ * head_manifest calls that failed. */
 struct md_registry_stats {
 	uint64_t requests;
 	uint64_t token_requests;

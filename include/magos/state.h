@@ -24,15 +24,20 @@ int md_state_save(struct md_state *st, struct md_err *err);
 void md_state_free(struct md_state *st);
 
 /* Tag observations per repository ("ghcr.io/acme/web"). The digest last
- * seen for a tag and the first time this agent saw the tag. */
+ * seen for a tag and the first time this agent saw the tag. tag_seen
+ * returns -1 for an empty name or a digest that is not sha256:<64 hex>.
+ * At most 10000 tags per repository and 2000 repositories are kept; the
+ * oldest first_seen go first (a repository ages by its newest tag). */
 int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
 		      const char *digest, int64_t now);
-/* Returns the digest last recorded for repo:tag, or NULL. */
+/* Returns the digest last recorded for repo:tag, or NULL. The string is
+ * valid until the next md_state_tag_seen or md_state_free. */
 const char *md_state_tag_digest(const struct md_state *st, const char *repo, const char *tag);
 /* First time repo:tag was seen, 0 when never. */
 int64_t md_state_tag_first_seen(const struct md_state *st, const char *repo, const char *tag);
 
-/* Outcome of the last cycle, for status and health. */
+/* Outcome of the last cycle, for status and health. ok also sets the last
+ * success time; commit (lowercase hex) may be NULL to keep the last one. */
 int md_state_set_last_cycle(struct md_state *st, int64_t when, int ok, const char *commit);
 int64_t md_state_last_success(const struct md_state *st);
 const char *md_state_last_commit(const struct md_state *st);

@@ -1,0 +1,406 @@
+/* Authentication: answer 401 challenges with a Bearer token (fetched
+ * anonymously or with Basic credentials from the auth file) or with Basic
+ * credentials, cache tokens by (realm, service, scope) until shortly before
+ * they expire, and remember each host's challenge so later requests can
+ * send a cached token up front instead of paying a 401 round trip. */
+#include "registry_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* ---- token cache --------------------------------------------------------- */
+
+static void token_free(struct md_reg_token *t)
+{
+	free(t->realm);
+	free(t->service);
+	free(t->scope);
+	free(t->path);
+	md_reg_secret_free(t->token);
+	memset(t, 0, sizeof(*t));
+}
+
+static void token_remove(struct md_registry *r, size_t i)
+{
+	token_free(&r->tokens[i]);
+	r->tokens[i] = r->tokens[--r->ntokens];
+	memset(&r->tokens[r->ntokens], 0, sizeof(r->tokens[0]));
+}
+
+static int token_fresh(const struct md_reg_token *t, int64_t now)
+{
+	return t->expires_at - MD_REG_TOKEN_MARGIN > now;
+}
+
+static struct md_reg_token *token_find(struct md_registry *r, const char *realm,
+				       const char *service, const char *scope)
+{
+	int64_t now = md_time_now();
+
+	for (size_t i = 0; i < r->ntokens; i++) {
+		struct md_reg_token *t = &r->tokens[i];
+
+		if (str_eq(t->realm, realm) && str_eq(t->service, service) &&
+		    str_eq(t->scope, scope) && token_fresh(t, now))
+			return t;
+	}
+	return NULL;
+}
+
+/* Drop every token of this realm/service fetched for path: the registry
+ * just refused one of them. */
+static void token_forget_path(struct md_registry *r, const char *realm, const char *service,
+			      const char *path)
+{
+	for (size_t i = r->ntokens; i-- > 0;) {
+		struct md_reg_token *t = &r->tokens[i];
+
+		if (str_eq(t->realm, realm) && str_eq(t->service, service) &&
+		    str_eq(t->path, path))
+			token_remove(r, i);
+	}
+}
+
+/* Takes ownership of token (wiped on failure). */
+static int token_store(struct md_registry *r, const struct md_reg_challenge *c,
+		       const char *scope, const char *path, char *token, int64_t expires_at)
+{
+	int64_t now = md_time_now();
+	struct md_reg_token *t;
+
+	for (size_t i = r->ntokens; i-- > 0;)
+		if (!token_fresh(&r->tokens[i], now) ||
+		    (str_eq(r->tokens[i].realm, c->realm) &&
+		     str_eq(r->tokens[i].service, c->service) && str_eq(r->tokens[i].scope, scope)))
+			token_remove(r, i);
+	if (r->ntokens == MD_REG_TOKEN_CACHE) {
+		size_t oldest = 0;
+
+		for (size_t i = 1; i < r->ntokens; i++)
+			if (r->tokens[i].expires_at < r->tokens[oldest].expires_at)
+				oldest = i;
+		token_remove(r, oldest);
+	}
+	t = &r->tokens[r->ntokens];
+	t->realm = md_strdup(c->realm);
+	t->service = c->service ? md_strdup(c->service) : NULL;
+	t->scope = md_strdup(scope);
+	t->path = md_strdup(path);
+	t->token = token;
+	t->expires_at = expires_at;
+	if (!t->realm || (c->service && !t->service) || !t->scope || !t->path) {
+		token_free(t);
+		return -1;
+	}
+	r->ntokens++;
+	return 0;
+}
+
+/* ---- per-host challenge memory ----------------------------------------- */
+
+static struct md_reg_host *host_find(struct md_registry *r, const char *domain)
+{
+	for (size_t i = 0; i < r->nhosts; i++)
+		if (strcmp(r->hosts[i].domain, domain) == 0)
+			return &r->hosts[i];
+	return NULL;
+}
+
+static void host_free(struct md_reg_host *h)
+{
+	free(h->domain);
+	free(h->realm);
+	free(h->service);
+	memset(h, 0, sizeof(*h));
+}
+
+static void host_remember(struct md_registry *r, const char *domain,
+			  const struct md_reg_challenge *c)
+{
+	struct md_reg_host *h = host_find(r, domain);
+
+	if (h) {
+		host_free(h);
+	} else {
+		if (r->nhosts == MD_REG_HOST_CACHE) {
+			host_free(&r->hosts[0]);
+			memmove(&r->hosts[0], &r->hosts[1], (r->nhosts - 1) * sizeof(r->hosts[0]));
+			memset(&r->hosts[--r->nhosts], 0, sizeof(r->hosts[0]));
+		}
+		h = &r->hosts[r->nhosts++];
+	}
+	h->domain = md_strdup(domain);
+	h->scheme = c->scheme;
+	h->realm = c->realm ? md_strdup(c->realm) : NULL;
+	h->service = c->service ? md_strdup(c->service) : NULL;
+	if (!h->domain) { /* OOM only costs a 401 round trip later */
+		host_free(h);
+		*h = r->hosts[--r->nhosts];
+		memset(&r->hosts[r->nhosts], 0, sizeof(r->hosts[0]));
+	}
+}
+
+/* ---- credentials ---------------------------------------------------------- */
+
+/* 1 with *user and *pass (secrets) when the auth file has an entry, 0 when
+ * there is no file or no entry. */
+static int read_creds(struct md_registry *r, const char *domain, const char *path,
+		      char **user, char **pass, struct md_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*user = *pass = NULL;
+	if (!r->auth_file)
+		return 0;
+	if (md_file_read(r->auth_file, MD_REG_MAX_AUTH_FILE, &text, &len, err) < 0)
+		return md_err_prefix(err, "registry %s: cannot read the registry auth file", domain);
+	rc = md_reg_auth_lookup(text, len, r->auth_file, domain, path, user, pass, err);
+	md_memzero(text, len);
+	free(text);
+	if (rc < 0)
+		md_err_prefix(err, "registry %s", domain);
+	return rc;
+}
+
+static char *basic_header(const char *user, const char *pass)
+{
+	char *plain = md_asprintf("%s:%s", user, pass);
+	char *enc = plain ? md_reg_base64_encode(plain, strlen(plain)) : NULL;
+	char *out = enc ? md_asprintf("Basic %s", enc) : NULL;
+
+	md_reg_secret_free(plain);
+	md_reg_secret_free(enc);
+	return out;
+}
+
+/* "Basic …" for domain/path, or *out = NULL when there are no credentials. */
+static int basic_for(struct md_registry *r, const char *domain, const char *path, char **out,
+		     struct md_err *err)
+{
+	char *user, *pass;
+	int rc = read_creds(r, domain, path, &user, &pass, err);
+
+	*out = NULL;
+	if (rc <= 0)
+		return rc;
+	*out = basic_header(user, pass);
+	md_reg_secret_free(user);
+	md_reg_secret_free(pass);
+	return *out ? 0 : md_err_set(err, "registry %s: out of memory", domain);
+}
+
+static const char *auth_file_hint(const struct md_registry *r)
+{
+	return r->auth_file ? r->auth_file : "the registry auth file (none is configured)";
+}
+
+/* ---- error sentences -------------------------------------------------- */
+
+int md_reg_status_error(struct md_registry *r, const char *domain, const char *path,
+			const struct md_reg_request *req, const struct md_reg_response *resp,
+			struct md_err *err)
+{
+	char *summary = md_reg_error_summary(resp->body.data, resp->body.len);
+	const char *url = resp->url ? resp->url : req->url;
+	const char *s1 = summary ? ": " : "", *s2 = summary ? summary : "";
+
+	if (resp->status == 401 || resp->status == 403)
+		md_err_set(err, "registry %s: access to repository %s denied (HTTP %ld); check credentials in %s (%s %s%s%s)",
+			   domain, path, resp->status, auth_file_hint(r), req->method, url, s1, s2);
+	else if (resp->status == 429)
+		md_err_set(err, "registry %s: rate limited (HTTP 429) on %s %s%s%s", domain,
+			   req->method, url, resp->retry_after ? "; Retry-After: " : "",
+			   resp->retry_after ? resp->retry_after : "");
+	else
+		md_err_set(err, "registry %s: %s %s answered HTTP %ld%s%s", domain, req->method, url,
+			   resp->status, s1, s2);
+	free(summary);
+	return -1;
+}
+
+/* ---- tokens ------------------------------------------------------------ */
+
+static int token_error(struct md_registry *r, const char *domain, const char *path,
+		       const char *url, const struct md_reg_response *resp, int had_creds,
+		       struct md_err *err)
+{
+	char *summary = md_reg_error_summary(resp->body.data, resp->body.len);
+	const char *s1 = summary ? ": " : "", *s2 = summary ? summary : "";
+
+	if ((resp->status == 401 || resp->status == 403) && had_creds)
+		md_err_set(err, "registry %s: token service %s rejected the credentials for repository %s from %s (HTTP %ld%s%s)",
+			   domain, url, path, r->auth_file, resp->status, s1, s2);
+	else if (resp->status == 401 || resp->status == 403)
+		md_err_set(err, "registry %s: access to repository %s denied by token service %s (HTTP %ld); check credentials in %s",
+			   domain, path, url, resp->status, auth_file_hint(r));
+	else
+		md_err_set(err, "registry %s: token service %s answered HTTP %ld%s%s", domain, url,
+			   resp->status, s1, s2);
+	free(summary);
+	return -1;
+}
+
+/* Fetch (or reuse) a token for the challenge; *authz = "Bearer …". */
+static int bearer_for(struct md_registry *r, const char *domain, const char *path,
+		      const struct md_reg_challenge *c, int allow_creds, char **authz,
+		      struct md_err *err)
+{
+	struct md_reg_response resp;
+	struct md_reg_request req = { "GET", NULL, "application/json", NULL, domain,
+				      MD_REG_MAX_TOKEN_BODY };
+	char *scope = c->scope ? md_strdup(c->scope) : md_asprintf("repository:%s:pull", path);
+	char *url = NULL, *basic = NULL, *token = NULL;
+	struct md_reg_token *t;
+	int64_t expires_at = 0;
+	int rc = -1;
+
+	md_reg_response_init(&resp);
+	*authz = NULL;
+	if (!scope || !(url = md_reg_token_url(c->realm, c->service, scope))) {
+		md_err_set(err, "registry %s: out of memory", domain);
+		goto out;
+	}
+	if ((t = token_find(r, c->realm, c->service, scope))) {
+		*authz = md_asprintf("Bearer %s", t->token);
+		rc = *authz ? 0 : md_err_set(err, "registry %s: out of memory", domain);
+		goto out;
+	}
+	/* Credentials only travel over TLS, unless this registry is plain
+	 * HTTP anyway (then the operator has accepted that). */
+	if (allow_creds && basic_for(r, domain, path, &basic, err) < 0)
+		goto out;
+	req.url = url;
+	req.authorization = basic;
+	r->stats.token_requests++;
+	if (md_reg_http_do(r, &req, &resp, err) < 0)
+		goto out;
+	if (resp.status != 200) {
+		token_error(r, domain, path, url, &resp, basic != NULL, err);
+		goto out;
+	}
+	if (md_reg_token_parse(resp.body.data, resp.body.len, md_time_now(), url, &token,
+			       &expires_at, err) < 0) {
+		md_err_prefix(err, "registry %s", domain);
+		goto out;
+	}
+	*authz = md_asprintf("Bearer %s", token);
+	if (!*authz || token_store(r, c, scope, path, token, expires_at) < 0)
+		md_reg_secret_free(token); /* not cached; still usable once */
+	token = NULL;
+	rc = *authz ? 0 : md_err_set(err, "registry %s: out of memory", domain);
+out:
+	md_reg_secret_free(basic);
+	md_reg_secret_free(token);
+	md_reg_response_clear(&resp);
+	free(scope);
+	free(url);
+	return rc;
+}
+
+static int is_plain_http(const struct md_registry *r, const char *domain)
+{
+	return md_strv_contains(&r->insecure, domain) ||
+	       md_strv_contains(&r->insecure, md_reg_api_host(domain));
+}
+
+/* What to send before any challenge: a fresh cached token for this path,
+ * or Basic credentials for a host known to ask for them. */
+static int preemptive(struct md_registry *r, const char *domain, const char *path,
+		      char **authz, struct md_err *err)
+{
+	struct md_reg_host *h = host_find(r, domain);
+	int64_t now = md_time_now();
+
+	*authz = NULL;
+	if (!h)
+		return 0;
+	if (h->scheme == MD_REG_SCHEME_BASIC)
+		return basic_for(r, domain, path, authz, err);
+	for (size_t i = 0; i < r->ntokens; i++) {
+		struct md_reg_token *t = &r->tokens[i];
+
+		if (str_eq(t->realm, h->realm) && str_eq(t->service, h->service) &&
+		    str_eq(t->path, path) && token_fresh(t, now)) {
+			*authz = md_asprintf("Bearer %s", t->token);
+			return *authz ? 0 : md_err_set(err, "registry %s: out of memory", domain);
+		}
+	}
+	return 0;
+}
+
+static int answer_challenge(struct md_registry *r, const char *domain, const char *path,
+			    const struct md_reg_response *resp, char **authz, struct md_err *err)
+{
+	struct md_reg_challenge c;
+	int rc = -1;
+
+	if (md_reg_challenge_parse(&c, resp->www_authenticate, resp->url, err) < 0)
+		return md_err_prefix(err, "registry %s: HTTP 401", domain);
+	host_remember(r, domain, &c);
+	if (c.scheme == MD_REG_SCHEME_BEARER) {
+		int allow = md_str_has_prefix(c.realm, "https://") || is_plain_http(r, domain);
+
+		rc = bearer_for(r, domain, path, &c, allow, authz, err);
+	} else {
+		rc = basic_for(r, domain, path, authz, err);
+		if (rc == 0 && !*authz)
+			rc = md_err_set(err, "registry %s: access to repository %s needs credentials (Basic authentication at %s); check credentials in %s",
+					domain, path, resp->url, auth_file_hint(r));
+	}
+	md_reg_challenge_clear(&c);
+	return rc;
+}
+
+int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path,
+		     const struct md_reg_request *in, struct md_reg_response *resp,
+		     struct md_err *err)
+{
+	struct md_reg_request req = *in;
+	struct md_reg_host *h;
+	char *authz = NULL;
+	int rc = -1;
+
+	if (preemptive(r, domain, path, &authz, err) < 0)
+		goto out;
+	req.authorization = authz;
+	if (md_reg_http_do(r, &req, resp, err) < 0)
+		goto out;
+	if (resp->status != 401) {
+		rc = 0;
+		goto out;
+	}
+	if (authz && (h = host_find(r, domain)) && h->scheme == MD_REG_SCHEME_BEARER)
+		token_forget_path(r, h->realm, h->service, path);
+	md_reg_secret_free(authz);
+	authz = NULL;
+	if (answer_challenge(r, domain, path, resp, &authz, err) < 0)
+		goto out;
+	req.authorization = authz;
+	if (md_reg_http_do(r, &req, resp, err) < 0)
+		goto out;
+	if (resp->status == 401 || resp->status == 403) {
+		md_reg_status_error(r, domain, path, &req, resp, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	md_reg_secret_free(authz);
+	return rc;
+}
+
+void md_reg_auth_free(struct md_registry *r)
+{
+	while (r->ntokens)
+		token_remove(r, r->ntokens - 1);
+	for (size_t i = 0; i < r->nhosts; i++)
+		host_free(&r->hosts[i]);
+	r->nhosts = 0;
+}

@@ -1,0 +1,377 @@
+/* The registry client: construction, tag listing with Link pagination and
+ * manifest digests by HEAD (GET + sha256 as the fallback). Requests go
+ * through md_reg_authed_do (auth.c) and md_reg_http_do (http.c). */
+#include "registry_int.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MANIFEST_ACCEPT                                                                   \
+	"application/vnd.oci.image.index.v1+json, "                                       \
+	"application/vnd.docker.distribution.manifest.list.v2+json, "                     \
+	"application/vnd.oci.image.manifest.v1+json, "                                    \
+	"application/vnd.docker.distribution.manifest.v2+json"
+
+/* The auth file is checked once up front so a typo in its path is reported
+ * at start-up; it is read again whenever credentials are needed, so secrets
+ * are held only briefly and edits take effect without a restart. */
+static int check_auth_file(const char *file, struct md_err *err)
+{
+	char *text = NULL, *user = NULL, *pass = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (md_file_read(file, MD_REG_MAX_AUTH_FILE, &text, &len, err) < 0)
+		return md_err_prefix(err, "registry auth file");
+	rc = md_reg_auth_lookup(text, len, file, "localhost", "x", &user, &pass, err);
+	md_reg_secret_free(user);
+	md_reg_secret_free(pass);
+	md_memzero(text, len);
+	free(text);
+	return rc < 0 ? -1 : 0;
+}
+
+static int copy_opts(struct md_registry *r, const struct md_registry_opts *o)
+{
+	if (o->insecure_hosts)
+		for (size_t i = 0; i < o->insecure_hosts->n; i++)
+			if (md_strv_push(&r->insecure, o->insecure_hosts->v[i]) < 0)
+				return -1;
+	if ((o->ca_file && !(r->ca_file = md_strdup(o->ca_file))) ||
+	    (o->auth_file && !(r->auth_file = md_strdup(o->auth_file))))
+		return -1;
+	r->user_agent = md_strdup(o->user_agent && *o->user_agent ? o->user_agent
+								  : "magos-dominus");
+	r->connect_timeout = o->connect_timeout > 0 ? o->connect_timeout : 10;
+	r->timeout = o->timeout > 0 ? o->timeout : 30;
+	r->page_size = o->page_size > 0 ? o->page_size : 1000;
+	return r->user_agent ? 0 : -1;
+}
+
+int md_registry_new(struct md_registry **out, const struct md_registry_opts *opts,
+		    struct md_err *err)
+{
+	static const struct md_registry_opts none = { 0 };
+	struct md_registry *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return md_err_set(err, "out of memory creating the registry client");
+	if (copy_opts(r, opts ? opts : &none) < 0) {
+		md_err_set(err, "out of memory creating the registry client");
+		goto fail;
+	}
+	if (r->auth_file && check_auth_file(r->auth_file, err) < 0)
+		goto fail;
+	/* Reference counted by libcurl; paired with the cleanup in _free. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		md_err_set(err, "cannot initialise libcurl");
+		goto fail;
+	}
+	if (!(r->curl = curl_easy_init())) {
+		curl_global_cleanup();
+		md_err_set(err, "cannot create a libcurl handle");
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	md_registry_free(r);
+	return -1;
+}
+
+void md_registry_free(struct md_registry *r)
+{
+	if (!r)
+		return;
+	md_reg_auth_free(r);
+	if (r->curl) {
+		curl_easy_cleanup(r->curl);
+		curl_global_cleanup();
+	}
+	md_strv_free(&r->insecure);
+	free(r->ca_file);
+	free(r->auth_file);
+	free(r->user_agent);
+	free(r);
+}
+
+void md_registry_stats(const struct md_registry *r, struct md_registry_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (r)
+		*out = r->stats;
+}
+
+static int check_names(const char *domain, const char *path, const char *ref,
+		       struct md_err *err)
+{
+	if (!domain || !md_reg_valid_domain(domain))
+		return md_err_set(err, "registry \"%.100s\": invalid registry domain",
+				  domain ? domain : "");
+	if (!path || !md_reg_valid_path(path))
+		return md_err_set(err, "registry %s: invalid repository name \"%.200s\"", domain,
+				  path ? path : "");
+	if (ref && !md_reg_valid_reference(ref))
+		return md_err_set(err, "registry %s: invalid tag or digest \"%.200s\" for repository %s",
+				  domain, ref, path);
+	return 0;
+}
+
+/* ---- tags ------------------------------------------------------------- */
+
+static char *tags_url(struct md_registry *r, const char *domain, const char *path, int with_n)
+{
+	char *base = md_reg_base_url(domain, &r->insecure);
+	char *url = NULL;
+
+	if (base && with_n)
+		url = md_asprintf("%s/v2/%s/tags/list?n=%d", base, path, r->page_size);
+	else if (base)
+		url = md_asprintf("%s/v2/%s/tags/list", base, path);
+	free(base);
+	return url;
+}
+
+/* Next page URL from resp's Link header, or NULL (rc 0) at the end. */
+static int next_page(const struct md_reg_response *resp, const char *domain, char **next,
+		     struct md_err *err)
+{
+	char *link = NULL;
+	int rc;
+
+	*next = NULL;
+	if (md_reg_link_next(resp->link, &link) < 0)
+		return md_err_set(err, "registry %s: out of memory", domain);
+	if (!link)
+		return 0;
+	rc = md_reg_url_resolve(resp->url, link, next, err);
+	free(link);
+	return rc < 0 ? md_err_prefix(err, "registry %s: bad Link header", domain) : 0;
+}
+
+static int not_found_error(const char *domain, const char *what,
+			   const struct md_reg_request *req, const struct md_reg_response *resp,
+			   struct md_err *err)
+{
+	char *s = md_reg_error_summary(resp->body.data, resp->body.len);
+
+	md_err_set(err, "registry %s: %s (HTTP 404%s%s at %s %s)", domain, what, s ? ": " : "",
+		   s ? s : "", req->method, resp->url);
+	free(s);
+	return -1;
+}
+
+/* One page: fetch, check, parse into acc; *next gets the following page. */
+static int list_page(struct md_registry *r, const char *domain, const char *path,
+		     struct md_reg_request *req, struct md_reg_response *resp,
+		     struct md_strv *acc, char **next, struct md_err *err)
+{
+	char what[320];
+
+	if (resp->status == 404) {
+		snprintf(what, sizeof(what), "repository %s not found", path);
+		return not_found_error(domain, what, req, resp, err);
+	}
+	if (resp->status != 200)
+		return md_reg_status_error(r, domain, path, req, resp, err);
+	if (md_reg_tags_parse(resp->body.data, resp->body.len, resp->url, acc,
+			      MD_REGISTRY_MAX_TAGS, err) < 0)
+		return md_err_prefix(err, "registry %s: repository %s", domain, path);
+	return next_page(resp, domain, next, err);
+}
+
+static int list_pages(struct md_registry *r, const char *domain, const char *path,
+		      struct md_strv *acc, struct md_err *err)
+{
+	struct md_reg_request req = { "GET", NULL, "application/json", NULL, domain, 0 };
+	struct md_reg_response resp;
+	char *url = tags_url(r, domain, path, 1), *next = NULL;
+	int retried = 0, rc = -1;
+
+	md_reg_response_init(&resp);
+	for (int page = 0;; page++) {
+		if (!url) {
+			md_err_set(err, "registry %s: out of memory listing tags of %s", domain, path);
+			goto out;
+		}
+		req.url = url;
+		if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
+			goto out;
+		/* Some registries refuse n (400) or a large n (413): ask once
+		 * more without it and let the server pick its page size. */
+		if (page == 0 && !retried && (resp.status == 400 || resp.status == 413)) {
+			free(url);
+			url = tags_url(r, domain, path, 0);
+			retried = 1;
+			page = -1;
+			continue;
+		}
+		if (list_page(r, domain, path, &req, &resp, acc, &next, err) < 0)
+			goto out;
+		if (!next)
+			break;
+		if (strcmp(next, resp.url) == 0 || page + 1 >= MD_REG_MAX_PAGES) {
+			md_err_set(err, "registry %s: repository %s: tag pagination does not end (at %s)",
+				   domain, path, next);
+			goto out;
+		}
+		free(url);
+		url = next;
+		next = NULL;
+	}
+	rc = 0;
+out:
+	free(url);
+	free(next);
+	md_reg_response_clear(&resp);
+	return rc;
+}
+
+int md_registry_list_tags(struct md_registry *r, const char *domain, const char *path,
+			  struct md_strv *out, struct md_err *err)
+{
+	struct md_strv acc = { 0 };
+	int rc = -1;
+
+	if (check_names(domain, path, NULL, err) < 0)
+		goto out;
+	if (list_pages(r, domain, path, &acc, err) < 0)
+		goto out;
+	if (out->n == 0) {
+		md_strv_free(out);
+		*out = acc;
+		acc.v = NULL;
+		acc.n = 0;
+	} else {
+		for (size_t i = 0; i < acc.n; i++)
+			if (md_strv_push(out, acc.v[i]) < 0) {
+				md_err_set(err, "registry %s: out of memory listing tags of %s", domain,
+					   path);
+				goto out;
+			}
+	}
+	rc = 0;
+out:
+	md_strv_free(&acc);
+	if (rc < 0)
+		r->stats.errors++;
+	return rc;
+}
+
+/* ---- manifests ---------------------------------------------------------- */
+
+static char *manifest_url(struct md_registry *r, const char *domain, const char *path,
+			  const char *ref)
+{
+	char *base = md_reg_base_url(domain, &r->insecure);
+	char *url = base ? md_asprintf("%s/v2/%s/manifests/%s", base, path, ref) : NULL;
+
+	free(base);
+	return url;
+}
+
+/* Old registries omit Docker-Content-Digest: GET the manifest and hash the
+ * exact bytes received. A digest header that is present must agree. */
+static int digest_by_get(struct md_registry *r, const char *domain, const char *path,
+			 const char *url, char *digest, char **media_type, struct md_err *err)
+{
+	struct md_reg_request req = { "GET", url, MANIFEST_ACCEPT, NULL, domain, 0 };
+	struct md_reg_response resp;
+	int rc = -1;
+
+	md_reg_response_init(&resp);
+	if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
+		goto out;
+	if (resp.status != 200) {
+		md_reg_status_error(r, domain, path, &req, &resp, err);
+		goto out;
+	}
+	md_sha256_digest(resp.body.data ? resp.body.data : "", resp.body.len, digest);
+	if (resp.digest && md_is_sha256_digest(resp.digest) && strcmp(resp.digest, digest) != 0) {
+		md_err_set(err, "registry %s: manifest at %s has digest %s but the registry says %s",
+			   domain, resp.url, digest, resp.digest);
+		goto out;
+	}
+	free(*media_type);
+	*media_type = md_reg_media_type(resp.content_type);
+	rc = 0;
+out:
+	md_reg_response_clear(&resp);
+	return rc;
+}
+
+static int head_manifest(struct md_registry *r, const char *domain, const char *path,
+			 const char *ref, char **digest, char **media_type, struct md_err *err)
+{
+	struct md_reg_request req = { "HEAD", NULL, MANIFEST_ACCEPT, NULL, domain, 0 };
+	struct md_reg_response resp;
+	char dg[MD_DIGEST_STR_LEN + 1], what[400];
+	char *url = manifest_url(r, domain, path, ref);
+	int rc = -1;
+
+	md_reg_response_init(&resp);
+	req.url = url;
+	if (!url) {
+		md_err_set(err, "registry %s: out of memory", domain);
+		goto out;
+	}
+	if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
+		goto out;
+	if (resp.status == 404) {
+		snprintf(what, sizeof(what), "%s %s not found in repository %s",
+			 md_reg_valid_tag(ref) ? "tag" : "manifest", ref, path);
+		not_found_error(domain, what, &req, &resp, err);
+		goto out;
+	}
+	if (resp.status != 200) {
+		md_reg_status_error(r, domain, path, &req, &resp, err);
+		goto out;
+	}
+	*media_type = md_reg_media_type(resp.content_type);
+	if (resp.digest && md_is_sha256_digest(resp.digest))
+		md_strlcpy(dg, resp.digest, sizeof(dg));
+	else if (digest_by_get(r, domain, path, url, dg, media_type, err) < 0)
+		goto out;
+	if (strchr(ref, ':') && strcmp(ref, dg) != 0) {
+		md_err_set(err, "registry %s: manifest %s in repository %s came back with digest %s",
+			   domain, ref, path, dg);
+		goto out;
+	}
+	if (!(*digest = md_strdup(dg))) {
+		md_err_set(err, "registry %s: out of memory", domain);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(url);
+	md_reg_response_clear(&resp);
+	return rc;
+}
+
+int md_registry_head_manifest(struct md_registry *r, const char *domain, const char *path,
+			      const char *reference, char **digest, char **media_type,
+			      struct md_err *err)
+{
+	char *mt = NULL;
+	int rc;
+
+	*digest = NULL;
+	if (media_type)
+		*media_type = NULL;
+	rc = check_names(domain, path, reference, err);
+	if (rc == 0)
+		rc = head_manifest(r, domain, path, reference, digest, &mt, err);
+	if (rc < 0) {
+		free(mt);
+		r->stats.errors++;
+		return -1;
+	}
+	if (media_type)
+		*media_type = mt;
+	else
+		free(mt);
+	return 0;
+}

@@ -1,0 +1,197 @@
+/* registry internals: pure parsing helpers (unit-tested and fuzzed on their
+ * own) and the private client structure shared by the module's files.
+ *
+ * Nothing in here performs I/O except md_reg_http_do() (http.c), the one
+ * seam through which every request goes; a later multi-handle scheduler
+ * replaces that function without touching the parsing or auth logic. */
+#ifndef MAGOS_REGISTRY_INT_H
+#define MAGOS_REGISTRY_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "magos/registry.h"
+#include "magos/util.h"
+
+/* Caps on what a registry or token service may send us. */
+#define MD_REG_MAX_HEADER 8192         /* one collected header value */
+#define MD_REG_MAX_TOKEN_BODY (256u * 1024)
+#define MD_REG_MAX_AUTH_FILE (1024u * 1024)
+#define MD_REG_MAX_REDIRECTS 5
+#define MD_REG_MAX_PAGES 5000
+#define MD_REG_TOKEN_MARGIN 10         /* seconds before expiry a token is dropped */
+#define MD_REG_TOKEN_CACHE 128         /* cached tokens */
+#define MD_REG_HOST_CACHE 64           /* remembered challenges per host */
+
+/* ---- parse.c: WWW-Authenticate --------------------------------------- */
+
+enum md_reg_scheme { MD_REG_SCHEME_NONE, MD_REG_SCHEME_BASIC, MD_REG_SCHEME_BEARER };
+
+struct md_reg_challenge {
+	enum md_reg_scheme scheme;
+	char *realm;   /* NULL when absent */
+	char *service; /* NULL when absent */
+	char *scope;   /* NULL when absent */
+	char *error;   /* RFC 6750 error="...", NULL when absent */
+};
+
+/* Parse a WWW-Authenticate value (several header lines may be joined with
+ * ", "). Picks the Bearer challenge when one is offered, else Basic.
+ * Returns -1 when neither scheme is present or the syntax is broken;
+ * `what` names the source (a URL) in the error. */
+int md_reg_challenge_parse(struct md_reg_challenge *out, const char *header,
+			   const char *what, struct md_err *err);
+void md_reg_challenge_clear(struct md_reg_challenge *c);
+
+/* ---- parse.c: Link, headers, bodies ----------------------------------- */
+
+/* The target of the first link whose rel contains "next" (case-insensitive),
+ * copied verbatim into *out, or *out = NULL when there is none. Returns -1
+ * only on OOM. */
+int md_reg_link_next(const char *header, char **out);
+
+/* Split one raw header line ("Name: value\r\n") into a lowercased name
+ * (at most name_size-1 bytes) and the trimmed value span. Returns 0, or -1
+ * for a line that is not a header (status line, blank line, no colon). */
+int md_reg_header_split(const char *line, size_t len, char *name, size_t name_size,
+			const char **value, size_t *value_len);
+
+/* Content-Type without parameters or surrounding blanks; NULL on OOM or
+ * when ct is NULL/empty. */
+char *md_reg_media_type(const char *ct);
+
+/* "CODE: message" built from an OCI error body {"errors":[{code,message}]}
+ * (first error only, control characters replaced, length capped), or NULL
+ * when the body is not such a document. */
+char *md_reg_error_summary(const char *body, size_t len);
+
+/* Parse a token response: token or access_token, expires_in (default 60),
+ * issued_at. *expires_at is an absolute epoch second based on `now`
+ * (issued_at is trusted only when it does not push expiry into the past
+ * or future because of clock skew). `url` names the endpoint in errors. */
+int md_reg_token_parse(const char *body, size_t len, int64_t now, const char *url,
+		       char **token, int64_t *expires_at, struct md_err *err);
+
+/* Append the tags of one tags/list page to out, refusing to grow past
+ * max_total entries. Entries that are not valid tag strings are skipped
+ * (they could never be written to a compose file safely). */
+int md_reg_tags_parse(const char *body, size_t len, const char *url, struct md_strv *out,
+		      size_t max_total, struct md_err *err);
+
+/* ---- parse.c: names and URLs ------------------------------------------ */
+
+/* Host that serves the API for a normalised domain (docker.io →
+ * registry-1.docker.io). Returned pointer is `domain` or a literal. */
+const char *md_reg_api_host(const char *domain);
+/* "https://<api host>" or "http://…" when the domain or API host is listed
+ * in insecure (exact host[:port] match). NULL on OOM. */
+char *md_reg_base_url(const char *domain, const struct md_strv *insecure);
+/* Validators for what we splice into URLs. */
+int md_reg_valid_domain(const char *s);
+int md_reg_valid_path(const char *s);
+int md_reg_valid_reference(const char *s);
+int md_reg_valid_tag(const char *s);
+/* Percent-encode everything but RFC 3986 unreserved characters. */
+char *md_reg_urlencode(const char *s);
+/* realm + "?service=…&scope=…" (or "&" when realm has a query already);
+ * service may be NULL. NULL on OOM. */
+char *md_reg_token_url(const char *realm, const char *service, const char *scope);
+/* Resolve ref against base with curl's URL API (no I/O). */
+int md_reg_url_resolve(const char *base, const char *ref, char **out, struct md_err *err);
+/* "scheme://host:port" of a URL (port made explicit, host lowercased), to
+ * decide whether credentials may follow a redirect; NULL when unparsable. */
+char *md_reg_url_origin(const char *url);
+
+/* ---- authfile.c: containers auth.json --------------------------------- */
+
+/* Standard base64 (with padding). decode returns -1 on any invalid input;
+ * *out is NUL-terminated, *outlen excludes the terminator. */
+char *md_reg_base64_encode(const void *data, size_t len);
+int md_reg_base64_decode(const char *s, unsigned char **out, size_t *outlen);
+
+/* Look up credentials for domain/path in an auth.json document (most
+ * specific key first, Docker Hub aliases, http(s):// keys reduced to their
+ * host). Returns 1 with *user and *pass set (caller zeroes and frees), 0
+ * when no key matches or the matching entry has no "auth", -1 on a
+ * malformed document or entry; `file` names the source in errors. */
+int md_reg_auth_lookup(const char *json, size_t len, const char *file, const char *domain,
+		       const char *path, char **user, char **pass, struct md_err *err);
+/* Zero and free a string that held a secret. */
+void md_reg_secret_free(char *s);
+
+/* ---- http.c: the request seam ----------------------------------------- */
+
+struct md_reg_request {
+	const char *method;       /* "GET" or "HEAD" */
+	const char *url;
+	const char *accept;       /* full Accept value, or NULL */
+	const char *authorization; /* full Authorization value, or NULL */
+	const char *what;         /* registry name used in error sentences */
+	size_t max_body;          /* 0 = MD_REGISTRY_MAX_BODY */
+};
+
+struct md_reg_response {
+	long status;
+	char *url;              /* URL that produced this response (after redirects) */
+	char *www_authenticate; /* all values joined with ", ", or NULL */
+	char *link;
+	char *content_type;
+	char *digest;           /* Docker-Content-Digest */
+	char *retry_after;
+	char *location;
+	struct md_buf body;
+};
+
+void md_reg_response_init(struct md_reg_response *resp);
+void md_reg_response_clear(struct md_reg_response *resp);
+
+/* Perform one request, following up to MD_REG_MAX_REDIRECTS redirects
+ * ourselves and dropping Authorization when the origin changes. Returns 0
+ * when any HTTP response arrived (whatever the status), -1 on transport
+ * failures, oversize bodies or bad redirects. */
+int md_reg_http_do(struct md_registry *r, const struct md_reg_request *req,
+		   struct md_reg_response *resp, struct md_err *err);
+
+/* ---- registry.c: the client --------------------------------------------- */
+
+struct md_reg_token {
+	char *realm, *service, *scope;
+	char *path;       /* repository the token was fetched for */
+	char *token;      /* secret: zeroed on free */
+	int64_t expires_at;
+};
+
+struct md_reg_host {
+	char *domain;
+	enum md_reg_scheme scheme;
+	char *realm, *service;
+};
+
+struct md_registry {
+	void *curl; /* CURL *, reused so connections are kept alive */
+	struct md_strv insecure;
+	char *ca_file, *auth_file, *user_agent;
+	int64_t connect_timeout, timeout;
+	int page_size;
+	struct md_reg_token tokens[MD_REG_TOKEN_CACHE];
+	size_t ntokens;
+	struct md_reg_host hosts[MD_REG_HOST_CACHE];
+	size_t nhosts;
+	struct md_registry_stats stats;
+};
+
+/* Perform req for repository path, answering one auth challenge. On
+ * success resp holds the final response; 401/403 after authenticating is
+ * already an error sentence. */
+int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path,
+		     const struct md_reg_request *req, struct md_reg_response *resp,
+		     struct md_err *err);
+/* The error sentence for an unexpected status (denied, rate limited, or
+ * the registry's own error code and message). Returns -1. */
+int md_reg_status_error(struct md_registry *r, const char *domain, const char *path,
+			const struct md_reg_request *req, const struct md_reg_response *resp,
+			struct md_err *err);
+/* Wipe and free cached tokens and host memory. */
+void md_reg_auth_free(struct md_registry *r);
+
+#endif

@@ -1,0 +1,229 @@
+/* Names and URLs: which host serves a domain, what may be spliced into a
+ * URL, token endpoint URLs, and relative-URL resolution through curl's URL
+ * API (which parses only; it performs no I/O). */
+#include "registry_int.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int is_lower_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+const char *md_reg_api_host(const char *domain)
+{
+	if (strcasecmp(domain, "docker.io") == 0 || strcasecmp(domain, "index.docker.io") == 0)
+		return "registry-1.docker.io";
+	return domain;
+}
+
+char *md_reg_base_url(const char *domain, const struct md_strv *insecure)
+{
+	const char *host = md_reg_api_host(domain);
+	int plain = insecure && (md_strv_contains(insecure, domain) ||
+				 md_strv_contains(insecure, host));
+
+	return md_asprintf("%s://%s", plain ? "http" : "https", host);
+}
+
+int md_reg_valid_domain(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".-:[]", *s))
+			return 0;
+	return 1;
+}
+
+/* One path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* */
+static const char *scan_component(const char *s)
+{
+	if (!is_lower_alnum((unsigned char)*s))
+		return NULL;
+	for (;;) {
+		while (is_lower_alnum((unsigned char)*s))
+			s++;
+		if (*s == '.' || (*s == '_' && s[1] != '_'))
+			s++;
+		else if (*s == '_')
+			s += 2;
+		else if (*s == '-')
+			while (*s == '-')
+				s++;
+		else
+			return s;
+		if (!is_lower_alnum((unsigned char)*s))
+			return NULL;
+	}
+}
+
+int md_reg_valid_path(const char *s)
+{
+	if (strlen(s) > 255)
+		return 0;
+	for (;;) {
+		s = scan_component(s);
+		if (!s)
+			return 0;
+		if (*s == '\0')
+			return 1;
+		if (*s++ != '/')
+			return 0;
+	}
+}
+
+int md_reg_valid_tag(const char *s)
+{
+	size_t n = 0;
+
+	if (!isalnum((unsigned char)*s) && *s != '_')
+		return 0;
+	for (; *s; s++, n++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return 0;
+	return n <= 128;
+}
+
+/* algorithm ":" encoded, as in the distribution grammar:
+ * [a-z0-9]+([+._-][a-z0-9]+)* ":" [a-zA-Z0-9=_-]+ */
+static int valid_digest(const char *s)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon || colon == s || strlen(colon + 1) < 32 || strlen(s) > 200)
+		return 0;
+	for (const char *p = s; p < colon; p++) {
+		if (is_lower_alnum((unsigned char)*p))
+			continue;
+		if (!strchr("+._-", *p) || p == s || p + 1 == colon ||
+		    !is_lower_alnum((unsigned char)p[1]))
+			return 0;
+	}
+	for (const char *p = colon + 1; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("=_-", *p))
+			return 0;
+	return 1;
+}
+
+int md_reg_valid_reference(const char *s)
+{
+	return md_reg_valid_tag(s) || valid_digest(s);
+}
+
+char *md_reg_urlencode(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct md_buf b;
+
+	md_buf_init(&b, 3 * strlen(s) + 1);
+	if (md_buf_puts(&b, "") < 0)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char enc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+		if (isalnum(c) || strchr("-._~", c))
+			md_buf_append(&b, s, 1);
+		else
+			md_buf_append(&b, enc, 3);
+	}
+	return md_buf_steal(&b);
+}
+
+char *md_reg_token_url(const char *realm, const char *service, const char *scope)
+{
+	char *svc = service ? md_reg_urlencode(service) : NULL;
+	char *scp = scope ? md_reg_urlencode(scope) : NULL;
+	char sep = strchr(realm, '?') ? '&' : '?';
+	char *url = NULL;
+
+	if ((service && !svc) || (scope && !scp))
+		goto out;
+	if (svc && scp)
+		url = md_asprintf("%s%cservice=%s&scope=%s", realm, sep, svc, scp);
+	else if (svc)
+		url = md_asprintf("%s%cservice=%s", realm, sep, svc);
+	else if (scp)
+		url = md_asprintf("%s%cscope=%s", realm, sep, scp);
+	else
+		url = md_strdup(realm);
+out:
+	free(svc);
+	free(scp);
+	return url;
+}
+
+static int http_scheme(CURLU *h)
+{
+	char *scheme = NULL;
+	int ok;
+
+	if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+		return 0;
+	ok = strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0;
+	curl_free(scheme);
+	return ok;
+}
+
+int md_reg_url_resolve(const char *base, const char *ref, char **out, struct md_err *err)
+{
+	CURLU *h = curl_url();
+	CURLUcode uc;
+	char *s = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (!h)
+		return md_err_set(err, "out of memory resolving %s", ref);
+	if ((uc = curl_url_set(h, CURLUPART_URL, base, 0)) != CURLUE_OK ||
+	    (uc = curl_url_set(h, CURLUPART_URL, ref, 0)) != CURLUE_OK) {
+		md_err_set(err, "cannot resolve URL \"%.200s\" against %s: %s", ref, base,
+			   curl_url_strerror(uc));
+		goto out;
+	}
+	if (!http_scheme(h)) {
+		md_err_set(err, "URL \"%.200s\" (from %s) is not http or https", ref, base);
+		goto out;
+	}
+	if (curl_url_get(h, CURLUPART_URL, &s, 0) != CURLUE_OK || !(*out = md_strdup(s))) {
+		md_err_set(err, "out of memory resolving %s", ref);
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(s);
+	curl_url_cleanup(h);
+	return rc;
+}
+
+char *md_reg_url_origin(const char *url)
+{
+	CURLU *h = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+
+	if (!h)
+		return NULL;
+	if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	for (char *c = host; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (char *c = scheme; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	out = md_asprintf("%s://%s:%s", scheme, host, port);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(h);
+	return out;
+}

@@ -1,0 +1,520 @@
+/* The state cache: tag observations and the outcome of the last cycle, kept
+ * in memory as a jansson tree shaped exactly like the file:
+ *
+ *   {"version":1,
+ *    "repos":{"<repo>":{"tags":{"<tag>":{"digest":"sha256:…","first_seen":N}}}},
+ *    "last_cycle":{"at":N,"ok":true,"commit":"<hex>"},
+ *    "last_success":N}
+ *
+ * It is only a cache, so a file that cannot be used is set aside (never
+ * deleted, so a human can look at it) and the agent starts empty. */
+#include "magos/state.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STATE_VERSION 1
+#define MAX_TAGS 10000 /* per repository */
+#define MAX_REPOS 2000
+
+struct md_state {
+	char *dir;
+	char *path;
+	json_t *repos;      /* object: repo → {"tags": {tag → entry}} */
+	int has_cycle;
+	int64_t cycle_at;
+	int cycle_ok;
+	char *commit;       /* last known commit, NULL when none */
+	int64_t last_success;
+};
+
+static struct md_state *state_new(const char *dir)
+{
+	struct md_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->dir = md_strdup(dir);
+	st->path = md_asprintf("%s/state.json", dir);
+	st->repos = json_object();
+	if (!st->dir || !st->path || !st->repos) {
+		md_state_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void md_state_free(struct md_state *st)
+{
+	if (!st)
+		return;
+	free(st->dir);
+	free(st->path);
+	json_decref(st->repos);
+	free(st->commit);
+	free(st);
+}
+
+static int valid_commit(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 4 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* ---- shape checks -------------------------------------------------------- */
+
+static int check_tag(const char *repo, const char *tag, json_t *e, char *why, size_t n)
+{
+	json_t *d = json_object_get(e, "digest"), *fs = json_object_get(e, "first_seen");
+
+	if (!*tag || !json_is_object(e) || !json_is_string(d) ||
+	    !md_is_sha256_digest(json_string_value(d)) || !json_is_integer(fs) ||
+	    json_integer_value(fs) < 0) {
+		snprintf(why, n, "bad entry for %.200s:%.130s", repo, tag);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_repos(json_t *repos, char *why, size_t n)
+{
+	const char *repo, *tag;
+	json_t *r, *e;
+
+	if (!json_is_object(repos)) {
+		snprintf(why, n, "\"repos\" is not an object");
+		return -1;
+	}
+	json_object_foreach(repos, repo, r) {
+		json_t *tags = json_object_get(r, "tags");
+
+		if (!*repo || !json_is_object(tags)) {
+			snprintf(why, n, "bad entry for repository \"%.200s\"", repo);
+			return -1;
+		}
+		json_object_foreach(tags, tag, e)
+			if (check_tag(repo, tag, e, why, n) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static int check_cycle(json_t *lc, json_t *ls, char *why, size_t n)
+{
+	json_t *c = json_object_get(lc, "commit");
+
+	if (lc && (!json_is_object(lc) || !json_is_integer(json_object_get(lc, "at")) ||
+		   !json_is_boolean(json_object_get(lc, "ok")) ||
+		   (c && !json_is_null(c) &&
+		    (!json_is_string(c) || !valid_commit(json_string_value(c)))))) {
+		snprintf(why, n, "bad \"last_cycle\"");
+		return -1;
+	}
+	if (ls && !json_is_integer(ls)) {
+		snprintf(why, n, "bad \"last_success\"");
+		return -1;
+	}
+	return 0;
+}
+
+/* Adopt a parsed document into st, or say (in why) what is wrong with it. */
+static int adopt(struct md_state *st, json_t *root, char *why, size_t n)
+{
+	json_t *ver = json_object_get(root, "version"), *repos = json_object_get(root, "repos");
+	json_t *lc = json_object_get(root, "last_cycle"), *ls = json_object_get(root, "last_success");
+	json_t *c;
+
+	if (!json_is_object(root)) {
+		snprintf(why, n, "not a JSON object");
+		return -1;
+	}
+	if (!json_is_integer(ver) || json_integer_value(ver) != STATE_VERSION) {
+		snprintf(why, n, "unsupported version (want %d)", STATE_VERSION);
+		return -1;
+	}
+	if ((repos && check_repos(repos, why, n) < 0) || check_cycle(lc, ls, why, n) < 0)
+		return -1;
+	if (repos) {
+		json_decref(st->repos);
+		st->repos = json_incref(repos);
+	}
+	if (lc) {
+		st->has_cycle = 1;
+		st->cycle_at = json_integer_value(json_object_get(lc, "at"));
+		st->cycle_ok = json_is_true(json_object_get(lc, "ok"));
+		c = json_object_get(lc, "commit");
+		if (json_is_string(c) && !(st->commit = md_strdup(json_string_value(c)))) {
+			snprintf(why, n, "out of memory");
+			return -1;
+		}
+	}
+	st->last_success = ls ? json_integer_value(ls) : 0;
+	return 0;
+}
+
+/* ---- bounds ------------------------------------------------------------- */
+
+/* An entry of some object, aged by a time stamp, that pruning may delete. */
+struct aged {
+	json_t *obj;
+	char *key;
+	int64_t ts;
+};
+
+static int aged_cmp(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return strcmp(x->key, y->key); /* deterministic among equals */
+}
+
+/* Delete the k oldest of v[0..n) and free the list. On OOM earlier, v may
+ * be NULL: nothing is deleted and the next prune tries again. */
+static void drop_oldest(struct aged *v, size_t n, size_t k)
+{
+	if (v) {
+		qsort(v, n, sizeof(*v), aged_cmp);
+		for (size_t i = 0; i < k && i < n; i++)
+			json_object_del(v[i].obj, v[i].key);
+	}
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].key);
+	free(v);
+}
+
+static int aged_push(struct aged *v, size_t *n, json_t *obj, const char *key, int64_t ts)
+{
+	if (!(v[*n].key = md_strdup(key)))
+		return -1;
+	v[*n].obj = obj;
+	v[(*n)++].ts = ts;
+	return 0;
+}
+
+static void prune_tags(json_t *tags)
+{
+	size_t total = json_object_size(tags), n = 0;
+	struct aged *v;
+	const char *tag;
+	json_t *e;
+
+	if (total <= MAX_TAGS || !(v = calloc(total, sizeof(*v))))
+		return;
+	json_object_foreach(tags, tag, e)
+		if (aged_push(v, &n, tags, tag,
+			      json_integer_value(json_object_get(e, "first_seen"))) < 0)
+			break;
+	drop_oldest(v, n, n == total ? total - MAX_TAGS : 0);
+}
+
+/* A repository is as recent as the newest tag it has shown us. */
+static int64_t repo_age(json_t *r)
+{
+	int64_t newest = 0;
+	const char *tag;
+	json_t *e;
+
+	json_object_foreach(json_object_get(r, "tags"), tag, e) {
+		int64_t fs = json_integer_value(json_object_get(e, "first_seen"));
+
+		if (fs > newest)
+			newest = fs;
+	}
+	return newest;
+}
+
+/* At most MAX_TAGS tags per repository and MAX_REPOS repositories: the
+ * oldest first_seen go first. */
+static void prune(json_t *repos)
+{
+	size_t total = json_object_size(repos), n = 0;
+	struct aged *v;
+	const char *repo;
+	json_t *r;
+
+	json_object_foreach(repos, repo, r)
+		prune_tags(json_object_get(r, "tags"));
+	if (total <= MAX_REPOS || !(v = calloc(total, sizeof(*v))))
+		return;
+	json_object_foreach(repos, repo, r)
+		if (aged_push(v, &n, repos, repo, repo_age(r)) < 0)
+			break;
+	drop_oldest(v, n, n == total ? total - MAX_REPOS : 0);
+}
+
+/* Drop the oldest 1/div of all tag observations, then empty repositories. */
+static void shed_oldest(json_t *repos, size_t div)
+{
+	size_t total = 0, n = 0;
+	struct aged *v;
+	const char *repo, *tag;
+	json_t *r, *e, *tmp;
+
+	json_object_foreach(repos, repo, r)
+		total += json_object_size(json_object_get(r, "tags"));
+	if (total == 0 || !(v = calloc(total, sizeof(*v))))
+		return;
+	json_object_foreach(repos, repo, r) {
+		json_t *tags = json_object_get(r, "tags");
+
+		json_object_foreach(tags, tag, e)
+			if (aged_push(v, &n, tags, tag,
+				      json_integer_value(json_object_get(e, "first_seen"))) < 0)
+				goto drop;
+	}
+drop:
+	drop_oldest(v, n, n == total ? (total + div - 1) / div : 0);
+	json_object_foreach_safe(repos, tmp, repo, r)
+		if (json_object_size(json_object_get(r, "tags")) == 0)
+			json_object_del(repos, repo);
+}
+
+/* ---- load ------------------------------------------------------------------ */
+
+/* Move an unusable file to state.json.corrupt-<time>[.N]; never overwrite an
+ * earlier one. */
+static int set_aside(const struct md_state *st, const char *why, char **warning,
+		     struct md_err *err)
+{
+	int64_t now = md_time_now();
+	char *dest = NULL;
+
+	for (int i = 0; i < 100; i++) {
+		free(dest);
+		dest = i ? md_asprintf("%s.corrupt-%lld.%d", st->path, (long long)now, i)
+			 : md_asprintf("%s.corrupt-%lld", st->path, (long long)now);
+		if (!dest)
+			return md_err_set(err, "out of memory loading %s", st->path);
+		if (!md_path_exists(dest))
+			break;
+	}
+	if (rename(st->path, dest) < 0) {
+		md_err_set(err, "state file %s is unusable (%s) and cannot be moved to %s: %s",
+			   st->path, why, dest, strerror(errno));
+		free(dest);
+		return -1;
+	}
+	*warning = md_asprintf("state file %s is unusable (%s); moved it to %s and started "
+			       "with an empty state", st->path, why, dest);
+	free(dest);
+	return 0;
+}
+
+static int read_doc(struct md_state *st, char *why, size_t n)
+{
+	json_error_t jerr;
+	struct md_err rerr;
+	json_t *root;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (md_file_read(st->path, MD_STATE_MAX_FILE, &text, &len, &rerr) < 0) {
+		md_strlcpy(why, rerr.msg, n);
+		return -1;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!root) {
+		snprintf(why, n, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+		return -1;
+	}
+	rc = adopt(st, root, why, n);
+	json_decref(root);
+	return rc;
+}
+
+int md_state_load(struct md_state **out, const char *dir, char **warning,
+		  struct md_err *err)
+{
+	struct md_state *st;
+	struct stat sb;
+	char why[512];
+
+	*out = NULL;
+	if (warning)
+		*warning = NULL;
+	if (md_mkdir_p(dir, 0700, err) < 0)
+		return md_err_prefix(err, "state directory");
+	if (!(st = state_new(dir)))
+		return md_err_set(err, "out of memory loading the state in %s", dir);
+	if (stat(st->path, &sb) < 0 && errno == ENOENT)
+		goto done;
+	if (read_doc(st, why, sizeof(why)) < 0) {
+		struct md_state *fresh = state_new(dir);
+		char *w = NULL;
+
+		md_state_free(st);
+		st = fresh;
+		if (!st)
+			return md_err_set(err, "out of memory loading the state in %s", dir);
+		if (set_aside(st, why, &w, err) < 0) {
+			md_state_free(st);
+			return -1;
+		}
+		if (warning)
+			*warning = w;
+		else
+			free(w);
+	}
+	prune(st->repos);
+done:
+	*out = st;
+	return 0;
+}
+
+/* ---- save ------------------------------------------------------------------- */
+
+static json_t *build_doc(const struct md_state *st)
+{
+	json_t *root = json_object(), *lc;
+
+	if (!root || json_object_set_new(root, "version", json_integer(STATE_VERSION)) < 0 ||
+	    json_object_set(root, "repos", st->repos) < 0)
+		goto fail;
+	if (st->has_cycle) {
+		lc = json_pack("{s:I, s:b, s:s?}", "at", (json_int_t)st->cycle_at, "ok",
+			       st->cycle_ok, "commit", st->commit);
+		if (!lc || json_object_set_new(root, "last_cycle", lc) < 0)
+			goto fail;
+	}
+	if (json_object_set_new(root, "last_success", json_integer(st->last_success)) < 0)
+		goto fail;
+	return root;
+fail:
+	json_decref(root);
+	return NULL;
+}
+
+static char *serialise(const struct md_state *st)
+{
+	json_t *root = build_doc(st);
+	char *s = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(root);
+	return s;
+}
+
+int md_state_save(struct md_state *st, struct md_err *err)
+{
+	char *text;
+	int rc;
+
+	prune(st->repos);
+	text = serialise(st);
+	/* Stay loadable: a file over the read cap would be set aside on the
+	 * next start, so shed the oldest observations until it fits. */
+	for (int i = 0; text && strlen(text) > MD_STATE_MAX_FILE && i < 16; i++) {
+		free(text);
+		shed_oldest(st->repos, 4);
+		text = serialise(st);
+	}
+	if (!text)
+		return md_err_set(err, "out of memory writing %s", st->path);
+	if (strlen(text) > MD_STATE_MAX_FILE) {
+		free(text);
+		return md_err_set(err, "state for %s exceeds %u bytes", st->path, MD_STATE_MAX_FILE);
+	}
+	rc = md_file_write_atomic(st->path, text, strlen(text), 0600, err);
+	free(text);
+	return rc;
+}
+
+/* ---- tags ------------------------------------------------------------------ */
+
+static json_t *tag_entry(const struct md_state *st, const char *repo, const char *tag)
+{
+	if (!st || !repo || !tag)
+		return NULL;
+	return json_object_get(json_object_get(json_object_get(st->repos, repo), "tags"), tag);
+}
+
+static json_t *repo_tags(struct md_state *st, const char *repo)
+{
+	json_t *r = json_object_get(st->repos, repo), *tags;
+
+	if (r)
+		return json_object_get(r, "tags");
+	if (!(r = json_object()) || !(tags = json_object()) ||
+	    json_object_set_new(r, "tags", tags) < 0 ||
+	    json_object_set_new(st->repos, repo, r) < 0)
+		return NULL; /* json_*_set_new drop their reference on failure */
+	return tags;
+}
+
+int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
+		      const char *digest, int64_t now)
+{
+	json_t *tags, *e;
+
+	if (!st || !repo || !*repo || !tag || !*tag || !digest || !md_is_sha256_digest(digest))
+		return -1;
+	if (!(tags = repo_tags(st, repo)))
+		return -1;
+	if ((e = json_object_get(tags, tag)))
+		return json_object_set_new(e, "digest", json_string(digest));
+	e = json_pack("{s:s, s:I}", "digest", digest, "first_seen", (json_int_t)now);
+	if (!e || json_object_set_new(tags, tag, e) < 0)
+		return -1;
+	/* Amortised bounds: prune only once the slack is used up (save and
+	 * load prune exactly). */
+	if (json_object_size(tags) > MAX_TAGS + MAX_TAGS / 4)
+		prune_tags(tags);
+	if (json_object_size(st->repos) > MAX_REPOS + MAX_REPOS / 4)
+		prune(st->repos);
+	return 0;
+}
+
+const char *md_state_tag_digest(const struct md_state *st, const char *repo, const char *tag)
+{
+	return json_string_value(json_object_get(tag_entry(st, repo, tag), "digest"));
+}
+
+int64_t md_state_tag_first_seen(const struct md_state *st, const char *repo, const char *tag)
+{
+	return json_integer_value(json_object_get(tag_entry(st, repo, tag), "first_seen"));
+}
+
+/* ---- last cycle -------------------------------------------------------------- */
+
+int md_state_set_last_cycle(struct md_state *st, int64_t when, int ok, const char *commit)
+{
+	char *c = NULL;
+
+	if (!st || (commit && !valid_commit(commit)))
+		return -1;
+	if (commit) {
+		if (!(c = md_strdup(commit)))
+			return -1;
+		free(st->commit);
+		st->commit = c;
+	}
+	st->has_cycle = 1;
+	st->cycle_at = when;
+	st->cycle_ok = ok != 0;
+	if (ok)
+		st->last_success = when;
+	return 0;
+}
+
+int64_t md_state_last_success(const struct md_state *st)
+{
+	return st ? st->last_success : 0;
+}
+
+const char *md_state_last_commit(const struct md_state *st)
+{
+	return st ? st->commit : NULL;
+}

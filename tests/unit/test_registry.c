@@ -1,0 +1,1107 @@
+/* registry: pure parsers (challenges, Link, auth.json, URLs, bodies) and
+ * the client end to end against a scripted HTTP server forked per test. */
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "magos/registry.h"
+#include "../../internal/registry/registry_int.h"
+
+/* Like assert_int_equal(call, 0) but shows the error sentence. */
+#define assert_ok(call)                                                    \
+	do {                                                               \
+		if ((call) != 0)                                           \
+			fail_msg("%s failed: %s", #call, err.msg);         \
+	} while (0)
+
+/* ---- WWW-Authenticate ---------------------------------------------------- */
+
+static void test_challenge_bearer(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c,
+		"Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+		"scope=\"repository:samalba/my-app:pull,push\"", "u", &err), 0);
+	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
+	assert_string_equal(c.realm, "https://auth.docker.io/token");
+	assert_string_equal(c.service, "registry.docker.io");
+	assert_string_equal(c.scope, "repository:samalba/my-app:pull,push");
+	assert_null(c.error);
+	md_reg_challenge_clear(&c);
+}
+
+static void test_challenge_escaped_quotes(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c,
+		"Bearer realm=\"https://x/t?a=\\\"b\\\"\\\\\", service = \"s, t\"", "u", &err), 0);
+	assert_string_equal(c.realm, "https://x/t?a=\"b\"\\");
+	assert_string_equal(c.service, "s, t");
+	md_reg_challenge_clear(&c);
+}
+
+static void test_challenge_basic_then_bearer(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c,
+		"Basic realm=\"Quay, Inc\", Bearer realm=\"https://quay.io/v2/auth\",service=\"quay.io\"",
+		"u", &err), 0);
+	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
+	assert_string_equal(c.realm, "https://quay.io/v2/auth");
+	assert_string_equal(c.service, "quay.io");
+	assert_null(c.scope);
+	md_reg_challenge_clear(&c);
+}
+
+static void test_challenge_bearer_then_basic(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c,
+		"Bearer realm=\"https://a/token\", Basic realm=\"b\"", "u", &err), 0);
+	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
+	assert_string_equal(c.realm, "https://a/token");
+	md_reg_challenge_clear(&c);
+}
+
+static void test_challenge_basic_only(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c, "Basic realm=\"Registry Realm\"", "u", &err),
+			 0);
+	assert_int_equal(c.scheme, MD_REG_SCHEME_BASIC);
+	assert_string_equal(c.realm, "Registry Realm");
+	md_reg_challenge_clear(&c);
+}
+
+static void test_challenge_missing_scope_unquoted(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c,
+		"BEARER REALM=https://ghcr.io/token,Service=ghcr.io,error=insufficient_scope", "u",
+		&err), 0);
+	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
+	assert_string_equal(c.realm, "https://ghcr.io/token");
+	assert_string_equal(c.service, "ghcr.io");
+	assert_string_equal(c.error, "insufficient_scope");
+	assert_null(c.scope);
+	md_reg_challenge_clear(&c);
+}
+
+static void test_challenge_token68_then_bearer(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c,
+		"Negotiate YII+/abc==, Bearer realm=\"https://r/t\"", "u", &err), 0);
+	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
+	assert_string_equal(c.realm, "https://r/t");
+	md_reg_challenge_clear(&c);
+}
+
+static void test_challenge_errors(void **state)
+{
+	struct md_reg_challenge c;
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_challenge_parse(&c, "Bearer service=\"x\"", "http://h/v2/", &err),
+			 -1);
+	assert_string_equal(err.msg, "Bearer challenge from http://h/v2/ has no realm");
+	assert_int_equal(md_reg_challenge_parse(&c, "Negotiate abc==", "U", &err), -1);
+	assert_string_equal(err.msg, "U asks for authentication but offers neither Bearer nor Basic");
+	assert_int_equal(md_reg_challenge_parse(&c, "Bearer realm=\"unterminated", "U", &err), -1);
+	assert_string_equal(err.msg, "U sent a malformed WWW-Authenticate header");
+	assert_int_equal(md_reg_challenge_parse(&c, NULL, "U", &err), -1);
+	assert_non_null(strstr(err.msg, "neither Bearer nor Basic"));
+	assert_int_equal(md_reg_challenge_parse(&c, "Bearer realm=\"x\" @@", "U", &err), -1);
+	assert_non_null(strstr(err.msg, "malformed"));
+}
+
+/* ---- Link ------------------------------------------------------------------ */
+
+static void check_link(const char *header, const char *want)
+{
+	char *out = (char *)1;
+
+	assert_int_equal(md_reg_link_next(header, &out), 0);
+	if (!want) {
+		assert_null(out);
+		return;
+	}
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+static void test_link_relative(void **state)
+{
+	(void)state;
+	check_link("</v2/foo/tags/list?n=100&last=x>; rel=\"next\"",
+		   "/v2/foo/tags/list?n=100&last=x");
+}
+
+static void test_link_absolute(void **state)
+{
+	(void)state;
+	check_link("<https://ghcr.io/v2/a/b/tags/list?last=1.2&n=100>; rel=\"next\"",
+		   "https://ghcr.io/v2/a/b/tags/list?last=1.2&n=100");
+}
+
+static void test_link_other_params(void **state)
+{
+	(void)state;
+	check_link("<u1>; title=\"a, b; c <x>\"; type=text/html; rel=\"next\"", "u1");
+	check_link("<u2>;rel=next", "u2");
+	check_link("<u3>; REL=\"last NEXT\"", "u3");
+}
+
+static void test_link_multiple(void **state)
+{
+	(void)state;
+	check_link("<p>; rel=\"prev\", <n>; rel=\"next\"", "n");
+	check_link("<p>; rel=\"prev\"", NULL);
+	check_link("<p>; rel=\"nextpage\"", NULL);
+}
+
+static void test_link_malformed(void **state)
+{
+	(void)state;
+	check_link(NULL, NULL);
+	check_link("", NULL);
+	check_link("<unterminated; rel=\"next\"", NULL);
+	check_link("no-brackets; rel=\"next\"", NULL);
+	check_link("<a>; rel=\"next", NULL);
+}
+
+/* ---- URLs -------------------------------------------------------------- */
+
+static void test_url_resolve(void **state)
+{
+	struct md_err err;
+	char *out;
+
+	(void)state;
+	assert_int_equal(md_reg_url_resolve("http://127.0.0.1:5000/v2/a/tags/list?n=2",
+					    "/v2/a/tags/list?n=2&last=b", &out, &err), 0);
+	assert_string_equal(out, "http://127.0.0.1:5000/v2/a/tags/list?n=2&last=b");
+	free(out);
+	assert_int_equal(md_reg_url_resolve("https://r.example/v2/a/tags/list",
+					    "list?next_page=abc%2Bdef=", &out, &err), 0);
+	assert_string_equal(out, "https://r.example/v2/a/tags/list?next_page=abc%2Bdef=");
+	free(out);
+	assert_int_equal(md_reg_url_resolve("https://r.example/v2/",
+					    "https://cdn.example:8443/blob?x=1", &out, &err), 0);
+	assert_string_equal(out, "https://cdn.example:8443/blob?x=1");
+	free(out);
+	assert_int_equal(md_reg_url_resolve("https://r.example/v2/", "ftp://x/y", &out, &err), -1);
+	assert_non_null(strstr(err.msg, "is not http or https"));
+	assert_null(out);
+}
+
+static void test_url_origin(void **state)
+{
+	char *a = md_reg_url_origin("https://Registry.Example/v2/x");
+	char *b = md_reg_url_origin("https://registry.example:443/other?q=1");
+	char *c = md_reg_url_origin("http://registry.example/v2/x");
+	char *d = md_reg_url_origin("http://127.0.0.1:5000/v2/");
+
+	(void)state;
+	assert_string_equal(a, "https://registry.example:443");
+	assert_string_equal(a, b);
+	assert_string_equal(c, "http://registry.example:80");
+	assert_string_equal(d, "http://127.0.0.1:5000");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+static void test_token_url(void **state)
+{
+	char *u;
+
+	(void)state;
+	u = md_reg_token_url("https://auth.docker.io/token", "registry.docker.io",
+			     "repository:library/nginx:pull");
+	assert_string_equal(u, "https://auth.docker.io/token?service=registry.docker.io"
+			       "&scope=repository%3Alibrary%2Fnginx%3Apull");
+	free(u);
+	u = md_reg_token_url("https://q/auth?x=1", NULL, "repository:a b:pull,push");
+	assert_string_equal(u, "https://q/auth?x=1&scope=repository%3Aa%20b%3Apull%2Cpush");
+	free(u);
+}
+
+static void test_base_url(void **state)
+{
+	struct md_strv insecure = { 0 };
+	char *u;
+
+	(void)state;
+	assert_int_equal(md_strv_push(&insecure, "127.0.0.1:5000"), 0);
+	u = md_reg_base_url("docker.io", &insecure);
+	assert_string_equal(u, "https://registry-1.docker.io");
+	free(u);
+	u = md_reg_base_url("127.0.0.1:5000", &insecure);
+	assert_string_equal(u, "http://127.0.0.1:5000");
+	free(u);
+	u = md_reg_base_url("127.0.0.1:5001", &insecure);
+	assert_string_equal(u, "https://127.0.0.1:5001");
+	free(u);
+	u = md_reg_base_url("ghcr.io", NULL);
+	assert_string_equal(u, "https://ghcr.io");
+	free(u);
+	md_strv_free(&insecure);
+}
+
+static void test_validators(void **state)
+{
+	static const char *good_paths[] = { "library/nginx", "a", "a/b/c", "a.b_c__d--e/f-g",
+					    "0/1" };
+	static const char *bad_paths[] = { "", "A/b", "a//b", "/a", "a/", "a..b", "a___b",
+					   "a/../b", "a?b", "a/b#", "-a", "a-" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good_paths) / sizeof(*good_paths); i++)
+		assert_true(md_reg_valid_path(good_paths[i]));
+	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(*bad_paths); i++)
+		assert_false(md_reg_valid_path(bad_paths[i]));
+	assert_true(md_reg_valid_reference("1.25-alpine"));
+	assert_true(md_reg_valid_reference("_x"));
+	assert_true(md_reg_valid_reference(
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+	assert_false(md_reg_valid_reference(".x"));
+	assert_false(md_reg_valid_reference("a/b"));
+	assert_false(md_reg_valid_reference("a?b"));
+	assert_false(md_reg_valid_reference("sha256:short"));
+	assert_true(md_reg_valid_domain("127.0.0.1:5000"));
+	assert_true(md_reg_valid_domain("[::1]:5000"));
+	assert_false(md_reg_valid_domain("a/b"));
+	assert_false(md_reg_valid_domain("a@b"));
+	assert_false(md_reg_valid_domain(""));
+}
+
+/* ---- headers and bodies ----------------------------------------------------- */
+
+static void test_header_split(void **state)
+{
+	const char *v;
+	size_t n;
+	char name[32];
+	const char *line = "WWW-Authenticate:  Bearer realm=\"x\" \r\n";
+
+	(void)state;
+	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), 0);
+	assert_string_equal(name, "www-authenticate");
+	assert_int_equal(n, strlen("Bearer realm=\"x\""));
+	assert_memory_equal(v, "Bearer realm=\"x\"", n);
+	line = "HTTP/1.1 200 OK\r\n";
+	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
+	line = "\r\n";
+	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
+	line = "X-A-Very-Long-Header-Name-Beyond-Limit: 1\r\n";
+	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
+	line = "Link:\r\n";
+	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_media_type(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = md_reg_media_type(" Application/vnd.OCI.image.index.v1+json ; charset=utf-8");
+	assert_string_equal(s, "application/vnd.oci.image.index.v1+json");
+	free(s);
+	assert_null(md_reg_media_type(NULL));
+	assert_null(md_reg_media_type("; x=y"));
+}
+
+static void test_error_summary(void **state)
+{
+	const char *b1 = "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"repository name "
+			 "not known\\nto registry\",\"detail\":{}}]}";
+	char *s;
+
+	(void)state;
+	s = md_reg_error_summary(b1, strlen(b1));
+	assert_string_equal(s, "NAME_UNKNOWN: repository name not known to registry");
+	free(s);
+	s = md_reg_error_summary("{\"errors\":[{\"code\":\"DENIED\"}]}", 30);
+	assert_string_equal(s, "DENIED");
+	free(s);
+	assert_null(md_reg_error_summary("<html>nope</html>", 17));
+	assert_null(md_reg_error_summary("{\"errors\":[]}", 13));
+	assert_null(md_reg_error_summary(NULL, 0));
+}
+
+static void test_token_parse(void **state)
+{
+	const char *b1 = "{\"token\":\"abc.def\",\"expires_in\":300,"
+			 "\"issued_at\":\"2024-01-02T03:04:05Z\"}";
+	struct md_err err;
+	int64_t exp = 0, now = 1704164645 + 20;
+	char *tok;
+
+	(void)state;
+	assert_int_equal(md_reg_token_parse(b1, strlen(b1), now, "U", &tok, &exp, &err), 0);
+	assert_string_equal(tok, "abc.def");
+	assert_int_equal(exp, 1704164645 + 300);
+	free(tok);
+	/* access_token fallback; expires_in default 60; short lifetimes raised to 60 */
+	assert_int_equal(md_reg_token_parse("{\"access_token\":\"t2\",\"expires_in\":5}", 36, 1000,
+					    "U", &tok, &exp, &err), 0);
+	assert_string_equal(tok, "t2");
+	assert_int_equal(exp, 1060);
+	free(tok);
+	/* issued_at in the future (clock skew): count from receipt */
+	assert_int_equal(md_reg_token_parse(b1, strlen(b1), 1000, "U", &tok, &exp, &err), 0);
+	assert_int_equal(exp, 1300);
+	free(tok);
+}
+
+static void test_token_parse_errors(void **state)
+{
+	struct md_err err;
+	int64_t exp;
+	char *tok;
+
+	(void)state;
+	assert_int_equal(md_reg_token_parse("{\"expires_in\":60}", 17, 0, "https://t/x", &tok,
+					    &exp, &err), -1);
+	assert_string_equal(err.msg, "token service https://t/x answered without a token");
+	assert_int_equal(md_reg_token_parse("{\"token\":\"a\\r\\nX-Evil: 1\"}", 26, 0, "U", &tok,
+					    &exp, &err), -1);
+	assert_non_null(strstr(err.msg, "invalid characters"));
+	assert_null(strstr(err.msg, "Evil"));
+	assert_int_equal(md_reg_token_parse("nope", 4, 0, "U", &tok, &exp, &err), -1);
+	assert_string_equal(err.msg, "token service U did not answer with a JSON object");
+}
+
+static void test_tags_parse(void **state)
+{
+	const char *b = "{\"name\":\"a/b\",\"tags\":[\"1.0\",\"latest\",\"bad tag\",\"2.0\"]}";
+	struct md_strv tags = { 0 };
+	struct md_err err;
+
+	(void)state;
+	assert_int_equal(md_reg_tags_parse(b, strlen(b), "U", &tags, 10, &err), 0);
+	assert_int_equal(tags.n, 3);
+	assert_string_equal(tags.v[0], "1.0");
+	assert_string_equal(tags.v[1], "latest");
+	assert_string_equal(tags.v[2], "2.0");
+	assert_int_equal(md_reg_tags_parse("{\"name\":\"a\",\"tags\":null}", 24, "U", &tags, 10,
+					   &err), 0);
+	assert_int_equal(tags.n, 3);
+	assert_int_equal(md_reg_tags_parse(b, strlen(b), "U", &tags, 5, &err), -1);
+	assert_string_equal(err.msg, "repository lists more than 5 tags (at U)");
+	md_strv_free(&tags);
+	assert_int_equal(md_reg_tags_parse("{\"tags\":[1]}", 12, "U", &tags, 5, &err), -1);
+	assert_string_equal(err.msg, "tag list from U has a non-string entry at index 0");
+	assert_int_equal(md_reg_tags_parse("{\"tags\":{}}", 11, "U", &tags, 5, &err), -1);
+	assert_non_null(strstr(err.msg, "is not an object"));
+	assert_int_equal(md_reg_tags_parse("[", 1, "U", &tags, 5, &err), -1);
+	assert_non_null(strstr(err.msg, "tag list from U is not valid JSON"));
+	md_strv_free(&tags);
+}
+
+/* ---- base64 and auth.json ------------------------------------------------- */
+
+static void test_base64(void **state)
+{
+	static const char *plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *enc[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+				     "Zm9vYmFy" };
+	static const char *bad[] = { "Zg=", "Zg", "Z===", "Zm9v!A==", "Zg==Zg==", "=Zg=",
+				     "Zm 9v" };
+	unsigned char *out;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
+		char *e = md_reg_base64_encode(plain[i], strlen(plain[i]));
+
+		assert_string_equal(e, enc[i]);
+		free(e);
+		assert_int_equal(md_reg_base64_decode(enc[i], &out, &n), 0);
+		assert_int_equal(n, strlen(plain[i]));
+		assert_memory_equal(out, plain[i], n);
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(md_reg_base64_decode(bad[i], &out, &n), -1);
+}
+
+/* base64("user:pass") etc. */
+#define B64_USER_PASS "dXNlcjpwYXNz"
+#define B64_HUB "aHViOmh1YnB3"      /* hub:hubpw */
+#define B64_ORG "b3JnOm9yZ3B3"      /* org:orgpw */
+#define B64_DEEP "ZGVlcDpkZWVwcHc=" /* deep:deeppw */
+
+static int lookup(const char *json, const char *domain, const char *path, char **user,
+		  char **pass, struct md_err *err)
+{
+	return md_reg_auth_lookup(json, strlen(json), "/etc/auth.json", domain, path, user, pass,
+				  err);
+}
+
+static void expect_creds(const char *json, const char *domain, const char *path,
+			 const char *want_user, const char *want_pass)
+{
+	struct md_err err;
+	char *u, *p;
+
+	assert_int_equal(lookup(json, domain, path, &u, &p, &err), 1);
+	assert_string_equal(u, want_user);
+	assert_string_equal(p, want_pass);
+	md_reg_secret_free(u);
+	md_reg_secret_free(p);
+}
+
+static void test_auth_exact_host(void **state)
+{
+	(void)state;
+	expect_creds("{\"auths\":{\"ghcr.io\":{\"auth\":\"" B64_USER_PASS "\"}}}", "ghcr.io",
+		     "acme/web", "user", "pass");
+	expect_creds("{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"" B64_USER_PASS "\"}}}",
+		     "127.0.0.1:5000", "a", "user", "pass");
+}
+
+static void test_auth_most_specific(void **state)
+{
+	const char *j = "{\"auths\":{\"quay.io\":{\"auth\":\"" B64_USER_PASS "\"},"
+			"\"quay.io/org\":{\"auth\":\"" B64_ORG "\"},"
+			"\"quay.io/org/deep/repo\":{\"auth\":\"" B64_DEEP "\"}}}";
+
+	(void)state;
+	expect_creds(j, "quay.io", "org/deep/repo", "deep", "deeppw");
+	expect_creds(j, "quay.io", "org/deep/other", "org", "orgpw");
+	expect_creds(j, "quay.io", "org/x", "org", "orgpw");
+	expect_creds(j, "quay.io", "organisation/x", "user", "pass");
+	expect_creds(j, "quay.io", "other", "user", "pass");
+}
+
+static void test_auth_docker_aliases(void **state)
+{
+	(void)state;
+	expect_creds("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"" B64_HUB "\"}}}",
+		     "docker.io", "library/nginx", "hub", "hubpw");
+	expect_creds("{\"auths\":{\"registry-1.docker.io\":{\"auth\":\"" B64_HUB "\"}}}",
+		     "docker.io", "library/nginx", "hub", "hubpw");
+	expect_creds("{\"auths\":{\"docker.io\":{\"auth\":\"" B64_HUB "\"}}}",
+		     "index.docker.io", "library/nginx", "hub", "hubpw");
+	expect_creds("{\"auths\":{\"index.docker.io/acme\":{\"auth\":\"" B64_ORG "\"},"
+		     "\"docker.io\":{\"auth\":\"" B64_HUB "\"}}}",
+		     "docker.io", "acme/app", "org", "orgpw");
+}
+
+static void test_auth_http_prefix(void **state)
+{
+	(void)state;
+	expect_creds("{\"auths\":{\"http://localhost:5000\":{\"auth\":\"" B64_USER_PASS "\"}}}",
+		     "localhost:5000", "a/b", "user", "pass");
+	expect_creds("{\"auths\":{\"https://GHCR.io/v2/\":{\"auth\":\"" B64_USER_PASS "\"}}}",
+		     "ghcr.io", "a/b", "user", "pass");
+}
+
+static void test_auth_decoding(void **state)
+{
+	/* "u:p:w\0\0" → password keeps its colon, trailing NULs stripped */
+	(void)state;
+	expect_creds("{\"auths\":{\"r.io\":{\"auth\":\"dTpwOncAAA==\"}}}", "r.io", "x", "u",
+		     "p:w");
+	/* empty user and password */
+	expect_creds("{\"auths\":{\"r.io\":{\"auth\":\"Og==\"}}}", "r.io", "x", "", "");
+}
+
+static void test_auth_no_match(void **state)
+{
+	struct md_err err;
+	char *u = (char *)1, *p = (char *)1;
+
+	(void)state;
+	assert_int_equal(lookup("{\"auths\":{\"ghcr.io\":{\"auth\":\"" B64_USER_PASS "\"}}}",
+				"quay.io", "a", &u, &p, &err), 0);
+	assert_null(u);
+	assert_null(p);
+	assert_int_equal(lookup("{\"auths\":{\"ghcr.io/acme\":{\"auth\":\"" B64_USER_PASS "\"}}}",
+				"ghcr.io", "acmecorp/x", &u, &p, &err), 0);
+	/* {} is a credential-helper entry: anonymous for us, and it stops the search */
+	assert_int_equal(lookup("{\"auths\":{\"r.io/a\":{},\"r.io\":{\"auth\":\"" B64_USER_PASS
+				"\"}}}", "r.io", "a/b", &u, &p, &err), 0);
+	assert_int_equal(lookup("{\"credHelpers\":{}}", "r.io", "a", &u, &p, &err), 0);
+}
+
+static void test_auth_bad_entries(void **state)
+{
+	struct md_err err;
+	char *u, *p;
+
+	(void)state;
+	assert_int_equal(lookup("{\"auths\":{\"r.io\":{\"auth\":\"dXNlcjpwYXNz!\"}}}", "r.io", "a",
+				&u, &p, &err), -1);
+	assert_string_equal(err.msg, "auth file /etc/auth.json: entry \"r.io\" has an \"auth\" "
+				     "value that is not valid base64");
+	assert_int_equal(lookup("{\"auths\":{\"r.io\":{\"auth\":\"bm9jb2xvbg==\"}}}", "r.io", "a",
+				&u, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "not base64(user:password)"));
+	assert_null(strstr(err.msg, "nocolon"));
+	assert_int_equal(lookup("{\"auths\":", "r.io", "a", &u, &p, &err), -1);
+	assert_non_null(strstr(err.msg, "auth file /etc/auth.json is not valid JSON"));
+	assert_int_equal(lookup("[1]", "r.io", "a", &u, &p, &err), -1);
+	assert_string_equal(err.msg, "auth file /etc/auth.json is not of the form {\"auths\": {...}}");
+	assert_int_equal(lookup("{\"auths\":{\"r.io\":[]}}", "r.io", "a", &u, &p, &err), -1);
+	assert_string_equal(err.msg, "auth file /etc/auth.json: entry \"r.io\" is not an object");
+}
+
+/* ---- a scripted HTTP server --------------------------------------------------- */
+
+/* Builds the raw response for one request head; `port` is the server's. */
+typedef char *(*fake_handler)(const char *head, int port);
+
+struct fake {
+	pid_t pid;
+	int port;
+	char log[64];
+};
+
+static char *read_head(int fd)
+{
+	struct md_buf b;
+	char c;
+
+	md_buf_init(&b, 65536);
+	while (read(fd, &c, 1) == 1) {
+		md_buf_append(&b, &c, 1);
+		if (b.len >= 4 && memcmp(b.data + b.len - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	return md_buf_steal(&b);
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void fake_serve(int ls, int port, fake_handler h, const char *log)
+{
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		int fd = accept(ls, NULL, NULL);
+		char *head, *resp;
+		FILE *f;
+
+		if (fd < 0)
+			continue;
+		head = read_head(fd);
+		if ((f = fopen(log, "a"))) {
+			fprintf(f, "%s====\n", head);
+			fclose(f);
+		}
+		resp = h(head, port);
+		write_all(fd, resp, strlen(resp));
+		shutdown(fd, SHUT_WR);
+		close(fd);
+		free(head);
+		free(resp);
+	}
+}
+
+static void fake_start(struct fake *f, fake_handler h)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t len = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	assert_true(ls >= 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(ls, 16), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &len), 0);
+	f->port = ntohs(a.sin_port);
+	snprintf(f->log, sizeof(f->log), "/tmp/md-fake-%d-%d.log", (int)getpid(), f->port);
+	unlink(f->log);
+	f->pid = fork();
+	assert_true(f->pid >= 0);
+	if (f->pid == 0) {
+		/* Die with the test process (a failed assertion skips fake_stop)
+		 * and do not hold its stdout open for make. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		fake_serve(ls, f->port, h, f->log);
+		_exit(0);
+	}
+	close(ls);
+}
+
+/* Stop the server; returns its request log (caller frees). */
+static char *fake_stop(struct fake *f)
+{
+	struct md_err err;
+	char *log = NULL;
+
+	kill(f->pid, SIGKILL);
+	waitpid(f->pid, NULL, 0);
+	if (md_file_read(f->log, 1 << 20, &log, NULL, &err) < 0)
+		log = md_strdup("");
+	unlink(f->log);
+	return log;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static char *reply(int status, const char *headers, const char *body)
+{
+	return md_asprintf("HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n%s",
+			   status, strlen(body), headers, body);
+}
+
+static struct md_registry *client(int port, const char *auth_file)
+{
+	static struct md_strv insecure;
+	struct md_registry_opts o = { 0 };
+	struct md_registry *r;
+	struct md_err err;
+	char host[64];
+
+	md_strv_free(&insecure);
+	snprintf(host, sizeof(host), "127.0.0.1:%d", port);
+	md_strv_push(&insecure, host);
+	snprintf(host, sizeof(host), "localhost:%d", port);
+	md_strv_push(&insecure, host);
+	o.insecure_hosts = &insecure;
+	o.auth_file = auth_file;
+	o.connect_timeout = 5;
+	o.timeout = 10;
+	o.user_agent = "md-test";
+	o.page_size = 2;
+	assert_int_equal(md_registry_new(&r, &o, &err), 0);
+	return r;
+}
+
+#define DIGEST_A "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* Token auth: /token hands out "tok1" (checking Basic creds when sent);
+ * tags come in two pages linked by a relative Link. */
+static char *h_token_flow(const char *head, int port)
+{
+	char hdr[512];
+
+	static const char token_req[] =
+		"GET /token?service=fake&scope=repository%3Aacme%2Fweb%3Apull ";
+
+	if (strncmp(head, token_req, strlen(token_req)) == 0) {
+		if (strstr(head, "Authorization: Basic ") &&
+		    !strstr(head, "Authorization: Basic " B64_USER_PASS "\r\n"))
+			return reply(401, "", "{}");
+		return reply(200, "Content-Type: application/json\r\n",
+			     "{\"token\":\"tok1\",\"expires_in\":300}");
+	}
+	if (!strstr(head, "Authorization: Bearer tok1\r\n")) {
+		snprintf(hdr, sizeof(hdr),
+			 "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"fake\","
+			 "scope=\"repository:acme/web:pull\"\r\n", port);
+		return reply(401, hdr,
+			     "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}");
+	}
+	if (strncmp(head, "GET /v2/acme/web/tags/list?n=2 ", 31) == 0)
+		return reply(200, "Link: </v2/acme/web/tags/list?n=2&last=1.1>; rel=\"next\"\r\n",
+			     "{\"name\":\"acme/web\",\"tags\":[\"1.0\",\"1.1\"]}");
+	if (strncmp(head, "GET /v2/acme/web/tags/list?n=2&last=1.1 ", 40) == 0)
+		return reply(200, "", "{\"name\":\"acme/web\",\"tags\":[\"2.0\"]}");
+	if (strncmp(head, "HEAD /v2/acme/web/manifests/2.0 ", 32) == 0)
+		return md_asprintf("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 10\r\n"
+				   "Content-Type: application/vnd.oci.image.index.v1+json; x=y\r\n"
+				   "Docker-Content-Digest: " DIGEST_A "\r\n\r\n");
+	return reply(404, "", "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}");
+}
+
+static void test_client_token_flow(void **state)
+{
+	struct md_registry_stats st;
+	struct md_strv tags = { 0 };
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f;
+	char dom[64], want[256], *dg = NULL, *mt = NULL, *log;
+
+	(void)state;
+	fake_start(&f, h_token_flow);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f.port);
+	r = client(f.port, NULL);
+	assert_ok(md_registry_list_tags(r, dom, "acme/web", &tags, &err));
+	assert_int_equal(tags.n, 3);
+	assert_string_equal(tags.v[0], "1.0");
+	assert_string_equal(tags.v[2], "2.0");
+	assert_ok(md_registry_head_manifest(r, dom, "acme/web", "2.0", &dg, &mt, &err));
+	assert_string_equal(dg, DIGEST_A);
+	assert_string_equal(mt, "application/vnd.oci.image.index.v1+json");
+	free(dg);
+	free(mt);
+	assert_int_equal(md_registry_head_manifest(r, dom, "acme/web", "9.9", &dg, &mt, &err), -1);
+	snprintf(want, sizeof(want), "registry %s: tag 9.9 not found in repository acme/web "
+		 "(HTTP 404 at HEAD http://%s/v2/acme/web/manifests/9.9)", dom, dom);
+	assert_string_equal(err.msg, want);
+	md_registry_stats(r, &st);
+	/* one 401, one token, then the cached token is sent up front */
+	assert_int_equal(st.token_requests, 1);
+	assert_int_equal(st.requests, 6);
+	assert_int_equal(st.errors, 1);
+	md_registry_free(r);
+	log = fake_stop(&f);
+	assert_int_equal(count(log, "GET /token"), 1);
+	assert_null(strstr(log, "Authorization: Basic"));
+	assert_int_equal(count(log, "User-Agent: md-test"), 6);
+	assert_non_null(strstr(log, "Accept: application/vnd.oci.image.index.v1+json, "
+				    "application/vnd.docker.distribution.manifest.list.v2+json, "
+				    "application/vnd.oci.image.manifest.v1+json, "
+				    "application/vnd.docker.distribution.manifest.v2+json\r\n"));
+	free(log);
+	md_strv_free(&tags);
+}
+
+static char *write_auth_file(const char *content)
+{
+	char *path = md_asprintf("/tmp/md-auth-%d.json", (int)getpid());
+	struct md_err err;
+
+	assert_int_equal(md_file_write_atomic(path, content, strlen(content), 0600, &err), 0);
+	return path;
+}
+
+static void test_client_basic_to_token_service(void **state)
+{
+	struct md_strv tags = { 0 };
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f;
+	char dom[64], *log, *file, *json;
+
+	(void)state;
+	fake_start(&f, h_token_flow);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f.port);
+	json = md_asprintf("{\"auths\":{\"http://%s\":{\"auth\":\"" B64_USER_PASS "\"}}}", dom);
+	file = write_auth_file(json);
+	r = client(f.port, file);
+	assert_ok(md_registry_list_tags(r, dom, "acme/web", &tags, &err));
+	assert_int_equal(tags.n, 3);
+	md_registry_free(r);
+	/* wrong password: the token service refuses, and the error says whose */
+	free(json);
+	json = md_asprintf("{\"auths\":{\"%s\":{\"auth\":\"dXNlcjp3cm9uZw==\"}}}", dom);
+	unlink(file);
+	free(file);
+	file = write_auth_file(json);
+	r = client(f.port, file);
+	assert_int_equal(md_registry_list_tags(r, dom, "acme/web", &tags, &err), -1);
+	assert_non_null(strstr(err.msg, "rejected the credentials for repository acme/web from"));
+	assert_non_null(strstr(err.msg, file));
+	assert_null(strstr(err.msg, "wrong"));
+	assert_null(strstr(err.msg, "dXNlcjp3cm9uZw"));
+	md_registry_free(r);
+	log = fake_stop(&f);
+	assert_non_null(strstr(log, "Authorization: Basic " B64_USER_PASS "\r\n"));
+	/* Basic credentials only went to the token service (once per client:
+	 * the token is cached), never to the registry */
+	assert_int_equal(count(log, "GET /token"), 2);
+	assert_int_equal(count(log, "Authorization: Basic"), 2);
+	free(log);
+	unlink(file);
+	free(file);
+	free(json);
+	md_strv_free(&tags);
+}
+
+static void test_client_missing_auth_file(void **state)
+{
+	struct md_registry_opts o = { 0 };
+	struct md_registry *r = (struct md_registry *)1;
+	struct md_err err;
+
+	(void)state;
+	o.auth_file = "/nonexistent/auth.json";
+	assert_int_equal(md_registry_new(&r, &o, &err), -1);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, "/nonexistent/auth.json"));
+	md_registry_free(NULL);
+}
+
+/* A token that the registry still refuses: access denied. */
+static char *h_denied(const char *head, int port)
+{
+	char hdr[256];
+
+	if (strncmp(head, "GET /token", 10) == 0)
+		return reply(200, "", "{\"access_token\":\"useless\"}");
+	snprintf(hdr, sizeof(hdr),
+		 "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"fake\"\r\n",
+		 port);
+	return reply(401, hdr, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}");
+}
+
+static void test_client_denied(void **state)
+{
+	struct md_strv tags = { 0 };
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f;
+	char dom[64], *log;
+
+	(void)state;
+	fake_start(&f, h_denied);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f.port);
+	r = client(f.port, NULL);
+	assert_int_equal(md_registry_list_tags(r, dom, "private/app", &tags, &err), -1);
+	assert_non_null(strstr(err.msg, "access to repository private/app denied (HTTP 401); "
+					"check credentials in"));
+	assert_non_null(strstr(err.msg, "DENIED: requested access"));
+	assert_null(strstr(err.msg, "useless"));
+	md_registry_free(r);
+	log = fake_stop(&f);
+	/* default scope when the challenge has none */
+	assert_non_null(strstr(log, "GET /token?service=fake&scope=repository%3Aprivate%2Fapp%3Apull "));
+	assert_non_null(strstr(log, "Authorization: Bearer useless\r\n"));
+	free(log);
+}
+
+/* n= refused with 400; a redirect to another origin; digest by GET. */
+static char *h_misc(const char *head, int port)
+{
+	char hdr[256];
+
+	if (strncmp(head, "GET /token", 10) == 0)
+		return reply(200, "", "{\"token\":\"t\"}");
+	if (strncmp(head, "GET /v2/x/tags/list?n=2 ", 24) == 0)
+		return reply(400, "", "{\"errors\":[{\"code\":\"PAGINATION_NUMBER_INVALID\"}]}");
+	if (strncmp(head, "GET /v2/x/tags/list ", 20) == 0)
+		return reply(200, "", "{\"name\":\"x\",\"tags\":[\"a\",\"b\"]}");
+	if (strncmp(head, "GET /v2/big/tags/list", 21) == 0) {
+		size_t n = MD_REGISTRY_MAX_BODY + 10;
+		char *body = malloc(n + 1), *out;
+
+		memset(body, ' ', n);
+		body[n] = '\0';
+		out = reply(200, "", body);
+		free(body);
+		return out;
+	}
+	if (strstr(head, "/manifests/old ")) { /* no Docker-Content-Digest: hash the body */
+		if (strncmp(head, "HEAD", 4) == 0)
+			return md_asprintf("HTTP/1.1 200 OK\r\nConnection: close\r\n"
+					   "Content-Length: 2\r\n\r\n");
+		return reply(200, "Content-Type: application/vnd.docker.distribution.manifest.v2+json\r\n",
+			     "{}");
+	}
+	if (strstr(head, "/manifests/moved ") && strstr(head, "Host: localhost")) {
+		if (strstr(head, "Authorization"))
+			return reply(400, "", "{\"errors\":[{\"code\":\"LEAKED\"}]}");
+		return md_asprintf("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n"
+				   "Docker-Content-Digest: " DIGEST_A "\r\n\r\n");
+	}
+	if (strstr(head, "/manifests/moved ") && strstr(head, "Authorization: Bearer t\r\n")) {
+		snprintf(hdr, sizeof(hdr), "Location: http://localhost:%d/v2/y/manifests/moved\r\n",
+			 port);
+		return reply(307, hdr, "");
+	}
+	if (strstr(head, "/manifests/moved ")) {
+		snprintf(hdr, sizeof(hdr),
+			 "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\"\r\n", port);
+		return reply(401, hdr, "");
+	}
+	if (strstr(head, "/manifests/loop "))
+		return reply(302, "Location: /v2/y/manifests/loop\r\n", "");
+	return reply(404, "", "");
+}
+
+static void test_client_page_size_refused(void **state)
+{
+	struct md_strv tags = { 0 };
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f;
+	char dom[64], *log;
+
+	(void)state;
+	fake_start(&f, h_misc);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f.port);
+	r = client(f.port, NULL);
+	assert_ok(md_registry_list_tags(r, dom, "x", &tags, &err));
+	assert_int_equal(tags.n, 2);
+	assert_string_equal(tags.v[1], "b");
+	assert_int_equal(md_registry_list_tags(r, dom, "big", &tags, &err), -1);
+	assert_non_null(strstr(err.msg, "response body from http://127.0.0.1:"));
+	assert_non_null(strstr(err.msg, "/v2/big/tags/list?n=2 exceeds 8388608 bytes"));
+	assert_int_equal(tags.n, 2);
+	md_registry_free(r);
+	log = fake_stop(&f);
+	assert_int_equal(count(log, "GET /v2/x/tags/list"), 2);
+	free(log);
+	md_strv_free(&tags);
+}
+
+static void test_client_digest_by_get(void **state)
+{
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f;
+	char dom[64], *dg, *mt, want[MD_DIGEST_STR_LEN + 1];
+
+	(void)state;
+	fake_start(&f, h_misc);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f.port);
+	r = client(f.port, NULL);
+	assert_ok(md_registry_head_manifest(r, dom, "y", "old", &dg, &mt, &err));
+	md_sha256_digest("{}", 2, want);
+	assert_string_equal(dg, want);
+	assert_string_equal(mt, "application/vnd.docker.distribution.manifest.v2+json");
+	free(dg);
+	free(mt);
+	md_registry_free(r);
+	free(fake_stop(&f));
+}
+
+static void test_client_redirect_drops_auth(void **state)
+{
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f;
+	char dom[64], *dg, *log;
+
+	(void)state;
+	fake_start(&f, h_misc);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f.port);
+	r = client(f.port, NULL);
+	assert_ok(md_registry_head_manifest(r, dom, "y", "moved", &dg, NULL, &err));
+	assert_string_equal(dg, DIGEST_A);
+	free(dg);
+	assert_int_equal(md_registry_head_manifest(r, dom, "y", "loop", &dg, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "more than 5 redirects"));
+	md_registry_free(r);
+	log = fake_stop(&f);
+	/* the hop to localhost (another origin) would have been refused with
+	 * 400 LEAKED had the token followed it */
+	assert_int_equal(count(log, "Host: localhost:"), 1);
+	assert_int_equal(count(log, "GET /token"), 1);
+	free(log);
+}
+
+static void test_client_connect_refused(void **state)
+{
+	struct md_strv tags = { 0 };
+	struct md_registry_stats st;
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f;
+	char dom[64], want[96];
+
+	(void)state;
+	/* a port that was just free: start and stop a server to learn one */
+	fake_start(&f, h_misc);
+	free(fake_stop(&f));
+	r = client(f.port, NULL);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f.port);
+	usleep(1000);
+	assert_int_equal(md_registry_list_tags(r, dom, "x", &tags, &err), -1);
+	snprintf(want, sizeof(want), "registry 127.0.0.1:%d: cannot connect (", f.port);
+	assert_non_null(strstr(err.msg, want));
+	assert_int_equal(md_registry_list_tags(r, dom, "Bad/Name", &tags, &err), -1);
+	assert_non_null(strstr(err.msg, "invalid"));
+	md_registry_stats(r, &st);
+	assert_int_equal(st.errors, 2);
+	md_registry_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_challenge_bearer),
+		cmocka_unit_test(test_challenge_escaped_quotes),
+		cmocka_unit_test(test_challenge_basic_then_bearer),
+		cmocka_unit_test(test_challenge_bearer_then_basic),
+		cmocka_unit_test(test_challenge_basic_only),
+		cmocka_unit_test(test_challenge_missing_scope_unquoted),
+		cmocka_unit_test(test_challenge_token68_then_bearer),
+		cmocka_unit_test(test_challenge_errors),
+		cmocka_unit_test(test_link_relative),
+		cmocka_unit_test(test_link_absolute),
+		cmocka_unit_test(test_link_other_params),
+		cmocka_unit_test(test_link_multiple),
+		cmocka_unit_test(test_link_malformed),
+		cmocka_unit_test(test_url_resolve),
+		cmocka_unit_test(test_url_origin),
+		cmocka_unit_test(test_token_url),
+		cmocka_unit_test(test_base_url),
+		cmocka_unit_test(test_validators),
+		cmocka_unit_test(test_header_split),
+		cmocka_unit_test(test_media_type),
+		cmocka_unit_test(test_error_summary),
+		cmocka_unit_test(test_token_parse),
+		cmocka_unit_test(test_token_parse_errors),
+		cmocka_unit_test(test_tags_parse),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_auth_exact_host),
+		cmocka_unit_test(test_auth_most_specific),
+		cmocka_unit_test(test_auth_docker_aliases),
+		cmocka_unit_test(test_auth_http_prefix),
+		cmocka_unit_test(test_auth_decoding),
+		cmocka_unit_test(test_auth_no_match),
+		cmocka_unit_test(test_auth_bad_entries),
+		cmocka_unit_test(test_client_token_flow),
+		cmocka_unit_test(test_client_basic_to_token_service),
+		cmocka_unit_test(test_client_missing_auth_file),
+		cmocka_unit_test(test_client_denied),
+		cmocka_unit_test(test_client_page_size_refused),
+		cmocka_unit_test(test_client_digest_by_get),
+		cmocka_unit_test(test_client_redirect_drops_auth),
+		cmocka_unit_test(test_client_connect_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,489 @@
+/* state: load/save round trips, corrupt files set aside, bounds. */
+#include "unit.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "magos/state.h"
+
+#define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+#define assert_ok(call)                                                    \
+	do {                                                               \
+		if ((call) != 0)                                           \
+			fail_msg("%s failed: %s", #call, err.msg);         \
+	} while (0)
+
+/* Each test gets a fresh directory; `state` carries its path. */
+static int setup(void **state)
+{
+	char *dir = strdup("/tmp/md-state-test-XXXXXX");
+
+	if (!dir || !mkdtemp(dir))
+		return -1;
+	*state = dir;
+	return 0;
+}
+
+static void rm_rf(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat sb;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			rm_rf(path);
+		else
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+	rm_rf(*state);
+	free(*state);
+	return 0;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	return md_asprintf("%s/%s", dir, name);
+}
+
+static void write_file(const char *dir, const char *name, const char *content)
+{
+	char *p = path_in(dir, name);
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+	free(p);
+}
+
+static char *read_file(const char *dir, const char *name)
+{
+	struct md_err err;
+	char *p = path_in(dir, name), *out = NULL;
+
+	if (md_file_read(p, 1 << 24, &out, NULL, &err) < 0)
+		out = NULL;
+	free(p);
+	return out;
+}
+
+/* Names in dir other than . and .., sorted by readdir order; count only. */
+static int count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && md_str_has_prefix(e->d_name, prefix))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static struct md_state *load_ok(const char *dir, char **warning)
+{
+	struct md_state *st;
+	struct md_err err;
+
+	assert_ok(md_state_load(&st, dir, warning, &err));
+	return st;
+}
+
+static void test_missing_dir_created_0700(void **state)
+{
+	char *dir = path_in(*state, "a/b/c");
+	struct md_state *st;
+	struct stat sb;
+	char *w = (char *)1;
+
+	umask(022);
+	st = load_ok(dir, &w);
+	assert_null(w);
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	assert_null(md_state_tag_digest(st, "r", "t"));
+	assert_int_equal(md_state_last_success(st), 0);
+	assert_null(md_state_last_commit(st));
+	md_state_free(st);
+	free(dir);
+}
+
+static void test_missing_file_is_empty(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+
+	assert_int_equal(md_state_tag_first_seen(st, "ghcr.io/a/b", "1.0"), 0);
+	assert_int_equal(count_entries(*state, ""), 0);
+	md_state_free(st);
+}
+
+static void test_round_trip(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+	char *w = (char *)1;
+
+	assert_int_equal(md_state_tag_seen(st, "ghcr.io/acme/web", "1.4.2", D1, 1000), 0);
+	assert_int_equal(md_state_tag_seen(st, "ghcr.io/acme/web", "1.5.0", D2, 2000), 0);
+	assert_int_equal(md_state_tag_seen(st, "docker.io/library/nginx", "latest", D2, 1500), 0);
+	assert_int_equal(md_state_set_last_cycle(st, 3000, 1, "0123abcd"), 0);
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	st = load_ok(*state, &w);
+	assert_null(w);
+	assert_string_equal(md_state_tag_digest(st, "ghcr.io/acme/web", "1.4.2"), D1);
+	assert_int_equal(md_state_tag_first_seen(st, "ghcr.io/acme/web", "1.4.2"), 1000);
+	assert_string_equal(md_state_tag_digest(st, "ghcr.io/acme/web", "1.5.0"), D2);
+	assert_int_equal(md_state_tag_first_seen(st, "docker.io/library/nginx", "latest"), 1500);
+	assert_null(md_state_tag_digest(st, "ghcr.io/acme/web", "9.9"));
+	assert_null(md_state_tag_digest(st, "ghcr.io/other", "1.4.2"));
+	assert_int_equal(md_state_last_success(st), 3000);
+	assert_string_equal(md_state_last_commit(st), "0123abcd");
+	md_state_free(st);
+}
+
+static void test_exact_file_format(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+	char *text;
+
+	assert_int_equal(md_state_tag_seen(st, "r.io/b", "t", D1, 7), 0);
+	assert_int_equal(md_state_tag_seen(st, "r.io/a", "t", D2, 8), 0);
+	assert_int_equal(md_state_set_last_cycle(st, 9, 0, "abcd"), 0);
+	assert_ok(md_state_save(st, &err));
+	text = read_file(*state, "state.json");
+	assert_string_equal(text,
+		"{\"last_cycle\":{\"at\":9,\"commit\":\"abcd\",\"ok\":false},\"last_success\":0,"
+		"\"repos\":{"
+		"\"r.io/a\":{\"tags\":{\"t\":{\"digest\":\"" D2 "\",\"first_seen\":8}}},"
+		"\"r.io/b\":{\"tags\":{\"t\":{\"digest\":\"" D1 "\",\"first_seen\":7}}}},"
+		"\"version\":1}");
+	free(text);
+	md_state_free(st);
+}
+
+static void test_first_seen_kept_digest_updated(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+
+	(void)state;
+	assert_int_equal(md_state_tag_seen(st, "r/a", "latest", D1, 100), 0);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "latest", D1, 200), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "latest"), 100);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "latest", D2, 300), 0);
+	assert_string_equal(md_state_tag_digest(st, "r/a", "latest"), D2);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "latest"), 100);
+	md_state_free(st);
+}
+
+static void test_tag_seen_rejects_bad_input(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+
+	assert_int_equal(md_state_tag_seen(st, "r/a", "t", "sha256:abc", 1), -1);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "t", NULL, 1), -1);
+	assert_int_equal(md_state_tag_seen(st, "", "t", D1, 1), -1);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "", D1, 1), -1);
+	assert_int_equal(md_state_tag_seen(NULL, "r/a", "t", D1, 1), -1);
+	assert_null(md_state_tag_digest(st, "r/a", "t"));
+	md_state_free(st);
+}
+
+static void expect_set_aside(const char *dir, const char *content, const char *reason)
+{
+	struct md_state *st;
+	char *w = NULL, *p = path_in(dir, "state.json"), *aside;
+	char want[1024];
+
+	write_file(dir, "state.json", content);
+	st = load_ok(dir, &w);
+	assert_non_null(w);
+	/* the file is gone from its place, kept next to it, and named twice */
+	assert_false(md_path_exists(p));
+	assert_int_equal(count_entries(dir, "state.json.corrupt-"), 1);
+	snprintf(want, sizeof(want), "state file %s is unusable (", p);
+	assert_true(md_str_has_prefix(w, want));
+	assert_non_null(strstr(w, reason));
+	snprintf(want, sizeof(want), "); moved it to %s.corrupt-", p);
+	assert_non_null(strstr(w, want));
+	assert_true(md_str_has_suffix(w, " and started with an empty state"));
+	aside = strstr(w, "moved it to ") + strlen("moved it to ");
+	*strstr(aside, " and started") = '\0';
+	assert_true(md_path_exists(aside));
+	assert_null(md_state_tag_digest(st, "r/a", "t"));
+	assert_int_equal(md_state_last_success(st), 0);
+	free(w);
+	free(p);
+	md_state_free(st);
+}
+
+static void test_corrupt_json_set_aside(void **state)
+{
+	char *text;
+
+	expect_set_aside(*state, "{\"version\":1,\"repos\":{", "invalid JSON at line 1");
+	/* the original bytes are preserved for a human to inspect */
+	assert_int_equal(count_entries(*state, "state.json.corrupt-"), 1);
+	{
+		DIR *d = opendir(*state);
+		struct dirent *e;
+
+		while ((e = readdir(d)))
+			if (md_str_has_prefix(e->d_name, "state.json.corrupt-"))
+				break;
+		assert_non_null(e);
+		text = read_file(*state, e->d_name);
+		closedir(d);
+	}
+	assert_string_equal(text, "{\"version\":1,\"repos\":{");
+	free(text);
+}
+
+static void test_empty_file_set_aside(void **state)
+{
+	expect_set_aside(*state, "", "invalid JSON");
+}
+
+static void test_wrong_version_set_aside(void **state)
+{
+	expect_set_aside(*state, "{\"version\":2,\"repos\":{}}", "unsupported version (want 1)");
+}
+
+static void test_wrong_shape_set_aside(void **state)
+{
+	expect_set_aside(*state, "{\"version\":1,\"repos\":[]}", "\"repos\" is not an object");
+	rm_rf(*state);
+	mkdir(*state, 0700);
+	expect_set_aside(*state,
+		"{\"version\":1,\"repos\":{\"r/a\":{\"tags\":{\"t\":{\"digest\":\"md5:x\","
+		"\"first_seen\":1}}}}}", "bad entry for r/a:t");
+	rm_rf(*state);
+	mkdir(*state, 0700);
+	expect_set_aside(*state, "{\"version\":1,\"last_cycle\":{\"at\":\"yesterday\",\"ok\":true}}",
+			 "bad \"last_cycle\"");
+	rm_rf(*state);
+	mkdir(*state, 0700);
+	expect_set_aside(*state, "[1,2]", "not a JSON object");
+}
+
+static void test_unreadable_set_aside(void **state)
+{
+	char *p = path_in(*state, "state.json");
+
+	/* a directory where the file should be cannot be read */
+	assert_int_equal(mkdir(p, 0700), 0);
+	{
+		struct md_state *st;
+		char *w = NULL;
+
+		st = load_ok(*state, &w);
+		assert_non_null(w);
+		assert_non_null(strstr(w, "cannot read"));
+		assert_false(md_path_exists(p));
+		free(w);
+		md_state_free(st);
+	}
+	free(p);
+}
+
+static void test_second_corruption_kept_apart(void **state)
+{
+	struct md_state *st;
+	char *w1 = NULL, *w2 = NULL;
+
+	write_file(*state, "state.json", "garbage 1");
+	st = load_ok(*state, &w1);
+	md_state_free(st);
+	write_file(*state, "state.json", "garbage 2");
+	st = load_ok(*state, &w2);
+	md_state_free(st);
+	assert_non_null(w1);
+	assert_non_null(w2);
+	assert_string_not_equal(w1, w2);
+	assert_int_equal(count_entries(*state, "state.json.corrupt-"), 2);
+	free(w1);
+	free(w2);
+}
+
+static void test_unknown_fields_tolerated(void **state)
+{
+	struct md_state *st;
+	char *w = NULL;
+
+	write_file(*state, "state.json",
+		   "{\"version\":1,\"future\":{\"x\":1},\"repos\":{\"r/a\":{\"tags\":{\"t\":"
+		   "{\"digest\":\"" D1 "\",\"first_seen\":5,\"extra\":true}}}},\"last_success\":4}");
+	st = load_ok(*state, &w);
+	assert_null(w);
+	assert_string_equal(md_state_tag_digest(st, "r/a", "t"), D1);
+	assert_int_equal(md_state_last_success(st), 4);
+	assert_null(md_state_last_commit(st));
+	md_state_free(st);
+}
+
+static void test_atomic_save_no_temp_files(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+	struct stat sb;
+	char *p = path_in(*state, "state.json");
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(md_state_tag_seen(st, "r/a", "t", i % 2 ? D1 : D2, i), 0);
+		assert_ok(md_state_save(st, &err));
+	}
+	assert_int_equal(count_entries(*state, ""), 1);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	free(p);
+	md_state_free(st);
+}
+
+static void test_save_error_names_file(void **state)
+{
+	char *dir = path_in(*state, "gone");
+	struct md_state *st = load_ok(dir, NULL);
+	struct md_err err;
+
+	rm_rf(dir);
+	assert_int_equal(md_state_save(st, &err), -1);
+	assert_non_null(strstr(err.msg, dir));
+	assert_non_null(strstr(err.msg, "state.json"));
+	md_state_free(st);
+	free(dir);
+}
+
+static void test_last_cycle(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+
+	assert_int_equal(md_state_set_last_cycle(st, 100, 1, "abcdef0"), 0);
+	assert_int_equal(md_state_last_success(st), 100);
+	/* a failed cycle keeps the last success; no commit keeps the last one */
+	assert_int_equal(md_state_set_last_cycle(st, 200, 0, NULL), 0);
+	assert_int_equal(md_state_last_success(st), 100);
+	assert_string_equal(md_state_last_commit(st), "abcdef0");
+	assert_int_equal(md_state_set_last_cycle(st, 300, 1, "1234567"), 0);
+	assert_int_equal(md_state_last_success(st), 300);
+	assert_string_equal(md_state_last_commit(st), "1234567");
+	assert_int_equal(md_state_set_last_cycle(st, 400, 1, "not hex!"), -1);
+	assert_string_equal(md_state_last_commit(st), "1234567");
+	md_state_free(st);
+	md_state_free(NULL);
+	assert_int_equal(md_state_last_success(NULL), 0);
+	assert_null(md_state_last_commit(NULL));
+	assert_null(md_state_tag_digest(NULL, "r", "t"));
+}
+
+static void test_bound_tags_per_repo(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+	char tag[32];
+
+	for (int i = 0; i < 10100; i++) {
+		snprintf(tag, sizeof(tag), "t%05d", i);
+		assert_int_equal(md_state_tag_seen(st, "r/big", tag, D1, 1000 + i), 0);
+	}
+	assert_int_equal(md_state_tag_seen(st, "r/small", "x", D1, 1), 0);
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	st = load_ok(*state, NULL);
+	/* the 100 oldest went; the newest and the other repository stayed */
+	assert_int_equal(md_state_tag_first_seen(st, "r/big", "t00000"), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/big", "t00099"), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/big", "t00100"), 1100);
+	assert_int_equal(md_state_tag_first_seen(st, "r/big", "t10099"), 11099);
+	assert_int_equal(md_state_tag_first_seen(st, "r/small", "x"), 1);
+	md_state_free(st);
+}
+
+static void test_bound_tags_amortised(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	char tag[32];
+
+	/* past 10000 + 25 % slack, tag_seen itself prunes back to 10000 */
+	for (int i = 0; i < 12501; i++) {
+		snprintf(tag, sizeof(tag), "t%05d", i);
+		assert_int_equal(md_state_tag_seen(st, "r/big", tag, D2, i + 1), 0);
+	}
+	assert_int_equal(md_state_tag_first_seen(st, "r/big", "t02500"), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/big", "t02501"), 2502);
+	assert_string_equal(md_state_tag_digest(st, "r/big", "t12500"), D2);
+	md_state_free(st);
+}
+
+static void test_bound_repos(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+	char repo[32];
+
+	/* repository i last showed a new tag at time 10 + i; repo 0 is busy */
+	for (int i = 0; i < 2005; i++) {
+		snprintf(repo, sizeof(repo), "r/%04d", i);
+		assert_int_equal(md_state_tag_seen(st, repo, "t", D1, 10 + i), 0);
+	}
+	assert_int_equal(md_state_tag_seen(st, "r/0000", "new", D1, 99999), 0);
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	st = load_ok(*state, NULL);
+	assert_int_equal(md_state_tag_first_seen(st, "r/0000", "t"), 10);
+	assert_int_equal(md_state_tag_first_seen(st, "r/0001", "t"), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/0005", "t"), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/0006", "t"), 16);
+	assert_int_equal(md_state_tag_first_seen(st, "r/2004", "t"), 2014);
+	md_state_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_missing_dir_created_0700, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file_is_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exact_file_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_seen_kept_digest_updated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag_seen_rejects_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_json_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_version_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_shape_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_corruption_kept_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_fields_tolerated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_save_no_temp_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_error_names_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_tags_per_repo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_tags_amortised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_repos, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
