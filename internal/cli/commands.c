@@ -47,6 +47,16 @@ static void log_problems(const struct md_cycle_report *rep)
 		md_log(MD_LOG_ERROR, "site skipped", "error", rep->problems.v[i], NULL);
 }
 
+/* "no changes", and when sites were skipped, how many: skipped sites may
+ * well have had updates. */
+static void print_no_changes(const struct md_cycle_report *rep)
+{
+	if (rep->problems.n)
+		printf("no changes (%zu site(s) skipped, see the log)\n", rep->problems.n);
+	else
+		printf("no changes\n");
+}
+
 /* Run one cycle in the given mode; the report is the caller's to print. */
 static int cycle(struct cli *c, enum md_cycle_mode mode, struct md_cycle_report *rep,
 		 char *branch, size_t branchlen)
@@ -85,7 +95,7 @@ int cli_cmd_once(struct cli *c, int argc, char **argv)
 	if (rep.commit[0])
 		printf("committed %s and pushed to origin/%s\n", rep.commit, branch);
 	else if (rc == 0)
-		printf("no changes\n");
+		print_no_changes(&rep);
 	if (rep.problems.n)
 		rc = 1;
 	md_cycle_report_free(&rep);
@@ -108,7 +118,7 @@ int cli_cmd_plan(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < rep.diffs.n; i++)
 		fputs(rep.diffs.v[i], stdout);
 	if (rc == 0 && rep.diffs.n == 0)
-		printf("no changes\n");
+		print_no_changes(&rep);
 	if (rep.problems.n)
 		rc = 1;
 	md_cycle_report_free(&rep);

@@ -149,9 +149,10 @@ int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *e
 			return 0;
 		if (commit_files(c, err) < 0)
 			return -1;
-		md_log(MD_LOG_INFO, "committed", "commit", c->rep->commit, NULL);
 		pushed = md_git_push(c->git, err);
 		if (pushed == 0) {
+			md_log(MD_LOG_INFO, "pushed", "commit", c->rep->commit, "branch", c->s->branch,
+			       NULL);
 			c->rep->pushed = 1;
 			return 0;
 		}
