@@ -86,6 +86,8 @@ int cycle_plan_changes(struct cycle *c, struct md_watch_site *ws, struct md_err 
 			continue;
 		}
 		if (!ws[i].tag) {
+			if (ws[i].warning)
+				continue; /* already said why */
 			md_log(MD_LOG_INFO, "no tag satisfies the policy; site left as it is",
 			       "image", site->value, "file", f->path, NULL);
 			continue;

@@ -186,7 +186,9 @@ static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo
 	if (warn)
 		s->warning = md_strdup(warn);
 	tag = md_decision_tag(s->decision);
-	if (!tag)
+	/* A declared tag that vanished upstream is kept as it is (the policy
+	 * warned); there is no digest left to ask for. */
+	if (!tag || (md_policy_needs_tag_list(s->policy) && !md_strv_contains(&g->tags, tag)))
 		return 0;
 	s->tag = md_strdup(tag);
 	if (md_policy_pin(s->policy) == MD_PIN_TAG && md_policy_kind(s->policy) == MD_POLICY_SEMVER)
