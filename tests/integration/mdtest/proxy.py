@@ -1,0 +1,144 @@
+"""A recording, hookable HTTP proxy in front of a registry (Flask on 127.0.0.1).
+
+The agent is pointed at the proxy's host:port instead of the registry's; the
+proxy forwards every request verbatim (method, path, query, body, headers
+except Host) and returns the upstream answer verbatim. `hook(method, path)`
+runs before forwarding, e.g. to move the Git remote at the worst moment.
+
+docker-registry 2.8 ignores `n`/`last` on tag lists and never paginates;
+with `tag_page_size=N` the proxy paginates them itself as the distribution
+spec describes (lexical order, `n`, `last`, a relative `Link: <...>;
+rel="next"` while more remain), so clients' Link handling can be tested."""
+import json
+import threading
+import urllib.parse
+import urllib.error
+import urllib.request
+
+from flask import Flask, Response, request
+
+from . import net
+
+_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-authorization", "proxy-authenticate", "host", "content-length"}
+
+
+class RegistryProxy:
+    def __init__(self, upstream_url, hook=None, ssl_context=None, tag_page_size=None):
+        self.upstream = upstream_url.rstrip("/")
+        self.hook = hook
+        self.tag_page_size = tag_page_size
+        self.requests = []  # (method, path with query, status)
+        self._lock = threading.Lock()
+        self._opener = net.opener(ssl_context)
+        self._server = net.WSGIThread(self._app())
+        self.port = self._server.port
+        self.host = f"{net.LOOPBACK}:{self.port}"
+        self.url = self._server.url
+
+    def stop(self):
+        self._server.stop()
+
+    def recorded(self):
+        with self._lock:
+            return list(self.requests)
+
+    def ref(self, repo, tag=None, digest=None):
+        s = f"{self.host}/{repo}"
+        if tag:
+            s += f":{tag}"
+        if digest:
+            s += f"@{digest}"
+        return s
+
+    def _forward(self, method, full_path, body, headers):
+        req = urllib.request.Request(self.upstream + full_path, data=body or None, method=method)
+        for k, v in headers:
+            if k.lower() not in _HOP:
+                req.add_header(k, v)
+        try:
+            with self._opener.open(req, timeout=30) as resp:
+                return resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def _app(self):
+        app = Flask("magos-registry-proxy")
+
+        @app.route("/", defaults={"path": ""}, methods=["GET", "HEAD", "POST", "PUT", "PATCH",
+                                                        "DELETE"])
+        @app.route("/<path:path>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        def proxy(path):
+            full = request.full_path if request.query_string else request.path
+            if self.hook is not None:
+                self.hook(request.method, full)
+            if self.tag_page_size and request.method == "GET" and \
+                    request.path.endswith("/tags/list"):
+                status, hdrs, data = self._tag_page(request.path, request.args,
+                                                    list(request.headers.items()))
+            else:
+                status, hdrs, data = self._forward(request.method, full, request.get_data(),
+                                                   list(request.headers.items()))
+            with self._lock:
+                self.requests.append((request.method, full, status))
+            resp = Response(b"" if request.method == "HEAD" else data, status=status)
+            for k, v in hdrs.items():
+                if k.lower() not in _HOP:
+                    resp.headers.add(k, v)
+            # After set_data: keep upstream's length (HEAD answers have no body).
+            if hdrs.get("Content-Length") is not None:
+                resp.headers["Content-Length"] = hdrs["Content-Length"]
+            return resp
+
+        return app
+
+
+    def _tag_page(self, path, args, headers):
+        status, hdrs, data = self._forward("GET", path, b"", headers)
+        if status != 200:
+            return status, hdrs, data
+        body = json.loads(data)
+        tags = sorted(body.get("tags") or [])
+        last = args.get("last")
+        if last is not None:
+            tags = [t for t in tags if t > last]
+        n = min(int(args.get("n") or self.tag_page_size), self.tag_page_size)
+        page, more = tags[:n], len(tags) > n
+        out = json.dumps({"name": body.get("name"), "tags": page}).encode()
+        h = {"Content-Type": "application/json; charset=utf-8",
+             "Content-Length": str(len(out))}
+        if more and page:
+            q = urllib.parse.urlencode({"n": n, "last": page[-1]})
+            h["Link"] = f'<{path}?{q}>; rel="next"'
+        return 200, _Headers(h), out
+
+
+class _Headers(dict):
+    def get(self, k, default=None):
+        for key, v in self.items():
+            if key.lower() == k.lower():
+                return v
+        return default
+
+
+class OnceHook:
+    """Call `action()` exactly once, on the first request whose path contains
+    `needle` (e.g. "/tags/list"), before it is forwarded."""
+
+    def __init__(self, needle, action):
+        self.needle = needle
+        self.action = action
+        self.fired = False
+        self.error = None
+        self._lock = threading.Lock()
+
+    def __call__(self, method, path):
+        with self._lock:
+            if self.fired or self.needle not in path:
+                return
+            self.fired = True
+            try:
+                self.action()
+            except Exception as e:  # surfaced by the test, not swallowed
+                self.error = e
+                raise
