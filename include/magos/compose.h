@@ -21,6 +21,8 @@
 
 /* Caps: a compose file larger than this is refused. */
 #define MD_COMPOSE_MAX_FILE (4u * 1024 * 1024)
+/* A new image value longer than this is refused by md_compose_patch. */
+#define MD_COMPOSE_MAX_VALUE 1024u
 
 struct md_compose_site {
 	int line;               /* 1-based line of the image value */
@@ -46,7 +48,10 @@ const char *md_compose_name(const struct md_compose_file *f);
 size_t md_compose_site_count(const struct md_compose_file *f);
 const struct md_compose_site *md_compose_site_at(const struct md_compose_file *f, size_t i);
 size_t md_compose_problem_count(const struct md_compose_file *f);
-/* "name:line: message" */
+/* "name:line: message", sorted by line. Messages: "invalid YAML: <libyaml
+ * problem>" (then the file has no sites), "image value must be a
+ * single-line scalar", "image value is empty", "the magos comment must be
+ * on the line where the image value ends". */
 const char *md_compose_problem_at(const struct md_compose_file *f, size_t i);
 
 struct md_compose_edit {

@@ -1,5 +1,4 @@
 /* Whole-file reads, atomic replacement and SHA-256 digests. */
-#define _GNU_SOURCE
 #include "magos/util.h"
 
 #include <errno.h>

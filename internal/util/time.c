@@ -1,5 +1,4 @@
 /* Clocks, durations and RFC 3339 timestamps. */
-#define _GNU_SOURCE
 #include "magos/util.h"
 
 #include <ctype.h>
