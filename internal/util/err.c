@@ -34,7 +34,13 @@ int md_err_prefix(struct md_err *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	md_strlcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	/* Truncation is acceptable: the message stays one bounded sentence. */
+	size_t n = md_strlcpy(err->msg, prefix, sizeof(err->msg));
+
+	if (n + 2 < sizeof(err->msg)) {
+		memcpy(err->msg + n, ": ", 3);
+		md_strlcpy(err->msg + n + 2, old, sizeof(err->msg) - n - 2);
+	}
 	return -1;
 }
 
