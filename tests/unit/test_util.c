@@ -1,6 +1,7 @@
 /* util: buffers, durations, timestamps, atomic writes, digests. */
 #include "unit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
