@@ -7,7 +7,7 @@ set -eu
 PKGS="
 gcc make pkg-config ca-certificates
 libcurl4-openssl-dev libgit2-dev libjansson-dev libyaml-dev libssl-dev
-libcmocka-dev
+libcmocka-dev libpcre2-dev
 git docker-registry
 python3 python3-pytest python3-flask python3-cryptography python3-jwt
 "

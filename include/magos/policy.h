@@ -55,7 +55,20 @@ const char *md_policy_followed_tag(const struct md_policy *p, const char *line_t
 /* What the watcher knows about one candidate tag. Facts not known are 0/NULL. */
 struct md_candidate {
 	const char *tag;
-	int64_t created; /* epoch seconds, 0 = unknown */
+	int64_t created;    /* image creation time, epoch seconds, 0 = unknown */
+	int64_t first_seen; /* first time this agent saw the tag (state), 0 = unknown */
+	/* Platforms the tag's image provides, "os/arch[/variant]" ("linux/arm64/v8");
+	 * NULL when not looked up. */
+	const char *const *platforms;
+	size_t nplatforms;
+	int facts;          /* 1 when created/platforms were looked up (even if absent) */
+};
+
+/* The world a decision is made in: the clock (for minAge) and the host's
+ * platform (the default `arch`), e.g. "linux/amd64" or "linux/arm/v7". */
+struct md_decide_ctx {
+	int64_t now;
+	const char *host_platform;
 };
 
 struct md_trace_entry {
@@ -72,6 +85,19 @@ struct md_decision;
 int md_policy_decide(struct md_decision **out, const struct md_policy *p,
 		     const char *current_tag, const struct md_candidate *cands, size_t n,
 		     struct md_err *err);
+/* The same with an explicit context (md_policy_decide uses now = 0 and
+ * host "linux/amd64"). */
+int md_policy_decide_ctx(struct md_decision **out, const struct md_policy *p,
+			 const char *current_tag, const struct md_candidate *cands, size_t n,
+			 const struct md_decide_ctx *ctx, struct md_err *err);
+/* Whether deciding needs per-candidate facts (created time, platforms): the
+ * arch and minAge gates and the `newest` policy do. */
+int md_policy_needs_facts(const struct md_policy *p);
+/* The candidate tags that pass every stage not needing facts, best first:
+ * the order in which the watcher looks facts up (it stops once a decision
+ * settles). */
+int md_policy_rank(struct md_strv *out, const struct md_policy *p, const char *current_tag,
+		   const struct md_candidate *cands, size_t n, struct md_err *err);
 void md_decision_free(struct md_decision *d);
 
 /* The tag the site should declare, or NULL when no candidate qualifies (the
