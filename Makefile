@@ -130,7 +130,9 @@ install: $(BIN)
 	install -m 0644 examples/magos.env $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples/
 	if [ -d contrib/systemd ] && ls contrib/systemd/*.service >/dev/null 2>&1; then \
 		install -d $(DESTDIR)$(PREFIX)/lib/systemd/system; \
-		install -m 0644 contrib/systemd/magos-dominus.service $(DESTDIR)$(PREFIX)/lib/systemd/system/; \
+		sed 's|/usr/local|$(PREFIX)|g' contrib/systemd/magos-dominus.service \
+			> $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service; \
+		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service; \
 	fi
 
 clean:
