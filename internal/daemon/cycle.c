@@ -11,7 +11,7 @@
 
 #define STOPPED(stop) ((stop) && *(stop))
 
-static void change_free(struct md_change *ch)
+void cycle_change_free(struct md_change *ch)
 {
 	free(ch->file);
 	free(ch->image);
@@ -28,7 +28,7 @@ void md_cycle_report_free(struct md_cycle_report *rep)
 	if (!rep)
 		return;
 	for (size_t i = 0; i < rep->nchanges; i++)
-		change_free(&rep->changes[i]);
+		cycle_change_free(&rep->changes[i]);
 	free(rep->changes);
 	md_strv_free(&rep->problems);
 	md_strv_free(&rep->diffs);

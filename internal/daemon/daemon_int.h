@@ -39,6 +39,9 @@ struct cycle {
 	struct md_cycle_report *rep;
 };
 
+/* cycle.c */
+void cycle_change_free(struct md_change *ch);
+
 /* sites.c: read and scan compose files, parse every site. */
 int cycle_load_files(struct cycle *c, struct md_err *err);
 void cycle_free_files(struct cycle *c);

@@ -196,14 +196,7 @@ int cycle_reapply(struct cycle *c, struct md_err *err)
 		}
 		md_log(MD_LOG_WARN, "site changed on the remote meanwhile; its update is dropped",
 		       "image", ch->image, "file", ch->file, NULL);
-		free(ch->file);
-		free(ch->image);
-		free(ch->from);
-		free(ch->to);
-		free(ch->digest);
-		free(ch->old_value);
-		free(ch->new_value);
-		free(ch->annotation);
+		cycle_change_free(ch);
 	}
 	rep->nchanges = kept;
 	for (size_t i = 0; i < c->nfiles; i++)

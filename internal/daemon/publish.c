@@ -49,15 +49,32 @@ char *cycle_commit_message(const struct cycle *c)
 	return md_buf_steal(&out);
 }
 
+/* Put back the original bytes of the first `upto` files that were patched. */
+static void restore_files(struct cycle *c, size_t upto)
+{
+	const char *wd = md_git_workdir(c->git);
+
+	for (size_t i = 0; i < upto; i++) {
+		struct cycle_file *f = &c->files[i];
+		char *abs;
+
+		if (!f->patched)
+			continue;
+		abs = md_asprintf("%s/%s", wd, f->path);
+		if (abs)
+			md_file_write_atomic(abs, f->data, f->len, f->mode, NULL);
+		free(abs);
+	}
+}
+
 /* Write every patched file; on failure put back what was already written
  * so the work tree is never left half-changed. */
 static int write_files(struct cycle *c, struct md_err *err)
 {
 	const char *wd = md_git_workdir(c->git);
-	size_t done = 0;
 
-	for (; done < c->nfiles; done++) {
-		struct cycle_file *f = &c->files[done];
+	for (size_t i = 0; i < c->nfiles; i++) {
+		struct cycle_file *f = &c->files[i];
 		char *abs;
 		int rc;
 
@@ -67,40 +84,12 @@ static int write_files(struct cycle *c, struct md_err *err)
 		rc = abs ? md_file_write_atomic(abs, f->patched, f->patched_len, f->mode, err)
 			 : md_err_set(err, "out of memory");
 		free(abs);
-		if (rc < 0)
-			goto undo;
+		if (rc < 0) {
+			restore_files(c, i);
+			return -1;
+		}
 	}
 	return 0;
-undo:
-	for (size_t i = 0; i < done; i++) {
-		struct cycle_file *f = &c->files[i];
-		char *abs;
-
-		if (!f->patched)
-			continue;
-		abs = md_asprintf("%s/%s", wd, f->path);
-		if (abs)
-			md_file_write_atomic(abs, f->data, f->len, f->mode, NULL);
-		free(abs);
-	}
-	return -1;
-}
-
-static void restore_files(struct cycle *c)
-{
-	const char *wd = md_git_workdir(c->git);
-
-	for (size_t i = 0; i < c->nfiles; i++) {
-		struct cycle_file *f = &c->files[i];
-		char *abs;
-
-		if (!f->patched)
-			continue;
-		abs = md_asprintf("%s/%s", wd, f->path);
-		if (abs)
-			md_file_write_atomic(abs, f->data, f->len, f->mode, NULL);
-		free(abs);
-	}
 }
 
 static int commit_files(struct cycle *c, struct md_err *err)
@@ -121,7 +110,7 @@ static int commit_files(struct cycle *c, struct md_err *err)
 		goto out;
 	rc = md_git_commit(c->git, paths, n, msg, c->rep->commit, err);
 	if (rc < 0) {
-		restore_files(c);
+		restore_files(c, c->nfiles);
 		c->rep->commit[0] = '\0';
 	}
 out:
