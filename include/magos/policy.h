@@ -8,8 +8,12 @@
  *
  * Policies (DESIGN.md §5): `semver` (with `range`), `latest` (follow a
  * mutable tag, pin its digest), `digest` (like latest for `repo[:tag]@digest`
- * lines). A policy never moves a site to a lower version than the one it
- * declares while the declared one still satisfies it. */
+ * lines), `newest` (creation time), `alphabetical`, `numerical` (with
+ * `filter`/`extract`). Choosing policies narrow with `filter`/`exclude` and
+ * gate on `arch` and `minAge`. A policy never moves a site to a lower
+ * version than the one it declares while the declared one still satisfies
+ * it. newest/alphabetical/numerical report the kind MD_POLICY_SEMVER (they
+ * replace the tag like semver); md_policy_name() tells them apart. */
 #ifndef MAGOS_POLICY_H
 #define MAGOS_POLICY_H
 
@@ -35,6 +39,8 @@ int md_policy_parse(struct md_policy **out, const char *annotation, struct md_er
 void md_policy_free(struct md_policy *p);
 
 enum md_policy_kind md_policy_kind(const struct md_policy *p);
+/* The policy's own name: "semver", "newest", "numerical", … */
+const char *md_policy_name(const struct md_policy *p);
 const char *md_policy_kind_name(enum md_policy_kind k);
 enum md_pin md_policy_pin(const struct md_policy *p);
 /* The `repo` override, or NULL to watch the image line's repository. */
@@ -125,5 +131,17 @@ void md_range_free(struct md_range *r);
  * ">=1.2.0 <2.0.0-0" (sets joined by " || ", "*" for any). Caller frees;
  * NULL on OOM. For tests and `explain`. */
 char *md_range_to_string(const struct md_range *r);
+
+/* Lenient tag versions (see internal/policy/lenient.c for the rules):
+ * compare two tags as versions ("1.1" vs "1.2.3.4", "rc9" < "rc10");
+ * -1 when either is not version-shaped, else 0 with *out <0, 0, >0. */
+int md_tag_version_cmp(const char *a, const char *b, int *out);
+/* How a tag reads as a version, for tests and `explain`: "1.2.3",
+ * "1.2.3 pre=rc.1", "1.2.3 flavour=alpine"; -1 when it is not one. */
+int md_tag_version_describe(const char *tag, char *out, size_t outlen);
+
+/* The OCI platform for a `uname -m` machine name ("x86_64" ->
+ * "linux/amd64", "armv7l" -> "linux/arm/v7"); -1 when unknown. */
+int md_policy_host_platform(const char *machine, char *out, size_t outlen);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "magos/compose.h"
 #include "magos/gitops.h"
@@ -22,46 +23,118 @@ struct explain_args {
 	const char *current;
 	const char *tags_file;
 	const char *site; /* FILE:LINE */
+	const char *now;  /* --now RFC3339, for reproducible output */
 	int json;
 };
 
-/* One tag a line: `tag [created-RFC3339] [os/arch,...]`; # comments. */
-static int read_tags_file(const char *path, struct md_strv *tags, int64_t **created,
-			  struct md_err *err)
+/* The candidate tags: offline, the file's lines (tags point into data);
+ * live, the registry's list. */
+struct tag_list {
+	struct md_strv live;
+	char *data;
+	char **tags;
+	size_t n, cap;
+	int64_t *created;       /* offline only; 0 when the line gives none */
+	struct md_strv *plats;  /* offline only; empty when the line gives none */
+};
+
+static void tag_list_free(struct tag_list *l)
 {
-	char *data = NULL, *save = NULL;
-	int64_t *cr = NULL;
+	for (size_t i = 0; i < l->n && l->plats; i++)
+		md_strv_free(&l->plats[i]);
+	free(l->plats);
+	free(l->created);
+	if (l->tags != l->live.v)
+		free(l->tags);
+	md_strv_free(&l->live);
+	free(l->data);
+}
+
+/* Doubling, so 100,000 lines cost no quadratic copying. */
+static int tag_list_grow(struct tag_list *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 64;
+	int64_t *cr;
+	struct md_strv *pl;
+	char **tg;
+
+	if (l->n < l->cap)
+		return 0;
+	tg = realloc(l->tags, cap * sizeof(*tg));
+	if (!tg)
+		return -1;
+	l->tags = tg;
+	cr = realloc(l->created, cap * sizeof(*cr));
+	if (!cr)
+		return -1;
+	l->created = cr;
+	pl = realloc(l->plats, cap * sizeof(*pl));
+	if (!pl)
+		return -1;
+	l->plats = pl;
+	l->cap = cap;
+	return 0;
+}
+
+/* The optional columns after the tag: a creation time and/or a
+ * comma-separated platform list (told apart by the '/'). */
+static int read_columns(struct tag_list *l, size_t i, char **tok_save, struct md_err *err)
+{
+	char *col;
+
+	while ((col = strtok_r(NULL, " \t\r", tok_save)) != NULL) {
+		if (col[0] == '#')
+			break;
+		if (strchr(col, '/')) {
+			if (md_strv_split(&l->plats[i], col, ",") < 0)
+				return md_err_set(err, "out of memory");
+		} else if (md_time_parse_rfc3339(col, &l->created[i], err) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One tag a line: `tag [created-RFC3339] [os/arch[/variant],...]`; # comments. */
+static int read_tags_file(const char *path, struct tag_list *l, struct md_err *err)
+{
+	char *save = NULL;
 	size_t len, lineno = 0;
 
-	if (md_file_read(path, TAGS_FILE_MAX, &data, &len, err) < 0)
+	if (md_file_read(path, TAGS_FILE_MAX, &l->data, &len, err) < 0)
 		return -1;
-	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tok_save = NULL, *tag, *when;
-		int64_t *grown;
+	for (char *line = strtok_r(l->data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tok_save = NULL, *tag;
+		size_t i = l->n;
 
 		lineno++;
 		tag = strtok_r(line, " \t\r", &tok_save);
 		if (!tag || tag[0] == '#')
 			continue;
-		grown = realloc(cr, (tags->n + 1) * sizeof(*cr));
-		if (!grown || md_strv_push(tags, tag) < 0) {
-			free(grown ? grown : cr);
-			free(data);
+		if (tag_list_grow(l) < 0)
 			return md_err_set(err, "out of memory");
-		}
-		cr = grown;
-		cr[tags->n - 1] = 0;
-		when = strtok_r(NULL, " \t\r", &tok_save);
-		if (when && strchr(when, '/') == NULL &&
-		    md_time_parse_rfc3339(when, &cr[tags->n - 1], err) < 0) {
-			free(cr);
-			free(data);
+		l->tags[i] = tag;
+		l->created[i] = 0;
+		memset(&l->plats[i], 0, sizeof(l->plats[i]));
+		l->n++;
+		if (read_columns(l, i, &tok_save, err) < 0)
 			return md_err_prefix(err, "%s:%zu", path, lineno);
-		}
 	}
-	free(data);
-	*created = cr;
 	return 0;
+}
+
+/* `uname -m` as an OCI platform; an unknown machine is taken as linux/<m>. */
+static void host_platform(char *out, size_t outlen)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0) {
+		snprintf(out, outlen, "linux/amd64");
+		return;
+	}
+	if (md_policy_host_platform(u.machine, out, outlen) < 0)
+		snprintf(out, outlen, "linux/%.40s", u.machine);
 }
 
 static void print_table(const struct md_decision *d)
@@ -103,21 +176,33 @@ static void print_json(const struct md_decision *d)
 	json_decref(o);
 }
 
+/* Offline lines (l->created set) carry their facts, so the gates apply;
+ * live tags have none. */
 static int decide_and_print(const struct explain_args *a, const struct md_policy *p,
-			    const char *current, const struct md_strv *tags,
-			    const int64_t *created)
+			    const char *current, const struct tag_list *l, int64_t now)
 {
-	struct md_candidate *cands = calloc(tags->n ? tags->n : 1, sizeof(*cands));
+	struct md_candidate *cands = calloc(l->n ? l->n : 1, sizeof(*cands));
 	struct md_decision *d = NULL;
+	struct md_decide_ctx ctx = { now, NULL };
+	char host[64];
 	struct md_err err;
 
 	if (!cands)
 		return 1;
-	for (size_t i = 0; i < tags->n; i++) {
-		cands[i].tag = tags->v[i];
-		cands[i].created = created ? created[i] : 0;
+	host_platform(host, sizeof(host));
+	ctx.host_platform = host;
+	for (size_t i = 0; i < l->n; i++) {
+		cands[i].tag = l->tags[i];
+		if (!l->created)
+			continue;
+		cands[i].facts = 1;
+		cands[i].created = l->created[i];
+		if (l->plats[i].n) {
+			cands[i].platforms = (const char *const *)l->plats[i].v;
+			cands[i].nplatforms = l->plats[i].n;
+		}
 	}
-	if (md_policy_decide(&d, p, current, cands, tags->n, &err) < 0) {
+	if (md_policy_decide_ctx(&d, p, current, cands, l->n, &ctx, &err) < 0) {
 		free(cands);
 		fprintf(stderr, "magos-dominus: %s\n", err.msg);
 		return 1;
@@ -131,26 +216,40 @@ static int decide_and_print(const struct explain_args *a, const struct md_policy
 	return 0;
 }
 
+/* --now, else the clock. */
+static int explain_now(const struct explain_args *a, int64_t *now)
+{
+	struct md_err err;
+
+	*now = md_time_now();
+	if (a->now && md_time_parse_rfc3339(a->now, now, &err) < 0) {
+		fprintf(stderr, "magos-dominus: --now: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int explain_offline(const struct explain_args *a)
 {
-	struct md_strv tags = { 0 };
+	struct tag_list l = { 0 };
 	struct md_policy *p = NULL;
-	int64_t *created = NULL;
 	struct md_err err;
+	int64_t now;
 	int rc = 1;
 
+	if (explain_now(a, &now) < 0)
+		return 2;
 	if (md_policy_parse(&p, a->annotation, &err) < 0) {
 		fprintf(stderr, "magos-dominus: --annotation: %s\n", err.msg);
 		return 2;
 	}
-	if (read_tags_file(a->tags_file, &tags, &created, &err) < 0) {
+	if (read_tags_file(a->tags_file, &l, &err) < 0) {
 		fprintf(stderr, "magos-dominus: %s\n", err.msg);
 		goto out;
 	}
-	rc = decide_and_print(a, p, a->current, &tags, created);
+	rc = decide_and_print(a, p, a->current, &l, now);
 out:
-	free(created);
-	md_strv_free(&tags);
+	tag_list_free(&l);
 	md_policy_free(p);
 	return rc;
 }
@@ -199,11 +298,15 @@ static int explain_live(struct cli *c, const struct explain_args *a)
 	struct md_registry *reg = NULL;
 	struct md_policy *p = NULL;
 	struct md_ref *ref = NULL;
-	struct md_strv tags = { 0 };
+	struct tag_list l = { 0 };
 	char *value = NULL, *annotation = NULL;
 	struct md_err err;
-	int rc = cli_load_config(c, &cfg);
+	int64_t now;
+	int rc;
 
+	if (explain_now(a, &now) < 0)
+		return 2;
+	rc = cli_load_config(c, &cfg);
 	if (rc)
 		return rc;
 	rc = 1;
@@ -226,19 +329,21 @@ static int explain_live(struct cli *c, const struct explain_args *a)
 		if (over && md_ref_parse(&watched, over, &err) < 0)
 			goto fail;
 		rc = md_registry_list_tags(reg, md_ref_domain(watched ? watched : ref),
-					   md_ref_path(watched ? watched : ref), &tags, &err);
+					   md_ref_path(watched ? watched : ref), &l.live, &err);
 		md_ref_free(watched);
 		if (rc < 0) {
 			rc = 1;
 			goto fail;
 		}
 	}
-	rc = decide_and_print(a, p, md_ref_tag(ref), &tags, NULL);
+	l.tags = l.live.v;
+	l.n = l.live.n;
+	rc = decide_and_print(a, p, md_ref_tag(ref), &l, now);
 	goto out;
 fail:
 	fprintf(stderr, "magos-dominus: %s\n", err.msg);
 out:
-	md_strv_free(&tags);
+	tag_list_free(&l);
 	md_registry_free(reg);
 	md_policy_free(p);
 	md_ref_free(ref);
@@ -255,6 +360,7 @@ int cli_cmd_explain(struct cli *c, int argc, char **argv)
 		{ "current", required_argument, NULL, 'c' },
 		{ "tags", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "now", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct explain_args a = { 0 };
@@ -266,6 +372,7 @@ int cli_cmd_explain(struct cli *c, int argc, char **argv)
 		case 'a': a.annotation = optarg; break;
 		case 'c': a.current = optarg; break;
 		case 't': a.tags_file = optarg; break;
+		case 'n': a.now = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "table")) {
 				fprintf(stderr, "magos-dominus: --format must be table or json\n");
@@ -281,7 +388,7 @@ int cli_cmd_explain(struct cli *c, int argc, char **argv)
 	if (a.annotation || a.tags_file) {
 		if (!a.annotation || !a.tags_file || a.site) {
 			fprintf(stderr, "magos-dominus: offline explain needs --annotation JSON "
-					"--tags FILE [--current TAG]\n");
+					"--tags FILE [--current TAG] [--now RFC3339]\n");
 			return 2;
 		}
 		return explain_offline(&a);

@@ -47,7 +47,9 @@ static int set_policy(struct md_policy *p, json_t *v, struct md_err *err)
 		return -1;
 	k = md_policy_kind_lookup(s);
 	if (!k)
-		return md_err_set(err, "unknown policy \"%s\" (expected semver, latest or digest)", s);
+		return md_err_set(err, "unknown policy \"%s\" (expected semver, latest, digest, "
+				       "newest, alphabetical or numerical)",
+				  s);
 	if (!k->supported)
 		return md_err_set(err, "policy \"%s\" is not supported by this version of magos-dominus",
 				  s);
@@ -134,6 +136,62 @@ static int set_tag(struct md_policy *p, json_t *v, struct md_err *err)
 	return dup_into(&p->tag, s, err);
 }
 
+static int set_filter(struct md_policy *p, json_t *v, struct md_err *err)
+{
+	const char *s;
+
+	if (get_string(v, "filter", &s, err) < 0)
+		return -1;
+	return md_policy_set_filter(p, "filter", s, err);
+}
+
+static int set_exclude(struct md_policy *p, json_t *v, struct md_err *err)
+{
+	const char *s;
+
+	if (get_string(v, "exclude", &s, err) < 0)
+		return -1;
+	return md_policy_set_filter(p, "exclude", s, err);
+}
+
+static int set_extract(struct md_policy *p, json_t *v, struct md_err *err)
+{
+	const char *s;
+
+	if (get_string(v, "extract", &s, err) < 0)
+		return -1;
+	return md_policy_set_extract(p, s, err);
+}
+
+/* A string or a non-empty array of strings. */
+static int set_arch(struct md_policy *p, json_t *v, struct md_err *err)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_is_string(v))
+		return md_policy_set_arch_one(p, json_string_value(v), err);
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return md_err_set(err, "\"arch\" must be a platform or a non-empty array of them");
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e))
+			return md_err_set(err, "\"arch\" must be a platform or a non-empty array of "
+					       "them");
+		if (md_policy_set_arch_one(p, json_string_value(e), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int set_min_age(struct md_policy *p, json_t *v, struct md_err *err)
+{
+	const char *s;
+
+	if (get_string(v, "minAge", &s, err) < 0)
+		return -1;
+	return md_policy_set_min_age(p, s, err);
+}
+
 static const struct field_spec fields[] = {
 	{ "policy", MD_F_POLICY, set_policy },
 	{ "range", MD_F_RANGE, set_range },
@@ -141,11 +199,11 @@ static const struct field_spec fields[] = {
 	{ "pin", MD_F_PIN, set_pin },
 	{ "repo", MD_F_REPO, set_repo },
 	{ "tag", MD_F_TAG, set_tag },
-	{ "filter", 0, NULL },
-	{ "extract", 0, NULL },
-	{ "exclude", 0, NULL },
-	{ "arch", 0, NULL },
-	{ "minAge", 0, NULL },
+	{ "filter", MD_F_FILTER, set_filter },
+	{ "extract", MD_F_EXTRACT, set_extract },
+	{ "exclude", MD_F_EXCLUDE, set_exclude },
+	{ "arch", MD_F_ARCH, set_arch },
+	{ "minAge", MD_F_MINAGE, set_min_age },
 	{ "verify", 0, NULL },
 	{ "scan", 0, NULL },
 };
@@ -181,14 +239,15 @@ static int check_combination(struct md_policy *p, struct md_err *err)
 	if (!p->kind) {
 		if (!(p->fields & MD_F_RANGE))
 			return md_err_set(err, "\"policy\" is required in magos annotation "
-					       "(semver, latest or digest)");
+					       "(semver, latest, digest, newest, alphabetical or "
+					       "numerical)");
 		p->kind = md_policy_kind_lookup("semver");
 	}
 	for (size_t i = 0; i < NFIELDS; i++)
 		if ((p->fields & fields[i].bit) && !(p->kind->fields & fields[i].bit))
 			return md_err_set(err, "\"%s\" is not valid with policy \"%s\"",
 					  fields[i].name, p->kind->name);
-	return 0;
+	return md_policy_check_fields(p, err);
 }
 
 /* The document around the fields: one object, one key, "magos". */

@@ -5,21 +5,66 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Versions first, highest first; equal versions ("1.2.3", "v1.2.3") and
- * non-versions by tag, so the order never depends on the registry's. */
-static int cand_order(const void *pa, const void *pb)
+/* The text a candidate is ordered by: the extracted group, else the tag. */
+static const char *key_of(const struct md_cand *c)
 {
-	const struct md_cand *a = pa, *b = pb;
+	return c->key ? c->key : c->tag;
+}
+
+int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
+{
+	const char *ka = key_of(a), *kb = key_of(b);
 	int r;
 
-	if (a->parsed != b->parsed)
-		return a->parsed ? -1 : 1;
-	if (a->parsed) {
-		r = md_semver_cmp(&b->v, &a->v);
-		if (r)
-			return r;
+	switch (order) {
+	case MD_ORDER_CREATED:
+		return a->created == b->created ? 0 : (a->created > b->created ? 1 : -1);
+	case MD_ORDER_ALPHA:
+		if (a->parsed != b->parsed)
+			return a->parsed ? 1 : -1;
+		r = strcmp(ka, kb);
+		return r < 0 ? -1 : r > 0;
+	case MD_ORDER_NUMBER:
+		if (a->parsed != b->parsed)
+			return a->parsed ? 1 : -1;
+		return a->parsed ? md_digits_cmp(ka, strlen(ka), kb, strlen(kb)) : 0;
+	case MD_ORDER_VERSION:
+		if (a->parsed != b->parsed)
+			return a->parsed ? 1 : -1;
+		return a->parsed ? md_tagver_cmp(&a->tv, &b->tv) : 0;
+	case MD_ORDER_NONE:
+		break;
 	}
-	return strcmp(a->tag, b->tag);
+	return 0;
+}
+
+/* Best first; equal values ("1.2.3", "v1.2.3") and unordered candidates
+ * by tag, so the order never depends on the registry's. */
+int md_cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
+{
+	int r = md_cand_value_cmp(a, b, order);
+
+	return r ? -r : strcmp(a->tag, b->tag);
+}
+
+static int sort_cmp(const void *pa, const void *pb, void *arg)
+{
+	return md_cand_cmp(pa, pb, *(const enum md_order *)arg);
+}
+
+void md_cands_sort(struct md_cand *c, size_t n, enum md_order order)
+{
+	/* glibc's qsort_r (the Makefile defines _GNU_SOURCE): no global state. */
+	qsort_r(c, n, sizeof(*c), sort_cmp, &order);
+}
+
+void md_cand_clear(struct md_cand *c)
+{
+	md_tagver_clear(&c->tv);
+	free(c->key);
+	free(c->own_reason);
+	c->key = NULL;
+	c->own_reason = NULL;
 }
 
 void md_cands_free(struct md_cand *c, size_t n)
@@ -27,8 +72,19 @@ void md_cands_free(struct md_cand *c, size_t n)
 	if (!c)
 		return;
 	for (size_t i = 0; i < n; i++)
-		md_semver_clear(&c[i].v);
+		md_cand_clear(&c[i]);
 	free(c);
+}
+
+/* By tag, then by position, so the first of duplicate tags is kept. */
+static int tag_cmp(const void *pa, const void *pb)
+{
+	const struct md_cand *a = pa, *b = pb;
+	int r = strcmp(a->tag, b->tag);
+
+	if (r)
+		return r;
+	return a->src < b->src ? -1 : (a->src > b->src);
 }
 
 /* Drop exact duplicates (now adjacent) so each tag is traced once. */
@@ -37,10 +93,8 @@ static size_t dedupe(struct md_cand *c, size_t n)
 	size_t w = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (w && strcmp(c[w - 1].tag, c[i].tag) == 0) {
-			md_semver_clear(&c[i].v);
+		if (w && strcmp(c[w - 1].tag, c[i].tag) == 0)
 			continue;
-		}
 		c[w++] = c[i];
 	}
 	return w;
@@ -63,16 +117,15 @@ int md_cands_prepare(struct md_cand **out, size_t *outn, const struct md_candida
 		return md_err_set(err, "out of memory for %zu candidate tags", n);
 	for (size_t i = 0; i < n; i++) {
 		if (!cands[i].tag) {
-			md_cands_free(c, n);
+			free(c);
 			return md_err_set(err, "candidate %zu has no tag", i);
 		}
 		c[i].tag = cands[i].tag;
+		c[i].src = &cands[i];
 		c[i].created = cands[i].created;
 		c[i].kept = 1;
-		/* A parse failure leaves v empty; the stages decide what it means. */
-		c[i].parsed = md_semver_parse_into(&c[i].v, cands[i].tag) == 0;
 	}
-	qsort(c, n, sizeof(*c), cand_order);
+	qsort(c, n, sizeof(*c), tag_cmp);
 	*outn = dedupe(c, n);
 	*out = c;
 	return 0;
@@ -88,13 +141,14 @@ int md_cands_find(const struct md_cand *c, size_t n, const char *tag)
 	return -1;
 }
 
-/* Tags are copied into one pool so the trace outlives the caller's list. */
+/* Tags (and written reasons) are copied into one pool so the trace
+ * outlives the caller's list. */
 int md_cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, struct md_err *err)
 {
 	size_t total = 0, off = 0;
 
 	for (size_t i = 0; i < n; i++)
-		total += strlen(c[i].tag) + 1;
+		total += strlen(c[i].tag) + 1 + (c[i].own_reason ? strlen(c[i].own_reason) + 1 : 0);
 	d->trace = calloc(n ? n : 1, sizeof(*d->trace));
 	d->pool = malloc(total ? total : 1);
 	if (!d->trace || !d->pool)
@@ -107,6 +161,12 @@ int md_cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, str
 		d->trace[i].kept = c[i].kept;
 		d->trace[i].reason = c[i].reason;
 		off += len;
+		if (c[i].own_reason && c[i].reason == c[i].own_reason) {
+			len = strlen(c[i].own_reason) + 1;
+			memcpy(d->pool + off, c[i].own_reason, len);
+			d->trace[i].reason = d->pool + off;
+			off += len;
+		}
 	}
 	d->n = n;
 	return 0;
@@ -126,6 +186,16 @@ int md_policy_decide(struct md_decision **out, const struct md_policy *p,
 		     const char *current_tag, const struct md_candidate *cands, size_t n,
 		     struct md_err *err)
 {
+	static const struct md_decide_ctx dflt = { 0, "linux/amd64" };
+
+	return md_policy_decide_ctx(out, p, current_tag, cands, n, &dflt, err);
+}
+
+int md_policy_decide_ctx(struct md_decision **out, const struct md_policy *p,
+			 const char *current_tag, const struct md_candidate *cands, size_t n,
+			 const struct md_decide_ctx *ctx, struct md_err *err)
+{
+	static const struct md_decide_ctx dflt = { 0, "linux/amd64" };
 	struct md_decision *d;
 
 	*out = NULL;
@@ -134,7 +204,7 @@ int md_policy_decide(struct md_decision **out, const struct md_policy *p,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return md_err_set(err, "out of memory for a decision");
-	if (p->kind->decide(d, p, current_tag, cands, n, err) < 0) {
+	if (p->kind->decide(d, p, current_tag, cands, n, ctx ? ctx : &dflt, err) < 0) {
 		md_decision_free(d);
 		return -1;
 	}

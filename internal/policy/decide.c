@@ -1,59 +1,25 @@
 /* Decisions per policy kind.
  *
- * A choosing policy runs its candidates through a pipeline of stages; each
- * stage may drop a candidate with a reason. Later gates (filters, arch,
- * minimum age) are further stages. The survivors are already ordered, so
- * the choice is the first survivor, subject to never moving down. */
+ * A choosing policy runs its candidates through the pipeline of stages in
+ * stages.c; each stage may drop a candidate with a reason. The survivors
+ * are then ordered by the policy's order, so the choice is the first
+ * survivor, subject to never moving down. */
 #include "policy_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* NULL keeps the candidate; otherwise the reason it is dropped. */
-typedef const char *(*stage_fn)(const struct md_policy *p, const struct md_cand *c);
-
-static const char *stage_semver(const struct md_policy *p, const struct md_cand *c)
+static void judge(struct md_run *r, struct md_cand *c, int gates)
 {
-	(void)p;
-	return c->parsed ? NULL : MD_R_NOT_SEMVER;
-}
+	const char *why;
 
-/* Prereleases are judged by the next stage, so "out of range" here means
- * out of range even if prereleases were welcome. */
-static const char *stage_range(const struct md_policy *p, const struct md_cand *c)
-{
-	if (p->range && !md_range_match(p->range, &c->v, 1))
-		return MD_R_OUT_OF_RANGE;
-	return NULL;
-}
+	md_stage_key(r, c);
+	why = md_stage_static(r, c);
 
-/* A prerelease needs `"prerelease": true`, or a range that names a
- * prerelease of the same version (node-semver's rule). */
-static const char *stage_prerelease(const struct md_policy *p, const struct md_cand *c)
-{
-	if (!c->v.pre || p->prerelease)
-		return NULL;
-	if (p->range && md_range_match(p->range, &c->v, 0))
-		return NULL;
-	return MD_R_PRERELEASE;
-}
-
-static const stage_fn semver_stages[] = { stage_semver, stage_range, stage_prerelease };
-
-static void run_stages(const stage_fn *stages, size_t nstages, const struct md_policy *p,
-		       struct md_cand *c)
-{
-	c->kept = 1;
-	c->reason = MD_R_IN_RANGE;
-	for (size_t s = 0; s < nstages; s++) {
-		const char *why = stages[s](p, c);
-
-		if (why) {
-			c->kept = 0;
-			c->reason = why;
-			return;
-		}
-	}
+	if (!why && gates)
+		why = md_stage_gates(r, c);
+	c->kept = !why;
+	c->reason = why ? why : MD_R_IN_RANGE;
 }
 
 static int first_kept(const struct md_cand *c, size_t n)
@@ -64,10 +30,19 @@ static int first_kept(const struct md_cand *c, size_t n)
 	return -1;
 }
 
+static const char *below_current(enum md_order order, int cmp)
+{
+	if (cmp == 0)
+		return MD_R_SAME;
+	return order == MD_ORDER_CREATED ? MD_R_OLDER : MD_R_LOWER;
+}
+
 /* The declared tag stays: survivors at or below it are not choices. */
-static int keep_current(struct md_decision *d, struct md_cand *c, size_t n,
+static int keep_current(struct md_decision *d, struct md_run *r, struct md_cand *c, size_t n,
 			const struct md_cand *cur, struct md_err *err)
 {
+	enum md_order order = r->p->kind->order;
+
 	for (size_t i = 0; i < n; i++) {
 		if (!c[i].kept)
 			continue;
@@ -76,7 +51,7 @@ static int keep_current(struct md_decision *d, struct md_cand *c, size_t n,
 			continue;
 		}
 		c[i].kept = 0;
-		c[i].reason = md_semver_cmp(&c[i].v, &cur->v) < 0 ? MD_R_LOWER : MD_R_SAME;
+		c[i].reason = below_current(order, md_cand_value_cmp(&c[i], cur, order));
 	}
 	if (md_cands_find(c, n, cur->tag) < 0) {
 		d->warning = md_asprintf("declared tag %s is no longer listed by the registry; "
@@ -88,46 +63,109 @@ static int keep_current(struct md_decision *d, struct md_cand *c, size_t n,
 	return md_decision_set_tag(d, cur->tag, err);
 }
 
-static int decide_choose(struct md_decision *d, struct md_cand *c, size_t n,
+static int decide_choose(struct md_decision *d, struct md_run *r, struct md_cand *c, size_t n,
 			 const struct md_cand *cur, struct md_err *err)
 {
 	int best = first_kept(c, n);
 
-	/* Never downgrade: a declared version that still satisfies the policy
-	 * stays unless something strictly higher qualifies. A declared version
+	/* Never downgrade: a declared tag that still satisfies the policy
+	 * stays unless something strictly better qualifies. A declared tag
 	 * the policy no longer accepts (a narrowed range) may move down. */
-	if (cur->kept && (best < 0 || md_semver_cmp(&cur->v, &c[best].v) >= 0))
-		return keep_current(d, c, n, cur, err);
+	if (cur->tag && cur->kept &&
+	    (best < 0 || md_cand_value_cmp(cur, &c[best], r->p->kind->order) >= 0))
+		return keep_current(d, r, c, n, cur, err);
 	if (best < 0)
 		return 0;
 	c[best].reason = MD_R_CHOSEN;
 	return md_decision_set_tag(d, c[best].tag, err);
 }
 
-int md_policy_decide_semver(struct md_decision *d, const struct md_policy *p,
-			    const char *current_tag, const struct md_candidate *cands, size_t n,
-			    struct md_err *err)
+/* The declared tag goes through the static stages, listed or not, with the
+ * facts of its listing if any. The gates are not applied to it: it is
+ * already deployed, so its age and platforms were good enough, and a
+ * declared tag missing from the listing has no facts at all. */
+static void judge_current(struct md_run *r, struct md_cand *cur, const struct md_cand *c,
+			  size_t n)
 {
-	const size_t nstages = sizeof(semver_stages) / sizeof(semver_stages[0]);
+	int i = md_cands_find(c, n, cur->tag);
+	const char *why;
+
+	if (i >= 0) {
+		cur->src = c[i].src;
+		cur->created = c[i].created;
+	}
+	md_stage_key(r, cur);
+	/* Its flavour is the one every candidate must have. */
+	r->cur_flavour = cur->tv.flavour;
+	why = md_stage_static(r, cur);
+	cur->kept = !why;
+	cur->reason = why ? why : MD_R_IN_RANGE;
+}
+
+/* Shared by decide and rank: prepare, judge, order. */
+static int run_pipeline(struct md_run *r, struct md_cand **c, size_t *nc, struct md_cand *cur,
+			const struct md_candidate *cands, size_t n, int gates, struct md_err *err)
+{
+	if (md_cands_prepare(c, nc, cands, n, err) < 0)
+		return -1;
+	if (cur->tag)
+		judge_current(r, cur, *c, *nc);
+	for (size_t i = 0; i < *nc; i++)
+		judge(r, &(*c)[i], gates);
+	if (r->oom)
+		return md_err_set(err, "out of memory judging %zu candidate tags", *nc);
+	md_cands_sort(*c, *nc, r->p->kind->order);
+	return 0;
+}
+
+int md_policy_decide_choose(struct md_decision *d, const struct md_policy *p,
+			    const char *current_tag, const struct md_candidate *cands, size_t n,
+			    const struct md_decide_ctx *ctx, struct md_err *err)
+{
 	struct md_cand *c = NULL, cur = { .tag = current_tag };
+	struct md_run r;
 	size_t nc = 0;
 	int rc = -1;
 
-	if (md_cands_prepare(&c, &nc, cands, n, err) < 0)
-		return -1;
-	for (size_t i = 0; i < nc; i++)
-		run_stages(semver_stages, nstages, p, &c[i]);
-	/* The declared tag goes through the same stages, listed or not. */
-	if (current_tag) {
-		cur.parsed = md_semver_parse_into(&cur.v, current_tag) == 0;
-		run_stages(semver_stages, nstages, p, &cur);
-	}
-	if (decide_choose(d, c, nc, &cur, err) < 0)
+	if (md_run_init(&r, p, ctx, err) < 0)
+		goto out;
+	if (run_pipeline(&r, &c, &nc, &cur, cands, n, 1, err) < 0 ||
+	    decide_choose(d, &r, c, nc, &cur, err) < 0)
 		goto out;
 	rc = md_cands_trace(d, c, nc, err);
 out:
-	md_semver_clear(&cur.v);
+	md_cand_clear(&cur);
 	md_cands_free(c, nc);
+	md_run_clear(&r);
+	return rc;
+}
+
+int md_policy_rank(struct md_strv *out, const struct md_policy *p, const char *current_tag,
+		   const struct md_candidate *cands, size_t n, struct md_err *err)
+{
+	struct md_cand *c = NULL, cur = { .tag = current_tag };
+	struct md_run r;
+	size_t nc = 0;
+	int rc = -1;
+
+	if (!p)
+		return md_err_set(err, "no policy to rank with");
+	if (p->kind->order == MD_ORDER_NONE)
+		return 0; /* latest/digest follow one tag: nothing to rank */
+	if (md_run_init(&r, p, NULL, err) < 0)
+		goto out;
+	if (run_pipeline(&r, &c, &nc, &cur, cands, n, 0, err) < 0)
+		goto out;
+	for (size_t i = 0; i < nc; i++)
+		if (c[i].kept && md_strv_push(out, c[i].tag) < 0) {
+			md_err_set(err, "out of memory ranking %zu candidate tags", nc);
+			goto out;
+		}
+	rc = 0;
+out:
+	md_cand_clear(&cur);
+	md_cands_free(c, nc);
+	md_run_clear(&r);
 	return rc;
 }
 
@@ -135,15 +173,17 @@ out:
  * trace only says which listed tag that is. */
 int md_policy_decide_follow(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands, size_t n,
-			    struct md_err *err)
+			    const struct md_decide_ctx *ctx, struct md_err *err)
 {
 	const char *tag = md_policy_followed_tag(p, current_tag);
 	struct md_cand *c = NULL;
 	size_t nc = 0;
 	int rc = -1;
 
+	(void)ctx;
 	if (md_cands_prepare(&c, &nc, cands, n, err) < 0)
 		return -1;
+	md_cands_sort(c, nc, MD_ORDER_VERSION);
 	for (size_t i = 0; i < nc; i++) {
 		c[i].kept = strcmp(c[i].tag, tag) == 0;
 		c[i].reason = c[i].kept ? MD_R_FOLLOWED : MD_R_NOT_FOLLOWED;

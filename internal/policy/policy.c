@@ -5,18 +5,27 @@
 #include <string.h>
 
 #define FOLLOW_FIELDS (MD_F_POLICY | MD_F_PIN | MD_F_REPO | MD_F_TAG)
+#define CHOOSE_FIELDS \
+	(MD_F_POLICY | MD_F_PIN | MD_F_REPO | MD_F_FILTER | MD_F_EXCLUDE | MD_F_ARCH | MD_F_MINAGE)
 
-/* Documented policies arrive one row at a time; unsupported rows exist so a
- * user who writes them is told plainly rather than "unknown policy". */
+/* Adding a policy is adding a row. The choosing policies other than semver
+ * report the kind MD_POLICY_SEMVER: to the rest of the agent the kind only
+ * says "replaces the tag" versus "follows one tag" (see md_policy_name for
+ * the policy's own name). */
 static const struct md_policy_kind_info kinds[] = {
 	{ "semver", 1, MD_POLICY_SEMVER, 1,
-	  MD_F_POLICY | MD_F_RANGE | MD_F_PRERELEASE | MD_F_PIN | MD_F_REPO,
-	  md_policy_decide_semver },
-	{ "latest", 1, MD_POLICY_LATEST, 0, FOLLOW_FIELDS, md_policy_decide_follow },
-	{ "digest", 1, MD_POLICY_DIGEST, 0, FOLLOW_FIELDS, md_policy_decide_follow },
-	{ "newest", 0, MD_POLICY_SEMVER, 1, 0, NULL },
-	{ "alphabetical", 0, MD_POLICY_SEMVER, 1, 0, NULL },
-	{ "numerical", 0, MD_POLICY_SEMVER, 1, 0, NULL },
+	  CHOOSE_FIELDS | MD_F_RANGE | MD_F_PRERELEASE | MD_F_EXTRACT, md_policy_decide_choose,
+	  MD_ORDER_VERSION },
+	{ "latest", 1, MD_POLICY_LATEST, 0, FOLLOW_FIELDS, md_policy_decide_follow,
+	  MD_ORDER_NONE },
+	{ "digest", 1, MD_POLICY_DIGEST, 0, FOLLOW_FIELDS, md_policy_decide_follow,
+	  MD_ORDER_NONE },
+	{ "newest", 1, MD_POLICY_SEMVER, 1, CHOOSE_FIELDS, md_policy_decide_choose,
+	  MD_ORDER_CREATED },
+	{ "alphabetical", 1, MD_POLICY_SEMVER, 1, CHOOSE_FIELDS | MD_F_EXTRACT,
+	  md_policy_decide_choose, MD_ORDER_ALPHA },
+	{ "numerical", 1, MD_POLICY_SEMVER, 1, CHOOSE_FIELDS | MD_F_EXTRACT,
+	  md_policy_decide_choose, MD_ORDER_NUMBER },
 };
 
 const struct md_policy_kind_info *md_policy_kind_lookup(const char *name)
@@ -50,7 +59,26 @@ void md_policy_free(struct md_policy *p)
 	free(p->tag);
 	free(p->range_text);
 	md_range_free(p->range);
+	md_regex_free(p->filter);
+	md_regex_free(p->exclude);
+	free(p->filter_text);
+	free(p->exclude_text);
+	free(p->extract);
+	free(p->arch);
+	free(p->min_age_text);
 	free(p);
+}
+
+const char *md_policy_name(const struct md_policy *p)
+{
+	return p->kind->name;
+}
+
+int md_policy_needs_facts(const struct md_policy *p)
+{
+	if (!p || p->kind->order == MD_ORDER_NONE)
+		return 0;
+	return p->kind->order == MD_ORDER_CREATED || p->narch > 0 || p->min_age > 0;
 }
 
 enum md_policy_kind md_policy_kind(const struct md_policy *p)

@@ -1,9 +1,12 @@
 /* policy — private declarations shared by the module's files.
  *
  * Layout: semver.c (version scanning and precedence), range.c (node-semver
- * ranges), annotation.c (the `{"magos": {...}}` comment), policy.c (the
- * table of policy kinds and accessors), candidates.c (the candidate list,
- * its order and the trace), decide.c (the per-kind decisions). */
+ * ranges), lenient.c (real-world tag versions and flavours), annotation.c
+ * (the `{"magos": {...}}` comment), fields.c (its filter/exclude/extract,
+ * arch and minAge fields), regex.c (PCRE2), platform.c (arch matching and
+ * the host platform), policy.c (the table of policy kinds and accessors),
+ * candidates.c (the candidate list, its order and the trace), stages.c (the
+ * pipeline's stages), decide.c (the decisions). */
 #ifndef MAGOS_POLICY_INT_H
 #define MAGOS_POLICY_INT_H
 
@@ -49,7 +52,64 @@ void md_semver_clear(struct md_semver *v);
 /* Compare major.minor.patch only. */
 int md_semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b);
 
-/* ---- policies (policy.c, annotation.c) ----------------------------------- */
+/* ---- lenient tag versions (lenient.c) ------------------------------------ */
+
+struct md_tagver {
+	uint64_t num[4]; /* missing components are 0 */
+	int nnum;        /* components written (1..4) */
+	char *pre;       /* prerelease identifiers, '.'-separated, NULL when none */
+	char *flavour;   /* "alpine", "bookworm-slim"; NULL when none */
+	struct md_semver sv; /* num[0..2] and pre (aliased, not owned) for ranges */
+};
+
+/* Read s[0..n) leniently; -1 when it is not version-shaped. */
+int md_tagver_parse(struct md_tagver *tv, const char *s, size_t n);
+void md_tagver_clear(struct md_tagver *tv);
+/* Numbers, then prerelease (see lenient.c); flavour and tag not compared. */
+int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b);
+/* Two digit strings as numbers, leading zeros ignored. */
+int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn);
+
+/* ---- regular expressions (regex.c) --------------------------------------- */
+
+struct md_regex;
+
+/* Compile `pattern` for annotation field `field`; errors name both and the
+ * offset. */
+int md_regex_compile(struct md_regex **out, const char *field, const char *pattern,
+		     struct md_err *err);
+void md_regex_free(struct md_regex *re);
+/* The number of the named group, 0 when there is none. */
+uint32_t md_regex_group(const struct md_regex *re, const char *name);
+
+/* Matching needs scratch space; one per decision. */
+struct md_regex_scratch;
+struct md_regex_scratch *md_regex_scratch_new(void);
+void md_regex_scratch_free(struct md_regex_scratch *s);
+/* 1 match, 0 no match, -1 gave up (match limit). With group > 0 and a
+ * match, *start and *len give the group's text (len 0 when unset). */
+int md_regex_match(const struct md_regex *re, struct md_regex_scratch *s, const char *subject,
+		   uint32_t group, size_t *start, size_t *len);
+
+/* ---- platforms (platform.c) ----------------------------------------------- */
+
+#define MD_PLATFORM_PART 32
+
+struct md_platform {
+	char os[MD_PLATFORM_PART];
+	char arch[MD_PLATFORM_PART];
+	char variant[MD_PLATFORM_PART]; /* "" when none; arm64's default is "v8" */
+};
+
+/* "amd64", "arm/v7", "linux/arm64", "linux/arm64/v8" -> a platform; -1 when
+ * the text is not one. */
+int md_platform_parse(struct md_platform *out, const char *text);
+/* "linux/arm64" (arm64's default variant is not written). */
+void md_platform_format(const struct md_platform *p, char *out, size_t outlen);
+/* Whether `have` provides `want` (no variant wanted: any variant). */
+int md_platform_satisfies(const struct md_platform *have, const struct md_platform *want);
+
+/* ---- policies (policy.c, annotation.c, fields.c) -------------------------- */
 
 /* Annotation fields, as bits so a policy kind can list the ones it accepts. */
 enum {
@@ -59,13 +119,27 @@ enum {
 	MD_F_PIN = 1u << 3,
 	MD_F_REPO = 1u << 4,
 	MD_F_TAG = 1u << 5,
+	MD_F_FILTER = 1u << 6,
+	MD_F_EXTRACT = 1u << 7,
+	MD_F_EXCLUDE = 1u << 8,
+	MD_F_ARCH = 1u << 9,
+	MD_F_MINAGE = 1u << 10,
+};
+
+/* How a choosing policy orders its candidates. */
+enum md_order {
+	MD_ORDER_NONE,    /* latest/digest: a fixed tag */
+	MD_ORDER_VERSION, /* semver: lenient versions, highest first */
+	MD_ORDER_CREATED, /* newest: creation time, newest first */
+	MD_ORDER_ALPHA,   /* alphabetical: the (extracted) text, last first */
+	MD_ORDER_NUMBER,  /* numerical: the (extracted) number, highest first */
 };
 
 struct md_decision;
 
 typedef int (*md_decide_fn)(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands,
-			    size_t n, struct md_err *err);
+			    size_t n, const struct md_decide_ctx *ctx, struct md_err *err);
 
 /* One row of the policy table: adding a policy is adding a row (and its
  * decide function). Rows with supported = 0 are documented policies this
@@ -77,6 +151,7 @@ struct md_policy_kind_info {
 	int needs_tag_list;
 	unsigned fields; /* MD_F_* valid with this policy */
 	md_decide_fn decide;
+	enum md_order order;
 };
 
 const struct md_policy_kind_info *md_policy_kind_lookup(const char *name);
@@ -91,7 +166,24 @@ struct md_policy {
 	struct md_range *range; /* NULL: any version */
 	int prerelease;
 	unsigned fields; /* MD_F_* present in the annotation */
+	struct md_regex *filter, *exclude;
+	char *filter_text, *exclude_text;
+	char *extract;          /* the group's name, without '$' */
+	uint32_t extract_group; /* its number in filter, 0 when none */
+	struct md_platform *arch; /* explicit `arch`, NULL: the host's */
+	size_t narch;
+	int64_t min_age;          /* seconds; 0 when not given */
+	char *min_age_text;
 };
+
+/* Setters for the fields in fields.c, called by the annotation parser. */
+int md_policy_set_filter(struct md_policy *p, const char *field, const char *text,
+			 struct md_err *err);
+int md_policy_set_extract(struct md_policy *p, const char *text, struct md_err *err);
+int md_policy_set_arch_one(struct md_policy *p, const char *text, struct md_err *err);
+int md_policy_set_min_age(struct md_policy *p, const char *text, struct md_err *err);
+/* Cross-field checks once every field is read (extract needs its group). */
+int md_policy_check_fields(struct md_policy *p, struct md_err *err);
 
 /* ---- decisions (candidates.c, decide.c) ---------------------------------- */
 
@@ -108,40 +200,81 @@ struct md_policy {
 #define MD_R_PRERELEASE "prerelease"
 #define MD_R_FOLLOWED "followed"
 #define MD_R_NOT_FOLLOWED "not the followed tag"
+#define MD_R_SIGNATURE "signature/attestation tag"
+#define MD_R_FILTERED "filtered"
+#define MD_R_EXCLUDED "excluded"
+#define MD_R_REGEX_LIMIT "regex match limit reached"
+#define MD_R_FLAVOUR "flavour differs"
+#define MD_R_NOT_NUMERIC "not numeric"
+#define MD_R_NO_CREATED "creation time unknown"
+#define MD_R_NOT_CHECKED "not checked"
+#define MD_R_NO_PLATFORMS "platforms unknown"
+#define MD_R_OLDER "older than current"
 
 /* One candidate on its way through the pipeline. */
 struct md_cand {
 	const char *tag; /* the caller's string, valid during decide */
+	const struct md_candidate *src; /* its facts; NULL for an unlisted current */
 	int64_t created;
-	int parsed; /* v holds the tag's version */
-	struct md_semver v;
+	char *key;  /* the extracted text, NULL: the tag itself */
+	int parsed; /* the key is usable: a version (semver), a number (numerical) */
+	const char *filter_why; /* the filter's verdict, NULL passed */
+	struct md_tagver tv;
 	int kept;
 	const char *reason;
+	char *own_reason; /* reason when it had to be written ("too young (3h < 72h)") */
 };
 
 struct md_decision {
 	char *tag;
 	char *warning;
 	struct md_trace_entry *trace;
-	char *pool; /* the trace's tag strings */
+	char *pool; /* the trace's tag strings and written reasons */
 	size_t n;
 };
 
-/* Copy, parse, order (versions descending, then tag; non-versions last)
- * and de-duplicate the caller's candidates. */
+/* Everything a decision needs besides the candidates. */
+struct md_run {
+	const struct md_policy *p;
+	const struct md_decide_ctx *ctx;
+	struct md_platform host;
+	struct md_regex_scratch *scratch;
+	const char *cur_flavour; /* the declared tag's flavour, NULL none */
+	int gates;               /* fact gates apply to every candidate */
+	int oom;                 /* a stage ran out of memory: fail the decision */
+};
+
+int md_run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
+		struct md_err *err);
+void md_run_clear(struct md_run *r);
+
+/* Copy and de-duplicate the caller's candidates (unordered). */
 int md_cands_prepare(struct md_cand **out, size_t *outn, const struct md_candidate *cands,
 		     size_t n, struct md_err *err);
+/* Order survivors-to-be by the policy's order, then by tag. */
+void md_cands_sort(struct md_cand *c, size_t n, enum md_order order);
+int md_cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order);
+/* Value order only (no tag tie-break): >0 when a is better than b. */
+int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order);
+void md_cand_clear(struct md_cand *c);
 void md_cands_free(struct md_cand *c, size_t n);
+
+/* Stages (stages.c). md_stage_key runs the filter and reads the
+ * candidate's key (version, number), once, before the others and before
+ * sorting. The others return NULL to keep, else the reason to drop. */
+void md_stage_key(struct md_run *r, struct md_cand *c);
+const char *md_stage_static(struct md_run *r, struct md_cand *c);
+const char *md_stage_gates(struct md_run *r, struct md_cand *c);
 /* Record the candidates' verdicts, in their order, as d's trace. */
 int md_cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, struct md_err *err);
 int md_cands_find(const struct md_cand *c, size_t n, const char *tag);
 int md_decision_set_tag(struct md_decision *d, const char *tag, struct md_err *err);
 
-int md_policy_decide_semver(struct md_decision *d, const struct md_policy *p,
+int md_policy_decide_choose(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands, size_t n,
-			    struct md_err *err);
+			    const struct md_decide_ctx *ctx, struct md_err *err);
 int md_policy_decide_follow(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands, size_t n,
-			    struct md_err *err);
+			    const struct md_decide_ctx *ctx, struct md_err *err);
 
 #endif

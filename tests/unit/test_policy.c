@@ -9,6 +9,50 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Case types for the tables in policy_cases.h. */
+struct describe_case {
+	const char *tag, *want; /* want NULL: not a version */
+};
+struct order_case {
+	const char *a, *b;
+	int want;
+};
+struct host_case {
+	const char *machine, *want;
+};
+struct range_case {
+	const char *range, *ver;
+	int incl, want;
+};
+struct field_ok_case {
+	const char *in, *name;
+	enum md_policy_kind kind;
+	int needs_facts;
+};
+struct field_err_case {
+	const char *in, *msg;
+};
+struct decide_case {
+	const char *annotation;
+	const char *current;
+	const char *tags; /* space-separated */
+	const char *want_tag;
+	const char *want_warning;
+	const char *want_trace;
+};
+struct desugar_case {
+	const char *in, *out;
+};
+struct rank_case {
+	const char *annotation, *current, *tags, *want;
+};
+struct engine_case {
+	const char *annotation, *current, *tags, *host, *want_tag, *want_trace;
+};
+
+#include "policy_cases_base.h"
+#include "policy_cases.h"
+
 /* ---- SemVer ------------------------------------------------------------ */
 
 static void test_semver_valid(void **state)
@@ -123,91 +167,18 @@ static void test_semver_precedence(void **state)
 
 static void test_range_desugar(void **state)
 {
-	static const struct {
-		const char *in, *out;
-	} t[] = {
-		/* node-semver README, hyphen ranges */
-		{ "1.2.3 - 2.3.4", ">=1.2.3 <=2.3.4" },
-		{ "1.2 - 2.3.4", ">=1.2.0 <=2.3.4" },
-		{ "1.2.3 - 2.3", ">=1.2.3 <2.4.0-0" },
-		{ "1.2.3 - 2", ">=1.2.3 <3.0.0-0" },
-		{ "* - 2", "<3.0.0-0" },
-		/* x-ranges and partials */
-		{ "*", "*" },
-		{ "x", "*" },
-		{ "X", "*" },
-		{ "", "*" },
-		{ "  ", "*" },
-		{ "1.x", ">=1.0.0 <2.0.0-0" },
-		{ "1.2.x", ">=1.2.0 <1.3.0-0" },
-		{ "1.2.*", ">=1.2.0 <1.3.0-0" },
-		{ "1.X.x", ">=1.0.0 <2.0.0-0" },
-		{ "1", ">=1.0.0 <2.0.0-0" },
-		{ "1.2", ">=1.2.0 <1.3.0-0" },
-		{ "=1.2", ">=1.2.0 <1.3.0-0" },
-		{ ">1", ">=2.0.0" },
-		{ ">1.2", ">=1.3.0" },
-		{ ">=1.2", ">=1.2.0" },
-		{ "<1.2", "<1.2.0-0" },
-		{ "<=1.2", "<1.3.0-0" },
-		{ "<=1", "<2.0.0-0" },
-		{ ">*", "<0.0.0-0" },
-		{ "<x", "<0.0.0-0" },
-		{ ">=*", "*" },
-		/* tilde */
-		{ "~1.2.3", ">=1.2.3 <1.3.0-0" },
-		{ "~1.2", ">=1.2.0 <1.3.0-0" },
-		{ "~1", ">=1.0.0 <2.0.0-0" },
-		{ "~0.2.3", ">=0.2.3 <0.3.0-0" },
-		{ "~0.2", ">=0.2.0 <0.3.0-0" },
-		{ "~0", ">=0.0.0 <1.0.0-0" },
-		{ "~1.2.3-beta.2", ">=1.2.3-beta.2 <1.3.0-0" },
-		{ "~>1.2", ">=1.2.0 <1.3.0-0" },
-		/* caret */
-		{ "^1.2.3", ">=1.2.3 <2.0.0-0" },
-		{ "^0.2.3", ">=0.2.3 <0.3.0-0" },
-		{ "^0.0.3", ">=0.0.3 <0.0.4-0" },
-		{ "^1.2.3-beta.2", ">=1.2.3-beta.2 <2.0.0-0" },
-		{ "^0.0.3-beta", ">=0.0.3-beta <0.0.4-0" },
-		{ "^1.2.x", ">=1.2.0 <2.0.0-0" },
-		{ "^0.0.x", ">=0.0.0 <0.1.0-0" },
-		{ "^0.0", ">=0.0.0 <0.1.0-0" },
-		{ "^1.x", ">=1.0.0 <2.0.0-0" },
-		{ "^0.x", ">=0.0.0 <1.0.0-0" },
-		{ "^1.2", ">=1.2.0 <2.0.0-0" },
-		{ "^0", ">=0.0.0 <1.0.0-0" },
-		/* primitives, prefixes, whitespace, sets */
-		{ "1.2.3", "1.2.3" },
-		{ "=1.2.3", "1.2.3" },
-		{ "v1.2.3", "1.2.3" },
-		{ "=v1.2.3", "1.2.3" },
-		{ ">1.2.3", ">1.2.3" },
-		{ "<1.2.3", "<1.2.3" },
-		{ "<=1.2.3", "<=1.2.3" },
-		{ ">= 1.2.3", ">=1.2.3" },
-		{ "  >=1.2.3   <2.0.0  ", ">=1.2.3 <2.0.0" },
-		{ ">=v1.2.3 < v2", ">=1.2.3 <2.0.0-0" },
-		{ "1.2.3+build.5", "1.2.3" },
-		{ "^ 1.2", ">=1.2.0 <2.0.0-0" },
-		{ "1.2.7 || >=1.2.9 <2.0.0", "1.2.7 || >=1.2.9 <2.0.0" },
-		{ "^1||^2", ">=1.0.0 <2.0.0-0 || >=2.0.0 <3.0.0-0" },
-		{ "\t~1.2\t||\t3.x", ">=1.2.0 <1.3.0-0 || >=3.0.0 <4.0.0-0" },
-		/* bumps that would overflow have no upper bound */
-		{ "^18446744073709551615.0.0", ">=18446744073709551615.0.0" },
-		{ ">18446744073709551615", "<0.0.0-0" },
-	};
 	struct md_range *r;
 	struct md_err err;
 
 	(void)state;
-	for (size_t i = 0; i < N(t); i++) {
+	for (size_t i = 0; i < N(desugar_cases); i++) {
 		char *s;
 
-		if (md_range_parse(&r, t[i].in, &err) != 0)
-			fail_msg("\"%s\": %s", t[i].in, err.msg);
+		if (md_range_parse(&r, desugar_cases[i].in, &err) != 0)
+			fail_msg("\"%s\": %s", desugar_cases[i].in, err.msg);
 		s = md_range_to_string(r);
-		if (strcmp(s, t[i].out) != 0)
-			fail_msg("\"%s\" gave \"%s\", expected \"%s\"", t[i].in, s, t[i].out);
+		if (strcmp(s, desugar_cases[i].out) != 0)
+			fail_msg("\"%s\" gave \"%s\", expected \"%s\"", desugar_cases[i].in, s, desugar_cases[i].out);
 		free(s);
 		md_range_free(r);
 	}
@@ -233,83 +204,12 @@ static int range_matches(const char *range, const char *ver, int incl)
 
 static void test_range_match(void **state)
 {
-	static const struct {
-		const char *range, *ver;
-		int incl, want;
-	} t[] = {
-		/* each operator */
-		{ "=1.2.3", "1.2.3", 0, 1 },
-		{ "=1.2.3", "1.2.4", 0, 0 },
-		{ "1.2.3", "v1.2.3", 0, 1 },
-		{ "1.2.3", "1.2.3+build", 0, 1 },
-		{ ">1.2.3", "1.2.3", 0, 0 },
-		{ ">1.2.3", "1.2.4", 0, 1 },
-		{ ">=1.2.3", "1.2.3", 0, 1 },
-		{ ">=1.2.3", "1.2.2", 0, 0 },
-		{ "<1.2.3", "1.2.3", 0, 0 },
-		{ "<1.2.3", "1.2.2", 0, 1 },
-		{ "<=1.2.3", "1.2.3", 0, 1 },
-		{ "<=1.2.3", "1.2.4", 0, 0 },
-		{ ">=1.2.0 <2.0.0", "1.9.9", 0, 1 },
-		{ ">=1.2.0 <2.0.0", "2.0.0", 0, 0 },
-		{ "1.2.7 || >=1.2.9 <2.0.0", "1.2.8", 0, 0 },
-		{ "1.2.7 || >=1.2.9 <2.0.0", "1.2.7", 0, 1 },
-		{ "1.2.7 || >=1.2.9 <2.0.0", "1.4.6", 0, 1 },
-		{ "1.2.7 || >=1.2.9 <2.0.0", "2.0.0", 0, 0 },
-		/* x, tilde, caret, hyphen */
-		{ "*", "0.0.0", 0, 1 },
-		{ "*", "99.1.1", 0, 1 },
-		{ "", "3.0.0", 0, 1 },
-		{ "1.x", "1.99.99", 0, 1 },
-		{ "1.x", "2.0.0", 0, 0 },
-		{ "1.2", "1.2.99", 0, 1 },
-		{ "1.2", "1.3.0", 0, 0 },
-		{ "~1.2.3", "1.2.9", 0, 1 },
-		{ "~1.2.3", "1.3.0", 0, 0 },
-		{ "~1", "1.9.0", 0, 1 },
-		{ "^1.2.3", "1.99.0", 0, 1 },
-		{ "^1.2.3", "1.2.2", 0, 0 },
-		{ "^0.2.3", "0.2.9", 0, 1 },
-		{ "^0.2.3", "0.3.0", 0, 0 },
-		{ "^0.0.3", "0.0.3", 0, 1 },
-		{ "^0.0.3", "0.0.4", 0, 0 },
-		{ "^0.x", "0.99.0", 0, 1 },
-		{ "^0.x", "1.0.0", 0, 0 },
-		{ "1.2.3 - 2.3.4", "2.3.4", 0, 1 },
-		{ "1.2.3 - 2.3.4", "2.3.5", 0, 0 },
-		{ "1.2.3 - 2.3", "2.3.99", 0, 1 },
-		{ "1.2.3 - 2.3", "2.4.0", 0, 0 },
-		/* prerelease rule (node-semver README examples) */
-		{ ">1.2.3-alpha.3", "1.2.3-alpha.7", 0, 1 },
-		{ ">1.2.3-alpha.3", "3.4.5-alpha.9", 0, 0 },
-		{ ">1.2.3-alpha.3", "3.4.5", 0, 1 },
-		{ ">1.2.3-alpha.3", "3.4.5-alpha.9", 1, 1 },
-		{ "~1.2.3-beta.2", "1.2.3-beta.4", 0, 1 },
-		{ "~1.2.3-beta.2", "1.2.4-beta.2", 0, 0 },
-		{ "^1.2.3-beta.2", "1.2.3-beta.4", 0, 1 },
-		{ "^1.2.3-beta.2", "1.2.4-beta.2", 0, 0 },
-		{ "^1.2.3", "1.5.0-rc.1", 0, 0 },
-		{ "^1.2.3", "1.5.0-rc.1", 1, 1 },
-		{ "^1.2.3", "2.0.0-rc.1", 1, 0 },
-		{ "<2.0.0", "2.0.0-rc.1", 1, 1 },
-		{ "<2", "2.0.0-rc.1", 1, 0 },
-		{ "*", "1.0.0-beta", 0, 0 },
-		{ "*", "1.0.0-beta", 1, 1 },
-		{ "1.x", "1.0.0-beta", 1, 1 },
-		{ "1.x", "1.0.0-beta", 0, 0 },
-		{ ">=1.2.3-rc.1 <2", "1.2.3-rc.2", 0, 1 },
-		{ ">=1.2.3-rc.1 <2", "1.2.4-rc.2", 0, 0 },
-		{ "1.2.3-rc.1 || >=2", "1.2.3-rc.1", 0, 1 },
-		{ "1.2.3-rc.1 || >=2", "2.1.0-rc.1", 0, 0 },
-		{ ">=1.0.0-rc.9", "1.0.0-rc.10", 0, 1 },
-		{ "<1.0.0-rc.10", "1.0.0-rc.9", 0, 1 },
-	};
 
 	(void)state;
-	for (size_t i = 0; i < N(t); i++)
-		if (range_matches(t[i].range, t[i].ver, t[i].incl) != t[i].want)
-			fail_msg("\"%s\" vs %s (include_prerelease=%d): expected %d", t[i].range,
-				 t[i].ver, t[i].incl, t[i].want);
+	for (size_t i = 0; i < N(range_cases); i++)
+		if (range_matches(range_cases[i].range, range_cases[i].ver, range_cases[i].incl) != range_cases[i].want)
+			fail_msg("\"%s\" vs %s (include_prerelease=%d): expected %d", range_cases[i].range,
+				 range_cases[i].ver, range_cases[i].incl, range_cases[i].want);
 	assert_int_equal(md_range_match(NULL, NULL, 0), 0);
 }
 
@@ -449,65 +349,16 @@ static void test_annotation_ok(void **state)
 
 static void test_annotation_errors(void **state)
 {
-	static const struct {
-		const char *in, *msg;
-	} t[] = {
-		{ "", "invalid annotation JSON: '[' or '{' expected near end of file (column 0)" },
-		{ "{\"magos\": ", "invalid annotation JSON: unexpected token near end of file (column 10)" },
-		{ "{\"magos\": {}} trailing", "invalid annotation JSON: end of file expected near 'trailing' (column 22)" },
-		{ "{\"magos\": {\"policy\": \"latest\", \"policy\": \"semver\"}}",
-		  "invalid annotation JSON: duplicate object key near '\"policy\"' (column 39)" },
-		{ "[1]", "magos annotation must be a JSON object" },
-		{ "{}", "annotation has no \"magos\" key" },
-		{ "{\"magos\": {\"policy\": \"latest\"}, \"x\": 1}",
-		  "unexpected key \"x\" in annotation: only \"magos\" is allowed" },
-		{ "{\"magos\": 1}", "\"magos\" must be an object" },
-		{ "{\"magos\": []}", "\"magos\" must be an object" },
-		{ "{\"magos\": {}}", "\"policy\" is required in magos annotation (semver, latest or digest)" },
-		{ "{\"magos\": {\"pin\": \"tag\"}}", "\"policy\" is required in magos annotation (semver, latest or digest)" },
-		{ "{\"magos\": {\"policy\": 1}}", "\"policy\" must be a string" },
-		{ "{\"magos\": {\"policy\": \"Semver\"}}", "unknown policy \"Semver\" (expected semver, latest or digest)" },
-		{ "{\"magos\": {\"policy\": \"newest\"}}", "policy \"newest\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"alphabetical\"}}", "policy \"alphabetical\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"numerical\"}}", "policy \"numerical\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"range\": 1}}", "\"range\" must be a string" },
-		{ "{\"magos\": {\"range\": null}}", "\"range\" must be a string" },
-		{ "{\"magos\": {\"range\": \">=1.2.3 foo\"}}", "invalid range \">=1.2.3 foo\": unexpected \"foo\"" },
-		{ "{\"magos\": {\"range\": \"^1\\u0000\"}}", "invalid annotation JSON: \\u0000 is not allowed without JSON_ALLOW_NUL near '\"^1\\u0000\"' (column 30)" },
-		{ "{\"magos\": {\"policy\": \"latest\", \"range\": \"^1\"}}", "\"range\" is not valid with policy \"latest\"" },
-		{ "{\"magos\": {\"policy\": \"digest\", \"range\": \"^1\"}}", "\"range\" is not valid with policy \"digest\"" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"prerelease\": \"yes\"}}", "\"prerelease\" must be true or false" },
-		{ "{\"magos\": {\"policy\": \"latest\", \"prerelease\": true}}", "\"prerelease\" is not valid with policy \"latest\"" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"pin\": \"sha\"}}", "\"pin\" must be \"digest\" or \"tag\", not \"sha\"" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"pin\": true}}", "\"pin\" must be a string" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"repo\": \"\"}}", "\"repo\" must be a repository name of 1 to 512 characters" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"repo\": \"ghcr.io/a b\"}}", "\"repo\" must not contain spaces or control characters" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"repo\": [\"x\"]}}", "\"repo\" must be a string" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"tag\": \"stable\"}}", "\"tag\" is not valid with policy \"semver\"" },
-		{ "{\"magos\": {\"range\": \"^1\", \"tag\": \"stable\"}}", "\"tag\" is not valid with policy \"semver\"" },
-		{ "{\"magos\": {\"policy\": \"latest\", \"tag\": \"a b\"}}", "\"tag\" is not a valid tag: \"a b\"" },
-		{ "{\"magos\": {\"policy\": \"latest\", \"tag\": \".x\"}}", "\"tag\" is not a valid tag: \".x\"" },
-		{ "{\"magos\": {\"policy\": \"latest\", \"tag\": 3}}", "\"tag\" must be a string" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"filter\": \"^v\"}}", "\"filter\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"extract\": \"$v\"}}", "\"extract\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"exclude\": \"rc\"}}", "\"exclude\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"arch\": \"amd64\"}}", "\"arch\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"minAge\": \"3d\"}}", "\"minAge\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"verify\": {}}}", "\"verify\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"scan\": {}}}", "\"scan\" is not supported by this version of magos-dominus" },
-		{ "{\"magos\": {\"policy\": \"semver\", \"ranges\": \"^1\"}}", "unknown field \"ranges\" in magos annotation" },
-		{ "{\"magos\": {\"Policy\": \"semver\"}}", "unknown field \"Policy\" in magos annotation" },
-	};
 	struct md_policy *p = (struct md_policy *)1;
 	struct md_err err;
 
 	(void)state;
-	for (size_t i = 0; i < N(t); i++) {
-		if (md_policy_parse(&p, t[i].in, &err) != -1)
-			fail_msg("%s should be rejected", t[i].in);
+	for (size_t i = 0; i < N(annotation_err_cases); i++) {
+		if (md_policy_parse(&p, annotation_err_cases[i].in, &err) != -1)
+			fail_msg("%s should be rejected", annotation_err_cases[i].in);
 		assert_null(p);
-		if (strcmp(err.msg, t[i].msg) != 0)
-			fail_msg("%s\n  got:      %s\n  expected: %s", t[i].in, err.msg, t[i].msg);
+		if (strcmp(err.msg, annotation_err_cases[i].msg) != 0)
+			fail_msg("%s\n  got:      %s\n  expected: %s", annotation_err_cases[i].in, err.msg, annotation_err_cases[i].msg);
 	}
 }
 
@@ -568,18 +419,10 @@ static void trace_string(const struct md_decision *d, char *out, size_t outlen)
 	assert_null(md_decision_trace_at(d, md_decision_trace_count(d)));
 }
 
-struct decide_case {
-	const char *annotation;
-	const char *current;
-	const char *tags; /* space-separated */
-	const char *want_tag;
-	const char *want_warning;
-	const char *want_trace;
-};
 
 static void run_decide_case(const struct decide_case *c)
 {
-	struct md_candidate cands[32];
+	struct md_candidate cands[32] = { { 0 } };
 	char tagbuf[512], trace[2048], *save = NULL;
 	struct md_policy *p;
 	struct md_decision *d;
@@ -614,84 +457,13 @@ static void run_decide_case(const struct decide_case *c)
 	md_policy_free(p);
 }
 
-#define SEMVER(range) "{\"magos\": {\"policy\": \"semver\", \"range\": \"" range "\"}}"
-#define SEMVER_PRE(range) \
-	"{\"magos\": {\"policy\": \"semver\", \"range\": \"" range "\", \"prerelease\": true}}"
 
 static void test_decide_semver(void **state)
 {
-	static const struct decide_case t[] = {
-		/* bump within the range */
-		{ SEMVER("^1.2"), "1.2.0", "1.2.0 1.2.5 1.3.0 2.0.0 latest", "1.3.0", NULL,
-		  "-2.0.0(out of range) +1.3.0(chosen) +1.2.5(in range) +1.2.0(in range) "
-		  "-latest(not a semantic version)" },
-		/* already the best: nothing changes */
-		{ SEMVER("^1.2"), "1.3.0", "1.2.0 1.3.0 2.0.0", "1.3.0", NULL,
-		  "-2.0.0(out of range) +1.3.0(current) -1.2.0(lower than current)" },
-		/* never downgrade (e.g. a tag pulled from the registry listing order) */
-		{ SEMVER(">=1.0.0"), "1.5.0", "1.2.0 1.5.0 1.4.0", "1.5.0", NULL,
-		  "+1.5.0(current) -1.4.0(lower than current) -1.2.0(lower than current)" },
-		/* declared tag deleted upstream, nothing higher: keep, warn */
-		{ SEMVER("^1"), "1.5.0", "1.2.0 1.4.0", "1.5.0",
-		  "declared tag 1.5.0 is no longer listed by the registry; keeping it",
-		  "-1.4.0(lower than current) -1.2.0(lower than current)" },
-		/* declared tag deleted upstream, something higher: move */
-		{ SEMVER("^1"), "1.5.0", "1.4.0 1.6.0", "1.6.0", NULL,
-		  "+1.6.0(chosen) +1.4.0(in range)" },
-		/* declared tag deleted and nothing listed at all */
-		{ SEMVER("^1"), "1.5.0", "", "1.5.0",
-		  "declared tag 1.5.0 is no longer listed by the registry; keeping it", "" },
-		/* the user narrowed the range: moving down is allowed */
-		{ SEMVER("~1.2"), "1.4.0", "1.2.0 1.2.7 1.3.0 1.4.0", "1.2.7", NULL,
-		  "-1.4.0(out of range) -1.3.0(out of range) +1.2.7(chosen) +1.2.0(in range)" },
-		/* prereleases: off by default, on with "prerelease": true; rc.9 < rc.10 */
-		{ SEMVER("^1.2"), "1.2.0", "1.2.0 1.3.0-rc.1 1.3.0-rc.10 1.3.0-rc.9", "1.2.0", NULL,
-		  "-1.3.0-rc.10(prerelease) -1.3.0-rc.9(prerelease) -1.3.0-rc.1(prerelease) "
-		  "+1.2.0(current)" },
-		{ SEMVER_PRE("^1.2"), "1.2.0", "1.2.0 1.3.0-rc.1 1.3.0-rc.10 1.3.0-rc.9",
-		  "1.3.0-rc.10", NULL,
-		  "+1.3.0-rc.10(chosen) +1.3.0-rc.9(in range) +1.3.0-rc.1(in range) +1.2.0(in range)" },
-		{ SEMVER_PRE("^1.2"), "1.3.0-rc.10", "1.3.0-rc.9 1.3.0-rc.10 1.3.0 2.0.0-rc.1",
-		  "1.3.0", NULL,
-		  "-2.0.0-rc.1(out of range) +1.3.0(chosen) +1.3.0-rc.10(in range) "
-		  "+1.3.0-rc.9(in range)" },
-		/* a range naming a prerelease admits that version's prereleases */
-		{ SEMVER(">=1.2.3-rc.1 <2"), NULL, "1.2.2 1.2.3-rc.2 1.3.0-rc.1", "1.2.3-rc.2", NULL,
-		  "-1.3.0-rc.1(prerelease) +1.2.3-rc.2(chosen) -1.2.2(out of range)" },
-		/* a declared prerelease the policy does not accept may move down */
-		{ SEMVER("^1.2"), "1.3.0-rc.1", "1.2.5 1.3.0-rc.1", "1.2.5", NULL,
-		  "-1.3.0-rc.1(prerelease) +1.2.5(chosen)" },
-		/* no candidate qualifies */
-		{ SEMVER("^3"), "2.0.0", "1.0.0 2.0.0", NULL, NULL,
-		  "-2.0.0(out of range) -1.0.0(out of range)" },
-		{ SEMVER("^1"), "latest", "latest stable", NULL, NULL,
-		  "-latest(not a semantic version) -stable(not a semantic version)" },
-		{ SEMVER("^1"), NULL, "", NULL, NULL, "" },
-		/* moving from a non-version tag onto the policy */
-		{ SEMVER("^1"), "latest", "latest 1.0.0 1.1.0", "1.1.0", NULL,
-		  "+1.1.0(chosen) +1.0.0(in range) -latest(not a semantic version)" },
-		/* ties are broken by the tag string */
-		{ SEMVER("*"), NULL, "v1.2.3 1.2.3", "1.2.3", NULL,
-		  "+1.2.3(chosen) +v1.2.3(in range)" },
-		{ SEMVER("*"), NULL, "1.2.3+b 1.2.3+a", "1.2.3+a", NULL,
-		  "+1.2.3+a(chosen) +1.2.3+b(in range)" },
-		/* an equal version under another spelling is not a change */
-		{ SEMVER("*"), "v1.2.3", "1.2.3 v1.2.3", "v1.2.3", NULL,
-		  "-1.2.3(same version as current) +v1.2.3(current)" },
-		/* duplicates are traced once; non-versions sorted by tag */
-		{ SEMVER("^1"), NULL, "zeta 1.0.0 alpha 1.0.0", "1.0.0", NULL,
-		  "+1.0.0(chosen) -alpha(not a semantic version) -zeta(not a semantic version)" },
-		/* no range at all: any release */
-		{ "{\"magos\": {\"policy\": \"semver\"}}", "1.0.0", "2.0.0-beta 1.0.0 1.1.0", "1.1.0",
-		  NULL, "-2.0.0-beta(prerelease) +1.1.0(chosen) +1.0.0(in range)" },
-		/* a v-prefixed current is compared as a version */
-		{ SEMVER("^1"), "v1.4.0", "v1.3.0 v1.4.0 v1.10.0", "v1.10.0", NULL,
-		  "+v1.10.0(chosen) +v1.4.0(in range) +v1.3.0(in range)" },
-	};
 
 	(void)state;
-	for (size_t i = 0; i < N(t); i++)
-		run_decide_case(&t[i]);
+	for (size_t i = 0; i < N(semver_decide_cases); i++)
+		run_decide_case(&semver_decide_cases[i]);
 }
 
 static void test_decide_follow(void **state)
@@ -740,6 +512,262 @@ static void test_decide_errors(void **state)
 	md_policy_free(p);
 }
 
+/* ---- lenient versions, platforms --------------------------------------- */
+
+static void test_lenient_describe(void **state)
+{
+	char out[128];
+
+	(void)state;
+	for (size_t i = 0; i < N(describe_cases); i++) {
+		const struct describe_case *c = &describe_cases[i];
+		int rc = md_tag_version_describe(c->tag, out, sizeof(out));
+
+		if (!c->want && rc != -1)
+			fail_msg("\"%s\" should not read as a version, got \"%s\"", c->tag, out);
+		if (c->want && (rc != 0 || strcmp(out, c->want) != 0))
+			fail_msg("\"%s\": got \"%s\" (rc %d), expected \"%s\"", c->tag,
+				 rc ? "" : out, rc, c->want);
+	}
+	assert_int_equal(md_tag_version_describe(NULL, out, sizeof(out)), -1);
+}
+
+static void test_lenient_order(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(order_cases); i++) {
+		const struct order_case *c = &order_cases[i];
+		int ab = 5, ba = 5;
+		int ra = md_tag_version_cmp(c->a, c->b, &ab), rb = md_tag_version_cmp(c->b, c->a, &ba);
+
+		if (c->want == 9) {
+			if (ra != -1 || rb != -1)
+				fail_msg("%s vs %s should not compare", c->a, c->b);
+			continue;
+		}
+		ab = ab < 0 ? -1 : ab > 0;
+		ba = ba < 0 ? -1 : ba > 0;
+		if (ra || rb || ab != c->want || ba != -c->want)
+			fail_msg("%s vs %s: got %d/%d, expected %d", c->a, c->b, ab, ba, c->want);
+	}
+}
+
+static void test_host_platform(void **state)
+{
+	char out[32], tiny[4];
+
+	(void)state;
+	for (size_t i = 0; i < N(host_cases); i++) {
+		const struct host_case *c = &host_cases[i];
+		int rc = md_policy_host_platform(c->machine, out, sizeof(out));
+
+		if (c->want) {
+			if (rc != 0)
+				fail_msg("%s: not mapped", c->machine);
+			assert_string_equal(out, c->want);
+		} else if (rc != -1 || out[0]) {
+			fail_msg("%s: mapped to \"%s\"", c->machine, out);
+		}
+	}
+	assert_int_equal(md_policy_host_platform(NULL, out, sizeof(out)), -1);
+	assert_int_equal(md_policy_host_platform("x86_64", tiny, sizeof(tiny)), -1);
+	assert_int_equal(md_policy_host_platform("x86_64", NULL, 0), -1);
+}
+
+static void test_range_node_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(node_range_cases); i++) {
+		const struct range_case *c = &node_range_cases[i];
+
+		if (range_matches(c->range, c->ver, c->incl) != c->want)
+			fail_msg("\"%s\" vs %s (include_prerelease=%d): expected %d", c->range,
+				 c->ver, c->incl, c->want);
+	}
+}
+
+/* ---- the new annotation fields ------------------------------------------ */
+
+static void test_fields_ok(void **state)
+{
+	struct md_policy *p;
+	struct md_err err;
+
+	(void)state;
+	for (size_t i = 0; i < N(field_ok_cases); i++) {
+		const struct field_ok_case *c = &field_ok_cases[i];
+
+		if (md_policy_parse(&p, c->in, &err) != 0)
+			fail_msg("%s: %s", c->in, err.msg);
+		assert_string_equal(md_policy_name(p), c->name);
+		assert_int_equal(md_policy_kind(p), c->kind);
+		if (md_policy_needs_facts(p) != c->needs_facts)
+			fail_msg("%s: needs_facts should be %d", c->in, c->needs_facts);
+		md_policy_free(p);
+	}
+	assert_int_equal(md_policy_needs_facts(NULL), 0);
+}
+
+static void test_fields_errors(void **state)
+{
+	struct md_policy *p = (struct md_policy *)1;
+	struct md_err err;
+	char big[1200];
+
+	(void)state;
+	for (size_t i = 0; i < N(field_err_cases); i++) {
+		const struct field_err_case *c = &field_err_cases[i];
+
+		if (md_policy_parse(&p, c->in, &err) != -1)
+			fail_msg("%s should be rejected", c->in);
+		assert_null(p);
+		if (strcmp(err.msg, c->msg) != 0)
+			fail_msg("%s\n  got:      %s\n  expected: %s", c->in, err.msg, c->msg);
+	}
+	/* patterns are capped */
+	snprintf(big, sizeof(big), "{\"magos\": {\"policy\": \"semver\", \"filter\": \"%01025d\"}}",
+		 0);
+	assert_int_equal(md_policy_parse(&p, big, &err), -1);
+	assert_string_equal(err.msg, "\"filter\" is longer than 1024 characters");
+}
+
+/* ---- decisions with facts ------------------------------------------------ */
+
+static int64_t age_of(const char *s)
+{
+	int64_t secs;
+	struct md_err err;
+
+	if (strcmp(s, "-") == 0)
+		return 0;
+	if (md_duration_parse(s, &secs, &err) < 0)
+		fail_msg("bad age %s in a case", s);
+	return NOW - secs;
+}
+
+/* "tag|age|platforms[|first-seen]" into c; platform strings into plats. */
+static void parse_cand(char *spec, struct md_candidate *c, const char **plats, size_t *np)
+{
+	char *f[4] = { spec, NULL, NULL, NULL }, *save = NULL;
+	size_t nf = 1;
+
+	for (char *bar = strchr(spec, '|'); bar && nf < 4; bar = strchr(bar + 1, '|')) {
+		*bar = '\0';
+		f[nf++] = bar + 1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->tag = f[0];
+	if (nf == 1)
+		return;
+	c->facts = 1;
+	c->created = age_of(f[1]);
+	if (nf > 3)
+		c->first_seen = age_of(f[3]);
+	if (strcmp(f[2], "-") == 0)
+		return;
+	c->platforms = plats + *np;
+	for (char *t = strtok_r(f[2], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		plats[(*np)++] = t;
+		c->nplatforms++;
+	}
+}
+
+static int listed(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	for (const char *p = strstr(tags, tag); p; p = strstr(p + 1, tag))
+		if ((p == tags || p[-1] == ' ') && (p[n] == ' ' || p[n] == '|' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static void run_engine_case(const struct engine_case *c)
+{
+	struct md_candidate cands[16];
+	const char *plats[64];
+	struct md_decide_ctx ctx = { NOW, c->host ? c->host : "linux/amd64" };
+	char buf[1024], trace[2048], want_warn[256], *save = NULL;
+	struct md_decision *d;
+	struct md_policy *p;
+	struct md_err err;
+	size_t n = 0, np = 0;
+
+	if (md_policy_parse(&p, c->annotation, &err) != 0)
+		fail_msg("%s: %s", c->annotation, err.msg);
+	snprintf(buf, sizeof(buf), "%s", c->tags);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		parse_cand(t, &cands[n++], plats, &np);
+	if (md_policy_decide_ctx(&d, p, c->current, cands, n, &ctx, &err) != 0)
+		fail_msg("%s / %s: %s", c->annotation, c->tags, err.msg);
+	memset(buf, 'Z', sizeof(buf) - 1);
+	if (c->want_tag && (!md_decision_tag(d) || strcmp(md_decision_tag(d), c->want_tag)))
+		fail_msg("%s / %s: decided %s, expected %s", c->annotation, c->tags,
+			 md_decision_tag(d) ? md_decision_tag(d) : "nothing", c->want_tag);
+	if (!c->want_tag && md_decision_tag(d))
+		fail_msg("%s / %s: expected no tag, got %s", c->annotation, c->tags,
+			 md_decision_tag(d));
+	trace_string(d, trace, sizeof(trace));
+	if (strcmp(trace, c->want_trace) != 0)
+		fail_msg("%s / %s\n  trace:    %s\n  expected: %s", c->annotation, c->tags, trace,
+			 c->want_trace);
+	/* Keeping a declared tag the registry no longer lists always warns. */
+	if (c->current && c->want_tag && !strcmp(c->want_tag, c->current) &&
+	    !listed(c->tags, c->current)) {
+		snprintf(want_warn, sizeof(want_warn),
+			 "declared tag %s is no longer listed by the registry; keeping it",
+			 c->current);
+		assert_non_null(md_decision_warning(d));
+		assert_string_equal(md_decision_warning(d), want_warn);
+	} else if (md_decision_warning(d)) {
+		fail_msg("%s / %s: unexpected warning %s", c->annotation, c->tags,
+			 md_decision_warning(d));
+	}
+	md_decision_free(d);
+	md_policy_free(p);
+}
+
+static void test_decide_engine(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(engine_cases); i++)
+		run_engine_case(&engine_cases[i]);
+}
+
+/* The watcher's lookup order: survivors of the fact-free stages, best
+ * first; the gates are not applied. */
+static void test_rank(void **state)
+{
+	struct md_candidate cands[8];
+	char buf[256], got[256], *save = NULL;
+	struct md_policy *p;
+	struct md_err err;
+
+	(void)state;
+	for (size_t i = 0; i < N(rank_cases); i++) {
+		struct md_strv out = { 0 };
+		size_t n = 0, off = 0;
+
+		assert_int_equal(md_policy_parse(&p, rank_cases[i].annotation, &err), 0);
+		snprintf(buf, sizeof(buf), "%s", rank_cases[i].tags);
+		memset(cands, 0, sizeof(cands));
+		for (char *s = strtok_r(buf, " ", &save); s; s = strtok_r(NULL, " ", &save))
+			cands[n++].tag = s;
+		if (md_policy_rank(&out, p, rank_cases[i].current, cands, n, &err) != 0)
+			fail_msg("%s: %s", rank_cases[i].annotation, err.msg);
+		got[0] = '\0';
+		for (size_t k = 0; k < out.n; k++)
+			off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s", k ? " " : "",
+						out.v[k]);
+		if (strcmp(got, rank_cases[i].want) != 0)
+			fail_msg("%s / %s: ranked \"%s\", expected \"%s\"", rank_cases[i].annotation,
+				 rank_cases[i].tags, got, rank_cases[i].want);
+		md_strv_free(&out);
+		md_policy_free(p);
+	}
+	assert_int_equal(md_policy_rank(NULL, NULL, NULL, NULL, 0, &err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +786,14 @@ int main(void)
 		cmocka_unit_test(test_decide_semver),
 		cmocka_unit_test(test_decide_follow),
 		cmocka_unit_test(test_decide_errors),
+		cmocka_unit_test(test_lenient_describe),
+		cmocka_unit_test(test_lenient_order),
+		cmocka_unit_test(test_host_platform),
+		cmocka_unit_test(test_range_node_fixtures),
+		cmocka_unit_test(test_fields_ok),
+		cmocka_unit_test(test_fields_errors),
+		cmocka_unit_test(test_decide_engine),
+		cmocka_unit_test(test_rank),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,261 @@
+/* The original tables of test_policy.c (SemVer ranges, annotations,
+ * semver decisions), kept apart so the test file stays readable. */
+#ifndef POLICY_CASES_BASE_H
+#define POLICY_CASES_BASE_H
+
+static const struct desugar_case desugar_cases[] = {
+	/* node-semver README, hyphen ranges */
+	{ "1.2.3 - 2.3.4", ">=1.2.3 <=2.3.4" },
+	{ "1.2 - 2.3.4", ">=1.2.0 <=2.3.4" },
+	{ "1.2.3 - 2.3", ">=1.2.3 <2.4.0-0" },
+	{ "1.2.3 - 2", ">=1.2.3 <3.0.0-0" },
+	{ "* - 2", "<3.0.0-0" },
+	/* x-ranges and partials */
+	{ "*", "*" },
+	{ "x", "*" },
+	{ "X", "*" },
+	{ "", "*" },
+	{ "  ", "*" },
+	{ "1.x", ">=1.0.0 <2.0.0-0" },
+	{ "1.2.x", ">=1.2.0 <1.3.0-0" },
+	{ "1.2.*", ">=1.2.0 <1.3.0-0" },
+	{ "1.X.x", ">=1.0.0 <2.0.0-0" },
+	{ "1", ">=1.0.0 <2.0.0-0" },
+	{ "1.2", ">=1.2.0 <1.3.0-0" },
+	{ "=1.2", ">=1.2.0 <1.3.0-0" },
+	{ ">1", ">=2.0.0" },
+	{ ">1.2", ">=1.3.0" },
+	{ ">=1.2", ">=1.2.0" },
+	{ "<1.2", "<1.2.0-0" },
+	{ "<=1.2", "<1.3.0-0" },
+	{ "<=1", "<2.0.0-0" },
+	{ ">*", "<0.0.0-0" },
+	{ "<x", "<0.0.0-0" },
+	{ ">=*", "*" },
+	/* tilde */
+	{ "~1.2.3", ">=1.2.3 <1.3.0-0" },
+	{ "~1.2", ">=1.2.0 <1.3.0-0" },
+	{ "~1", ">=1.0.0 <2.0.0-0" },
+	{ "~0.2.3", ">=0.2.3 <0.3.0-0" },
+	{ "~0.2", ">=0.2.0 <0.3.0-0" },
+	{ "~0", ">=0.0.0 <1.0.0-0" },
+	{ "~1.2.3-beta.2", ">=1.2.3-beta.2 <1.3.0-0" },
+	{ "~>1.2", ">=1.2.0 <1.3.0-0" },
+	/* caret */
+	{ "^1.2.3", ">=1.2.3 <2.0.0-0" },
+	{ "^0.2.3", ">=0.2.3 <0.3.0-0" },
+	{ "^0.0.3", ">=0.0.3 <0.0.4-0" },
+	{ "^1.2.3-beta.2", ">=1.2.3-beta.2 <2.0.0-0" },
+	{ "^0.0.3-beta", ">=0.0.3-beta <0.0.4-0" },
+	{ "^1.2.x", ">=1.2.0 <2.0.0-0" },
+	{ "^0.0.x", ">=0.0.0 <0.1.0-0" },
+	{ "^0.0", ">=0.0.0 <0.1.0-0" },
+	{ "^1.x", ">=1.0.0 <2.0.0-0" },
+	{ "^0.x", ">=0.0.0 <1.0.0-0" },
+	{ "^1.2", ">=1.2.0 <2.0.0-0" },
+	{ "^0", ">=0.0.0 <1.0.0-0" },
+	/* primitives, prefixes, whitespace, sets */
+	{ "1.2.3", "1.2.3" },
+	{ "=1.2.3", "1.2.3" },
+	{ "v1.2.3", "1.2.3" },
+	{ "=v1.2.3", "1.2.3" },
+	{ ">1.2.3", ">1.2.3" },
+	{ "<1.2.3", "<1.2.3" },
+	{ "<=1.2.3", "<=1.2.3" },
+	{ ">= 1.2.3", ">=1.2.3" },
+	{ "  >=1.2.3   <2.0.0  ", ">=1.2.3 <2.0.0" },
+	{ ">=v1.2.3 < v2", ">=1.2.3 <2.0.0-0" },
+	{ "1.2.3+build.5", "1.2.3" },
+	{ "^ 1.2", ">=1.2.0 <2.0.0-0" },
+	{ "1.2.7 || >=1.2.9 <2.0.0", "1.2.7 || >=1.2.9 <2.0.0" },
+	{ "^1||^2", ">=1.0.0 <2.0.0-0 || >=2.0.0 <3.0.0-0" },
+	{ "\t~1.2\t||\t3.x", ">=1.2.0 <1.3.0-0 || >=3.0.0 <4.0.0-0" },
+	/* bumps that would overflow have no upper bound */
+	{ "^18446744073709551615.0.0", ">=18446744073709551615.0.0" },
+	{ ">18446744073709551615", "<0.0.0-0" },
+};
+
+static const struct range_case range_cases[] = {
+	/* each operator */
+	{ "=1.2.3", "1.2.3", 0, 1 },
+	{ "=1.2.3", "1.2.4", 0, 0 },
+	{ "1.2.3", "v1.2.3", 0, 1 },
+	{ "1.2.3", "1.2.3+build", 0, 1 },
+	{ ">1.2.3", "1.2.3", 0, 0 },
+	{ ">1.2.3", "1.2.4", 0, 1 },
+	{ ">=1.2.3", "1.2.3", 0, 1 },
+	{ ">=1.2.3", "1.2.2", 0, 0 },
+	{ "<1.2.3", "1.2.3", 0, 0 },
+	{ "<1.2.3", "1.2.2", 0, 1 },
+	{ "<=1.2.3", "1.2.3", 0, 1 },
+	{ "<=1.2.3", "1.2.4", 0, 0 },
+	{ ">=1.2.0 <2.0.0", "1.9.9", 0, 1 },
+	{ ">=1.2.0 <2.0.0", "2.0.0", 0, 0 },
+	{ "1.2.7 || >=1.2.9 <2.0.0", "1.2.8", 0, 0 },
+	{ "1.2.7 || >=1.2.9 <2.0.0", "1.2.7", 0, 1 },
+	{ "1.2.7 || >=1.2.9 <2.0.0", "1.4.6", 0, 1 },
+	{ "1.2.7 || >=1.2.9 <2.0.0", "2.0.0", 0, 0 },
+	/* x, tilde, caret, hyphen */
+	{ "*", "0.0.0", 0, 1 },
+	{ "*", "99.1.1", 0, 1 },
+	{ "", "3.0.0", 0, 1 },
+	{ "1.x", "1.99.99", 0, 1 },
+	{ "1.x", "2.0.0", 0, 0 },
+	{ "1.2", "1.2.99", 0, 1 },
+	{ "1.2", "1.3.0", 0, 0 },
+	{ "~1.2.3", "1.2.9", 0, 1 },
+	{ "~1.2.3", "1.3.0", 0, 0 },
+	{ "~1", "1.9.0", 0, 1 },
+	{ "^1.2.3", "1.99.0", 0, 1 },
+	{ "^1.2.3", "1.2.2", 0, 0 },
+	{ "^0.2.3", "0.2.9", 0, 1 },
+	{ "^0.2.3", "0.3.0", 0, 0 },
+	{ "^0.0.3", "0.0.3", 0, 1 },
+	{ "^0.0.3", "0.0.4", 0, 0 },
+	{ "^0.x", "0.99.0", 0, 1 },
+	{ "^0.x", "1.0.0", 0, 0 },
+	{ "1.2.3 - 2.3.4", "2.3.4", 0, 1 },
+	{ "1.2.3 - 2.3.4", "2.3.5", 0, 0 },
+	{ "1.2.3 - 2.3", "2.3.99", 0, 1 },
+	{ "1.2.3 - 2.3", "2.4.0", 0, 0 },
+	/* prerelease rule (node-semver README examples) */
+	{ ">1.2.3-alpha.3", "1.2.3-alpha.7", 0, 1 },
+	{ ">1.2.3-alpha.3", "3.4.5-alpha.9", 0, 0 },
+	{ ">1.2.3-alpha.3", "3.4.5", 0, 1 },
+	{ ">1.2.3-alpha.3", "3.4.5-alpha.9", 1, 1 },
+	{ "~1.2.3-beta.2", "1.2.3-beta.4", 0, 1 },
+	{ "~1.2.3-beta.2", "1.2.4-beta.2", 0, 0 },
+	{ "^1.2.3-beta.2", "1.2.3-beta.4", 0, 1 },
+	{ "^1.2.3-beta.2", "1.2.4-beta.2", 0, 0 },
+	{ "^1.2.3", "1.5.0-rc.1", 0, 0 },
+	{ "^1.2.3", "1.5.0-rc.1", 1, 1 },
+	{ "^1.2.3", "2.0.0-rc.1", 1, 0 },
+	{ "<2.0.0", "2.0.0-rc.1", 1, 1 },
+	{ "<2", "2.0.0-rc.1", 1, 0 },
+	{ "*", "1.0.0-beta", 0, 0 },
+	{ "*", "1.0.0-beta", 1, 1 },
+	{ "1.x", "1.0.0-beta", 1, 1 },
+	{ "1.x", "1.0.0-beta", 0, 0 },
+	{ ">=1.2.3-rc.1 <2", "1.2.3-rc.2", 0, 1 },
+	{ ">=1.2.3-rc.1 <2", "1.2.4-rc.2", 0, 0 },
+	{ "1.2.3-rc.1 || >=2", "1.2.3-rc.1", 0, 1 },
+	{ "1.2.3-rc.1 || >=2", "2.1.0-rc.1", 0, 0 },
+	{ ">=1.0.0-rc.9", "1.0.0-rc.10", 0, 1 },
+	{ "<1.0.0-rc.10", "1.0.0-rc.9", 0, 1 },
+};
+
+static const struct field_err_case annotation_err_cases[] = {
+	{ "", "invalid annotation JSON: '[' or '{' expected near end of file (column 0)" },
+	{ "{\"magos\": ", "invalid annotation JSON: unexpected token near end of file (column 10)" },
+	{ "{\"magos\": {}} trailing", "invalid annotation JSON: end of file expected near 'trailing' (column 22)" },
+	{ "{\"magos\": {\"policy\": \"latest\", \"policy\": \"semver\"}}",
+	  "invalid annotation JSON: duplicate object key near '\"policy\"' (column 39)" },
+	{ "[1]", "magos annotation must be a JSON object" },
+	{ "{}", "annotation has no \"magos\" key" },
+	{ "{\"magos\": {\"policy\": \"latest\"}, \"x\": 1}",
+	  "unexpected key \"x\" in annotation: only \"magos\" is allowed" },
+	{ "{\"magos\": 1}", "\"magos\" must be an object" },
+	{ "{\"magos\": []}", "\"magos\" must be an object" },
+	{ "{\"magos\": {}}", "\"policy\" is required in magos annotation (semver, latest, digest, newest, alphabetical or numerical)" },
+	{ "{\"magos\": {\"pin\": \"tag\"}}", "\"policy\" is required in magos annotation (semver, latest, digest, newest, alphabetical or numerical)" },
+	{ "{\"magos\": {\"policy\": 1}}", "\"policy\" must be a string" },
+	{ "{\"magos\": {\"policy\": \"Semver\"}}", "unknown policy \"Semver\" (expected semver, latest, digest, newest, alphabetical or numerical)" },
+	{ "{\"magos\": {\"range\": 1}}", "\"range\" must be a string" },
+	{ "{\"magos\": {\"range\": null}}", "\"range\" must be a string" },
+	{ "{\"magos\": {\"range\": \">=1.2.3 foo\"}}", "invalid range \">=1.2.3 foo\": unexpected \"foo\"" },
+	{ "{\"magos\": {\"range\": \"^1\\u0000\"}}", "invalid annotation JSON: \\u0000 is not allowed without JSON_ALLOW_NUL near '\"^1\\u0000\"' (column 30)" },
+	{ "{\"magos\": {\"policy\": \"latest\", \"range\": \"^1\"}}", "\"range\" is not valid with policy \"latest\"" },
+	{ "{\"magos\": {\"policy\": \"digest\", \"range\": \"^1\"}}", "\"range\" is not valid with policy \"digest\"" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"prerelease\": \"yes\"}}", "\"prerelease\" must be true or false" },
+	{ "{\"magos\": {\"policy\": \"latest\", \"prerelease\": true}}", "\"prerelease\" is not valid with policy \"latest\"" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"pin\": \"sha\"}}", "\"pin\" must be \"digest\" or \"tag\", not \"sha\"" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"pin\": true}}", "\"pin\" must be a string" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"repo\": \"\"}}", "\"repo\" must be a repository name of 1 to 512 characters" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"repo\": \"ghcr.io/a b\"}}", "\"repo\" must not contain spaces or control characters" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"repo\": [\"x\"]}}", "\"repo\" must be a string" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"tag\": \"stable\"}}", "\"tag\" is not valid with policy \"semver\"" },
+	{ "{\"magos\": {\"range\": \"^1\", \"tag\": \"stable\"}}", "\"tag\" is not valid with policy \"semver\"" },
+	{ "{\"magos\": {\"policy\": \"latest\", \"tag\": \"a b\"}}", "\"tag\" is not a valid tag: \"a b\"" },
+	{ "{\"magos\": {\"policy\": \"latest\", \"tag\": \".x\"}}", "\"tag\" is not a valid tag: \".x\"" },
+	{ "{\"magos\": {\"policy\": \"latest\", \"tag\": 3}}", "\"tag\" must be a string" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"verify\": {}}}", "\"verify\" is not supported by this version of magos-dominus" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"scan\": {}}}", "\"scan\" is not supported by this version of magos-dominus" },
+	{ "{\"magos\": {\"policy\": \"semver\", \"ranges\": \"^1\"}}", "unknown field \"ranges\" in magos annotation" },
+	{ "{\"magos\": {\"Policy\": \"semver\"}}", "unknown field \"Policy\" in magos annotation" },
+};
+
+
+#define SEMVER(range) "{\"magos\": {\"policy\": \"semver\", \"range\": \"" range "\"}}"
+#define SEMVER_PRE(range) \
+	"{\"magos\": {\"policy\": \"semver\", \"range\": \"" range "\", \"prerelease\": true}}"
+
+static const struct decide_case semver_decide_cases[] = {
+	/* bump within the range */
+	{ SEMVER("^1.2"), "1.2.0", "1.2.0 1.2.5 1.3.0 2.0.0 latest", "1.3.0", NULL,
+	  "-2.0.0(out of range) +1.3.0(chosen) +1.2.5(in range) +1.2.0(in range) "
+	  "-latest(not a semantic version)" },
+	/* already the best: nothing changes */
+	{ SEMVER("^1.2"), "1.3.0", "1.2.0 1.3.0 2.0.0", "1.3.0", NULL,
+	  "-2.0.0(out of range) +1.3.0(current) -1.2.0(lower than current)" },
+	/* never downgrade (e.g. a tag pulled from the registry listing order) */
+	{ SEMVER(">=1.0.0"), "1.5.0", "1.2.0 1.5.0 1.4.0", "1.5.0", NULL,
+	  "+1.5.0(current) -1.4.0(lower than current) -1.2.0(lower than current)" },
+	/* declared tag deleted upstream, nothing higher: keep, warn */
+	{ SEMVER("^1"), "1.5.0", "1.2.0 1.4.0", "1.5.0",
+	  "declared tag 1.5.0 is no longer listed by the registry; keeping it",
+	  "-1.4.0(lower than current) -1.2.0(lower than current)" },
+	/* declared tag deleted upstream, something higher: move */
+	{ SEMVER("^1"), "1.5.0", "1.4.0 1.6.0", "1.6.0", NULL,
+	  "+1.6.0(chosen) +1.4.0(in range)" },
+	/* declared tag deleted and nothing listed at all */
+	{ SEMVER("^1"), "1.5.0", "", "1.5.0",
+	  "declared tag 1.5.0 is no longer listed by the registry; keeping it", "" },
+	/* the user narrowed the range: moving down is allowed */
+	{ SEMVER("~1.2"), "1.4.0", "1.2.0 1.2.7 1.3.0 1.4.0", "1.2.7", NULL,
+	  "-1.4.0(out of range) -1.3.0(out of range) +1.2.7(chosen) +1.2.0(in range)" },
+	/* prereleases: off by default, on with "prerelease": true; rc.9 < rc.10 */
+	{ SEMVER("^1.2"), "1.2.0", "1.2.0 1.3.0-rc.1 1.3.0-rc.10 1.3.0-rc.9", "1.2.0", NULL,
+	  "-1.3.0-rc.10(prerelease) -1.3.0-rc.9(prerelease) -1.3.0-rc.1(prerelease) "
+	  "+1.2.0(current)" },
+	{ SEMVER_PRE("^1.2"), "1.2.0", "1.2.0 1.3.0-rc.1 1.3.0-rc.10 1.3.0-rc.9",
+	  "1.3.0-rc.10", NULL,
+	  "+1.3.0-rc.10(chosen) +1.3.0-rc.9(in range) +1.3.0-rc.1(in range) +1.2.0(in range)" },
+	{ SEMVER_PRE("^1.2"), "1.3.0-rc.10", "1.3.0-rc.9 1.3.0-rc.10 1.3.0 2.0.0-rc.1",
+	  "1.3.0", NULL,
+	  "-2.0.0-rc.1(out of range) +1.3.0(chosen) +1.3.0-rc.10(in range) "
+	  "+1.3.0-rc.9(in range)" },
+	/* a range naming a prerelease admits that version's prereleases */
+	{ SEMVER(">=1.2.3-rc.1 <2"), NULL, "1.2.2 1.2.3-rc.2 1.3.0-rc.1", "1.2.3-rc.2", NULL,
+	  "-1.3.0-rc.1(prerelease) +1.2.3-rc.2(chosen) -1.2.2(out of range)" },
+	/* a declared prerelease the policy does not accept may move down */
+	{ SEMVER("^1.2"), "1.3.0-rc.1", "1.2.5 1.3.0-rc.1", "1.2.5", NULL,
+	  "-1.3.0-rc.1(prerelease) +1.2.5(chosen)" },
+	/* no candidate qualifies */
+	{ SEMVER("^3"), "2.0.0", "1.0.0 2.0.0", NULL, NULL,
+	  "-2.0.0(out of range) -1.0.0(out of range)" },
+	{ SEMVER("^1"), "latest", "latest stable", NULL, NULL,
+	  "-latest(not a semantic version) -stable(not a semantic version)" },
+	{ SEMVER("^1"), NULL, "", NULL, NULL, "" },
+	/* moving from a non-version tag onto the policy */
+	{ SEMVER("^1"), "latest", "latest 1.0.0 1.1.0", "1.1.0", NULL,
+	  "+1.1.0(chosen) +1.0.0(in range) -latest(not a semantic version)" },
+	/* ties are broken by the tag string */
+	{ SEMVER("*"), NULL, "v1.2.3 1.2.3", "1.2.3", NULL,
+	  "+1.2.3(chosen) +v1.2.3(in range)" },
+	{ SEMVER("*"), NULL, "1.2.3+b 1.2.3+a", "1.2.3+a", NULL,
+	  "+1.2.3+a(chosen) +1.2.3+b(in range)" },
+	/* an equal version under another spelling is not a change */
+	{ SEMVER("*"), "v1.2.3", "1.2.3 v1.2.3", "v1.2.3", NULL,
+	  "-1.2.3(same version as current) +v1.2.3(current)" },
+	/* duplicates are traced once; non-versions sorted by tag */
+	{ SEMVER("^1"), NULL, "zeta 1.0.0 alpha 1.0.0", "1.0.0", NULL,
+	  "+1.0.0(chosen) -alpha(not a semantic version) -zeta(not a semantic version)" },
+	/* no range at all: any release */
+	{ "{\"magos\": {\"policy\": \"semver\"}}", "1.0.0", "2.0.0-beta 1.0.0 1.1.0", "1.1.0",
+	  NULL, "-2.0.0-beta(prerelease) +1.1.0(chosen) +1.0.0(in range)" },
+	/* a v-prefixed current is compared as a version */
+	{ SEMVER("^1"), "v1.4.0", "v1.3.0 v1.4.0 v1.10.0", "v1.10.0", NULL,
+	  "+v1.10.0(chosen) +v1.4.0(in range) +v1.3.0(in range)" },
+};
+
+#endif
