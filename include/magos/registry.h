@@ -46,10 +46,32 @@ int md_registry_head_manifest(struct md_registry *r, const char *domain, const c
 			      const char *reference, char **digest, char **media_type,
 			      struct md_err *err);
 
+/* What a tag's image says about itself, for the arch and minAge gates and
+ * the `newest` policy. */
+struct md_image_facts {
+	char *digest;              /* "sha256:…" of the manifest or index fetched */
+	int64_t created;           /* epoch seconds, 0 when the image does not say */
+	struct md_strv platforms;  /* "os/arch[/variant]", distinct, in index order */
+};
+
+/* GET the manifest of reference (a tag or a digest) and learn its facts:
+ * an index or manifest list gives the platforms of its image entries
+ * (attestation and unknown entries skipped) and its created time from the
+ * org.opencontainers.image.created annotation, else from the first image
+ * entry (its descriptor annotation, its manifest, then its config blob); a
+ * single image manifest gives both from its config blob (an annotation on
+ * the manifest wins for created). At most three requests: the manifest, one
+ * more manifest and one blob, each bounded and checked against its digest.
+ * out is cleared first; on failure it is left empty. */
+int md_registry_image_facts(struct md_registry *r, const char *domain, const char *path,
+			    const char *reference, struct md_image_facts *out,
+			    struct md_err *err);
+void md_registry_image_facts_clear(struct md_image_facts *f);
+
 /* Request counters, for logs now and metrics later: requests counts every
  * HTTP exchange (registry, token service and redirect hops alike),
- * token_requests the token fetches among them, errors the list_tags and
- * head_manifest calls that failed. */
+ * token_requests the token fetches among them, errors the list_tags,
+ * head_manifest and image_facts calls that failed. */
 struct md_registry_stats {
 	uint64_t requests;
 	uint64_t token_requests;

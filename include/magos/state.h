@@ -24,8 +24,9 @@ int md_state_save(struct md_state *st, struct md_err *err);
 void md_state_free(struct md_state *st);
 
 /* Tag observations per repository ("ghcr.io/acme/web"). The digest last
- * seen for a tag and the first time this agent saw the tag. tag_seen
- * returns -1 for an empty name or a digest that is not sha256:<64 hex>.
+ * seen for a tag (if one was resolved) and the first time this agent saw
+ * the tag. tag_seen returns -1 for an empty name or a digest that is not
+ * sha256:<64 hex>.
  * At most 10000 tags per repository and 2000 repositories are kept; the
  * oldest first_seen go first (a repository ages by its newest tag). */
 int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
@@ -35,6 +36,27 @@ int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
 const char *md_state_tag_digest(const struct md_state *st, const char *repo, const char *tag);
 /* First time repo:tag was seen, 0 when never. */
 int64_t md_state_tag_first_seen(const struct md_state *st, const char *repo, const char *tag);
+
+/* Record that repo:tag was listed, digest unknown: sets first_seen the
+ * first time only (minAge falls back on first sight when an image has no
+ * creation time). Returns -1 for an empty name or on OOM. */
+int md_state_tag_listed(struct md_state *st, const char *repo, const char *tag, int64_t now);
+
+/* Image facts by digest (creation time, platforms "os/arch[/variant]").
+ * A digest's content never changes, so they are kept until pushed out:
+ * at most MD_STATE_MAX_DIGESTS, the oldest stored go first. */
+#define MD_STATE_MAX_DIGESTS 20000
+#define MD_STATE_MAX_PLATFORMS 64
+
+/* Store (or replace) the facts of digest. created 0 means the image does
+ * not say. Returns -1 for a digest that is not sha256:<64 hex>, more than
+ * MD_STATE_MAX_PLATFORMS platforms, an empty or overlong platform, or OOM. */
+int md_state_digest_facts_put(struct md_state *st, const char *digest, int64_t created,
+			      const struct md_strv *platforms, int64_t now);
+/* 1 when the facts of digest are known: *created set, platforms appended to
+ * *platforms (caller frees). 0 when unknown, -1 on OOM. */
+int md_state_digest_facts_get(const struct md_state *st, const char *digest, int64_t *created,
+			      struct md_strv *platforms);
 
 /* Outcome of the last cycle, for status and health. ok also sets the last
  * success time; commit (lowercase hex) may be NULL to keep the last one. */

@@ -33,6 +33,14 @@ struct md_watch_site {
  * per-site failures land in site->error. */
 int md_watcher_resolve(struct md_registry *reg, struct md_state *st, struct md_watch_site *sites,
 		       size_t n, int64_t now, struct md_err *err);
+/* The same with an explicit decision context (the clock for minAge, the
+ * host platform for the default arch); md_watcher_resolve uses `now` and
+ * the host's platform from uname. Sites whose policy gates on facts
+ * (md_policy_needs_facts) get them looked up lazily in rank order, cached
+ * by digest in st (which may be NULL: nothing cached or recorded). */
+int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
+			   struct md_watch_site *sites, size_t n, const struct md_decide_ctx *ctx,
+			   struct md_err *err);
 void md_watch_site_clear(struct md_watch_site *s);
 
 /* The repository a site watches, as "domain/path" (caller frees). */

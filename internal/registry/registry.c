@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MANIFEST_ACCEPT                                                                   \
-	"application/vnd.oci.image.index.v1+json, "                                       \
-	"application/vnd.docker.distribution.manifest.list.v2+json, "                     \
-	"application/vnd.oci.image.manifest.v1+json, "                                    \
-	"application/vnd.docker.distribution.manifest.v2+json"
-
 /* The auth file is checked once up front so a typo in its path is reported
  * at start-up; it is read again whenever credentials are needed, so secrets
  * are held only briefly and edits take effect without a restart. */
@@ -105,7 +99,7 @@ void md_registry_stats(const struct md_registry *r, struct md_registry_stats *ou
 		*out = r->stats;
 }
 
-static int check_names(const char *domain, const char *path, const char *ref,
+int md_reg_check_names(const char *domain, const char *path, const char *ref,
 		       struct md_err *err)
 {
 	if (!domain || !md_reg_valid_domain(domain))
@@ -152,9 +146,8 @@ static int next_page(const struct md_reg_response *resp, const char *domain, cha
 	return rc < 0 ? md_err_prefix(err, "registry %s: bad Link header", domain) : 0;
 }
 
-static int not_found_error(const char *domain, const char *what,
-			   const struct md_reg_request *req, const struct md_reg_response *resp,
-			   struct md_err *err)
+int md_reg_not_found(const char *domain, const char *what, const struct md_reg_request *req,
+		     const struct md_reg_response *resp, struct md_err *err)
 {
 	char *s = md_reg_error_summary(resp->body.data, resp->body.len);
 
@@ -173,7 +166,7 @@ static int list_page(struct md_registry *r, const char *domain, const char *path
 
 	if (resp->status == 404) {
 		snprintf(what, sizeof(what), "repository %s not found", path);
-		return not_found_error(domain, what, req, resp, err);
+		return md_reg_not_found(domain, what, req, resp, err);
 	}
 	if (resp->status != 200)
 		return md_reg_status_error(r, domain, path, req, resp, err);
@@ -236,7 +229,7 @@ int md_registry_list_tags(struct md_registry *r, const char *domain, const char 
 	struct md_strv acc = { 0 };
 	int rc = -1;
 
-	if (check_names(domain, path, NULL, err) < 0)
+	if (md_reg_check_names(domain, path, NULL, err) < 0)
 		goto out;
 	if (list_pages(r, domain, path, &acc, err) < 0)
 		goto out;
@@ -263,11 +256,11 @@ out:
 
 /* ---- manifests ---------------------------------------------------------- */
 
-static char *manifest_url(struct md_registry *r, const char *domain, const char *path,
-			  const char *ref)
+char *md_reg_object_url(struct md_registry *r, const char *domain, const char *path,
+			const char *kind, const char *ref)
 {
 	char *base = md_reg_base_url(domain, &r->insecure);
-	char *url = base ? md_asprintf("%s/v2/%s/manifests/%s", base, path, ref) : NULL;
+	char *url = base ? md_asprintf("%s/v2/%s/%s/%s", base, path, kind, ref) : NULL;
 
 	free(base);
 	return url;
@@ -278,7 +271,7 @@ static char *manifest_url(struct md_registry *r, const char *domain, const char 
 static int digest_by_get(struct md_registry *r, const char *domain, const char *path,
 			 const char *url, char *digest, char **media_type, struct md_err *err)
 {
-	struct md_reg_request req = { "GET", url, MANIFEST_ACCEPT, NULL, domain, 0 };
+	struct md_reg_request req = { "GET", url, MD_REG_MANIFEST_ACCEPT, NULL, domain, 0 };
 	struct md_reg_response resp;
 	int rc = -1;
 
@@ -306,10 +299,10 @@ out:
 static int head_manifest(struct md_registry *r, const char *domain, const char *path,
 			 const char *ref, char **digest, char **media_type, struct md_err *err)
 {
-	struct md_reg_request req = { "HEAD", NULL, MANIFEST_ACCEPT, NULL, domain, 0 };
+	struct md_reg_request req = { "HEAD", NULL, MD_REG_MANIFEST_ACCEPT, NULL, domain, 0 };
 	struct md_reg_response resp;
 	char dg[MD_DIGEST_STR_LEN + 1], what[400];
-	char *url = manifest_url(r, domain, path, ref);
+	char *url = md_reg_object_url(r, domain, path, "manifests", ref);
 	int rc = -1;
 
 	md_reg_response_init(&resp);
@@ -323,7 +316,7 @@ static int head_manifest(struct md_registry *r, const char *domain, const char *
 	if (resp.status == 404) {
 		snprintf(what, sizeof(what), "%s %s not found in repository %s",
 			 md_reg_valid_tag(ref) ? "tag" : "manifest", ref, path);
-		not_found_error(domain, what, &req, &resp, err);
+		md_reg_not_found(domain, what, &req, &resp, err);
 		goto out;
 	}
 	if (resp.status != 200) {
@@ -361,7 +354,7 @@ int md_registry_head_manifest(struct md_registry *r, const char *domain, const c
 	*digest = NULL;
 	if (media_type)
 		*media_type = NULL;
-	rc = check_names(domain, path, reference, err);
+	rc = md_reg_check_names(domain, path, reference, err);
 	if (rc == 0)
 		rc = head_manifest(r, domain, path, reference, digest, &mt, err);
 	if (rc < 0) {

@@ -152,6 +152,63 @@ void md_reg_response_clear(struct md_reg_response *resp);
 int md_reg_http_do(struct md_registry *r, const struct md_reg_request *req,
 		   struct md_reg_response *resp, struct md_err *err);
 
+/* ---- manifest.c: manifests, indexes and image configs ------------------ */
+
+#define MD_REG_MAX_MANIFEST (4u * 1024 * 1024) /* what registries accept on push */
+#define MD_REG_MAX_CONFIG (4u * 1024 * 1024)
+#define MD_REG_MAX_PLATFORMS 64                /* distinct platforms in one index */
+#define MD_REG_MAX_INDEX_ENTRIES 4096
+
+#define MD_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MD_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MD_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MD_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MD_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MD_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+
+/* Every type we handle, for Accept on manifest requests. */
+#define MD_REG_MANIFEST_ACCEPT                                                            \
+	MD_MT_OCI_INDEX ", " MD_MT_DOCKER_LIST ", " MD_MT_OCI_MANIFEST ", " MD_MT_DOCKER_MANIFEST
+
+enum md_reg_manifest_kind { MD_REG_INDEX = 1, MD_REG_IMAGE };
+
+struct md_reg_manifest {
+	enum md_reg_manifest_kind kind;
+	int64_t created;          /* org.opencontainers.image.created, 0 when absent */
+	/* index / manifest list */
+	struct md_strv platforms; /* "os/arch[/variant]" of the image entries, distinct */
+	char *first;              /* sha256 digest of the first image entry, or NULL */
+	int64_t first_created;    /* that entry's descriptor annotation, 0 when absent */
+	/* image manifest */
+	char *config;             /* sha256 digest of the config blob, or NULL when the
+				   * config is not an image config (artifacts) */
+};
+
+/* Parse a manifest or index. content_type is the response's Content-Type
+ * (parameters allowed, may be NULL); a body mediaType that disagrees with
+ * it is an error, as is a type we do not handle. `url` names the document
+ * in errors. */
+int md_reg_manifest_parse(struct md_reg_manifest *out, const char *body, size_t len,
+			  const char *content_type, const char *url, struct md_err *err);
+void md_reg_manifest_clear(struct md_reg_manifest *m);
+
+/* Parse an image config blob: *platform (caller frees) is "os/arch[/variant]"
+ * or NULL when os/architecture are absent; *created is 0 when absent. */
+int md_reg_config_parse(const char *body, size_t len, const char *url, char **platform,
+			int64_t *created, struct md_err *err);
+
+/* ---- registry.c: shared by the request files ----------------------------- */
+
+/* Validate what goes into a URL; ref may be NULL. */
+int md_reg_check_names(const char *domain, const char *path, const char *ref,
+		       struct md_err *err);
+/* "<base>/v2/<path>/<kind>/<ref>", kind "manifests" or "blobs"; NULL on OOM. */
+char *md_reg_object_url(struct md_registry *r, const char *domain, const char *path,
+			const char *kind, const char *ref);
+/* The error sentence for a 404 naming `what`. Returns -1. */
+int md_reg_not_found(const char *domain, const char *what, const struct md_reg_request *req,
+		     const struct md_reg_response *resp, struct md_err *err);
+
 /* ---- registry.c: the client --------------------------------------------- */
 
 struct md_reg_token {

@@ -3,10 +3,11 @@
  *
  *   {"version":1,
  *    "repos":{"<repo>":{"tags":{"<tag>":{"digest":"sha256:…","first_seen":N}}}},
+ *    "digests":{"sha256:…":{"created":N,"platforms":["linux/amd64"],"stored":N}},
  *    "last_cycle":{"at":N,"ok":true,"commit":"<hex>"},
  *    "last_success":N}
  *
- * It is only a cache, so a file that cannot be used is set aside (never
+ * A tag only listed (never resolved) has no "digest". It is only a cache, so a file that cannot be used is set aside (never
  * deleted, so a human can look at it) and the agent starts empty. */
 #include "magos/state.h"
 
@@ -25,6 +26,7 @@ struct md_state {
 	char *dir;
 	char *path;
 	json_t *repos;      /* object: repo → {"tags": {tag → entry}} */
+	json_t *digests;    /* object: digest → facts */
 	int has_cycle;
 	int64_t cycle_at;
 	int cycle_ok;
@@ -41,7 +43,8 @@ static struct md_state *state_new(const char *dir)
 	st->dir = md_strdup(dir);
 	st->path = md_asprintf("%s/state.json", dir);
 	st->repos = json_object();
-	if (!st->dir || !st->path || !st->repos) {
+	st->digests = json_object();
+	if (!st->dir || !st->path || !st->repos || !st->digests) {
 		md_state_free(st);
 		return NULL;
 	}
@@ -55,6 +58,7 @@ void md_state_free(struct md_state *st)
 	free(st->dir);
 	free(st->path);
 	json_decref(st->repos);
+	json_decref(st->digests);
 	free(st->commit);
 	free(st);
 }
@@ -77,8 +81,9 @@ static int check_tag(const char *repo, const char *tag, json_t *e, char *why, si
 {
 	json_t *d = json_object_get(e, "digest"), *fs = json_object_get(e, "first_seen");
 
-	if (!*tag || !json_is_object(e) || !json_is_string(d) ||
-	    !md_is_sha256_digest(json_string_value(d)) || !json_is_integer(fs) ||
+	if (!*tag || !json_is_object(e) ||
+	    (d && (!json_is_string(d) || !md_is_sha256_digest(json_string_value(d)))) ||
+	    !json_is_integer(fs) ||
 	    json_integer_value(fs) < 0) {
 		snprintf(why, n, "bad entry for %.200s:%.130s", repo, tag);
 		return -1;
@@ -109,6 +114,46 @@ static int check_repos(json_t *repos, char *why, size_t n)
 	return 0;
 }
 
+static int valid_platform(json_t *p)
+{
+	const char *s = json_string_value(p);
+
+	return s && *s && strlen(s) <= 100;
+}
+
+static int check_facts(const char *digest, json_t *e)
+{
+	json_t *c = json_object_get(e, "created"), *at = json_object_get(e, "stored");
+	json_t *pl = json_object_get(e, "platforms"), *p;
+	size_t i;
+
+	if (!md_is_sha256_digest(digest) || !json_is_object(e) || !json_is_integer(c) ||
+	    json_integer_value(c) < 0 || !json_is_integer(at) || !json_is_array(pl) ||
+	    json_array_size(pl) > MD_STATE_MAX_PLATFORMS)
+		return -1;
+	json_array_foreach(pl, i, p)
+		if (!valid_platform(p))
+			return -1;
+	return 0;
+}
+
+static int check_digests(json_t *digests, char *why, size_t n)
+{
+	const char *digest;
+	json_t *e;
+
+	if (!json_is_object(digests)) {
+		snprintf(why, n, "\"digests\" is not an object");
+		return -1;
+	}
+	json_object_foreach(digests, digest, e)
+		if (check_facts(digest, e) < 0) {
+			snprintf(why, n, "bad facts for %.100s", digest);
+			return -1;
+		}
+	return 0;
+}
+
 static int check_cycle(json_t *lc, json_t *ls, char *why, size_t n)
 {
 	json_t *c = json_object_get(lc, "commit");
@@ -132,6 +177,7 @@ static int adopt(struct md_state *st, json_t *root, char *why, size_t n)
 {
 	json_t *ver = json_object_get(root, "version"), *repos = json_object_get(root, "repos");
 	json_t *lc = json_object_get(root, "last_cycle"), *ls = json_object_get(root, "last_success");
+	json_t *dg = json_object_get(root, "digests");
 	json_t *c;
 
 	if (!json_is_object(root)) {
@@ -142,11 +188,16 @@ static int adopt(struct md_state *st, json_t *root, char *why, size_t n)
 		snprintf(why, n, "unsupported version (want %d)", STATE_VERSION);
 		return -1;
 	}
-	if ((repos && check_repos(repos, why, n) < 0) || check_cycle(lc, ls, why, n) < 0)
+	if ((repos && check_repos(repos, why, n) < 0) || (dg && check_digests(dg, why, n) < 0) ||
+	    check_cycle(lc, ls, why, n) < 0)
 		return -1;
 	if (repos) {
 		json_decref(st->repos);
 		st->repos = json_incref(repos);
+	}
+	if (dg) {
+		json_decref(st->digests);
+		st->digests = json_incref(dg);
 	}
 	if (lc) {
 		st->has_cycle = 1;
@@ -217,6 +268,23 @@ static void prune_tags(json_t *tags)
 			      json_integer_value(json_object_get(e, "first_seen"))) < 0)
 			break;
 	drop_oldest(v, n, n == total ? total - MAX_TAGS : 0);
+}
+
+/* At most MD_STATE_MAX_DIGESTS facts: the oldest stored go first. */
+static void prune_digests(json_t *digests, size_t keep)
+{
+	size_t total = json_object_size(digests), n = 0;
+	struct aged *v;
+	const char *digest;
+	json_t *e;
+
+	if (total <= keep || !(v = calloc(total, sizeof(*v))))
+		return;
+	json_object_foreach(digests, digest, e)
+		if (aged_push(v, &n, digests, digest,
+			      json_integer_value(json_object_get(e, "stored"))) < 0)
+			break;
+	drop_oldest(v, n, n == total ? total - keep : 0);
 }
 
 /* A repository is as recent as the newest tag it has shown us. */
@@ -370,6 +438,7 @@ int md_state_load(struct md_state **out, const char *dir, char **warning,
 			free(w);
 	}
 	prune(st->repos);
+	prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 done:
 	*out = st;
 	return 0;
@@ -382,7 +451,8 @@ static json_t *build_doc(const struct md_state *st)
 	json_t *root = json_object(), *lc;
 
 	if (!root || json_object_set_new(root, "version", json_integer(STATE_VERSION)) < 0 ||
-	    json_object_set(root, "repos", st->repos) < 0)
+	    json_object_set(root, "repos", st->repos) < 0 ||
+	    json_object_set(root, "digests", st->digests) < 0)
 		goto fail;
 	if (st->has_cycle) {
 		lc = json_pack("{s:I, s:b, s:s?}", "at", (json_int_t)st->cycle_at, "ok",
@@ -413,12 +483,14 @@ int md_state_save(struct md_state *st, struct md_err *err)
 	int rc;
 
 	prune(st->repos);
+	prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 	text = serialise(st);
 	/* Stay loadable: a file over the read cap would be set aside on the
 	 * next start, so shed the oldest observations until it fits. */
 	for (int i = 0; text && strlen(text) > MD_STATE_MAX_FILE && i < 16; i++) {
 		free(text);
 		shed_oldest(st->repos, 4);
+		prune_digests(st->digests, json_object_size(st->digests) * 3 / 4);
 		text = serialise(st);
 	}
 	if (!text)
@@ -454,6 +526,16 @@ static json_t *repo_tags(struct md_state *st, const char *repo)
 	return tags;
 }
 
+/* Amortised bounds: prune only once the slack is used up (save and load
+ * prune exactly). */
+static void bound_after_insert(struct md_state *st, json_t *tags)
+{
+	if (json_object_size(tags) > MAX_TAGS + MAX_TAGS / 4)
+		prune_tags(tags);
+	if (json_object_size(st->repos) > MAX_REPOS + MAX_REPOS / 4)
+		prune(st->repos);
+}
+
 int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
 		      const char *digest, int64_t now)
 {
@@ -468,12 +550,24 @@ int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
 	e = json_pack("{s:s, s:I}", "digest", digest, "first_seen", (json_int_t)now);
 	if (!e || json_object_set_new(tags, tag, e) < 0)
 		return -1;
-	/* Amortised bounds: prune only once the slack is used up (save and
-	 * load prune exactly). */
-	if (json_object_size(tags) > MAX_TAGS + MAX_TAGS / 4)
-		prune_tags(tags);
-	if (json_object_size(st->repos) > MAX_REPOS + MAX_REPOS / 4)
-		prune(st->repos);
+	bound_after_insert(st, tags);
+	return 0;
+}
+
+int md_state_tag_listed(struct md_state *st, const char *repo, const char *tag, int64_t now)
+{
+	json_t *tags, *e;
+
+	if (!st || !repo || !*repo || !tag || !*tag)
+		return -1;
+	if (!(tags = repo_tags(st, repo)))
+		return -1;
+	if (json_object_get(tags, tag))
+		return 0;
+	e = json_pack("{s:I}", "first_seen", (json_int_t)now);
+	if (!e || json_object_set_new(tags, tag, e) < 0)
+		return -1;
+	bound_after_insert(st, tags);
 	return 0;
 }
 
@@ -485,6 +579,61 @@ const char *md_state_tag_digest(const struct md_state *st, const char *repo, con
 int64_t md_state_tag_first_seen(const struct md_state *st, const char *repo, const char *tag)
 {
 	return json_integer_value(json_object_get(tag_entry(st, repo, tag), "first_seen"));
+}
+
+/* ---- digest facts ------------------------------------------------------------ */
+
+static json_t *platforms_json(const struct md_strv *platforms)
+{
+	json_t *a = json_array();
+
+	if (!a || !platforms)
+		return a;
+	if (platforms->n > MD_STATE_MAX_PLATFORMS)
+		goto fail;
+	for (size_t i = 0; i < platforms->n; i++) {
+		json_t *p = json_string(platforms->v[i]);
+
+		if (!valid_platform(p) || json_array_append_new(a, p) < 0) {
+			json_decref(p);
+			goto fail;
+		}
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+int md_state_digest_facts_put(struct md_state *st, const char *digest, int64_t created,
+			      const struct md_strv *platforms, int64_t now)
+{
+	json_t *pl, *e;
+
+	if (!st || !digest || !md_is_sha256_digest(digest) || !(pl = platforms_json(platforms)))
+		return -1;
+	e = json_pack("{s:I, s:o, s:I}", "created", (json_int_t)(created > 0 ? created : 0),
+		      "platforms", pl, "stored", (json_int_t)now);
+	if (!e || json_object_set_new(st->digests, digest, e) < 0)
+		return -1;
+	if (json_object_size(st->digests) > MD_STATE_MAX_DIGESTS + MD_STATE_MAX_DIGESTS / 4)
+		prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+	return 0;
+}
+
+int md_state_digest_facts_get(const struct md_state *st, const char *digest, int64_t *created,
+			      struct md_strv *platforms)
+{
+	json_t *e = st && digest ? json_object_get(st->digests, digest) : NULL, *p;
+	size_t i;
+
+	if (!e)
+		return 0;
+	*created = json_integer_value(json_object_get(e, "created"));
+	json_array_foreach(json_object_get(e, "platforms"), i, p)
+		if (md_strv_push(platforms, json_string_value(p)) < 0)
+			return -1;
+	return 1;
 }
 
 /* ---- last cycle -------------------------------------------------------------- */

@@ -1,39 +1,12 @@
 /* One cycle's registry questions: group sites by repository, list each
- * repository's tags once, decide per site, resolve each needed digest once. */
-#include "magos/watcher.h"
+ * repository's tags once, decide per site, resolve each needed digest once.
+ * Sites whose policy needs facts take the lazy lookup path in facts.c. */
+#include "watcher_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A repository watched by one or more sites, with what we learnt about it. */
-struct repo_group {
-	char *domain;
-	char *path;
-	char *canonical;
-	int need_tags;
-	int listed;
-	struct md_strv tags;
-	char *error;
-};
-
-/* A digest resolved this cycle, so two sites following one tag cost one HEAD. */
-struct resolved {
-	const struct repo_group *group;
-	char *tag;
-	char *digest;
-	char *error;
-};
-
-struct watch_run {
-	struct md_registry *reg;
-	struct md_state *st;
-	int64_t now;
-	struct repo_group *groups;
-	size_t ngroups;
-	struct resolved *res;
-	size_t nres;
-	size_t *site_group; /* index into groups per site */
-};
+#include <sys/utsname.h>
 
 void md_watch_site_clear(struct md_watch_site *s)
 {
@@ -121,70 +94,107 @@ static void list_group_tags(struct watch_run *w, struct repo_group *g)
 	if (g->listed || !g->need_tags)
 		return;
 	g->listed = 1;
-	if (md_registry_list_tags(w->reg, g->domain, g->path, &g->tags, &err) < 0)
+	if (md_registry_list_tags(w->reg, g->domain, g->path, &g->tags, &err) < 0) {
 		g->error = md_strdup(err.msg);
+		return;
+	}
+	/* First sight of every tag: minAge falls back on it when an image
+	 * does not say when it was built. Best effort, like all the state. */
+	for (size_t i = 0; w->st && i < g->tags.n; i++)
+		md_state_tag_listed(w->st, g->canonical, g->tags.v[i], w->ctx->now);
 }
 
 /* HEAD tag once per (group, tag); the answer is shared by every site. */
-static const struct resolved *resolve_digest(struct watch_run *w, const struct repo_group *g,
-					     const char *tag)
+struct resolved *watch_resolve_digest(struct watch_run *w, const struct repo_group *g,
+				      const char *tag)
 {
-	struct resolved *r;
+	struct resolved *r, **v;
 	struct md_err err;
 	char *media = NULL;
 
 	for (size_t i = 0; i < w->nres; i++)
-		if (w->res[i].group == g && !strcmp(w->res[i].tag, tag))
-			return &w->res[i];
-	r = realloc(w->res, (w->nres + 1) * sizeof(*r));
-	if (!r)
+		if (w->res[i]->group == g && !strcmp(w->res[i]->tag, tag))
+			return w->res[i];
+	v = realloc(w->res, (w->nres + 1) * sizeof(*v));
+	if (!v)
 		return NULL;
-	w->res = r;
-	r = &w->res[w->nres++];
-	memset(r, 0, sizeof(*r));
+	w->res = v;
+	if (!(r = calloc(1, sizeof(*r))))
+		return NULL;
 	r->group = g;
-	r->tag = md_strdup(tag);
+	if (!(r->tag = md_strdup(tag))) {
+		free(r);
+		return NULL;
+	}
+	w->res[w->nres++] = r;
 	if (md_registry_head_manifest(w->reg, g->domain, g->path, tag, &r->digest, &media,
 				      &err) < 0) {
 		r->error = md_strdup(err.msg);
 	} else if (w->st) {
-		md_state_tag_seen(w->st, g->canonical, tag, r->digest, w->now);
+		md_state_tag_seen(w->st, g->canonical, tag, r->digest, w->ctx->now);
 	}
 	free(media);
 	return r;
 }
 
-static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo_group *g)
+/* The candidate list: every listed tag, with the first time we saw it. */
+static struct md_candidate *candidates(struct watch_run *w, const struct repo_group *g)
+{
+	struct md_candidate *cands = calloc(g->tags.n ? g->tags.n : 1, sizeof(*cands));
+
+	for (size_t i = 0; cands && i < g->tags.n; i++) {
+		cands[i].tag = g->tags.v[i];
+		if (w->st)
+			cands[i].first_seen =
+				md_state_tag_first_seen(w->st, g->canonical, g->tags.v[i]);
+	}
+	return cands;
+}
+
+/* Run the policy: directly, or through the facts lookup when it gates on
+ * facts. *hold is set when the decision must not be applied. */
+static int run_policy(struct watch_run *w, struct md_watch_site *s, struct repo_group *g,
+		      int *hold)
 {
 	struct md_candidate *cands = NULL;
-	const struct resolved *r;
-	const char *tag, *warn;
 	struct md_err err;
 	size_t n = 0;
-	int rc;
+	int rc = 0;
+
+	*hold = 0;
+	if (md_policy_needs_tag_list(s->policy)) {
+		if (!(cands = candidates(w, g)))
+			return -1;
+		n = g->tags.n;
+	}
+	if (n && md_policy_needs_facts(s->policy))
+		rc = watch_decide_with_facts(w, s, g, cands, n, hold);
+	else if (md_policy_decide_ctx(&s->decision, s->policy, md_ref_tag(s->ref), cands, n,
+				      w->ctx, &err) < 0)
+		s->error = md_strdup(err.msg);
+	free(cands);
+	return rc;
+}
+
+static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo_group *g)
+{
+	const struct resolved *r;
+	const char *tag, *warn;
+	int hold;
 
 	if (g->error) {
 		s->error = md_strdup(g->error);
 		return 0;
 	}
-	if (md_policy_needs_tag_list(s->policy)) {
-		cands = calloc(g->tags.n ? g->tags.n : 1, sizeof(*cands));
-		if (!cands)
-			return -1;
-		for (n = 0; n < g->tags.n; n++) {
-			cands[n].tag = g->tags.v[n];
-			cands[n].created = 0;
-		}
-	}
-	rc = md_policy_decide(&s->decision, s->policy, md_ref_tag(s->ref), cands, n, &err);
-	free(cands);
-	if (rc < 0) {
-		s->error = md_strdup(err.msg);
+	if (run_policy(w, s, g, &hold) < 0)
+		return -1;
+	if (s->error || !s->decision)
 		return 0;
-	}
 	warn = md_decision_warning(s->decision);
-	if (warn)
+	if (warn && !s->warning)
 		s->warning = md_strdup(warn);
+	if (hold)
+		return 0;
 	tag = md_decision_tag(s->decision);
 	/* A declared tag that vanished upstream is kept as it is (the policy
 	 * warned); there is no digest left to ask for. */
@@ -193,7 +203,7 @@ static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo
 	s->tag = md_strdup(tag);
 	if (md_policy_pin(s->policy) == MD_PIN_TAG && md_policy_kind(s->policy) == MD_POLICY_SEMVER)
 		return 0;
-	r = resolve_digest(w, g, tag);
+	r = watch_resolve_digest(w, g, tag);
 	if (!r)
 		return -1;
 	if (r->error)
@@ -213,19 +223,23 @@ static void run_free(struct watch_run *w)
 		md_strv_free(&w->groups[i].tags);
 	}
 	for (size_t i = 0; i < w->nres; i++) {
-		free(w->res[i].tag);
-		free(w->res[i].digest);
-		free(w->res[i].error);
+		free(w->res[i]->tag);
+		free(w->res[i]->digest);
+		free(w->res[i]->error);
+		free(w->res[i]->facts_error);
+		md_strv_free(&w->res[i]->platforms);
+		free(w->res[i]);
 	}
 	free(w->groups);
 	free(w->res);
 	free(w->site_group);
 }
 
-int md_watcher_resolve(struct md_registry *reg, struct md_state *st, struct md_watch_site *sites,
-		       size_t n, int64_t now, struct md_err *err)
+int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
+			   struct md_watch_site *sites, size_t n, const struct md_decide_ctx *ctx,
+			   struct md_err *err)
 {
-	struct watch_run w = { .reg = reg, .st = st, .now = now };
+	struct watch_run w = { .reg = reg, .st = st, .ctx = ctx };
 	int rc = -1;
 
 	w.groups = calloc(n ? n : 1, sizeof(*w.groups));
@@ -259,4 +273,29 @@ int md_watcher_resolve(struct md_registry *reg, struct md_state *st, struct md_w
 out:
 	run_free(&w);
 	return rc;
+}
+
+/* The host's platform for the default `arch`, from uname's machine name. */
+static void host_platform(char *out, size_t outlen)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0) {
+		md_strlcpy(out, "linux/amd64", outlen);
+		return;
+	}
+	/* A machine the policy cannot map keeps its own name: a wrong guess
+	 * (amd64) would pass the arch gate for images that cannot run here. */
+	if (md_policy_host_platform(u.machine, out, outlen) < 0)
+		snprintf(out, outlen, "linux/%s", u.machine);
+}
+
+int md_watcher_resolve(struct md_registry *reg, struct md_state *st, struct md_watch_site *sites,
+		       size_t n, int64_t now, struct md_err *err)
+{
+	char platform[128];
+	struct md_decide_ctx ctx = { .now = now, .host_platform = platform };
+
+	host_platform(platform, sizeof(platform));
+	return md_watcher_resolve_ctx(reg, st, sites, n, &ctx, err);
 }

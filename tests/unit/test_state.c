@@ -102,6 +102,9 @@ static int count_entries(const char *dir, const char *prefix)
 	return n;
 }
 
+static char *two_platform_names[] = { "linux/amd64", "linux/arm/v7", NULL };
+static const struct md_strv two_platforms = { two_platform_names, 2 };
+
 static struct md_state *load_ok(const char *dir, char **warning)
 {
 	struct md_state *st;
@@ -173,13 +176,18 @@ static void test_exact_file_format(void **state)
 
 	assert_int_equal(md_state_tag_seen(st, "r.io/b", "t", D1, 7), 0);
 	assert_int_equal(md_state_tag_seen(st, "r.io/a", "t", D2, 8), 0);
+	assert_int_equal(md_state_tag_listed(st, "r.io/a", "u", 6), 0);
 	assert_int_equal(md_state_set_last_cycle(st, 9, 0, "abcd"), 0);
+	assert_int_equal(md_state_digest_facts_put(st, D1, 1700000000, &two_platforms, 5), 0);
 	assert_ok(md_state_save(st, &err));
 	text = read_file(*state, "state.json");
 	assert_string_equal(text,
-		"{\"last_cycle\":{\"at\":9,\"commit\":\"abcd\",\"ok\":false},\"last_success\":0,"
+		"{\"digests\":{\"" D1 "\":{\"created\":1700000000,"
+		"\"platforms\":[\"linux/amd64\",\"linux/arm/v7\"],\"stored\":5}},"
+		"\"last_cycle\":{\"at\":9,\"commit\":\"abcd\",\"ok\":false},\"last_success\":0,"
 		"\"repos\":{"
-		"\"r.io/a\":{\"tags\":{\"t\":{\"digest\":\"" D2 "\",\"first_seen\":8}}},"
+		"\"r.io/a\":{\"tags\":{\"t\":{\"digest\":\"" D2 "\",\"first_seen\":8},"
+		"\"u\":{\"first_seen\":6}}},"
 		"\"r.io/b\":{\"tags\":{\"t\":{\"digest\":\"" D1 "\",\"first_seen\":7}}}},"
 		"\"version\":1}");
 	free(text);
@@ -288,6 +296,19 @@ static void test_wrong_shape_set_aside(void **state)
 	rm_rf(*state);
 	mkdir(*state, 0700);
 	expect_set_aside(*state, "[1,2]", "not a JSON object");
+	rm_rf(*state);
+	mkdir(*state, 0700);
+	expect_set_aside(*state, "{\"version\":1,\"digests\":[]}", "\"digests\" is not an object");
+	rm_rf(*state);
+	mkdir(*state, 0700);
+	expect_set_aside(*state,
+		"{\"version\":1,\"digests\":{\"" D1 "\":{\"created\":1,\"platforms\":[3],"
+		"\"stored\":1}}}", "bad facts for " D1);
+	rm_rf(*state);
+	mkdir(*state, 0700);
+	expect_set_aside(*state,
+		"{\"version\":1,\"digests\":{\"sha256:12\":{\"created\":1,\"platforms\":[],"
+		"\"stored\":1}}}", "bad facts for sha256:12");
 }
 
 static void test_unreadable_set_aside(void **state)
@@ -461,6 +482,138 @@ static void test_bound_repos(void **state)
 	md_state_free(st);
 }
 
+/* ---- tags listed without a digest ------------------------------------------ */
+
+static void test_tag_listed(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+
+	assert_int_equal(md_state_tag_listed(st, "r/a", "1.0", 100), 0);
+	assert_int_equal(md_state_tag_listed(st, "r/a", "1.0", 200), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "1.0"), 100);
+	assert_null(md_state_tag_digest(st, "r/a", "1.0"));
+	/* resolving it later keeps the first sight */
+	assert_int_equal(md_state_tag_seen(st, "r/a", "1.0", D1, 300), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "1.0"), 100);
+	assert_string_equal(md_state_tag_digest(st, "r/a", "1.0"), D1);
+	assert_int_equal(md_state_tag_listed(st, "r/a", "1.1", 400), 0);
+	assert_int_equal(md_state_tag_listed(st, "", "1.1", 400), -1);
+	assert_int_equal(md_state_tag_listed(st, "r/a", "", 400), -1);
+	assert_int_equal(md_state_tag_listed(NULL, "r/a", "x", 400), -1);
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	st = load_ok(*state, NULL);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "1.0"), 100);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "1.1"), 400);
+	assert_null(md_state_tag_digest(st, "r/a", "1.1"));
+	md_state_free(st);
+}
+
+/* ---- digest facts ------------------------------------------------------------ */
+
+static void test_digest_facts_round_trip(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_strv pl = { 0 };
+	struct md_err err;
+	int64_t created = -1;
+
+	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 0);
+	assert_int_equal(created, -1);
+	assert_int_equal(md_state_digest_facts_put(st, D1, 1700000000, &two_platforms, 10), 0);
+	/* no platforms and no created time are facts too */
+	assert_int_equal(md_state_digest_facts_put(st, D2, 0, NULL, 11), 0);
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	st = load_ok(*state, NULL);
+	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 1);
+	assert_int_equal(created, 1700000000);
+	assert_int_equal(pl.n, 2);
+	assert_string_equal(pl.v[0], "linux/amd64");
+	assert_string_equal(pl.v[1], "linux/arm/v7");
+	md_strv_free(&pl);
+	assert_int_equal(md_state_digest_facts_get(st, D2, &created, &pl), 1);
+	assert_int_equal(created, 0);
+	assert_int_equal(pl.n, 0);
+	/* replacing overwrites */
+	assert_int_equal(md_state_digest_facts_put(st, D2, 5, &two_platforms, 12), 0);
+	assert_int_equal(md_state_digest_facts_get(st, D2, &created, &pl), 1);
+	assert_int_equal(created, 5);
+	assert_int_equal(pl.n, 2);
+	md_strv_free(&pl);
+	assert_int_equal(md_state_digest_facts_get(st, NULL, &created, &pl), 0);
+	assert_int_equal(md_state_digest_facts_get(NULL, D1, &created, &pl), 0);
+	md_state_free(st);
+}
+
+static void test_digest_facts_rejects_bad_input(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	char *bad[] = { "linux/amd64", "", NULL };
+	struct md_strv empty_name = { bad, 2 }, many = { 0 };
+	struct md_strv pl = { 0 };
+	char name[32];
+	int64_t created;
+
+	assert_int_equal(md_state_digest_facts_put(st, "sha256:abc", 1, NULL, 1), -1);
+	assert_int_equal(md_state_digest_facts_put(st, NULL, 1, NULL, 1), -1);
+	assert_int_equal(md_state_digest_facts_put(NULL, D1, 1, NULL, 1), -1);
+	assert_int_equal(md_state_digest_facts_put(st, D1, 1, &empty_name, 1), -1);
+	for (int i = 0; i <= MD_STATE_MAX_PLATFORMS; i++) {
+		snprintf(name, sizeof(name), "linux/arch%d", i);
+		md_strv_push(&many, name);
+	}
+	assert_int_equal(md_state_digest_facts_put(st, D1, 1, &many, 1), -1);
+	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 0);
+	/* a negative time is stored as unknown */
+	assert_int_equal(md_state_digest_facts_put(st, D1, -5, NULL, 1), 0);
+	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 1);
+	assert_int_equal(created, 0);
+	md_strv_free(&many);
+	md_state_free(st);
+}
+
+static void digest_n(char *out, int i)
+{
+	snprintf(out, MD_DIGEST_STR_LEN + 1, "sha256:%064x", i);
+}
+
+static void test_digest_facts_bounded(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_strv pl = { 0 };
+	char dg[MD_DIGEST_STR_LEN + 1];
+	struct md_err err;
+	int64_t created;
+
+	/* past 20000 + 25 % slack, put prunes back to 20000, oldest stored first */
+	for (int i = 0; i <= MD_STATE_MAX_DIGESTS + MD_STATE_MAX_DIGESTS / 4; i++) {
+		digest_n(dg, i);
+		assert_int_equal(md_state_digest_facts_put(st, dg, i, NULL, 1000 + i), 0);
+	}
+	digest_n(dg, 5000);
+	assert_int_equal(md_state_digest_facts_get(st, dg, &created, &pl), 0);
+	digest_n(dg, 5001);
+	assert_int_equal(md_state_digest_facts_get(st, dg, &created, &pl), 1);
+	assert_int_equal(created, 5001);
+	/* save keeps exactly the newest 20000 */
+	for (int i = 0; i < 10; i++) {
+		digest_n(dg, 100000 + i);
+		assert_int_equal(md_state_digest_facts_put(st, dg, 1, NULL, 999999), 0);
+	}
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	st = load_ok(*state, NULL);
+	digest_n(dg, 5010);
+	assert_int_equal(md_state_digest_facts_get(st, dg, &created, &pl), 0);
+	digest_n(dg, 5011);
+	assert_int_equal(md_state_digest_facts_get(st, dg, &created, &pl), 1);
+	digest_n(dg, 100009);
+	assert_int_equal(md_state_digest_facts_get(st, dg, &created, &pl), 1);
+	md_state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +636,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bound_tags_per_repo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_tags_amortised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_repos, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_facts_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_facts_rejects_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_facts_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,146 @@
+"""Facts from the registry feed the policy: the arch and minAge gates and the
+`newest` policy, against a real docker-registry behind the recording proxy.
+
+Facts (platforms, creation time) cost GETs, so they are looked up only for
+sites that need them, in rank order, and cached by digest in the state."""
+import datetime
+
+from mdtest.checks import replaced_once
+from mdtest.compose import compose_site, site_line
+from mdtest.images import push_image
+
+WEB = "app/web"
+CACHE = "app/cache"
+COMPOSE = "stacks/web/compose.yaml"
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+def ago(**kw):
+    return NOW - datetime.timedelta(**kw)
+
+
+def manifest_gets(proxy, since=0, repo=None):
+    """GETs of manifests and blobs recorded by the proxy from request `since` on."""
+    out = []
+    for method, path, _ in proxy.recorded()[since:]:
+        if method != "GET" or ("/manifests/" not in path and "/blobs/" not in path):
+            continue
+        if repo is None or path.startswith(f"/v2/{repo}/"):
+            out.append(path)
+    return out
+
+
+def test_arch_gate_skips_tag_missing_the_platform(registry_server, make_remote, make_agent,
+                                                  make_proxy):
+    reg = registry_server
+    push_image(reg, WEB, "1.0.0", platforms=["linux/amd64", "linux/arm64"])
+    d101 = push_image(reg, WEB, "1.0.1", platforms=["linux/amd64", "linux/arm64"])
+    push_image(reg, WEB, "1.1.0", platforms=["linux/amd64"])
+    proxy = make_proxy(reg)
+    old = proxy.ref(WEB, "1.0.0")
+    before = compose_site(old, policy="semver", range="^1.0", arch="arm64").encode()
+    remote = make_remote({COMPOSE: before})
+    r = make_agent(remote, proxy.host).once()
+    assert r.code == 0, str(r)
+    # the index digest is written, not the arm64 manifest's
+    assert remote.show(COMPOSE) == replaced_once(before, old, proxy.ref(WEB, "1.0.1", d101))
+    assert r.lines[0] == f"{COMPOSE}:3 {proxy.host}/{WEB} 1.0.0 -> 1.0.1", str(r)
+    # best first: 1.1.0 (refused), then 1.0.1 (chosen); 1.0.0 never looked at
+    gets = manifest_gets(proxy)
+    assert f"/v2/{WEB}/manifests/{d101}" in gets, gets
+    assert not any(p.endswith("/manifests/1.0.0") for p in gets), gets
+
+
+def test_min_age_waits_for_a_young_release(registry_server, make_remote, make_agent):
+    reg = registry_server
+    push_image(reg, WEB, "1.0.0", created=ago(days=20))
+    d101 = push_image(reg, WEB, "1.0.1", created=ago(days=10))
+    push_image(reg, WEB, "1.1.0", created=ago(hours=1))
+    old = reg.ref(WEB, "1.0.0")
+    before = compose_site(old, policy="semver", range="^1.0", minAge="3d").encode()
+    remote = make_remote({COMPOSE: before})
+    r = make_agent(remote, reg.host).once()
+    assert r.code == 0, str(r)
+    assert remote.show(COMPOSE) == replaced_once(before, old, reg.ref(WEB, "1.0.1", d101))
+
+
+def test_min_age_created_annotation_beats_config(registry_server, make_remote, make_agent):
+    """An index annotation saying "built an hour ago" wins over old configs."""
+    reg = registry_server
+    push_image(reg, WEB, "1.0.0", created=ago(days=20))
+    d101 = push_image(reg, WEB, "1.0.1", platforms=["linux/amd64", "linux/arm64"],
+                      created=ago(days=10))
+    push_image(reg, WEB, "1.1.0", platforms=["linux/amd64", "linux/arm64"],
+               created=ago(days=30),
+               annotations={"org.opencontainers.image.created":
+                            ago(hours=1).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    old = reg.ref(WEB, "1.0.0")
+    before = compose_site(old, policy="semver", range="^1.0", minAge="72h").encode()
+    remote = make_remote({COMPOSE: before})
+    r = make_agent(remote, reg.host).once()
+    assert r.code == 0, str(r)
+    assert remote.show(COMPOSE) == replaced_once(before, old, reg.ref(WEB, "1.0.1", d101))
+
+
+def test_no_tag_old_enough_leaves_site(registry_server, make_remote, make_agent):
+    reg = registry_server
+    d100 = push_image(reg, WEB, "1.0.0", created=ago(days=20))
+    push_image(reg, WEB, "1.1.0", created=ago(hours=2))
+    old = reg.ref(WEB, "1.0.0", d100)
+    before = compose_site(old, policy="semver", range="^1.0", minAge="1d").encode()
+    remote = make_remote({COMPOSE: before})
+    base = remote.head()
+    r = make_agent(remote, reg.host).once()
+    assert r.code == 0, str(r)
+    assert remote.head() == base
+    assert r.lines == ["no changes"], str(r)
+
+
+def test_newest_picks_latest_build_and_caches_facts(registry_server, make_remote, make_agent,
+                                                    make_proxy):
+    reg = registry_server
+    push_image(reg, WEB, "build-a", created=ago(days=3))
+    db = push_image(reg, WEB, "build-b", created=ago(hours=5))
+    push_image(reg, WEB, "build-c", created=ago(days=1))
+    dc = push_image(reg, CACHE, "latest")
+    proxy = make_proxy(reg)
+    old = proxy.ref(WEB, "build-a")
+    cache = proxy.ref(CACHE, "latest")
+    before = ("services:\n  web:\n" + site_line(old, policy="newest") +
+              "  cache:\n" + site_line(cache, policy="latest")).encode()
+    remote = make_remote({COMPOSE: before})
+    agent = make_agent(remote, proxy.host)
+
+    r = agent.once()
+    assert r.code == 0, str(r)
+    after = replaced_once(before, old, proxy.ref(WEB, "build-b", db))
+    assert remote.show(COMPOSE) == replaced_once(after, cache, proxy.ref(CACHE, "latest", dc))
+    assert f"{COMPOSE}:3 {proxy.host}/{WEB} build-a -> build-b" in r.lines, str(r)
+    assert manifest_gets(proxy, repo=WEB), proxy.recorded()
+    # the latest site pins by HEAD alone
+    assert manifest_gets(proxy, repo=CACHE) == [], proxy.recorded()
+
+    # a second cycle: every digest's facts come from the state
+    mark = len(proxy.recorded())
+    r = agent.once()
+    assert r.code == 0, str(r)
+    assert r.lines == ["no changes"], str(r)
+    assert manifest_gets(proxy, since=mark) == [], proxy.recorded()[mark:]
+    heads = [p for m, p, _ in proxy.recorded()[mark:] if m == "HEAD"]
+    assert heads, proxy.recorded()[mark:]
+
+
+def test_sites_without_gates_cost_no_get(registry_server, make_remote, make_agent, make_proxy):
+    reg = registry_server
+    for t in ("1.0.0", "1.1.0"):
+        push_image(reg, WEB, t)
+    push_image(reg, CACHE, "latest")
+    proxy = make_proxy(reg)
+    before = ("services:\n  web:\n" +
+              site_line(proxy.ref(WEB, "1.0.0"), policy="semver", range="^1.0") +
+              "  cache:\n" + site_line(proxy.ref(CACHE, "latest"), policy="latest")).encode()
+    remote = make_remote({COMPOSE: before})
+    r = make_agent(remote, proxy.host).once()
+    assert r.code == 0, str(r)
+    assert len(r.lines) == 3, str(r)
+    assert manifest_gets(proxy) == [], proxy.recorded()
