@@ -65,7 +65,7 @@ unit_objs = $(if $(filter $(1),$(UNIT_WHOLE)),$(LIB_OBJ),\
 	$(filter $(BUILD)/obj/internal/$(patsubst test_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ)))
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $$(call unit_objs,$$*)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(call unit_objs,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(MD_CFLAGS) $(LDFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
 		$(call unit_objs,$*) $(LDLIBS) $(shell pkg-config --libs cmocka)

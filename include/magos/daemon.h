@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "magos/config.h"
+#include "magos/policy.h"
 #include "magos/util.h"
 
 enum md_cycle_mode {
@@ -48,6 +49,14 @@ int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 		    struct md_cycle_report *report, volatile sig_atomic_t *stop,
 		    struct md_err *err);
 void md_cycle_report_free(struct md_cycle_report *report);
+
+/* Explain the site on FILE:LINE of the clone against the live registry,
+ * through the same watcher path a cycle takes (facts looked up for gated
+ * policies); nothing is written. *decision (caller frees) holds the trace;
+ * *problem (caller frees, may be NULL) says why the site could not be
+ * decided (a registry error, say) when the trace is incomplete. */
+int md_daemon_explain(const struct md_config *cfg, const char *site, int64_t now,
+		      struct md_decision **decision, char **problem, struct md_err *err);
 
 /* The daemon: run a cycle every MD_INTERVAL (±10 % jitter) until SIGTERM or
  * SIGINT; SIGUSR1 runs a cycle now; SIGHUP reloads the configuration from

@@ -66,10 +66,11 @@ size_t md_strlcpy(char *dst, const char *src, size_t size);
 int md_str_has_prefix(const char *s, const char *prefix);
 int md_str_has_suffix(const char *s, const char *suffix);
 
-/* A NULL-terminated, owned list of strings. */
+/* A NULL-terminated, owned list of strings. Zero-initialise before use. */
 struct md_strv {
 	char **v;
 	size_t n;
+	size_t cap; /* slots allocated in v (grows by doubling) */
 };
 int md_strv_push(struct md_strv *sv, const char *s);
 /* Split on any of `seps`, trimming blanks around items and dropping empty ones. */

@@ -43,6 +43,12 @@ int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
 			   struct md_err *err);
 void md_watch_site_clear(struct md_watch_site *s);
 
+/* The host's platform for the default `arch` ("linux/amd64",
+ * "linux/arm/v7"), from uname's machine name. A machine the policy cannot
+ * map keeps its own name ("linux/<machine>"): a wrong guess would pass the
+ * arch gate for images that cannot run here. */
+void md_watcher_host_platform(char *out, size_t outlen);
+
 /* The repository a site watches, as "domain/path" (caller frees). */
 char *md_watcher_repo_of(const struct md_watch_site *s, struct md_err *err);
 

@@ -19,7 +19,7 @@ static const char usage_text[] =
 	"  plan       print the diff a cycle would commit; write nothing\n"
 	"  check      validate the configuration and every annotation\n"
 	"  explain    FILE:LINE, or --annotation JSON --current TAG --tags FILE\n"
-	"             [--format json]: why each tag was kept or dropped\n"
+	"             [--format json] [--now RFC3339]: why each tag was kept or dropped\n"
 	"  version    print the version\n";
 
 static int usage(FILE *out, int code)

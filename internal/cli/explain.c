@@ -7,14 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
-#include "magos/compose.h"
-#include "magos/gitops.h"
-#include "magos/obs.h"
+#include "magos/daemon.h"
 #include "magos/policy.h"
-#include "magos/ref.h"
-#include "magos/registry.h"
+#include "magos/watcher.h"
 
 #define TAGS_FILE_MAX (16u * 1024 * 1024)
 
@@ -124,19 +120,6 @@ static int read_tags_file(const char *path, struct tag_list *l, struct md_err *e
 	return 0;
 }
 
-/* `uname -m` as an OCI platform; an unknown machine is taken as linux/<m>. */
-static void host_platform(char *out, size_t outlen)
-{
-	struct utsname u;
-
-	if (uname(&u) < 0) {
-		snprintf(out, outlen, "linux/amd64");
-		return;
-	}
-	if (md_policy_host_platform(u.machine, out, outlen) < 0)
-		snprintf(out, outlen, "linux/%.40s", u.machine);
-}
-
 static void print_table(const struct md_decision *d)
 {
 	const char *chosen = md_decision_tag(d);
@@ -176,6 +159,14 @@ static void print_json(const struct md_decision *d)
 	json_decref(o);
 }
 
+static void print_decision(const struct explain_args *a, const struct md_decision *d)
+{
+	if (a->json)
+		print_json(d);
+	else
+		print_table(d);
+}
+
 /* Offline lines (l->created set) carry their facts, so the gates apply;
  * live tags have none. */
 static int decide_and_print(const struct explain_args *a, const struct md_policy *p,
@@ -189,7 +180,7 @@ static int decide_and_print(const struct explain_args *a, const struct md_policy
 
 	if (!cands)
 		return 1;
-	host_platform(host, sizeof(host));
+	md_watcher_host_platform(host, sizeof(host));
 	ctx.host_platform = host;
 	for (size_t i = 0; i < l->n; i++) {
 		cands[i].tag = l->tags[i];
@@ -207,10 +198,7 @@ static int decide_and_print(const struct explain_args *a, const struct md_policy
 		fprintf(stderr, "magos-dominus: %s\n", err.msg);
 		return 1;
 	}
-	if (a->json)
-		print_json(d);
-	else
-		print_table(d);
+	print_decision(a, d);
 	md_decision_free(d);
 	free(cands);
 	return 0;
@@ -254,52 +242,12 @@ out:
 	return rc;
 }
 
-/* Find the site on FILE:LINE of the agent's clone. */
-static int find_site(const struct md_settings *s, const char *spec, char **value,
-		     char **annotation, struct md_err *err)
-{
-	const char *colon = strrchr(spec, ':');
-	struct md_compose_file *f = NULL;
-	char *rel, *abs, *data = NULL;
-	size_t len;
-	int line, rc = -1;
-
-	if (!colon || (line = atoi(colon + 1)) <= 0)
-		return md_err_set(err, "expected FILE:LINE, got '%s'", spec);
-	rel = md_strndup(spec, (size_t)(colon - spec));
-	abs = rel ? md_asprintf("%s/%s", s->repo, rel) : NULL;
-	if (!abs || md_file_read(abs, MD_COMPOSE_MAX_FILE, &data, &len, err) < 0 ||
-	    md_compose_scan(&f, rel, data, len, err) < 0)
-		goto out;
-	for (size_t i = 0; i < md_compose_site_count(f); i++) {
-		const struct md_compose_site *site = md_compose_site_at(f, i);
-
-		if (site->line == line) {
-			*value = md_strdup(site->value);
-			*annotation = md_strdup(site->annotation);
-			rc = 0;
-			goto out;
-		}
-	}
-	md_err_set(err, "%s:%d: no annotated image on this line", rel, line);
-out:
-	md_compose_free(f);
-	free(data);
-	free(abs);
-	free(rel);
-	return rc;
-}
-
+/* FILE:LINE of the clone, decided the way a cycle decides it. */
 static int explain_live(struct cli *c, const struct explain_args *a)
 {
 	struct md_config *cfg = NULL;
-	const struct md_settings *s;
-	struct md_registry_opts ro = { 0 };
-	struct md_registry *reg = NULL;
-	struct md_policy *p = NULL;
-	struct md_ref *ref = NULL;
-	struct tag_list l = { 0 };
-	char *value = NULL, *annotation = NULL;
+	struct md_decision *d = NULL;
+	char *problem = NULL;
 	struct md_err err;
 	int64_t now;
 	int rc;
@@ -309,46 +257,17 @@ static int explain_live(struct cli *c, const struct explain_args *a)
 	rc = cli_load_config(c, &cfg);
 	if (rc)
 		return rc;
-	rc = 1;
-	s = md_config_settings(cfg);
-	ro.insecure_hosts = &s->insecure_registries;
-	ro.ca_file = s->ca_file;
-	ro.auth_file = s->registry_auth_file;
-	ro.connect_timeout = 10;
-	ro.timeout = s->registry_timeout;
-	ro.user_agent = "magos-dominus/" MD_VERSION;
-	ro.page_size = s->registry_page_size;
-	if (find_site(s, a->site, &value, &annotation, &err) < 0 ||
-	    md_ref_parse(&ref, value, &err) < 0 || md_policy_parse(&p, annotation, &err) < 0 ||
-	    md_registry_new(&reg, &ro, &err) < 0)
-		goto fail;
-	if (md_policy_needs_tag_list(p)) {
-		struct md_ref *watched = NULL;
-		const char *over = md_policy_repo(p);
-
-		if (over && md_ref_parse(&watched, over, &err) < 0)
-			goto fail;
-		rc = md_registry_list_tags(reg, md_ref_domain(watched ? watched : ref),
-					   md_ref_path(watched ? watched : ref), &l.live, &err);
-		md_ref_free(watched);
-		if (rc < 0) {
-			rc = 1;
-			goto fail;
-		}
+	rc = md_daemon_explain(cfg, a->site, now, &d, &problem, &err) < 0 ? 1 : 0;
+	if (rc)
+		fprintf(stderr, "magos-dominus: %s\n", err.msg);
+	else if (d)
+		print_decision(a, d);
+	if (problem) {
+		fprintf(stderr, "magos-dominus: %s: %s\n", a->site, problem);
+		rc = 1;
 	}
-	l.tags = l.live.v;
-	l.n = l.live.n;
-	rc = decide_and_print(a, p, md_ref_tag(ref), &l, now);
-	goto out;
-fail:
-	fprintf(stderr, "magos-dominus: %s\n", err.msg);
-out:
-	tag_list_free(&l);
-	md_registry_free(reg);
-	md_policy_free(p);
-	md_ref_free(ref);
-	free(value);
-	free(annotation);
+	free(problem);
+	md_decision_free(d);
 	md_config_free(cfg);
 	return rc;
 }

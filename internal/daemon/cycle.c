@@ -56,8 +56,8 @@ static int open_repo(struct cycle *c, struct md_err *err)
 	return md_git_open_readonly(&c->git, &o, err);
 }
 
-static int new_registry(const struct md_settings *s, struct md_registry **out,
-			struct md_err *err)
+int cycle_new_registry(const struct md_settings *s, struct md_registry **out,
+		       struct md_err *err)
 {
 	struct md_registry_opts o = {
 		.insecure_hosts = &s->insecure_registries,
@@ -85,7 +85,7 @@ static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 		ws[i].ref = c->sites[i].ref;
 		ws[i].policy = c->sites[i].policy;
 	}
-	if (new_registry(c->s, &reg, err) < 0)
+	if (cycle_new_registry(c->s, &reg, err) < 0)
 		goto out;
 	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)
 		goto out;

@@ -7,6 +7,7 @@
 #include "magos/gitops.h"
 #include "magos/policy.h"
 #include "magos/ref.h"
+#include "magos/registry.h"
 #include "magos/watcher.h"
 
 /* One compose file as read this cycle. */
@@ -41,6 +42,8 @@ struct cycle {
 
 /* cycle.c */
 void cycle_change_free(struct md_change *ch);
+int cycle_new_registry(const struct md_settings *s, struct md_registry **out,
+		       struct md_err *err);
 
 /* sites.c: read and scan compose files, parse every site. */
 int cycle_load_files(struct cycle *c, struct md_err *err);

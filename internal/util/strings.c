@@ -70,19 +70,25 @@ int md_str_has_suffix(const char *s, const char *suffix)
 
 int md_strv_push(struct md_strv *sv, const char *s)
 {
-	char **v;
 	char *copy = md_strdup(s);
 
 	if (!copy)
 		return -1;
-	v = realloc(sv->v, (sv->n + 2) * sizeof(*v));
-	if (!v) {
-		free(copy);
-		return -1;
+	/* Double the slots (one is the NULL terminator) so pushing n strings
+	 * costs O(n), not O(n^2): tag lists run to 100,000 entries. */
+	if (sv->n + 2 > sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 8;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(copy);
+			return -1;
+		}
+		sv->v = v;
+		sv->cap = cap;
 	}
-	v[sv->n++] = copy;
-	v[sv->n] = NULL;
-	sv->v = v;
+	sv->v[sv->n++] = copy;
+	sv->v[sv->n] = NULL;
 	return 0;
 }
 
@@ -136,6 +142,7 @@ void md_strv_free(struct md_strv *sv)
 	free(sv->v);
 	sv->v = NULL;
 	sv->n = 0;
+	sv->cap = 0;
 }
 
 void md_memzero(void *p, size_t n)

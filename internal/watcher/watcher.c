@@ -275,8 +275,7 @@ out:
 	return rc;
 }
 
-/* The host's platform for the default `arch`, from uname's machine name. */
-static void host_platform(char *out, size_t outlen)
+void md_watcher_host_platform(char *out, size_t outlen)
 {
 	struct utsname u;
 
@@ -296,6 +295,6 @@ int md_watcher_resolve(struct md_registry *reg, struct md_state *st, struct md_w
 	char platform[128];
 	struct md_decide_ctx ctx = { .now = now, .host_platform = platform };
 
-	host_platform(platform, sizeof(platform));
+	md_watcher_host_platform(platform, sizeof(platform));
 	return md_watcher_resolve_ctx(reg, st, sites, n, &ctx, err);
 }

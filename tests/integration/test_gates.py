@@ -4,7 +4,10 @@
 Facts (platforms, creation time) cost GETs, so they are looked up only for
 sites that need them, in rank order, and cached by digest in the state."""
 import datetime
+import json
+import os
 
+from mdtest import gitutil
 from mdtest.checks import replaced_once
 from mdtest.compose import compose_site, site_line
 from mdtest.images import push_image
@@ -144,3 +147,43 @@ def test_sites_without_gates_cost_no_get(registry_server, make_remote, make_agen
     assert r.code == 0, str(r)
     assert len(r.lines) == 3, str(r)
     assert manifest_gets(proxy) == [], proxy.recorded()
+
+
+def test_live_explain_uses_the_registry_facts(registry_server, make_remote, make_agent):
+    """`explain FILE:LINE` decides like a cycle: gated tags are checked
+    against the registry's facts, and nothing is written."""
+    import json
+    from mdtest import gitutil
+
+    reg = registry_server
+    push_image(reg, WEB, "1.0.0", platforms=["linux/amd64", "linux/arm64"])
+    push_image(reg, WEB, "1.0.1", platforms=["linux/amd64", "linux/arm64"])
+    push_image(reg, WEB, "1.1.0", platforms=["linux/amd64"])
+    push_image(reg, WEB, "2.0.0", platforms=["linux/amd64", "linux/arm64"])
+    old = reg.ref(WEB, "1.0.0")
+    before = compose_site(old, policy="semver", range="^1.0", arch="arm64").encode()
+    remote = make_remote({COMPOSE: before})
+    agent = make_agent(remote, reg.host)
+    # clone without changing anything: plan needs a clone, once would update it
+    gitutil.clone(remote.home, remote.url, agent.repo)
+    head = gitutil.worktree_head(remote.home, agent.repo)
+
+    r = agent.run("explain", f"{COMPOSE}:3", "--format", "json")
+    assert r.code == 0, str(r)
+    out = json.loads(r.stdout)
+    assert out["decision"] == {"tag": "1.0.1"}
+    reasons = {c["tag"]: (c["kept"], c["reason"]) for c in out["candidates"]}
+    assert reasons["1.1.0"] == (False, "missing linux/arm64"), reasons
+    assert reasons["2.0.0"] == (False, "out of range"), reasons
+    assert reasons["1.0.1"][0] is True
+
+    table = agent.run("explain", f"{COMPOSE}:3")
+    assert table.code == 0, str(table)
+    assert "decision: 1.0.1" in table.stdout
+    assert gitutil.worktree_head(remote.home, agent.repo) == head
+    assert gitutil.worktree_status(remote.home, agent.repo) == ""
+    assert not os.path.exists(agent.state_dir)
+
+    missing = agent.run("explain", f"{COMPOSE}:1")
+    assert missing.code == 1
+    assert f"{COMPOSE}:1: no annotated image on this line" in missing.stderr
