@@ -95,8 +95,10 @@ static void judge_current(struct md_run *r, struct md_cand *cur, const struct md
 		cur->created = c[i].created;
 	}
 	md_stage_key(r, cur);
-	/* Its flavour is the one every candidate must have. */
+	/* Its flavour and version scheme are the ones every candidate must
+	 * have. */
 	r->cur_flavour = cur->tv.flavour;
+	r->cur_tv = cur->parsed ? &cur->tv : NULL;
 	why = md_stage_static(r, cur);
 	cur->kept = !why;
 	cur->reason = why ? why : MD_R_IN_RANGE;

@@ -205,6 +205,7 @@ int md_policy_check_fields(struct md_policy *p, struct md_err *err);
 #define MD_R_EXCLUDED "excluded"
 #define MD_R_REGEX_LIMIT "regex match limit reached"
 #define MD_R_FLAVOUR "flavour differs"
+#define MD_R_SCHEME "version scheme differs"
 #define MD_R_NOT_NUMERIC "not numeric"
 #define MD_R_NO_CREATED "creation time unknown"
 #define MD_R_NOT_CHECKED "not checked"
@@ -240,6 +241,7 @@ struct md_run {
 	struct md_platform host;
 	struct md_regex_scratch *scratch;
 	const char *cur_flavour; /* the declared tag's flavour, NULL none */
+	const struct md_tagver *cur_tv; /* the declared tag's version, NULL when none */
 	int gates;               /* fact gates apply to every candidate */
 	int oom;                 /* a stage ran out of memory: fail the decision */
 };

@@ -121,6 +121,23 @@ static const char *run_filter(struct md_run *r, struct md_cand *c)
 	return NULL;
 }
 
+/* A date used as a version: 20240105, or 2024.01.05 / 2024.1 (CalVer). */
+static int date_like(const struct md_tagver *tv)
+{
+	if (tv->nnum == 1)
+		return tv->num[0] >= 19000101 && tv->num[0] <= 29991231;
+	return tv->num[0] >= 1900 && tv->num[0] <= 2999;
+}
+
+/* Tags of one image often mix schemes: `1.2.3` beside the moving aliases
+ * `1.2` and `1`, or dates beside versions. A site keeps the scheme of the
+ * tag it declares — as many numeric parts, a date when it is a date — so
+ * `7.2.4` never moves to the alias `8`, and `1.2.3` never to `20240105`. */
+static int scheme_differs(const struct md_tagver *cur, const struct md_tagver *c)
+{
+	return cur && (cur->nnum != c->nnum || date_like(cur) != date_like(c));
+}
+
 static const char *version_stages(struct md_run *r, const struct md_cand *c)
 {
 	const struct md_policy *p = r->p;
@@ -130,6 +147,8 @@ static const char *version_stages(struct md_run *r, const struct md_cand *c)
 		return MD_R_NOT_SEMVER;
 	if ((f || want) && (!f || !want || strcmp(f, want) != 0))
 		return MD_R_FLAVOUR;
+	if (scheme_differs(r->cur_tv, &c->tv))
+		return MD_R_SCHEME;
 	/* Prereleases are judged by the next check, so "out of range" here
 	 * means out of range even if prereleases were welcome. */
 	if (p->range && !md_range_match(p->range, &c->tv.sv, 1))

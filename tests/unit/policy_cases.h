@@ -452,7 +452,16 @@ static const struct engine_case engine_cases[] = {
 	{ SV("*"), "7", "7 8 10 9-alpine", NULL, "10",
 	  "+10(chosen) -9-alpine(flavour differs) +8(in range) +7(in range)" },
 	{ SV("*"), "1.2", "1.2 1.2.0 v1.2", NULL, "1.2",
-	  "+1.2(current) -1.2.0(same version as current) -v1.2(same version as current)" },
+	  "+1.2(current) -1.2.0(version scheme differs) -v1.2(same version as current)" },
+	/* a site keeps its scheme: no jump to a less precise alias or a date */
+	{ SV("*"), "7.2.4", "7.2.4 7.2.5 7.2 7 8 8.0.1", NULL, "8.0.1",
+	  "+8.0.1(chosen) -8(version scheme differs) +7.2.5(in range) +7.2.4(in range) "
+	  "-7.2(version scheme differs) -7(version scheme differs)" },
+	{ SV("*"), "1.2.3", "1.2.3 1.2.4 20240105 2024.01.05", NULL, "1.2.4",
+	  "-20240105(version scheme differs) -2024.01.05(version scheme differs) "
+	  "+1.2.4(chosen) +1.2.3(in range)" },
+	{ SV("*"), "20240105", "20240105 20240110 3", NULL, "20240110",
+	  "+20240110(chosen) +20240105(in range) -3(version scheme differs)" },
 	/* CalVer and date tags */
 	{ SV("*"), "2024.01.05", "2024.01.05 2024.01.10 2024.02.01 2023.12.31", NULL, "2024.02.01",
 	  "+2024.02.01(chosen) +2024.01.10(in range) +2024.01.05(in range) +2023.12.31(in range)" },
