@@ -20,6 +20,10 @@ struct md_state;
  * (caller frees) says what was set aside; it is NULL otherwise. */
 int md_state_load(struct md_state **out, const char *dir, char **warning,
 		  struct md_err *err);
+/* Load for reading only (plan, explain): never creates the directory,
+ * never sets a corrupt file aside (an unreadable one reads as empty), and
+ * md_state_save refuses. Changes stay in memory. */
+int md_state_load_readonly(struct md_state **out, const char *dir, struct md_err *err);
 int md_state_save(struct md_state *st, struct md_err *err);
 void md_state_free(struct md_state *st);
 

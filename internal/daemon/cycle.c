@@ -181,11 +181,14 @@ int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
-	/* plan and check never touch the state: they must write nothing. */
+	/* plan reads the cache (facts by digest) but must write nothing; check
+	 * needs no registry at all. */
 	if (mode == MD_CYCLE_APPLY && load_state(c.s, &st, err) < 0)
 		return -1;
+	if (mode == MD_CYCLE_PLAN && md_state_load_readonly(&st, c.s->state_dir, err) < 0)
+		return -1;
 	rc = run_cycle(&c, st, stop, err);
-	if (st) {
+	if (st && mode == MD_CYCLE_APPLY) {
 		md_state_set_last_cycle(st, md_time_now(), rc == 0 && rep->problems.n == 0,
 					rep->commit[0] ? rep->commit : NULL);
 		if (md_state_save(st, &serr) < 0)

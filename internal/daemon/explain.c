@@ -2,6 +2,8 @@
  * would decide it, with nothing written (no state, no file, no fetch). */
 #include "daemon_int.h"
 
+#include "magos/state.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +59,7 @@ int md_daemon_explain(const struct md_config *cfg, const char *spec, int64_t now
 	struct md_registry *reg = NULL;
 	struct md_policy *policy = NULL;
 	struct md_ref *ref = NULL;
+	struct md_state *st = NULL;
 	char platform[128];
 	struct md_decide_ctx ctx = { .now = now, .host_platform = platform };
 	int rc = -1;
@@ -73,9 +76,11 @@ int md_daemon_explain(const struct md_config *cfg, const char *spec, int64_t now
 	}
 	ws.ref = ref;
 	ws.policy = policy;
-	/* No state: explain must write nothing, so facts are fetched afresh. */
-	if (cycle_new_registry(s, &reg, err) < 0 ||
-	    md_watcher_resolve_ctx(reg, NULL, &ws, 1, &ctx, err) < 0)
+	/* The cache is read (facts by digest, first sightings for minAge) but
+	 * never written: explain changes nothing. */
+	if (md_state_load_readonly(&st, s->state_dir, err) < 0 ||
+	    cycle_new_registry(s, &reg, err) < 0 ||
+	    md_watcher_resolve_ctx(reg, st, &ws, 1, &ctx, err) < 0)
 		goto out;
 	if (ws.error && !(*problem = md_strdup(ws.error))) {
 		md_err_set(err, "out of memory");
@@ -86,6 +91,7 @@ int md_daemon_explain(const struct md_config *cfg, const char *spec, int64_t now
 	rc = 0;
 out:
 	md_watch_site_clear(&ws);
+	md_state_free(st);
 	md_registry_free(reg);
 	md_policy_free(policy);
 	md_ref_free(ref);

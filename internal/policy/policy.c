@@ -76,9 +76,10 @@ const char *md_policy_name(const struct md_policy *p)
 
 int md_policy_needs_facts(const struct md_policy *p)
 {
-	if (!p || p->kind->order == MD_ORDER_NONE)
-		return 0;
-	return p->kind->order == MD_ORDER_CREATED || p->narch > 0 || p->min_age > 0;
+	/* Every policy that chooses among tags checks the host's platform by
+	 * default (a release often reaches one architecture before the
+	 * others), so it needs the facts of the tag it is about to choose. */
+	return p && p->kind->order != MD_ORDER_NONE;
 }
 
 enum md_policy_kind md_policy_kind(const struct md_policy *p)

@@ -32,6 +32,7 @@ struct md_state {
 	int cycle_ok;
 	char *commit;       /* last known commit, NULL when none */
 	int64_t last_success;
+	int readonly;       /* loaded for plan/explain: save refuses */
 };
 
 static struct md_state *state_new(const char *dir)
@@ -404,6 +405,26 @@ static int read_doc(struct md_state *st, char *why, size_t n)
 	return rc;
 }
 
+int md_state_load_readonly(struct md_state **out, const char *dir, struct md_err *err)
+{
+	struct md_state *st;
+	char why[512];
+
+	*out = NULL;
+	if (!(st = state_new(dir)))
+		return md_err_set(err, "out of memory loading the state in %s", dir);
+	st->readonly = 1;
+	if (read_doc(st, why, sizeof(why)) < 0) {
+		/* Missing or unreadable: an empty cache, and nothing moved aside. */
+		md_state_free(st);
+		if (!(st = state_new(dir)))
+			return md_err_set(err, "out of memory loading the state in %s", dir);
+		st->readonly = 1;
+	}
+	*out = st;
+	return 0;
+}
+
 int md_state_load(struct md_state **out, const char *dir, char **warning,
 		  struct md_err *err)
 {
@@ -482,6 +503,8 @@ int md_state_save(struct md_state *st, struct md_err *err)
 	char *text;
 	int rc;
 
+	if (st->readonly)
+		return md_err_set(err, "the state in %s was loaded read-only", st->dir);
 	prune(st->repos);
 	prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 	text = serialise(st);

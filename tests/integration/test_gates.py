@@ -133,28 +133,56 @@ def test_newest_picks_latest_build_and_caches_facts(registry_server, make_remote
     assert heads, proxy.recorded()[mark:]
 
 
-def test_sites_without_gates_cost_no_get(registry_server, make_remote, make_agent, make_proxy):
+def test_host_platform_is_checked_once_per_digest(registry_server, make_remote, make_agent,
+                                                  make_proxy):
+    """With no `arch`, a choosing policy still checks the host's platform on
+    the tag it is about to choose: one manifest (+ config) GET per new
+    digest, cached after that. A `latest` site follows one tag and never
+    GETs."""
     reg = registry_server
     for t in ("1.0.0", "1.1.0"):
         push_image(reg, WEB, t)
-    push_image(reg, CACHE, "latest")
+    d_cache = push_image(reg, CACHE, "latest")
     proxy = make_proxy(reg)
     before = ("services:\n  web:\n" +
               site_line(proxy.ref(WEB, "1.0.0"), policy="semver", range="^1.0") +
               "  cache:\n" + site_line(proxy.ref(CACHE, "latest"), policy="latest")).encode()
     remote = make_remote({COMPOSE: before})
-    r = make_agent(remote, proxy.host).once()
+    agent = make_agent(remote, proxy.host)
+    r = agent.once()
     assert r.code == 0, str(r)
     assert len(r.lines) == 3, str(r)
-    assert manifest_gets(proxy) == [], proxy.recorded()
+    gets = manifest_gets(proxy)
+    assert gets and all(p.startswith(f"/v2/{WEB}/") for p in gets), gets
+    assert manifest_gets(proxy, repo=CACHE) == [], proxy.recorded()
+    assert d_cache in remote.show(COMPOSE).decode()
+
+    mark = len(proxy.recorded())
+    again = agent.once()
+    assert again.lines == ["no changes"], str(again)
+    assert manifest_gets(proxy, since=mark) == [], proxy.recorded()[mark:]
+
+
+def test_host_platform_missing_is_passed_over(registry_server, make_remote, make_agent):
+    """A release published for another architecture first is not chosen
+    on this host until it has this host's platform."""
+    reg = registry_server
+    host = "linux/amd64" if os.uname().machine == "x86_64" else "linux/arm64"
+    other = "linux/s390x"
+    push_image(reg, WEB, "1.0.0", platforms=[host, other])
+    d101 = push_image(reg, WEB, "1.0.1", platforms=[host, other])
+    push_image(reg, WEB, "1.1.0", platforms=[other])
+    old = reg.ref(WEB, "1.0.0")
+    before = compose_site(old, policy="semver", range="^1.0").encode()
+    remote = make_remote({COMPOSE: before})
+    r = make_agent(remote, reg.host).once()
+    assert r.code == 0, str(r)
+    assert remote.show(COMPOSE) == replaced_once(before, old, reg.ref(WEB, "1.0.1", d101))
 
 
 def test_live_explain_uses_the_registry_facts(registry_server, make_remote, make_agent):
     """`explain FILE:LINE` decides like a cycle: gated tags are checked
     against the registry's facts, and nothing is written."""
-    import json
-    from mdtest import gitutil
-
     reg = registry_server
     push_image(reg, WEB, "1.0.0", platforms=["linux/amd64", "linux/arm64"])
     push_image(reg, WEB, "1.0.1", platforms=["linux/amd64", "linux/arm64"])

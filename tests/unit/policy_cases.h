@@ -314,23 +314,25 @@ static const struct range_case node_range_cases[] = {
 
 #define ANN(body) "{\"magos\": {" body "}}"
 
+/* Every policy that chooses among tags needs facts: the host's platform is
+ * checked by default. latest/digest follow one tag and need none. */
 static const struct field_ok_case field_ok_cases[] = {
 	{ ANN("\"policy\": \"newest\""), "newest", MD_POLICY_SEMVER, 1 },
-	{ ANN("\"policy\": \"alphabetical\""), "alphabetical", MD_POLICY_SEMVER, 0 },
-	{ ANN("\"policy\": \"numerical\""), "numerical", MD_POLICY_SEMVER, 0 },
+	{ ANN("\"policy\": \"alphabetical\""), "alphabetical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"numerical\""), "numerical", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"semver\", \"arch\": \"amd64\""), "semver", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"semver\", \"arch\": [\"linux/amd64\", \"linux/arm64/v8\"]"), "semver",
 	  MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"semver\", \"minAge\": \"3d\""), "semver", MD_POLICY_SEMVER, 1 },
-	{ ANN("\"policy\": \"semver\", \"minAge\": \"0\""), "semver", MD_POLICY_SEMVER, 0 },
+	{ ANN("\"policy\": \"semver\", \"minAge\": \"0\""), "semver", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"^b-(?<n>[0-9]+)$\", \"extract\": \"$n\""),
-	  "numerical", MD_POLICY_SEMVER, 0 },
+	  "numerical", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^(?<d>[0-9]{8})\", \"extract\": \"d\""),
-	  "alphabetical", MD_POLICY_SEMVER, 0 },
+	  "alphabetical", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"extract\": \"v\", \"filter\": \"^app-(?<v>.*)$\", \"range\": \"^1\""), "semver",
-	  MD_POLICY_SEMVER, 0 },
+	  MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"semver\", \"filter\": \"^v\", \"exclude\": \"-rc\""), "semver",
-	  MD_POLICY_SEMVER, 0 },
+	  MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"newest\", \"filter\": \"^main-\", \"minAge\": \"1h\", \"pin\": \"tag\""),
 	  "newest", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"latest\""), "latest", MD_POLICY_LATEST, 0 },

@@ -103,7 +103,7 @@ static int count_entries(const char *dir, const char *prefix)
 }
 
 static char *two_platform_names[] = { "linux/amd64", "linux/arm/v7", NULL };
-static const struct md_strv two_platforms = { two_platform_names, 2 };
+static const struct md_strv two_platforms = { two_platform_names, 2, 0 };
 
 static struct md_state *load_ok(const char *dir, char **warning)
 {
@@ -247,6 +247,35 @@ static void expect_set_aside(const char *dir, const char *content, const char *r
 	free(w);
 	free(p);
 	md_state_free(st);
+}
+
+static void test_readonly_writes_nothing(void **state)
+{
+	const char *dir = *state;
+	char *missing = path_in(dir, "not-there");
+	struct md_state *st = NULL;
+	struct md_err err;
+	char *text;
+
+	/* a missing directory is not created */
+	assert_int_equal(md_state_load_readonly(&st, missing, &err), 0);
+	assert_false(md_path_exists(missing));
+	assert_int_equal(md_state_set_last_cycle(st, 5, 1, NULL), 0);
+	assert_int_equal(md_state_save(st, &err), -1);
+	assert_non_null(strstr(err.msg, "read-only"));
+	assert_false(md_path_exists(missing));
+	md_state_free(st);
+	free(missing);
+
+	/* a corrupt file reads as empty and stays where it is */
+	write_file(dir, "state.json", "{broken");
+	assert_int_equal(md_state_load_readonly(&st, dir, &err), 0);
+	assert_null(md_state_tag_digest(st, "r/x", "1.0"));
+	md_state_free(st);
+	assert_int_equal(count_entries(dir, "state.json.corrupt-"), 0);
+	text = read_file(dir, "state.json");
+	assert_string_equal(text, "{broken");
+	free(text);
 }
 
 static void test_corrupt_json_set_aside(void **state)
@@ -551,7 +580,7 @@ static void test_digest_facts_rejects_bad_input(void **state)
 {
 	struct md_state *st = load_ok(*state, NULL);
 	char *bad[] = { "linux/amd64", "", NULL };
-	struct md_strv empty_name = { bad, 2 }, many = { 0 };
+	struct md_strv empty_name = { bad, 2, 0 }, many = { 0 };
 	struct md_strv pl = { 0 };
 	char name[32];
 	int64_t created;
@@ -619,6 +648,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_missing_dir_created_0700, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file_is_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exact_file_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_seen_kept_digest_updated, setup, teardown),
