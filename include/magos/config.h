@@ -30,6 +30,7 @@ struct md_settings {
 	char *ca_file;                      /* MD_CA_FILE or NULL */
 	char *registry_auth_file;           /* MD_REGISTRY_AUTH_FILE or NULL */
 	int64_t registry_timeout;           /* MD_REGISTRY_TIMEOUT seconds, default 30 */
+	int64_t registry_connect_timeout;   /* MD_REGISTRY_CONNECT_TIMEOUT seconds, default 10 */
 	int registry_page_size;             /* MD_REGISTRY_PAGE_SIZE tags per request, default 1000 */
 	int push_retries;                   /* MD_PUSH_RETRIES, default 3 */
 	enum md_log_format log_format;      /* MD_LOG_FORMAT */

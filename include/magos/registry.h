@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "magos/util.h"
 
@@ -24,6 +25,15 @@ struct md_registry_opts {
 	int64_t timeout;                      /* seconds, per request */
 	const char *user_agent;
 	int page_size;                        /* tags per list request (n=), 0 = 1000 */
+	/* More places to find credentials, in order, after auth_file (missing
+	 * ones are skipped); see md_registry_auth_files(). */
+	const struct md_strv *auth_files;
+	int auth_file_exclusive;              /* auth_file set: ignore auth_files */
+	/* How to wait before a retry (429, 5xx) or until a throttled host's
+	 * Retry-After has passed; NULL = nanosleep. The daemon can make it
+	 * return early to cancel a wait; tests record the schedule. */
+	void (*sleep_ms)(void *ctx, int64_t ms);
+	void *sleep_ctx;
 };
 
 struct md_registry;
@@ -76,7 +86,59 @@ struct md_registry_stats {
 	uint64_t requests;
 	uint64_t token_requests;
 	uint64_t errors;
+	uint64_t retries;       /* requests repeated after a 429 or 5xx */
+	uint64_t retry_wait_ms; /* time spent waiting for them */
 };
 void md_registry_stats(const struct md_registry *r, struct md_registry_stats *out);
+
+/* The environment values podman's auth file lookup depends on (NULL or ""
+ * = unset); the daemon fills them, the registry module reads no
+ * environment itself. */
+struct md_registry_auth_env {
+	const char *md_registry_auth_file; /* MD_REGISTRY_AUTH_FILE */
+	const char *registry_auth_file;    /* REGISTRY_AUTH_FILE */
+	const char *xdg_runtime_dir;
+	const char *xdg_config_home;
+	const char *home;
+	const char *docker_config;         /* DOCKER_CONFIG */
+	uid_t uid;
+};
+
+/* The ordered candidate auth files (PROTOCOLS.md §2.4), appended to out:
+ * an explicit file alone; else $XDG_RUNTIME_DIR/containers/auth.json (or
+ * /run/containers/<uid>/auth.json), ${XDG_CONFIG_HOME:-~/.config}/
+ * containers/auth.json, $DOCKER_CONFIG/config.json (or ~/.docker/
+ * config.json) and the legacy ~/.dockercfg. Entries needing HOME are left
+ * out when it is unset. Returns -1 only on OOM. */
+int md_registry_auth_files(struct md_strv *out, const struct md_registry_auth_env *env,
+			   struct md_err *err);
+
+/* ---- transport counters (issue 7) ------------------------------------------ */
+
+/* Requests by (registry host, method, status class), for metrics. The
+ * table holds MD_REGISTRY_COUNTERS rows; when it is full the last row
+ * ("other", "other", "other") counts the rest. status_class is "2xx",
+ * "3xx", "4xx", "5xx" or "error" (no HTTP answer). Strings belong to r and
+ * live until the next request or md_registry_free. */
+#define MD_REGISTRY_COUNTERS 64
+struct md_registry_counter {
+	const char *host;   /* "host[:port]" the request went to */
+	const char *method; /* "GET", "HEAD", "POST" */
+	const char *status_class;
+	uint64_t n;
+};
+/* Row i (0, 1, … until it returns -1). */
+int md_registry_counter(const struct md_registry *r, size_t i,
+			struct md_registry_counter *out);
+
+/* The latest Docker Hub style rate-limit headers seen per host
+ * (ratelimit-limit / ratelimit-remaining, "76;w=21600"): limit is 0 when
+ * only remaining was sent. Row i (0, 1, … until it returns -1). */
+struct md_registry_ratelimit {
+	const char *host;
+	int64_t limit, remaining, window; /* window in seconds, 0 when unknown */
+};
+int md_registry_ratelimit(const struct md_registry *r, size_t i,
+			  struct md_registry_ratelimit *out);
 
 #endif

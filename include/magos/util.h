@@ -119,4 +119,15 @@ int md_is_sha256_digest(const char *s);
 /* Securely zero memory that held a secret. */
 void md_memzero(void *p, size_t n);
 
+/* ---- child processes ---------------------------------------------------- */
+
+/* Run argv[0] (looked up in PATH by posix_spawnp; no shell) with envp (NULL
+ * = this process's environment), `input` written to its stdin, stdout
+ * collected into out (bounded by out->max), stderr discarded. The child is
+ * killed after timeout_ms. Returns 0 when it exited, with *exit_status its
+ * exit code (or 128 + signal); -1 when it could not start, timed out or
+ * wrote more than out->max bytes (err names argv[0]). */
+int md_proc_run(char *const argv[], char *const envp[], const void *input, size_t input_len,
+		struct md_buf *out, int64_t timeout_ms, int *exit_status, struct md_err *err);
+
 #endif

@@ -86,6 +86,8 @@ static int set_log_level(struct md_settings *, const struct key_spec *, const ch
 	  "registry credentials file (containers-auth.json / docker config.json format)")     \
 	X("MD_REGISTRY_TIMEOUT", "30s", 0, set_duration, registry_timeout, 1, 0,               \
 	  "timeout of one registry request (at least 1s)")                                    \
+	X("MD_REGISTRY_CONNECT_TIMEOUT", "10s", 0, set_duration, registry_connect_timeout, 1,  \
+	  0, "timeout of connecting to a registry (at least 1s)")                             \
 	X("MD_REGISTRY_PAGE_SIZE", "1000", 0, set_int, registry_page_size, 1, 10000,           \
 	  "tags asked for per tag-list request (1..10000)")                                   \
 	X("MD_PUSH_RETRIES", "3", 0, set_int, push_retries, 0, 20,                             \

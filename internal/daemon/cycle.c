@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "magos/obs.h"
 #include "magos/registry.h"
@@ -56,20 +57,58 @@ static int open_repo(struct cycle *c, struct md_err *err)
 	return md_git_open_readonly(&c->git, &o, err);
 }
 
-int cycle_new_registry(const struct md_settings *s, struct md_registry **out,
+/* The registry module reads no environment: the candidate auth files
+ * (podman's order, PROTOCOLS.md §2.4) are computed here from the config's
+ * view of it (environment first, then the config file). */
+int cycle_new_registry(const struct md_config *cfg, struct md_registry **out,
 		       struct md_err *err)
 {
+	const struct md_settings *s = md_config_settings(cfg);
+	struct md_registry_auth_env env = {
+		.md_registry_auth_file = s->registry_auth_file,
+		.registry_auth_file = md_config_lookup(cfg, "REGISTRY_AUTH_FILE"),
+		.xdg_runtime_dir = md_config_lookup(cfg, "XDG_RUNTIME_DIR"),
+		.xdg_config_home = md_config_lookup(cfg, "XDG_CONFIG_HOME"),
+		.home = md_config_lookup(cfg, "HOME"),
+		.docker_config = md_config_lookup(cfg, "DOCKER_CONFIG"),
+		.uid = getuid(),
+	};
+	struct md_strv files = { 0 };
 	struct md_registry_opts o = {
 		.insecure_hosts = &s->insecure_registries,
 		.ca_file = s->ca_file,
 		.auth_file = s->registry_auth_file,
-		.connect_timeout = s->registry_timeout < 10 ? s->registry_timeout : 10,
+		.auth_files = &files,
+		.auth_file_exclusive = 1,
+		.connect_timeout = s->registry_connect_timeout,
 		.timeout = s->registry_timeout,
 		.user_agent = "magos-dominus/" MD_VERSION,
 		.page_size = s->registry_page_size,
 	};
+	int rc = -1;
 
-	return md_registry_new(out, &o, err);
+	if (md_registry_auth_files(&files, &env, err) == 0)
+		rc = md_registry_new(out, &o, err);
+	md_strv_free(&files);
+	return rc;
+}
+
+/* Docker Hub counts manifest GETs against a quota: warn while there is
+ * still time to act (remaining under 10% of the limit). */
+static void log_ratelimits(const struct md_registry *reg)
+{
+	struct md_registry_ratelimit rl;
+	char rem[32], lim[32], win[32];
+
+	for (size_t i = 0; md_registry_ratelimit(reg, i, &rl) == 0; i++) {
+		if (rl.limit <= 0 || rl.remaining * 10 >= rl.limit)
+			continue;
+		snprintf(rem, sizeof(rem), "%lld", (long long)rl.remaining);
+		snprintf(lim, sizeof(lim), "%lld", (long long)rl.limit);
+		snprintf(win, sizeof(win), "%llds", (long long)rl.window);
+		md_log(MD_LOG_WARN, "registry rate limit nearly used up", "registry", rl.host,
+		       "remaining", rem, "limit", lim, "window", win, NULL);
+	}
 }
 
 /* Ask the registries and turn the answers into changes. */
@@ -85,12 +124,13 @@ static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 		ws[i].ref = c->sites[i].ref;
 		ws[i].policy = c->sites[i].policy;
 	}
-	if (cycle_new_registry(c->s, &reg, err) < 0)
+	if (cycle_new_registry(c->cfg, &reg, err) < 0)
 		goto out;
 	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)
 		goto out;
 	rc = cycle_plan_changes(c, ws, err);
 out:
+	log_ratelimits(reg);
 	for (size_t i = 0; i < c->nsites; i++)
 		md_watch_site_clear(&ws[i]);
 	free(ws);
@@ -175,7 +215,7 @@ static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t
 int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 		    struct md_cycle_report *rep, volatile sig_atomic_t *stop, struct md_err *err)
 {
-	struct cycle c = { .s = md_config_settings(cfg), .mode = mode, .rep = rep };
+	struct cycle c = { .cfg = cfg, .s = md_config_settings(cfg), .mode = mode, .rep = rep };
 	struct md_state *st = NULL;
 	struct md_err serr;
 	int rc;

@@ -30,6 +30,7 @@ struct cycle_site {
 };
 
 struct cycle {
+	const struct md_config *cfg; /* for values beyond the settings (auth file lookup) */
 	const struct md_settings *s;
 	enum md_cycle_mode mode;
 	struct md_git *git;
@@ -42,7 +43,7 @@ struct cycle {
 
 /* cycle.c */
 void cycle_change_free(struct md_change *ch);
-int cycle_new_registry(const struct md_settings *s, struct md_registry **out,
+int cycle_new_registry(const struct md_config *cfg, struct md_registry **out,
 		       struct md_err *err);
 
 /* sites.c: read and scan compose files, parse every site. */

@@ -148,28 +148,6 @@ static void host_remember(struct md_registry *r, const char *domain,
 
 /* ---- credentials ---------------------------------------------------------- */
 
-/* 1 with *user and *pass (secrets) when the auth file has an entry, 0 when
- * there is no file or no entry. */
-static int read_creds(struct md_registry *r, const char *domain, const char *path,
-		      char **user, char **pass, struct md_err *err)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	*user = *pass = NULL;
-	if (!r->auth_file)
-		return 0;
-	if (md_file_read(r->auth_file, MD_REG_MAX_AUTH_FILE, &text, &len, err) < 0)
-		return md_err_prefix(err, "registry %s: cannot read the registry auth file", domain);
-	rc = md_reg_auth_lookup(text, len, r->auth_file, domain, path, user, pass, err);
-	md_memzero(text, len);
-	free(text);
-	if (rc < 0)
-		md_err_prefix(err, "registry %s", domain);
-	return rc;
-}
-
 static char *basic_header(const char *user, const char *pass)
 {
 	char *plain = md_asprintf("%s:%s", user, pass);
@@ -181,25 +159,27 @@ static char *basic_header(const char *user, const char *pass)
 	return out;
 }
 
-/* "Basic …" for domain/path, or *out = NULL when there are no credentials. */
+/* "Basic …" for domain/path, or *out = NULL when there are no credentials
+ * (or only an identity token, which Basic cannot carry). */
 static int basic_for(struct md_registry *r, const char *domain, const char *path, char **out,
 		     struct md_err *err)
 {
-	char *user, *pass;
-	int rc = read_creds(r, domain, path, &user, &pass, err);
+	struct md_reg_cred c;
+	int rc = md_reg_creds_get(r, domain, path, &c, err);
 
 	*out = NULL;
-	if (rc <= 0)
-		return rc;
-	*out = basic_header(user, pass);
-	md_reg_secret_free(user);
-	md_reg_secret_free(pass);
-	return *out ? 0 : md_err_set(err, "registry %s: out of memory", domain);
+	if (rc > 0 && !c.identity && c.user && !(*out = basic_header(c.user, c.secret)))
+		rc = md_err_set(err, "registry %s: out of memory", domain);
+	md_reg_cred_clear(&c);
+	return rc < 0 ? -1 : 0;
 }
 
 static const char *auth_file_hint(const struct md_registry *r)
 {
-	return r->auth_file ? r->auth_file : "the registry auth file (none is configured)";
+	if (r->auth_file)
+		return r->auth_file;
+	return r->auth_files.n ? "the registry auth files (containers auth.json, Docker config.json)"
+			       : "the registry auth file (none is configured)";
 }
 
 /* ---- error sentences -------------------------------------------------- */
@@ -237,7 +217,7 @@ static int token_error(struct md_registry *r, const char *domain, const char *pa
 
 	if ((resp->status == 401 || resp->status == 403) && had_creds)
 		md_err_set(err, "registry %s: token service %s rejected the credentials for repository %s from %s (HTTP %ld%s%s)",
-			   domain, url, path, r->auth_file, resp->status, s1, s2);
+			   domain, url, path, auth_file_hint(r), resp->status, s1, s2);
 	else if (resp->status == 401 || resp->status == 403)
 		md_err_set(err, "registry %s: access to repository %s denied by token service %s (HTTP %ld); check credentials in %s",
 			   domain, path, url, resp->status, auth_file_hint(r));
@@ -248,19 +228,64 @@ static int token_error(struct md_registry *r, const char *domain, const char *pa
 	return -1;
 }
 
+/* One token request: GET with Basic credentials (or none), or the OAuth2
+ * refresh-token POST when what we hold is an identity token. */
+static int token_fetch(struct md_registry *r, const char *domain, const char *path,
+		       const struct md_reg_challenge *c, const char *scope, const char *url,
+		       int allow_creds, struct md_reg_response *resp, int *had_creds,
+		       struct md_err *err)
+{
+	struct md_reg_request req = { "GET", url, "application/json", NULL, domain,
+				      MD_REG_MAX_TOKEN_BODY };
+	struct md_reg_cred cred = { 0 };
+	char *basic = NULL, *form = NULL;
+	int rc = -1;
+
+	*had_creds = 0;
+	/* Credentials only travel over TLS, unless this registry is plain
+	 * HTTP anyway (then the operator has accepted that). */
+	if (allow_creds && md_reg_creds_get(r, domain, path, &cred, err) < 0)
+		goto out;
+	r->stats.token_requests++;
+	if (cred.identity) {
+		*had_creds = 1;
+		if (!(form = md_reg_refresh_form(cred.secret, c->service, scope))) {
+			md_err_set(err, "registry %s: out of memory", domain);
+			goto out;
+		}
+		md_buf_init(&resp->body, MD_REG_MAX_TOKEN_BODY);
+		if (md_reg_token_post(r, c->realm, form, &resp->status, &resp->body, err) < 0) {
+			md_err_prefix(err, "registry %s", domain);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (cred.user && !(basic = basic_header(cred.user, cred.secret))) {
+		md_err_set(err, "registry %s: out of memory", domain);
+		goto out;
+	}
+	*had_creds = basic != NULL;
+	req.authorization = basic;
+	rc = md_reg_http_do(r, &req, resp, err);
+out:
+	md_reg_cred_clear(&cred);
+	md_reg_secret_free(basic);
+	md_reg_secret_free(form);
+	return rc;
+}
+
 /* Fetch (or reuse) a token for the challenge; *authz = "Bearer …". */
 static int bearer_for(struct md_registry *r, const char *domain, const char *path,
 		      const struct md_reg_challenge *c, int allow_creds, char **authz,
 		      struct md_err *err)
 {
 	struct md_reg_response resp;
-	struct md_reg_request req = { "GET", NULL, "application/json", NULL, domain,
-				      MD_REG_MAX_TOKEN_BODY };
 	char *scope = c->scope ? md_strdup(c->scope) : md_asprintf("repository:%s:pull", path);
-	char *url = NULL, *basic = NULL, *token = NULL;
+	char *url = NULL, *token = NULL;
 	struct md_reg_token *t;
 	int64_t expires_at = 0;
-	int rc = -1;
+	int rc = -1, had_creds = 0;
 
 	md_reg_response_init(&resp);
 	*authz = NULL;
@@ -273,17 +298,10 @@ static int bearer_for(struct md_registry *r, const char *domain, const char *pat
 		rc = *authz ? 0 : md_err_set(err, "registry %s: out of memory", domain);
 		goto out;
 	}
-	/* Credentials only travel over TLS, unless this registry is plain
-	 * HTTP anyway (then the operator has accepted that). */
-	if (allow_creds && basic_for(r, domain, path, &basic, err) < 0)
-		goto out;
-	req.url = url;
-	req.authorization = basic;
-	r->stats.token_requests++;
-	if (md_reg_http_do(r, &req, &resp, err) < 0)
+	if (token_fetch(r, domain, path, c, scope, url, allow_creds, &resp, &had_creds, err) < 0)
 		goto out;
 	if (resp.status != 200) {
-		token_error(r, domain, path, url, &resp, basic != NULL, err);
+		token_error(r, domain, path, url, &resp, had_creds, err);
 		goto out;
 	}
 	if (md_reg_token_parse(resp.body.data, resp.body.len, md_time_now(), url, &token,
@@ -297,8 +315,9 @@ static int bearer_for(struct md_registry *r, const char *domain, const char *pat
 	token = NULL;
 	rc = *authz ? 0 : md_err_set(err, "registry %s: out of memory", domain);
 out:
-	md_reg_secret_free(basic);
 	md_reg_secret_free(token);
+	if (resp.body.data)
+		md_memzero(resp.body.data, resp.body.len);
 	md_reg_response_clear(&resp);
 	free(scope);
 	free(url);
@@ -403,4 +422,5 @@ void md_reg_auth_free(struct md_registry *r)
 	for (size_t i = 0; i < r->nhosts; i++)
 		host_free(&r->hosts[i]);
 	r->nhosts = 0;
+	md_strv_free(&r->auth_files);
 }

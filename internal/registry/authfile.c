@@ -178,19 +178,23 @@ static void wipe_secrets(json_t *auths)
 	}
 }
 
-static int decode_entry(json_t *entry, const char *file, const char *key, char **user,
-			char **pass, struct md_err *err)
+void md_reg_cred_clear(struct md_reg_cred *c)
 {
-	const char *enc = json_string_value(json_object_get(entry, "auth"));
+	md_reg_secret_free(c->user);
+	md_reg_secret_free(c->secret);
+	free(c->helper);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Decode base64(user:password) into c->user and c->secret. */
+static int decode_auth(const char *enc, const char *file, const char *key,
+		       struct md_reg_cred *c, struct md_err *err)
+{
 	unsigned char *dec = NULL;
 	size_t len = 0;
 	char *colon;
 	int rc = -1;
 
-	if (!json_is_object(entry))
-		return md_err_set(err, "auth file %s: entry \"%s\" is not an object", file, key);
-	if (!enc || !*enc)
-		return 0; /* {} marks a credential-helper registry: anonymous here */
 	if (md_reg_base64_decode(enc, &dec, &len) < 0) {
 		md_err_set(err, "auth file %s: entry \"%s\" has an \"auth\" value that is not valid base64",
 			   file, key);
@@ -205,16 +209,13 @@ static int decode_entry(json_t *entry, const char *file, const char *key, char *
 	/* Some writers pad the password with NULs; they are not part of it. */
 	while (len > 0 && dec[len - 1] == '\0')
 		len--;
-	*user = md_strndup((const char *)dec, (size_t)(colon - (char *)dec));
-	*pass = md_strndup(colon + 1, len - (size_t)(colon + 1 - (char *)dec));
-	if (!*user || !*pass) {
-		md_reg_secret_free(*user);
-		md_reg_secret_free(*pass);
-		*user = *pass = NULL;
+	c->user = md_strndup((const char *)dec, (size_t)(colon - (char *)dec));
+	c->secret = md_strndup(colon + 1, len - (size_t)(colon + 1 - (char *)dec));
+	if (!c->user || !c->secret) {
 		md_err_set(err, "out of memory reading auth file %s", file);
 		goto out;
 	}
-	rc = 1;
+	rc = 0;
 out:
 	if (dec) {
 		md_memzero(dec, len + 1);
@@ -223,34 +224,75 @@ out:
 	return rc;
 }
 
-int md_reg_auth_lookup(const char *json, size_t len, const char *file, const char *domain,
-		       const char *path, char **user, char **pass, struct md_err *err)
+/* 1 with credentials, 0 for an entry without any ({} marks a
+ * credential-helper registry), -1 for a broken entry. An identitytoken
+ * wins over auth: Docker stores both after an OAuth login and the token is
+ * what the registry expects (PROTOCOLS.md §1.1 item 3). */
+static int decode_entry(json_t *entry, const char *file, const char *key,
+			struct md_reg_cred *c, struct md_err *err)
 {
-	json_error_t jerr;
-	json_t *root, *auths;
-	char *target = NULL, *host = NULL;
-	int rc = -1, oom = 0;
+	const char *enc = json_string_value(json_object_get(entry, "auth"));
+	const char *idt = json_string_value(json_object_get(entry, "identitytoken"));
 
-	*user = *pass = NULL;
-	root = json_loadb(json, len, 0, &jerr);
-	if (!root)
-		return md_err_set(err, "auth file %s is not valid JSON: %s (line %d)", file,
-				  jerr.text, jerr.line);
-	auths = json_object_get(root, "auths");
-	if (!json_is_object(root) || (auths && !json_is_object(auths))) {
-		md_err_set(err, "auth file %s is not of the form {\"auths\": {...}}", file);
-		goto out;
+	if (!json_is_object(entry))
+		return md_err_set(err, "auth file %s: entry \"%s\" is not an object", file, key);
+	if ((!enc || !*enc) && (!idt || !*idt))
+		return 0;
+	if (enc && *enc && decode_auth(enc, file, key, c, err) < 0)
+		goto fail;
+	if (idt && *idt) {
+		md_reg_secret_free(c->secret);
+		c->identity = 1;
+		if (!(c->secret = md_strdup(idt))) {
+			md_err_set(err, "out of memory reading auth file %s", file);
+			goto fail;
+		}
 	}
-	rc = 0;
-	if (!auths)
-		goto out;
-	host = normalise_key(domain);
-	target = host ? md_asprintf("%s/%s", host, path) : NULL;
-	if (!target) {
-		rc = md_err_set(err, "out of memory reading auth file %s", file);
-		goto out;
-	}
-	/* Most specific first: host/a/b → host/a → host. */
+	return 1;
+fail:
+	md_reg_cred_clear(c);
+	return -1;
+}
+
+/* credHelpers is keyed by registry host only. */
+static int find_helper(json_t *root, const char *file, const char *host,
+		       struct md_reg_cred *c, struct md_err *err)
+{
+	json_t *helpers = json_object_get(root, "credHelpers");
+	const char *matched = NULL, *name;
+	json_t *v;
+	int oom = 0;
+
+	if (!helpers)
+		return 0;
+	if (!json_is_object(helpers))
+		return md_err_set(err, "auth file %s: \"credHelpers\" is not an object", file);
+	v = find_entry(helpers, host, &matched, &oom);
+	if (oom)
+		return md_err_set(err, "out of memory reading auth file %s", file);
+	if (!v)
+		return 0;
+	name = json_string_value(v);
+	/* The name becomes part of a program name: keep it to a safe alphabet. */
+	if (!name || !*name || strlen(name) > 64 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+		    strlen(name))
+		return md_err_set(err, "auth file %s: credHelpers entry \"%s\" is not a helper name",
+				  file, matched);
+	if (!(c->helper = md_strdup(name)))
+		return md_err_set(err, "out of memory reading auth file %s", file);
+	return 1;
+}
+
+/* Walk host/a/b → host/a → host in the auths map. */
+static int find_auths(json_t *auths, const char *file, const char *host, const char *path,
+		      struct md_reg_cred *c, struct md_err *err)
+{
+	char *target = md_asprintf("%s/%s", host, path);
+	int rc = 0, oom = 0;
+
+	if (!target)
+		return md_err_set(err, "out of memory reading auth file %s", file);
 	for (;;) {
 		const char *matched = NULL;
 		json_t *entry = find_entry(auths, target, &matched, &oom);
@@ -261,18 +303,126 @@ int md_reg_auth_lookup(const char *json, size_t len, const char *file, const cha
 			break;
 		}
 		if (entry) {
-			rc = decode_entry(entry, file, matched, user, pass, err);
+			rc = decode_entry(entry, file, matched, c, err);
 			break;
 		}
 		if (!(slash = strrchr(target, '/')))
 			break;
 		*slash = '\0';
 	}
+	free(target);
+	return rc;
+}
+
+int md_reg_auth_find(const char *json, size_t len, const char *file, int legacy,
+		     const char *domain, const char *path, struct md_reg_cred *out,
+		     struct md_err *err)
+{
+	json_error_t jerr;
+	json_t *root, *auths;
+	char *host = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	root = json_loadb(json, len, 0, &jerr);
+	if (!root)
+		return md_err_set(err, "auth file %s is not valid JSON: %s (line %d)", file,
+				  jerr.text, jerr.line);
+	/* The legacy ~/.dockercfg is the auths map itself. */
+	auths = legacy ? root : json_object_get(root, "auths");
+	if (!json_is_object(root) || (auths && !json_is_object(auths))) {
+		md_err_set(err, legacy ? "auth file %s is not a JSON object"
+				       : "auth file %s is not of the form {\"auths\": {...}}",
+			   file);
+		goto out;
+	}
+	if (!(host = normalise_key(domain))) {
+		md_err_set(err, "out of memory reading auth file %s", file);
+		goto out;
+	}
+	rc = legacy ? 0 : find_helper(root, file, host, out, err);
+	if (rc == 0 && auths)
+		rc = find_auths(auths, file, host, path, out, err);
 out:
 	if (json_is_object(auths))
 		wipe_secrets(auths);
 	json_decref(root);
-	free(target);
 	free(host);
 	return rc;
+}
+
+int md_reg_auth_lookup(const char *json, size_t len, const char *file, const char *domain,
+		       const char *path, char **user, char **pass, struct md_err *err)
+{
+	struct md_reg_cred c;
+	int rc = md_reg_auth_find(json, len, file, 0, domain, path, &c, err);
+
+	*user = *pass = NULL;
+	if (rc == 1 && c.user && !c.identity && !c.helper) {
+		*user = c.user;
+		*pass = c.secret;
+		c.user = c.secret = NULL;
+	} else if (rc == 1) {
+		rc = 0; /* helpers and identity tokens need the client */
+	}
+	md_reg_cred_clear(&c);
+	return rc;
+}
+
+int md_reg_credhelper_parse(const char *json, size_t len, const char *helper,
+			    struct md_reg_cred *out, struct md_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, 0, &jerr);
+	const char *user, *secret;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!root)
+		return md_err_set(err, "credential helper docker-credential-%s printed invalid JSON (line %d)",
+				  helper, jerr.line);
+	user = json_string_value(json_object_get(root, "Username"));
+	secret = json_string_value(json_object_get(root, "Secret"));
+	if (!json_is_object(root) || !user || !secret || !*secret) {
+		md_err_set(err, "credential helper docker-credential-%s printed no \"Username\" and \"Secret\"",
+			   helper);
+		goto out;
+	}
+	/* "<token>" is the helpers' marker for an identity (refresh) token. */
+	out->identity = strcmp(user, "<token>") == 0;
+	out->user = out->identity ? NULL : md_strdup(user);
+	out->secret = md_strdup(secret);
+	if ((!out->identity && !out->user) || !out->secret) {
+		md_reg_cred_clear(out);
+		md_err_set(err, "out of memory reading credential helper docker-credential-%s",
+			   helper);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (secret) {
+		char *w;
+
+		memcpy(&w, &secret, sizeof(w)); /* jansson owns it; we only wipe */
+		md_memzero(w, strlen(secret));
+	}
+	json_decref(root);
+	return rc;
+}
+
+char *md_reg_refresh_form(const char *refresh_token, const char *service, const char *scope)
+{
+	char *tok = md_reg_urlencode(refresh_token);
+	char *svc = service ? md_reg_urlencode(service) : NULL;
+	char *scp = scope ? md_reg_urlencode(scope) : NULL;
+	char *out = NULL;
+
+	if (tok && (!service || svc) && (!scope || scp))
+		out = md_asprintf("grant_type=refresh_token&refresh_token=%s%s%s%s%s&client_id=magos-dominus",
+				  tok, svc ? "&service=" : "", svc ? svc : "", scp ? "&scope=" : "",
+				  scp ? scp : "");
+	md_reg_secret_free(tok);
+	free(svc);
+	free(scp);
+	return out;
 }

@@ -52,6 +52,13 @@ static int get_verified(struct md_registry *r, const char *domain, const char *p
 			   manifest ? "manifest" : "blob", resp->url, dg, claimed);
 		goto out;
 	}
+	/* A Docker-Content-Digest that disagrees with the bytes is wrong even
+	 * when we asked by digest: something between us and the registry lies. */
+	if (resp->digest && md_is_sha256_digest(resp->digest) && strcmp(resp->digest, dg) != 0) {
+		md_err_set(err, "registry %s: %s at %s has digest %s but the registry says %s",
+			   domain, manifest ? "manifest" : "blob", resp->url, dg, resp->digest);
+		goto out;
+	}
 	rc = 0;
 out:
 	free(url);

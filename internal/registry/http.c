@@ -1,7 +1,8 @@
 /* The request seam: one function performs "a request" (with redirects) and
  * returns status, the headers we care about and a bounded body. Today it
  * drives a single reused curl easy handle; the multi-interface scheduler
- * (per-host concurrency, 429 backoff) will replace only this file. */
+ * (per-host concurrency) will replace only this file. Retries and per-host
+ * waits wrap it (retry.c). */
 #include "registry_int.h"
 
 #include <curl/curl.h>
@@ -12,6 +13,9 @@ struct xfer {
 	struct md_reg_response *resp;
 	int body_overflow;
 	int header_overflow;
+	/* Docker Hub rate-limit headers: kept here, not in the response,
+	 * since only the per-host memory in retry.c wants them. */
+	char rl_limit[64], rl_remaining[64];
 };
 
 void md_reg_response_init(struct md_reg_response *resp)
@@ -74,6 +78,16 @@ static int keep_header(char **slot, const char *v, size_t n, int join)
 	return 0;
 }
 
+/* A short header value into a fixed buffer; longer ones are ignored
+ * (curl's header data is not NUL-terminated). */
+static void keep_small(char *dst, size_t size, const char *v, size_t n)
+{
+	if (n >= size)
+		return;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
@@ -87,6 +101,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 	 * forget headers of the previous one. */
 	if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
 		clear_headers(r);
+		x->rl_limit[0] = x->rl_remaining[0] = '\0';
 		return n;
 	}
 	if (md_reg_header_split(ptr, n, name, sizeof(name), &v, &vlen) < 0)
@@ -103,6 +118,10 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 		rc = keep_header(&r->retry_after, v, vlen, 0);
 	else if (strcmp(name, "location") == 0)
 		rc = keep_header(&r->location, v, vlen, 0);
+	else if (strcmp(name, "ratelimit-limit") == 0)
+		keep_small(x->rl_limit, sizeof(x->rl_limit), v, vlen);
+	else if (strcmp(name, "ratelimit-remaining") == 0)
+		keep_small(x->rl_remaining, sizeof(x->rl_remaining), v, vlen);
 	if (rc < 0) {
 		x->header_overflow = 1;
 		return 0;
@@ -202,7 +221,7 @@ static int perform_once(struct md_registry *r, const struct md_reg_request *req,
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	size_t max = req->max_body ? req->max_body : MD_REGISTRY_MAX_BODY;
-	struct xfer x = { resp, 0, 0 };
+	struct xfer x = { resp, 0, 0, "", "" };
 	struct curl_slist *headers = NULL;
 	CURLcode cc;
 	int rc = -1;
@@ -220,10 +239,14 @@ static int perform_once(struct md_registry *r, const struct md_reg_request *req,
 	r->stats.requests++;
 	cc = curl_easy_perform(r->curl);
 	if (cc != CURLE_OK) {
+		md_reg_net_count(r, req->method, url, 0);
 		transport_error(req, url, cc, errbuf, &x, max, err);
 		goto out;
 	}
 	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	md_reg_net_count(r, req->method, url, resp->status);
+	if (x.rl_remaining[0])
+		md_reg_net_ratelimit(r, url, x.rl_limit[0] ? x.rl_limit : NULL, x.rl_remaining);
 	rc = 0;
 out:
 	/* Do not leave a dangling header list (or wiped secret) in the handle. */
@@ -241,6 +264,12 @@ static int is_redirect(long status)
 
 int md_reg_http_do(struct md_registry *r, const struct md_reg_request *req,
 		   struct md_reg_response *resp, struct md_err *err)
+{
+	return md_reg_retry_do(r, req, resp, err);
+}
+
+int md_reg_http_once(struct md_registry *r, const struct md_reg_request *req,
+		     struct md_reg_response *resp, struct md_err *err)
 {
 	const char *authz = req->authorization;
 	char *url = md_strdup(req->url);

@@ -7,25 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The auth file is checked once up front so a typo in its path is reported
- * at start-up; it is read again whenever credentials are needed, so secrets
- * are held only briefly and edits take effect without a restart. */
-static int check_auth_file(const char *file, struct md_err *err)
-{
-	char *text = NULL, *user = NULL, *pass = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (md_file_read(file, MD_REG_MAX_AUTH_FILE, &text, &len, err) < 0)
-		return md_err_prefix(err, "registry auth file");
-	rc = md_reg_auth_lookup(text, len, file, "localhost", "x", &user, &pass, err);
-	md_reg_secret_free(user);
-	md_reg_secret_free(pass);
-	md_memzero(text, len);
-	free(text);
-	return rc < 0 ? -1 : 0;
-}
+#include <strings.h>
 
 static int copy_opts(struct md_registry *r, const struct md_registry_opts *o)
 {
@@ -57,8 +39,13 @@ int md_registry_new(struct md_registry **out, const struct md_registry_opts *opt
 		md_err_set(err, "out of memory creating the registry client");
 		goto fail;
 	}
-	if (r->auth_file && check_auth_file(r->auth_file, err) < 0)
+	if (md_reg_auth_init(r, opts ? opts : &none, err) < 0)
 		goto fail;
+	if (!(r->net = md_reg_net_new(opts ? opts->sleep_ms : NULL,
+				      opts ? opts->sleep_ctx : NULL))) {
+		md_err_set(err, "out of memory creating the registry client");
+		goto fail;
+	}
 	/* Reference counted by libcurl; paired with the cleanup in _free. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		md_err_set(err, "cannot initialise libcurl");
@@ -81,6 +68,7 @@ void md_registry_free(struct md_registry *r)
 	if (!r)
 		return;
 	md_reg_auth_free(r);
+	md_reg_net_free(r->net);
 	if (r->curl) {
 		curl_easy_cleanup(r->curl);
 		curl_global_cleanup();
@@ -116,13 +104,14 @@ int md_reg_check_names(const char *domain, const char *path, const char *ref,
 
 /* ---- tags ------------------------------------------------------------- */
 
-static char *tags_url(struct md_registry *r, const char *domain, const char *path, int with_n)
+/* n > 0 asks for that page size, 0 sends no n (the server picks). */
+static char *tags_url(struct md_registry *r, const char *domain, const char *path, int n)
 {
 	char *base = md_reg_base_url(domain, &r->insecure);
 	char *url = NULL;
 
-	if (base && with_n)
-		url = md_asprintf("%s/v2/%s/tags/list?n=%d", base, path, r->page_size);
+	if (base && n > 0)
+		url = md_asprintf("%s/v2/%s/tags/list?n=%d", base, path, n);
 	else if (base)
 		url = md_asprintf("%s/v2/%s/tags/list", base, path);
 	free(base);
@@ -157,6 +146,30 @@ int md_reg_not_found(const char *domain, const char *what, const struct md_reg_r
 	return -1;
 }
 
+/* A tag list must be JSON; a missing Content-Type is tolerated (old
+ * registries), an HTML error page from a proxy is not. */
+static int is_json_type(const char *ct)
+{
+	char *mt = ct ? md_reg_media_type(ct) : NULL;
+	size_t n = mt ? strlen(mt) : 0;
+	int ok = !ct || !*ct || (mt && (strcasecmp(mt, "application/json") == 0 ||
+				   (n > 5 && strcasecmp(mt + n - 5, "+json") == 0)));
+
+	free(mt);
+	return ok;
+}
+
+/* Page size to try after the registry refused n (400/413): halve down to
+ * MD_REG_PAGE_MIN, then no n at all; -1 when nothing is left to try. */
+static int smaller_page(int n)
+{
+	if (n <= 0)
+		return -1;
+	if (n <= MD_REG_PAGE_MIN)
+		return 0;
+	return n / 2 > MD_REG_PAGE_MIN ? n / 2 : MD_REG_PAGE_MIN;
+}
+
 /* One page: fetch, check, parse into acc; *next gets the following page. */
 static int list_page(struct md_registry *r, const char *domain, const char *path,
 		     struct md_reg_request *req, struct md_reg_response *resp,
@@ -170,6 +183,9 @@ static int list_page(struct md_registry *r, const char *domain, const char *path
 	}
 	if (resp->status != 200)
 		return md_reg_status_error(r, domain, path, req, resp, err);
+	if (!is_json_type(resp->content_type))
+		return md_err_set(err, "registry %s: repository %s: tag list at %s is not JSON (Content-Type: %.100s)",
+				  domain, path, resp->url, resp->content_type);
 	if (md_reg_tags_parse(resp->body.data, resp->body.len, resp->url, acc,
 			      MD_REGISTRY_MAX_TAGS, err) < 0)
 		return md_err_prefix(err, "registry %s: repository %s", domain, path);
@@ -181,10 +197,14 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 {
 	struct md_reg_request req = { "GET", NULL, "application/json", NULL, domain, 0 };
 	struct md_reg_response resp;
-	char *url = tags_url(r, domain, path, 1), *next = NULL;
-	int retried = 0, rc = -1;
+	char *url = NULL, *next = NULL;
+	int n = r->page_size, known, rc = -1;
 
 	md_reg_response_init(&resp);
+	if ((url = tags_url(r, domain, path, 0)) && (known = md_reg_net_page_size(r, url)) >= 0)
+		n = known; /* what this host accepted earlier in the cycle */
+	free(url);
+	url = tags_url(r, domain, path, n);
 	for (int page = 0;; page++) {
 		if (!url) {
 			md_err_set(err, "registry %s: out of memory listing tags of %s", domain, path);
@@ -193,15 +213,17 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 		req.url = url;
 		if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
 			goto out;
-		/* Some registries refuse n (400) or a large n (413): ask once
-		 * more without it and let the server pick its page size. */
-		if (page == 0 && !retried && (resp.status == 400 || resp.status == 413)) {
+		/* Some registries refuse n (400) or a large n (413, Quay): try
+		 * smaller pages, then none, and remember what worked. */
+		if (page == 0 && (resp.status == 400 || resp.status == 413) &&
+		    (n = smaller_page(n)) >= 0) {
 			free(url);
-			url = tags_url(r, domain, path, 0);
-			retried = 1;
+			url = tags_url(r, domain, path, n);
 			page = -1;
 			continue;
 		}
+		if (page == 0 && resp.status == 200)
+			md_reg_net_set_page_size(r, url, n);
 		if (list_page(r, domain, path, &req, &resp, acc, &next, err) < 0)
 			goto out;
 		if (!next)
@@ -296,6 +318,14 @@ out:
 	return rc;
 }
 
+/* We asked for these four (MD_REG_MANIFEST_ACCEPT); anything else (an
+ * HTML page, a schema1 manifest) cannot be pinned safely. */
+static int is_manifest_type(const char *mt)
+{
+	return strcmp(mt, MD_MT_OCI_INDEX) == 0 || strcmp(mt, MD_MT_DOCKER_LIST) == 0 ||
+	       strcmp(mt, MD_MT_OCI_MANIFEST) == 0 || strcmp(mt, MD_MT_DOCKER_MANIFEST) == 0;
+}
+
 static int head_manifest(struct md_registry *r, const char *domain, const char *path,
 			 const char *ref, char **digest, char **media_type, struct md_err *err)
 {
@@ -324,6 +354,11 @@ static int head_manifest(struct md_registry *r, const char *domain, const char *
 		goto out;
 	}
 	*media_type = md_reg_media_type(resp.content_type);
+	if (*media_type && !is_manifest_type(*media_type)) {
+		md_err_set(err, "registry %s: repository %s: %s at %s is not a manifest (Content-Type: %.100s)",
+			   domain, path, ref, resp.url, *media_type);
+		goto out;
+	}
 	if (resp.digest && md_is_sha256_digest(resp.digest))
 		md_strlcpy(dg, resp.digest, sizeof(dg));
 	else if (digest_by_get(r, domain, path, url, dg, media_type, err) < 0)

@@ -228,6 +228,7 @@ struct md_registry {
 	void *curl; /* CURL *, reused so connections are kept alive */
 	struct md_strv insecure;
 	char *ca_file, *auth_file, *user_agent;
+	struct md_strv auth_files; /* where credentials are looked up, in order (auth.c) */
 	int64_t connect_timeout, timeout;
 	int page_size;
 	struct md_reg_token tokens[MD_REG_TOKEN_CACHE];
@@ -235,6 +236,7 @@ struct md_registry {
 	struct md_reg_host hosts[MD_REG_HOST_CACHE];
 	size_t nhosts;
 	struct md_registry_stats stats;
+	struct md_reg_net *net; /* retry.c: backoff, per-host memory, counters */
 };
 
 /* Perform req for repository path, answering one auth challenge. On
@@ -250,5 +252,92 @@ int md_reg_status_error(struct md_registry *r, const char *domain, const char *p
 			struct md_err *err);
 /* Wipe and free cached tokens and host memory. */
 void md_reg_auth_free(struct md_registry *r);
+
+/* ---- authfile.c / credhelper.c: credentials (issue 7) --------------------- */
+
+/* What one lookup found: Basic credentials, an identity (OAuth2 refresh)
+ * token, or the name of a credential helper still to be run. */
+struct md_reg_cred {
+	char *user;   /* secret; NULL for an identity token from a helper */
+	char *secret; /* password, or the identity token when identity is set */
+	int identity;
+	char *helper; /* credHelpers suffix ("docker-credential-<helper>") */
+};
+void md_reg_cred_clear(struct md_reg_cred *c);
+
+/* Look domain/path up in one auth file's text: credHelpers by host first,
+ * then auths most specific key first (`legacy` = ~/.dockercfg, where the
+ * document is the auths map itself). 1 when found (credentials or a
+ * helper), 0 when not, -1 on a malformed document. */
+int md_reg_auth_find(const char *json, size_t len, const char *file, int legacy,
+		     const char *domain, const char *path, struct md_reg_cred *out,
+		     struct md_err *err);
+/* Parse a helper's `get` answer {"ServerURL","Username","Secret"}. */
+int md_reg_credhelper_parse(const char *json, size_t len, const char *helper,
+			    struct md_reg_cred *out, struct md_err *err);
+/* The OAuth2 refresh-token form body (urlencoded); service/scope may be
+ * NULL. NULL on OOM. Caller wipes it (it holds the token). */
+char *md_reg_refresh_form(const char *refresh_token, const char *service, const char *scope);
+
+/* Set up r->auth_files from opts and check the files that exist (the
+ * explicit auth_file must exist). Called by md_registry_new. */
+int md_reg_auth_init(struct md_registry *r, const struct md_registry_opts *opts,
+		     struct md_err *err);
+/* Credentials for domain/path from the first auth file that has them,
+ * running a credential helper when one is named. 1 found, 0 none, -1 error. */
+int md_reg_creds_get(struct md_registry *r, const char *domain, const char *path,
+		     struct md_reg_cred *out, struct md_err *err);
+/* OAuth2 refresh-token flow: POST form to realm; *body receives the JSON
+ * answer (bounded), *status the HTTP status. */
+int md_reg_token_post(struct md_registry *r, const char *realm, const char *form,
+		      long *status, struct md_buf *body, struct md_err *err);
+
+#define MD_REG_HELPER_TIMEOUT_MS 10000
+#define MD_REG_HELPER_MAX_OUT (64u * 1024)
+
+/* ---- retry.c: retries, per-host memory, counters (issue 7) ---------------- */
+
+#define MD_REG_RETRY_ATTEMPTS 4            /* tries of one request on 429 / 5xx */
+#define MD_REG_RETRY_BASE_MS 500           /* first backoff step */
+#define MD_REG_RETRY_MAX_DELAY_MS 30000    /* longest single wait */
+#define MD_REG_RETRY_AFTER_MAX 86400       /* Retry-After values are clamped to a day */
+#define MD_REG_NET_HOST_MAX 256            /* "host[:port]" keys */
+#define MD_REG_PAGE_MIN 100                /* page sizes halve down to this, then no n */
+
+struct md_reg_net;
+struct md_reg_net *md_reg_net_new(void (*sleep_ms)(void *ctx, int64_t ms), void *ctx);
+void md_reg_net_free(struct md_reg_net *n);
+
+/* "host[:port]" of an absolute URL, lowercased, userinfo dropped. */
+int md_reg_url_host(const char *url, char *out, size_t size);
+/* Retry-After (delta seconds or an HTTP date, relative to epoch `now`) in
+ * milliseconds, clamped to [0, MD_REG_RETRY_AFTER_MAX s]; -1 when absent or
+ * unparsable. */
+int64_t md_reg_retry_after_ms(const char *value, int64_t now);
+/* Backoff before retry number attempt+1: base·2^attempt capped at
+ * MD_REG_RETRY_MAX_DELAY_MS, then "equal jitter" from rnd: [d/2, d]. */
+int64_t md_reg_backoff_ms(int attempt, uint64_t rnd);
+/* "2xx".."5xx", or "error" for anything that is no HTTP status. */
+const char *md_reg_status_class(long status);
+/* "76;w=21600" → 76 and 21600 (window 0 when absent). */
+int md_reg_ratelimit_parse(const char *value, int64_t *n, int64_t *window);
+
+/* The tag page size remembered for the URL's host (-1 unknown, 0 = no n). */
+int md_reg_net_page_size(const struct md_registry *r, const char *url);
+void md_reg_net_set_page_size(struct md_registry *r, const char *url, int n);
+/* Count one exchange (status 0 = transport failure). */
+void md_reg_net_count(struct md_registry *r, const char *method, const char *url,
+		      long status);
+void md_reg_net_ratelimit(struct md_registry *r, const char *url, const char *limit,
+			  const char *remaining);
+
+/* One request with redirects, no retries (http.c). md_reg_http_do wraps
+ * it in md_reg_retry_do: 429 and 5xx are retried with backoff within the
+ * request's budget (MD_REGISTRY_TIMEOUT of waiting in total); a 429 that
+ * outlasts it is an error sentence naming the registry and Retry-After. */
+int md_reg_http_once(struct md_registry *r, const struct md_reg_request *req,
+		     struct md_reg_response *resp, struct md_err *err);
+int md_reg_retry_do(struct md_registry *r, const struct md_reg_request *req,
+		    struct md_reg_response *resp, struct md_err *err);
 
 #endif

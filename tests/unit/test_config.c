@@ -119,7 +119,8 @@ static void test_keys_table(void **state)
 		"MD_REPO", "MD_GIT_URL", "MD_BRANCH", "MD_INTERVAL", "MD_STATE_DIR",
 		"MD_COMPOSE_GLOBS", "MD_GIT_AUTHOR", "MD_COMMIT_TEMPLATE",
 		"MD_INSECURE_REGISTRIES", "MD_CA_FILE", "MD_REGISTRY_AUTH_FILE",
-		"MD_REGISTRY_TIMEOUT", "MD_REGISTRY_PAGE_SIZE", "MD_PUSH_RETRIES",
+		"MD_REGISTRY_TIMEOUT", "MD_REGISTRY_CONNECT_TIMEOUT", "MD_REGISTRY_PAGE_SIZE",
+		"MD_PUSH_RETRIES",
 		"MD_LOG_FORMAT", "MD_LOG_LEVEL",
 	};
 	const struct md_config_key *k = md_config_keys();
@@ -141,8 +142,9 @@ static void test_keys_table(void **state)
 	assert_string_equal(k[6].def, "magos-dominus <magos-dominus@localhost>");
 	assert_string_equal(k[7].def, "magos-dominus: update {count} image(s)\n\n{changes}");
 	assert_null(k[9].def);
-	assert_string_equal(k[12].def, "1000");
-	assert_string_equal(k[14].def, "text");
+	assert_string_equal(k[12].def, "10s");
+	assert_string_equal(k[13].def, "1000");
+	assert_string_equal(k[15].def, "text");
 }
 
 static void test_quoting(void **state)
@@ -468,7 +470,13 @@ static void test_durations(void **state)
 	cfg = load_ok(REPO "MD_INTERVAL=10s\nMD_REGISTRY_TIMEOUT=1m30s\n", NULL);
 	assert_int_equal(md_config_settings(cfg)->interval, 10);
 	assert_int_equal(md_config_settings(cfg)->registry_timeout, 90);
+	assert_int_equal(md_config_settings(cfg)->registry_connect_timeout, 10);
 	md_config_free(cfg);
+	cfg = load_ok(REPO "MD_REGISTRY_CONNECT_TIMEOUT=3s\n", NULL);
+	assert_int_equal(md_config_settings(cfg)->registry_connect_timeout, 3);
+	md_config_free(cfg);
+	load_fails(REPO "MD_REGISTRY_CONNECT_TIMEOUT=0s\n", NULL,
+		   "@:2: MD_REGISTRY_CONNECT_TIMEOUT: '0s' is too short (minimum 1s)");
 }
 
 static void test_integers(void **state)

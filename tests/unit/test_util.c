@@ -121,12 +121,115 @@ static void test_strv(void **state)
 	md_strv_free(&sv);
 }
 
+/* ---- child processes (proc.c) ------------------------------------------ */
+
+static void test_proc_stdin_to_stdout(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "cat", NULL };
+	struct md_buf out;
+	struct md_err err;
+	int status = -1;
+
+	(void)state;
+	md_buf_init(&out, 1024);
+	assert_int_equal(md_proc_run(argv, NULL, "hello\n", 6, &out, 5000, &status, &err), 0);
+	assert_int_equal(status, 0);
+	assert_string_equal(out.data, "hello\n");
+	md_buf_free(&out);
+}
+
+static void test_proc_exit_status_and_stderr(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "sh", (char *)(uintptr_t) "-c",
+			 (char *)(uintptr_t) "echo noise >&2; printf out; exit 3", NULL };
+	char *envp[] = { (char *)(uintptr_t) "PATH=/usr/bin:/bin", NULL };
+	struct md_buf out;
+	struct md_err err;
+	int status = -1;
+
+	(void)state;
+	md_buf_init(&out, 1024);
+	/* No input: the child sees EOF on stdin at once. */
+	assert_int_equal(md_proc_run(argv, envp, NULL, 0, &out, 5000, &status, &err), 0);
+	assert_int_equal(status, 3);
+	assert_string_equal(out.data, "out"); /* stderr went to /dev/null */
+	md_buf_free(&out);
+}
+
+static void test_proc_timeout_kills(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "sleep", (char *)(uintptr_t) "5", NULL };
+	struct md_buf out;
+	struct md_err err;
+	int64_t t0 = md_time_mono_ms();
+	int status = 0;
+
+	(void)state;
+	md_buf_init(&out, 1024);
+	assert_int_equal(md_proc_run(argv, NULL, NULL, 0, &out, 200, &status, &err), -1);
+	assert_string_equal(err.msg, "sleep did not finish within 200 ms and was killed");
+	assert_true(md_time_mono_ms() - t0 < 3000);
+	assert_int_equal(status, -1);
+	md_buf_free(&out);
+}
+
+static void test_proc_output_cap(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "head", (char *)(uintptr_t) "-c",
+			 (char *)(uintptr_t) "100000", (char *)(uintptr_t) "/dev/zero", NULL };
+	struct md_buf out;
+	struct md_err err;
+	int status = 0;
+
+	(void)state;
+	md_buf_init(&out, 1000);
+	assert_int_equal(md_proc_run(argv, NULL, NULL, 0, &out, 5000, &status, &err), -1);
+	assert_string_equal(err.msg, "head printed more than 1000 bytes");
+	md_buf_free(&out);
+}
+
+static void test_proc_missing_program(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "md-no-such-program-7", NULL };
+	struct md_buf out;
+	struct md_err err;
+	int status = 0;
+
+	(void)state;
+	md_buf_init(&out, 1000);
+	assert_int_equal(md_proc_run(argv, NULL, "x", 1, &out, 5000, &status, &err), -1);
+	assert_string_equal(err.msg, "cannot run md-no-such-program-7: No such file or directory");
+	md_buf_free(&out);
+}
+
+static void test_proc_child_ignores_stdin(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "true", NULL };
+	static char big[1 << 20]; /* more than a pipe holds: the write hits EPIPE */
+	struct md_buf out;
+	struct md_err err;
+	int status = -1;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	md_buf_init(&out, 1000);
+	assert_int_equal(md_proc_run(argv, NULL, big, sizeof(big), &out, 5000, &status, &err), 0);
+	assert_int_equal(status, 0);
+	md_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_bounded), cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_rfc3339),     cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_digest),      cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_proc_stdin_to_stdout),
+		cmocka_unit_test(test_proc_exit_status_and_stderr),
+		cmocka_unit_test(test_proc_timeout_kills),
+		cmocka_unit_test(test_proc_output_cap),
+		cmocka_unit_test(test_proc_missing_program),
+		cmocka_unit_test(test_proc_child_ignores_stdin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

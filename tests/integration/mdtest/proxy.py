@@ -8,9 +8,15 @@ runs before forwarding, e.g. to move the Git remote at the worst moment.
 docker-registry 2.8 ignores `n`/`last` on tag lists and never paginates;
 with `tag_page_size=N` the proxy paginates them itself as the distribution
 spec describes (lexical order, `n`, `last`, a relative `Link: <...>;
-rel="next"` while more remain), so clients' Link handling can be tested."""
+rel="next"` while more remain), so clients' Link handling can be tested.
+With `max_n=N` a tag list asking for more than N tags per page is refused
+with 413, as Quay does.
+
+`fault(method, path)` injects registry misbehaviour: it returns None (pass
+through) or a dict, see Fault below."""
 import json
 import threading
+import time
 import urllib.parse
 import urllib.error
 import urllib.request
@@ -24,10 +30,14 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgra
 
 
 class RegistryProxy:
-    def __init__(self, upstream_url, hook=None, ssl_context=None, tag_page_size=None):
+    def __init__(self, upstream_url, hook=None, ssl_context=None, tag_page_size=None,
+                 fault=None, max_n=None):
         self.upstream = upstream_url.rstrip("/")
         self.hook = hook
         self.tag_page_size = tag_page_size
+        self.fault = fault
+        self.max_n = max_n
+        self.streamed = []  # bytes sent of each streamed body, once the client stopped
         self.requests = []  # (method, path with query, status)
         self._lock = threading.Lock()
         self._opener = net.opener(ssl_context)
@@ -72,25 +82,68 @@ class RegistryProxy:
             full = request.full_path if request.query_string else request.path
             if self.hook is not None:
                 self.hook(request.method, full)
-            if self.tag_page_size and request.method == "GET" and \
+            f = self.fault(request.method, full) if self.fault is not None else None
+            if f and f.get("delay"):
+                time.sleep(f["delay"])
+            if f and "status" in f:
+                return self._fault_response(request.method, full, f)
+            if self.max_n and request.method == "GET" and request.path.endswith("/tags/list") \
+                    and int(request.args.get("n") or 0) > self.max_n:
+                status, hdrs, data = 413, _Headers({"Content-Type": "application/json"}), \
+                    b'{"errors":[{"code":"PAGINATION_NUMBER_INVALID","message":"n too large"}]}'
+            elif self.tag_page_size and request.method == "GET" and \
                     request.path.endswith("/tags/list"):
                 status, hdrs, data = self._tag_page(request.path, request.args,
                                                     list(request.headers.items()))
             else:
                 status, hdrs, data = self._forward(request.method, full, request.get_data(),
                                                    list(request.headers.items()))
+            if f and "body" in f:
+                data = f["body"]
+                hdrs = _Headers({k: v for k, v in hdrs.items() if k.lower() != "content-length"})
+                hdrs["Content-Length"] = str(len(data))
             with self._lock:
                 self.requests.append((request.method, full, status))
             resp = Response(b"" if request.method == "HEAD" else data, status=status)
             for k, v in hdrs.items():
-                if k.lower() not in _HOP:
+                if k.lower() not in _HOP and k.lower() not in \
+                        {h.lower() for h in (f or {}).get("headers", {})}:
                     resp.headers.add(k, v)
+            for k, v in (f or {}).get("headers", {}).items():
+                resp.headers[k] = v
             # After set_data: keep upstream's length (HEAD answers have no body).
             if hdrs.get("Content-Length") is not None:
                 resp.headers["Content-Length"] = hdrs["Content-Length"]
             return resp
 
         return app
+
+    def _fault_response(self, method, full, f):
+        """Answer without asking upstream: f["status"], f["headers"], and
+        f["body"] (bytes) or f["stream"] (that many bytes, sent in chunks
+        with no Content-Length, so only the client's own cap stops it)."""
+        with self._lock:
+            self.requests.append((method, full, f["status"]))
+        if "stream" in f:
+            total = f["stream"]
+
+            def gen():
+                sent, chunk = 0, b" " * 65536
+                try:
+                    yield b'{"tags":['
+                    while sent < total:
+                        yield chunk
+                        sent += len(chunk)
+                finally:
+                    with self._lock:
+                        self.streamed.append(sent)
+
+            resp = Response(gen(), status=f["status"])
+        else:
+            resp = Response(b"" if method == "HEAD" else f.get("body", b""), status=f["status"])
+        for k, v in f.get("headers", {}).items():
+            resp.headers[k] = v
+        return resp
 
 
     def _tag_page(self, path, args, headers):
