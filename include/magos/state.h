@@ -68,4 +68,14 @@ int md_state_set_last_cycle(struct md_state *st, int64_t when, int ok, const cha
 int64_t md_state_last_success(const struct md_state *st);
 const char *md_state_last_commit(const struct md_state *st);
 
+/* Record that repo's tag list was fetched whole, as tags: its fingerprint
+ * (sha256 of the sorted list) is compared with the one recorded last time.
+ * Returns 1 when equal: the list did not change, and a digest recorded for
+ * one of its tags was resolved while the list was this one. Returns 0 when
+ * it differs or none was recorded: the new fingerprint is recorded and
+ * every digest recorded for repo's tags is forgotten (md_state_tag_digest
+ * returns NULL until a tag is resolved again), since any tag may have
+ * moved with the list. -1 for an empty repo or on OOM (nothing trusted). */
+int md_state_tag_list_seen(struct md_state *st, const char *repo, const struct md_strv *tags);
+
 #endif

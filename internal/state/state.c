@@ -2,17 +2,22 @@
  * in memory as a jansson tree shaped exactly like the file:
  *
  *   {"version":1,
- *    "repos":{"<repo>":{"tags":{"<tag>":{"digest":"sha256:…","first_seen":N}}}},
+ *    "repos":{"<repo>":{"list":"sha256:…",
+ *                       "tags":{"<tag>":{"digest":"sha256:…","first_seen":N}}}},
  *    "digests":{"sha256:…":{"created":N,"platforms":["linux/amd64"],"stored":N}},
  *    "last_cycle":{"at":N,"ok":true,"commit":"<hex>"},
  *    "last_success":N}
  *
- * A tag only listed (never resolved) has no "digest". It is only a cache, so a file that cannot be used is set aside (never
- * deleted, so a human can look at it) and the agent starts empty. */
+ * A tag only listed (never resolved) has no "digest". "list" fingerprints
+ * the repository's last tag list; a digest is only ever one resolved since
+ * that list was last seen to change. It is only a cache, so a file that
+ * cannot be used is set aside (never deleted, so a human can look at it)
+ * and the agent starts empty. */
 #include "magos/state.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +109,10 @@ static int check_repos(json_t *repos, char *why, size_t n)
 	json_object_foreach(repos, repo, r) {
 		json_t *tags = json_object_get(r, "tags");
 
-		if (!*repo || !json_is_object(tags)) {
+		json_t *list = json_object_get(r, "list");
+
+		if (!*repo || !json_is_object(tags) ||
+		    (list && !md_is_sha256_digest(json_string_value(list)))) {
 			snprintf(why, n, "bad entry for repository \"%.200s\"", repo);
 			return -1;
 		}
@@ -602,6 +610,60 @@ const char *md_state_tag_digest(const struct md_state *st, const char *repo, con
 int64_t md_state_tag_first_seen(const struct md_state *st, const char *repo, const char *tag)
 {
 	return json_integer_value(json_object_get(tag_entry(st, repo, tag), "first_seen"));
+}
+
+/* ---- tag list fingerprints ------------------------------------------------ */
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* sha256 of the sorted tags, each followed by '\n' (a tag never holds one). */
+static int list_fingerprint(const struct md_strv *tags, char out[MD_DIGEST_STR_LEN + 1])
+{
+	char **v = malloc((tags->n ? tags->n : 1) * sizeof(*v));
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int ok = v && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+	if (ok && tags->n) {
+		memcpy(v, tags->v, tags->n * sizeof(*v));
+		qsort(v, tags->n, sizeof(*v), strp_cmp);
+	}
+	for (size_t i = 0; ok && i < tags->n; i++)
+		ok = EVP_DigestUpdate(ctx, v[i], strlen(v[i])) == 1 &&
+		     EVP_DigestUpdate(ctx, "\n", 1) == 1;
+	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+	if (ok) {
+		memcpy(out, "sha256:", 7);
+		for (unsigned int i = 0; i < mdlen; i++)
+			snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	}
+	EVP_MD_CTX_free(ctx);
+	free(v);
+	return ok ? 0 : -1;
+}
+
+int md_state_tag_list_seen(struct md_state *st, const char *repo, const struct md_strv *tags)
+{
+	char fp[MD_DIGEST_STR_LEN + 1];
+	const char *tag, *old;
+	json_t *r, *e;
+
+	if (!st || !repo || !*repo || !tags || list_fingerprint(tags, fp) < 0 ||
+	    !repo_tags(st, repo))
+		return -1;
+	r = json_object_get(st->repos, repo);
+	old = json_string_value(json_object_get(r, "list"));
+	if (old && !strcmp(old, fp))
+		return 1;
+	/* The list changed (or was never seen): any tag may have moved with
+	 * it, so no digest recorded before may be taken on trust. */
+	json_object_foreach(json_object_get(r, "tags"), tag, e)
+		json_object_del(e, "digest");
+	return json_object_set_new(r, "list", json_string(fp)) < 0 ? -1 : 0;
 }
 
 /* ---- digest facts ------------------------------------------------------------ */

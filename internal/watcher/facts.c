@@ -4,7 +4,8 @@
  * they are looked up lazily: in the policy's rank order, best first,
  * stopping as soon as the decision falls on a tag whose facts are known.
  * A digest's facts never change, so the state keeps them by digest and a
- * tag that did not move costs only its HEAD. */
+ * tag that did not move costs only its HEAD, or nothing at all when the
+ * repository's tag list is unchanged (watch_resolve_digest). */
 #include "watcher_int.h"
 
 #include <stdlib.h>
@@ -56,14 +57,24 @@ static int candidate_facts(struct watch_run *w, struct repo_group *g, struct md_
 			return 0;
 		g->lookups++;
 	}
-	if (!r && !(r = watch_resolve_digest(w, g, c->tag)))
+	if (!r && !(r = watch_resolve_digest(w, g, c->tag, 1)))
 		return md_err_set(err, "out of memory");
 	if (r->error)
 		return md_err_set(err, "%s", r->error);
 	if (!r->has_facts && !r->facts_error && fetch_facts(w, g, r, err) < 0) {
+		/* A digest trusted from the state may be gone upstream (the tag
+		 * was re-pushed in place): HEAD once before calling it broken. */
+		if (r->cached) {
+			watch_resolve_digest(w, g, c->tag, 0);
+			if (r->error)
+				return md_err_set(err, "%s", r->error);
+			if (fetch_facts(w, g, r, err) == 0)
+				goto known;
+		}
 		r->facts_error = md_strdup(err->msg);
 		return -1;
 	}
+known:
 	if (r->facts_error)
 		return md_err_set(err, "%s", r->facts_error);
 	c->created = r->created;

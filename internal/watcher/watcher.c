@@ -98,23 +98,63 @@ static void list_group_tags(struct watch_run *w, struct repo_group *g)
 		g->error = md_strdup(err.msg);
 		return;
 	}
+	/* Steady state: a list identical to last cycle's lets chosen tags
+	 * keep the digests the state holds for them, so an unchanged
+	 * repository costs its tag list alone. This takes a tag listed
+	 * unchanged as unmoved: a tag re-pushed in place, with no tag added
+	 * or removed, is seen when the list next changes (`latest`/`digest`
+	 * sites, which follow a mutable tag, always HEAD it). */
+	if (w->st)
+		g->unchanged = md_state_tag_list_seen(w->st, g->canonical, &g->tags) == 1;
 	/* First sight of every tag: minAge falls back on it when an image
 	 * does not say when it was built. Best effort, like all the state. */
 	for (size_t i = 0; w->st && i < g->tags.n; i++)
 		md_state_tag_listed(w->st, g->canonical, g->tags.v[i], w->ctx->now);
 }
 
-/* HEAD tag once per (group, tag); the answer is shared by every site. */
+/* HEAD r's tag (again, when its digest came from the state): whatever was
+ * learnt about the old digest goes with it. */
+static void head_into(struct watch_run *w, struct resolved *r)
+{
+	const struct repo_group *g = r->group;
+	char *media = NULL, *digest = NULL;
+	struct md_err err;
+
+	free(r->digest);
+	free(r->error);
+	free(r->facts_error);
+	md_strv_free(&r->platforms);
+	r->digest = r->error = r->facts_error = NULL;
+	r->cached = r->has_facts = 0;
+	if (md_registry_head_manifest(w->reg, g->domain, g->path, r->tag, &digest, &media,
+				      &err) < 0) {
+		r->error = md_strdup(err.msg);
+		free(digest);
+	} else {
+		r->digest = digest;
+		if (w->st)
+			md_state_tag_seen(w->st, g->canonical, r->tag, digest, w->ctx->now);
+	}
+	free(media);
+}
+
+/* The digest of tag, once per (group, tag); the answer is shared by every
+ * site. The state's digest is trusted only under an unchanged tag list
+ * (md_state_tag_list_seen forgets the digests when the list changes). */
 struct resolved *watch_resolve_digest(struct watch_run *w, const struct repo_group *g,
-				      const char *tag)
+				      const char *tag, int trust)
 {
 	struct resolved *r, **v;
-	struct md_err err;
-	char *media = NULL;
+	const char *known;
 
-	for (size_t i = 0; i < w->nres; i++)
-		if (w->res[i]->group == g && !strcmp(w->res[i]->tag, tag))
-			return w->res[i];
+	for (size_t i = 0; i < w->nres; i++) {
+		r = w->res[i];
+		if (r->group != g || strcmp(r->tag, tag))
+			continue;
+		if (r->cached && !trust)
+			head_into(w, r);
+		return r;
+	}
 	v = realloc(w->res, (w->nres + 1) * sizeof(*v));
 	if (!v)
 		return NULL;
@@ -127,13 +167,14 @@ struct resolved *watch_resolve_digest(struct watch_run *w, const struct repo_gro
 		return NULL;
 	}
 	w->res[w->nres++] = r;
-	if (md_registry_head_manifest(w->reg, g->domain, g->path, tag, &r->digest, &media,
-				      &err) < 0) {
-		r->error = md_strdup(err.msg);
-	} else if (w->st) {
-		md_state_tag_seen(w->st, g->canonical, tag, r->digest, w->ctx->now);
+	known = trust && g->unchanged ? md_state_tag_digest(w->st, g->canonical, tag) : NULL;
+	if (known) {
+		if (!(r->digest = md_strdup(known)))
+			return NULL;
+		r->cached = 1;
+		return r;
 	}
-	free(media);
+	head_into(w, r);
 	return r;
 }
 
@@ -203,7 +244,9 @@ static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo
 	s->tag = md_strdup(tag);
 	if (md_policy_pin(s->policy) == MD_PIN_TAG && md_policy_kind(s->policy) == MD_POLICY_SEMVER)
 		return 0;
-	r = watch_resolve_digest(w, g, tag);
+	/* A choosing policy may trust the state for an unchanged list; a
+	 * followed tag (latest, digest) is mutable by nature: always HEAD. */
+	r = watch_resolve_digest(w, g, tag, md_policy_needs_tag_list(s->policy));
 	if (!r)
 		return -1;
 	if (r->error)
@@ -261,12 +304,18 @@ int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
 	}
 	for (size_t i = 0; i < w.ngroups; i++)
 		list_group_tags(&w, &w.groups[i]);
-	for (size_t i = 0; i < n; i++) {
-		if (w.site_group[i] == SIZE_MAX)
-			continue;
-		if (decide_site(&w, &sites[i], &w.groups[w.site_group[i]]) < 0) {
-			md_err_set(err, "out of memory");
-			goto out;
+	/* Sites following a tag first: their fresh HEADs are then what a
+	 * choosing site picking the same tag shares, not a trusted digest. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			int choosing = md_policy_needs_tag_list(sites[i].policy) != 0;
+
+			if (w.site_group[i] == SIZE_MAX || choosing != pass)
+				continue;
+			if (decide_site(&w, &sites[i], &w.groups[w.site_group[i]]) < 0) {
+				md_err_set(err, "out of memory");
+				goto out;
+			}
 		}
 	}
 	rc = 0;

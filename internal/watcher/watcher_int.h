@@ -20,6 +20,7 @@ struct repo_group {
 	char *canonical;
 	int need_tags;
 	int listed;
+	int unchanged; /* the tag list is the one the state saw last time */
 	struct md_strv tags;
 	char *error;
 	size_t lookups; /* tags whose facts were sought this cycle */
@@ -32,6 +33,7 @@ struct resolved {
 	char *tag;
 	char *digest;
 	char *error;
+	int cached; /* digest taken from the state, no HEAD this cycle */
 	int has_facts;
 	char *facts_error;
 	int64_t created;
@@ -49,9 +51,11 @@ struct watch_run {
 	size_t *site_group; /* index into groups per site */
 };
 
-/* HEAD tag once per (group, tag); NULL only on OOM. */
+/* The digest of tag, once per (group, tag); NULL only on OOM. With trust,
+ * a digest the state recorded under an unchanged tag list is taken without
+ * a request; without it (or for a cached answer), HEAD. */
 struct resolved *watch_resolve_digest(struct watch_run *w, const struct repo_group *g,
-				      const char *tag);
+				      const char *tag, int trust);
 
 /* Decide a site whose policy needs facts (s->decision): look them up for
  * the ranked candidates in order until the decision settles. cands[0..n)

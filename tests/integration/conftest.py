@@ -141,3 +141,78 @@ def make_proxy(request):
         return proxy
 
     return make
+
+
+@pytest.fixture
+def logged_registry(request, tmp_path):
+    """Plain-HTTP docker-registry with its access log on (request counting)."""
+    reg = registry.AccessLoggedRegistry(str(tmp_path / "registry-logged"))
+    request.addfinalizer(reg.stop)  # its log holds every request: not printed
+    return reg
+
+
+# ---- issue 7 (auth): a registry over TLS with token auth, private by default ----
+
+class TLSTokenService(tokensvc.TokenService):
+    """TokenService served over HTTPS with a certificate from the test CA (so
+    the agent sends Basic credentials to it), which also answers the OAuth2
+    refresh-token flow: POST /token grant_type=refresh_token with a token
+    from `refresh_tokens` ({token: user}) issues a token for that user."""
+
+    def __init__(self, directory, tls, refresh_tokens=None, **kw):
+        import ssl
+
+        from mdtest import net
+
+        self.refresh_tokens = dict(refresh_tokens or {})
+        self.forms = []
+        super().__init__(directory, **kw)
+        self._server.stop()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*tls)
+        self._server = net.WSGIThread(self._app(), ssl_context=ctx)
+        self.url = self._server.url
+        self.realm = f"{self.url}/token"
+
+    def _app(self):
+        import datetime
+
+        from flask import jsonify, request
+
+        app = super()._app()
+
+        @app.route("/token", methods=["POST"])
+        def token_post():
+            form = request.form
+            with self._lock:
+                self.forms.append(dict(form))
+            scopes = form.get("scope", "").split()
+            user = self.refresh_tokens.get(form.get("refresh_token"))
+            if (form.get("grant_type") != "refresh_token" or not form.get("client_id")
+                    or user is None):
+                self._record(None, "<refresh>", form.get("service"), scopes, 401)
+                return jsonify({"error": "invalid_grant"}), 401
+            tok = self.issue(user, self._grant(user, scopes))
+            self._record(user, "<refresh>", form.get("service"), scopes, 200)
+            issued = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return jsonify({"access_token": tok, "expires_in": self.ttl, "issued_at": issued,
+                            "scope": form.get("scope", "")})
+
+        return app
+
+
+@pytest.fixture
+def tls_token_service(request, tmp_path, ca):
+    """Token service over TLS; anonymous callers get nothing (a private registry)."""
+    svc = TLSTokenService(str(tmp_path / "token-tls"), ca.issue_server("token"),
+                          users=dict([PUSHER, ALICE]), anonymous_actions=())
+    request.addfinalizer(svc.stop)
+    return svc
+
+
+@pytest.fixture
+def tls_token_registry(request, tmp_path, ca, tls_token_service):
+    """docker-registry over TLS (test CA) with `auth.token` at tls_token_service."""
+    cert, key = ca.issue_server("registry-tls-token")
+    return _registry(request, str(tmp_path / "registry-tls-token"), tls=(cert, key),
+                     ca_file=ca.cert_file, token=tls_token_service, credentials=PUSHER)

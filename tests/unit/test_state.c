@@ -643,6 +643,91 @@ static void test_digest_facts_bounded(void **state)
 	md_state_free(st);
 }
 
+/* ---- tag list fingerprints --------------------------------------------------- */
+
+static char *list_ab[] = { "1.0", "1.1", NULL };
+static char *list_ba[] = { "1.1", "1.0", NULL };
+static char *list_abc[] = { "1.0", "1.1", "1.2", NULL };
+
+static void test_tag_list_unchanged_keeps_digests(void **state)
+{
+	const struct md_strv ab = { list_ab, 2, 0 }, ba = { list_ba, 2, 0 };
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+	char *text;
+
+	/* never seen: changed */
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &ab), 0);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "1.1", D1, 10), 0);
+	/* the same list in another order is the same list */
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &ba), 1);
+	assert_string_equal(md_state_tag_digest(st, "r/a", "1.1"), D1);
+	assert_ok(md_state_save(st, &err));
+	text = read_file(*state, "state.json");
+	/* sha256 of "1.0\n1.1\n" */
+	assert_non_null(strstr(text, "\"r/a\":{\"list\":\"sha256:"
+				     "f12ba77040b7d7de2c79bd7f6ba7f750840d2230a919058cf0e3de1cb0faa319"
+				     "\""));
+	free(text);
+	md_state_free(st);
+	/* and it survives a restart */
+	st = load_ok(*state, NULL);
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &ab), 1);
+	assert_string_equal(md_state_tag_digest(st, "r/a", "1.1"), D1);
+	md_state_free(st);
+}
+
+static void test_tag_list_changed_forgets_digests(void **state)
+{
+	const struct md_strv ab = { list_ab, 2, 0 }, abc = { list_abc, 3, 0 };
+	const struct md_strv none = { NULL, 0, 0 };
+	struct md_state *st = load_ok(*state, NULL);
+
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &ab), 0);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "1.0", D1, 10), 0);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "1.1", D2, 11), 0);
+	assert_int_equal(md_state_tag_seen(st, "r/b", "1.1", D2, 11), 0);
+	/* a new tag: every digest of r/a is forgotten, first sights stay */
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &abc), 0);
+	assert_null(md_state_tag_digest(st, "r/a", "1.0"));
+	assert_null(md_state_tag_digest(st, "r/a", "1.1"));
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "1.1"), 11);
+	/* other repositories are untouched */
+	assert_string_equal(md_state_tag_digest(st, "r/b", "1.1"), D2);
+	/* back to the old list is a change too (a tag may have moved meanwhile) */
+	assert_int_equal(md_state_tag_seen(st, "r/a", "1.1", D1, 12), 0);
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &ab), 0);
+	assert_null(md_state_tag_digest(st, "r/a", "1.1"));
+	/* an empty list has a fingerprint like any other */
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &none), 0);
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &none), 1);
+	assert_int_equal(md_state_tag_list_seen(st, "", &ab), -1);
+	assert_int_equal(md_state_tag_list_seen(NULL, "r/a", &ab), -1);
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", NULL), -1);
+	md_state_free(st);
+}
+
+static void test_tag_list_wiped_state_trusts_nothing(void **state)
+{
+	const struct md_strv ab = { list_ab, 2, 0 };
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+
+	/* a state from before fingerprints: digests, no "list" */
+	assert_int_equal(md_state_tag_seen(st, "r/a", "1.1", D1, 10), 0);
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &ab), 0);
+	assert_null(md_state_tag_digest(st, "r/a", "1.1"));
+	md_state_free(st);
+	/* a bad fingerprint makes the file unusable, like any bad shape */
+	write_file(*state, "state.json",
+		   "{\"version\":1,\"repos\":{\"r/a\":{\"list\":\"x\",\"tags\":{}}}}");
+	st = load_ok(*state, NULL);
+	assert_int_equal(md_state_tag_list_seen(st, "r/a", &ab), 0);
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	assert_int_equal(count_entries(*state, "state.json.corrupt-"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +755,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_digest_facts_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_facts_rejects_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_facts_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag_list_unchanged_keeps_digests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag_list_changed_forgets_digests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag_list_wiped_state_trusts_nothing, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
