@@ -50,6 +50,17 @@ int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 		    struct md_err *err);
 void md_cycle_report_free(struct md_cycle_report *report);
 
+struct md_registry;
+
+/* The same, with a registry client the caller keeps across cycles (the
+ * daemon does): its bearer tokens and per-host memory carry over, so a
+ * steady cycle does not pay a token request again. *reg is created on first
+ * use; the caller frees it (md_registry_free) when the configuration
+ * changes and at exit. */
+int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
+			 struct md_registry **reg, struct md_cycle_report *report,
+			 volatile sig_atomic_t *stop, struct md_err *err);
+
 /* Explain the site on FILE:LINE of the clone against the live registry,
  * through the same watcher path a cycle takes (facts looked up for gated
  * policies); nothing is written. *decision (caller frees) holds the trace;

@@ -115,7 +115,7 @@ static void log_ratelimits(const struct md_registry *reg)
 static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 {
 	struct md_watch_site *ws = calloc(c->nsites ? c->nsites : 1, sizeof(*ws));
-	struct md_registry *reg = NULL;
+	struct md_registry *reg = *c->reg;
 	int rc = -1;
 
 	if (!ws)
@@ -124,17 +124,18 @@ static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 		ws[i].ref = c->sites[i].ref;
 		ws[i].policy = c->sites[i].policy;
 	}
-	if (cycle_new_registry(c->cfg, &reg, err) < 0)
+	if (!reg && cycle_new_registry(c->cfg, &reg, err) < 0)
 		goto out;
+	*c->reg = reg;
 	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)
 		goto out;
 	rc = cycle_plan_changes(c, ws, err);
 out:
-	log_ratelimits(reg);
+	if (reg)
+		log_ratelimits(reg);
 	for (size_t i = 0; i < c->nsites; i++)
 		md_watch_site_clear(&ws[i]);
 	free(ws);
-	md_registry_free(reg);
 	return rc;
 }
 
@@ -215,7 +216,19 @@ static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t
 int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 		    struct md_cycle_report *rep, volatile sig_atomic_t *stop, struct md_err *err)
 {
-	struct cycle c = { .cfg = cfg, .s = md_config_settings(cfg), .mode = mode, .rep = rep };
+	struct md_registry *reg = NULL;
+	int rc = md_daemon_cycle_with(cfg, mode, &reg, rep, stop, err);
+
+	md_registry_free(reg);
+	return rc;
+}
+
+int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
+			 struct md_registry **reg, struct md_cycle_report *rep,
+			 volatile sig_atomic_t *stop, struct md_err *err)
+{
+	struct cycle c = { .cfg = cfg, .s = md_config_settings(cfg), .mode = mode, .rep = rep,
+			   .reg = reg };
 	struct md_state *st = NULL;
 	struct md_err serr;
 	int rc;

@@ -39,6 +39,7 @@ struct cycle {
 	struct cycle_site *sites;
 	size_t nsites;
 	struct md_cycle_report *rep;
+	struct md_registry **reg; /* kept by the caller across cycles */
 };
 
 /* cycle.c */

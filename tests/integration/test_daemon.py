@@ -111,3 +111,29 @@ def test_run_with_bad_config_exits_2(make_agent, tmp_path):
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert p.returncode == 2, p
     assert "MD_REPO" in p.stderr
+
+
+def test_run_reuses_the_bearer_token_across_cycles(token_registry, token_service, make_remote,
+                                                   make_agent):
+    """The daemon keeps its registry client between cycles: a steady cycle
+    pays no token request while the token lives."""
+    reg = token_registry
+    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
+    before = compose_site(reg.ref(WEB, "1.0.0"), policy="semver", range="^1.0").encode()
+    remote = make_remote({COMPOSE: before})
+    agent = make_agent(remote, reg.host, MD_INTERVAL="1h")
+    token_service.clear()
+    d = Daemon(agent)
+    try:
+        d.wait_for("cycle finished")
+        first = [q for q in token_service.recorded() if q.user is None]
+        assert first, token_service.recorded()
+        d.proc.send_signal(signal.SIGUSR1)
+        d.wait_for("cycle finished", count=2)
+        d.proc.send_signal(signal.SIGUSR1)
+        d.wait_for("cycle finished", count=3)
+        again = [q for q in token_service.recorded() if q.user is None]
+        assert again == first, "steady cycles asked for new tokens"
+        assert d.stop() == 0
+    finally:
+        d.kill()
