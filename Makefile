@@ -58,11 +58,13 @@ $(BIN): $(MAIN_OBJ) $(LIBA)
 	$(CC) $(MD_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # A unit test links only its own module and util, so each module's tests
-# build and run while other modules are being worked on: test_<m>.c needs
-# internal/<m>/ and internal/util/ (modules listed in UNIT_WHOLE link all).
+# build and run while other modules are being worked on: test_<m>.c and
+# test_<m>_<part>.c need internal/<m>/ and internal/util/ (modules listed in
+# UNIT_WHOLE link all).
 UNIT_WHOLE := test_daemon test_cli test_watcher
+unit_module = $(firstword $(subst _, ,$(patsubst test_%,%,$(1))))
 unit_objs = $(if $(filter $(1),$(UNIT_WHOLE)),$(LIB_OBJ),\
-	$(filter $(BUILD)/obj/internal/$(patsubst test_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ)))
+	$(filter $(BUILD)/obj/internal/$(call unit_module,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ)))
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(call unit_objs,$$*)
