@@ -2,8 +2,10 @@
  * → commit + push → state (DESIGN.md §1). */
 #include "daemon_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "magos/obs.h"
@@ -60,8 +62,23 @@ static int open_repo(struct cycle *c, struct md_err *err)
 /* The registry module reads no environment: the candidate auth files
  * (podman's order, PROTOCOLS.md §2.4) are computed here from the config's
  * view of it (environment first, then the config file). */
-int cycle_new_registry(const struct md_config *cfg, struct md_registry **out,
-		       struct md_err *err)
+/* Backoff waits (429 Retry-After, 5xx) in slices, so a stop request is not
+ * held up by a registry that asked us to come back in a minute. */
+static void sleep_unless_stopped(void *ctx, int64_t ms)
+{
+	volatile sig_atomic_t *stop = ctx;
+
+	while (ms > 0 && !(stop && *stop)) {
+		int64_t step = ms < 100 ? ms : 100;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)step * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+int cycle_new_registry(const struct md_config *cfg, volatile sig_atomic_t *stop,
+		       struct md_registry **out, struct md_err *err)
 {
 	const struct md_settings *s = md_config_settings(cfg);
 	struct md_registry_auth_env env = {
@@ -84,6 +101,9 @@ int cycle_new_registry(const struct md_config *cfg, struct md_registry **out,
 		.timeout = s->registry_timeout,
 		.user_agent = "magos-dominus/" MD_VERSION,
 		.page_size = s->registry_page_size,
+		.sleep_ms = sleep_unless_stopped,
+		/* The flag outlives the client: the daemon's is process-wide. */
+		.sleep_ctx = (void *)(uintptr_t)stop,
 	};
 	int rc = -1;
 
@@ -124,7 +144,7 @@ static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 		ws[i].ref = c->sites[i].ref;
 		ws[i].policy = c->sites[i].policy;
 	}
-	if (!reg && cycle_new_registry(c->cfg, &reg, err) < 0)
+	if (!reg && cycle_new_registry(c->cfg, c->stop, &reg, err) < 0)
 		goto out;
 	*c->reg = reg;
 	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)
@@ -228,7 +248,7 @@ int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
 			 volatile sig_atomic_t *stop, struct md_err *err)
 {
 	struct cycle c = { .cfg = cfg, .s = md_config_settings(cfg), .mode = mode, .rep = rep,
-			   .reg = reg };
+			   .reg = reg, .stop = stop };
 	struct md_state *st = NULL;
 	struct md_err serr;
 	int rc;

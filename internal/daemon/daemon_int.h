@@ -40,11 +40,13 @@ struct cycle {
 	size_t nsites;
 	struct md_cycle_report *rep;
 	struct md_registry **reg; /* kept by the caller across cycles */
+	volatile sig_atomic_t *stop; /* may be NULL */
 };
 
 /* cycle.c */
 void cycle_change_free(struct md_change *ch);
-int cycle_new_registry(const struct md_config *cfg, struct md_registry **out,
+int cycle_new_registry(const struct md_config *cfg, volatile sig_atomic_t *stop,
+		       struct md_registry **out,
 		       struct md_err *err);
 
 /* sites.c: read and scan compose files, parse every site. */

@@ -4,6 +4,7 @@ cleanly with exit 0 and leaves no half-made change."""
 import json
 import signal
 import subprocess
+import threading
 import time
 
 from mdtest import gitutil
@@ -137,3 +138,37 @@ def test_run_reuses_the_bearer_token_across_cycles(token_registry, token_service
         assert d.stop() == 0
     finally:
         d.kill()
+
+
+def test_sigterm_interrupts_a_retry_after_wait(registry_server, make_remote, make_agent,
+                                               make_proxy):
+    """A registry that answers 429 with a long Retry-After (within the
+    request budget, so the agent waits) does not hold up a stop: the wait
+    is abandoned, the cycle ends, the daemon exits 0 with nothing half-made."""
+    reg = registry_server
+    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
+    seen = threading.Event()
+
+    def fault(method, path):
+        if "/tags/list" in path:
+            seen.set()
+            return {"status": 429, "headers": {"Retry-After": "25"}}
+        return None
+
+    proxy = make_proxy(reg)
+    proxy.fault = fault
+    before = compose_site(proxy.ref(WEB, "1.0.0"), policy="semver", range="^1.0").encode()
+    remote = make_remote({COMPOSE: before})
+    base = remote.head()
+    agent = make_agent(remote, proxy.host, MD_INTERVAL="1h", MD_REGISTRY_TIMEOUT="120s")
+    d = Daemon(agent)
+    try:
+        assert seen.wait(30), "the agent never asked for the tag list"
+        time.sleep(0.5)  # let it settle into the Retry-After wait
+        # Without an interruptible wait this would take 25 s or more and
+        # stop() would time out.
+        assert d.stop(timeout=15) == 0
+    finally:
+        d.kill()
+    assert remote.head() == base
+    assert gitutil.worktree_status(remote.home, agent.repo) == ""
