@@ -235,8 +235,8 @@ static int token_fetch(struct md_registry *r, const char *domain, const char *pa
 		       int allow_creds, struct md_reg_response *resp, int *had_creds,
 		       struct md_err *err)
 {
-	struct md_reg_request req = { "GET", url, "application/json", NULL, domain,
-				      MD_REG_MAX_TOKEN_BODY };
+	struct md_reg_request req = { .method = "GET", .url = url, .accept = "application/json",
+				      .what = domain, .max_body = MD_REG_MAX_TOKEN_BODY };
 	struct md_reg_cred cred = { 0 };
 	char *basic = NULL, *form = NULL;
 	int rc = -1;

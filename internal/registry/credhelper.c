@@ -4,7 +4,6 @@
  * POST used when what we hold is an identity token. */
 #include "registry_int.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,49 +177,34 @@ int md_reg_creds_get(struct md_registry *r, const char *domain, const char *path
 
 /* ---- OAuth2 refresh-token POST ------------------------------------------- */
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-	return md_buf_append(ud, p, size * n) < 0 ? 0 : size * n;
-}
-
+/* Through the one request function, so the POST gets the same caps, retries
+ * on 429/5xx and request counters as every other registry request. */
 int md_reg_token_post(struct md_registry *r, const char *realm, const char *form,
 		      long *status, struct md_buf *body, struct md_err *err)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = NULL, *h2;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode cc;
+	struct md_reg_request req = {
+		.method = "POST",
+		.post_form = form,
+		.url = realm,
+		.accept = "application/json",
+		.what = realm,
+		.max_body = body->max,
+	};
+	struct md_reg_response resp;
+	int rc;
 
 	*status = 0;
-	if (!c || !(hdr = curl_slist_append(NULL, "Accept: application/json"))) {
-		curl_easy_cleanup(c);
-		return md_err_set(err, "out of memory posting to token service %s", realm);
+	md_reg_response_init(&resp);
+	rc = md_reg_http_do(r, &req, &resp, err);
+	if (rc == 0) {
+		*status = resp.status;
+		md_buf_reset(body);
+		if (resp.body.len && md_buf_append(body, resp.body.data, resp.body.len) < 0)
+			rc = md_err_set(err, "token service %s sent more than %zu bytes", realm,
+					body->max);
 	}
-	if ((h2 = curl_slist_append(hdr, "Content-Type: application/x-www-form-urlencoded")))
-		hdr = h2;
-	curl_easy_setopt(c, CURLOPT_URL, realm);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)r->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)r->timeout);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, r->user_agent);
-	if (r->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	r->stats.requests++;
-	cc = curl_easy_perform(c);
-	if (cc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	if (cc == CURLE_WRITE_ERROR)
-		return md_err_set(err, "token service %s sent more than %zu bytes", realm, body->max);
-	if (cc != CURLE_OK)
-		return md_err_set(err, "POST %s failed: %s", realm, *errbuf ? errbuf : curl_easy_strerror(cc));
-	return 0;
+	if (resp.body.data)
+		md_memzero(resp.body.data, resp.body.len);
+	md_reg_response_clear(&resp);
+	return rc;
 }

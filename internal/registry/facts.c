@@ -25,8 +25,9 @@ static int get_verified(struct md_registry *r, const char *domain, const char *p
 			struct md_reg_response *resp, char *dg, struct md_err *err)
 {
 	int manifest = !strcmp(kind, "manifests");
-	struct md_reg_request req = { "GET", NULL, manifest ? MD_REG_MANIFEST_ACCEPT : NULL,
-				      NULL, domain, max };
+	struct md_reg_request req = { .method = "GET",
+				      .accept = manifest ? MD_REG_MANIFEST_ACCEPT : NULL,
+				      .what = domain, .max_body = max };
 	char *url = md_reg_object_url(r, domain, path, kind, ref), what[400];
 	const char *claimed;
 	int rc = -1;

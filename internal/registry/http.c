@@ -179,6 +179,8 @@ static void setup(struct md_registry *r, CURL *c, const struct md_reg_request *r
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	if (strcmp(req->method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (req->post_form)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->post_form);
 }
 
 static int transport_error(const struct md_reg_request *req, const char *url, CURLcode cc,
@@ -231,7 +233,9 @@ static int perform_once(struct md_registry *r, const struct md_reg_request *req,
 	md_buf_init(&resp->body, max);
 	resp->status = 0;
 	if ((req->accept && add_header(&headers, "Accept", req->accept) < 0) ||
-	    (authorization && add_header(&headers, "Authorization", authorization) < 0)) {
+	    (authorization && add_header(&headers, "Authorization", authorization) < 0) ||
+	    (req->post_form && add_header(&headers, "Content-Type",
+					  "application/x-www-form-urlencoded") < 0)) {
 		md_err_set(err, "registry %s: out of memory preparing %s", req->what, url);
 		goto out;
 	}
@@ -283,7 +287,9 @@ int md_reg_http_once(struct md_registry *r, const struct md_reg_request *req,
 
 		if (perform_once(r, req, url, authz, resp, err) < 0)
 			goto out;
-		if (!is_redirect(resp->status))
+		/* A form (it may hold a refresh token) is never re-sent elsewhere:
+		 * a redirected POST is answered as it is. */
+		if (!is_redirect(resp->status) || req->post_form)
 			break;
 		if (!resp->location) {
 			md_err_set(err, "registry %s: %s %s answered HTTP %ld without a Location",

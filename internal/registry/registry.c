@@ -195,7 +195,7 @@ static int list_page(struct md_registry *r, const char *domain, const char *path
 static int list_pages(struct md_registry *r, const char *domain, const char *path,
 		      struct md_strv *acc, struct md_err *err)
 {
-	struct md_reg_request req = { "GET", NULL, "application/json", NULL, domain, 0 };
+	struct md_reg_request req = { .method = "GET", .accept = "application/json", .what = domain };
 	struct md_reg_response resp;
 	char *url = NULL, *next = NULL;
 	int n = r->page_size, known, rc = -1;
@@ -293,7 +293,8 @@ char *md_reg_object_url(struct md_registry *r, const char *domain, const char *p
 static int digest_by_get(struct md_registry *r, const char *domain, const char *path,
 			 const char *url, char *digest, char **media_type, struct md_err *err)
 {
-	struct md_reg_request req = { "GET", url, MD_REG_MANIFEST_ACCEPT, NULL, domain, 0 };
+	struct md_reg_request req = { .method = "GET", .url = url, .accept = MD_REG_MANIFEST_ACCEPT,
+				      .what = domain };
 	struct md_reg_response resp;
 	int rc = -1;
 
@@ -329,7 +330,8 @@ static int is_manifest_type(const char *mt)
 static int head_manifest(struct md_registry *r, const char *domain, const char *path,
 			 const char *ref, char **digest, char **media_type, struct md_err *err)
 {
-	struct md_reg_request req = { "HEAD", NULL, MD_REG_MANIFEST_ACCEPT, NULL, domain, 0 };
+	struct md_reg_request req = { .method = "HEAD", .accept = MD_REG_MANIFEST_ACCEPT,
+				      .what = domain };
 	struct md_reg_response resp;
 	char dg[MD_DIGEST_STR_LEN + 1], what[400];
 	char *url = md_reg_object_url(r, domain, path, "manifests", ref);

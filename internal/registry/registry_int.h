@@ -122,12 +122,13 @@ void md_reg_secret_free(char *s);
 /* ---- http.c: the request seam ----------------------------------------- */
 
 struct md_reg_request {
-	const char *method;       /* "GET" or "HEAD" */
+	const char *method;       /* "GET", "HEAD", or "POST" with post_form */
 	const char *url;
 	const char *accept;       /* full Accept value, or NULL */
 	const char *authorization; /* full Authorization value, or NULL */
 	const char *what;         /* registry name used in error sentences */
 	size_t max_body;          /* 0 = MD_REGISTRY_MAX_BODY */
+	const char *post_form;    /* application/x-www-form-urlencoded body, or NULL */
 };
 
 struct md_reg_response {
