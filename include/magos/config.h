@@ -32,6 +32,7 @@ struct md_settings {
 	int64_t registry_timeout;           /* MD_REGISTRY_TIMEOUT seconds, default 30 */
 	int64_t registry_connect_timeout;   /* MD_REGISTRY_CONNECT_TIMEOUT seconds, default 10 */
 	int registry_page_size;             /* MD_REGISTRY_PAGE_SIZE tags per request, default 1000 */
+	int registry_concurrency;           /* MD_REGISTRY_CONCURRENCY per host, default 4 */
 	int push_retries;                   /* MD_PUSH_RETRIES, default 3 */
 	enum md_log_format log_format;      /* MD_LOG_FORMAT */
 	enum md_log_level log_level;        /* MD_LOG_LEVEL */

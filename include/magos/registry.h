@@ -34,6 +34,7 @@ struct md_registry_opts {
 	 * return early to cancel a wait; tests record the schedule. */
 	void (*sleep_ms)(void *ctx, int64_t ms);
 	void *sleep_ctx;
+	int concurrency;                      /* tag lists in flight per host, 0 = 4 */
 };
 
 struct md_registry;
@@ -48,6 +49,23 @@ void md_registry_free(struct md_registry *r);
  * succeeded; strings that are not valid tags are skipped. */
 int md_registry_list_tags(struct md_registry *r, const char *domain, const char *path,
 			  struct md_strv *out, struct md_err *err);
+
+/* The tag lists of n repositories at once (md_registry_list_tags_many). */
+struct md_tag_query {
+	const char *domain, *path; /* as for md_registry_list_tags */
+	struct md_strv tags;       /* out: appended like md_registry_list_tags' out */
+	char *error;               /* out: the sentence md_registry_list_tags gives, or NULL */
+};
+
+/* List the tags of every query, first pages concurrently over one libcurl
+ * multi handle (at most opts->concurrency in flight per registry host).
+ * Any answer that is not a complete single-page JSON list (auth, paging,
+ * errors) is handed to md_registry_list_tags as the reply to its first
+ * request, and hosts it has not met yet or that asked us to wait are listed
+ * by it alone, so results and request counts equal calling it n times. Per-query failures go to q[i].error
+ * (malloc'd); returns -1 only when the batch cannot run at all (OOM). */
+int md_registry_list_tags_many(struct md_registry *r, struct md_tag_query *q, size_t n,
+			       struct md_err *err);
 
 /* HEAD the manifest of a tag (or digest) with the full Accept list;
  * *digest receives "sha256:…" (caller frees), *media_type the Content-Type

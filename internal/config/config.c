@@ -90,6 +90,8 @@ static int set_log_level(struct md_settings *, const struct key_spec *, const ch
 	  0, "timeout of connecting to a registry (at least 1s)")                             \
 	X("MD_REGISTRY_PAGE_SIZE", "1000", 0, set_int, registry_page_size, 1, 10000,           \
 	  "tags asked for per tag-list request (1..10000)")                                   \
+	X("MD_REGISTRY_CONCURRENCY", "4", 0, set_int, registry_concurrency, 1, 32,             \
+	  "tag-list requests in flight at once per registry host (1..32)")                    \
 	X("MD_PUSH_RETRIES", "3", 0, set_int, push_retries, 0, 20,                             \
 	  "times a rejected push is retried after re-syncing (0..20)")                        \
 	X("MD_LOG_FORMAT", "text", 0, set_log_format, log_format, 0, 0,                        \

@@ -101,6 +101,7 @@ int cycle_new_registry(const struct md_config *cfg, volatile sig_atomic_t *stop,
 		.timeout = s->registry_timeout,
 		.user_agent = "magos-dominus/" MD_VERSION,
 		.page_size = s->registry_page_size,
+		.concurrency = s->registry_concurrency,
 		.sleep_ms = sleep_unless_stopped,
 		/* The flag outlives the client: the daemon's is process-wide. */
 		.sleep_ctx = (void *)(uintptr_t)stop,

@@ -355,6 +355,16 @@ static int preemptive(struct md_registry *r, const char *domain, const char *pat
 	return 0;
 }
 
+int md_reg_auth_upfront(struct md_registry *r, const char *domain, const char *path,
+			char **authz, struct md_err *err)
+{
+	struct md_reg_host *h = host_find(r, domain);
+
+	if (preemptive(r, domain, path, authz, err) < 0)
+		return -1;
+	return *authz || !h || h->scheme != MD_REG_SCHEME_BEARER;
+}
+
 static int answer_challenge(struct md_registry *r, const char *domain, const char *path,
 			    const struct md_reg_response *resp, char **authz, struct md_err *err)
 {

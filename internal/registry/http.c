@@ -1,22 +1,13 @@
 /* The request seam: one function performs "a request" (with redirects) and
- * returns status, the headers we care about and a bounded body. Today it
- * drives a single reused curl easy handle; the multi-interface scheduler
- * (per-host concurrency) will replace only this file. Retries and per-host
- * waits wrap it (retry.c). */
+ * returns status, the headers we care about and a bounded body, on a single
+ * reused curl easy handle. The multi-handle scheduler for tag lists
+ * (multi.c) configures its handles with the same md_reg_xfer_* functions.
+ * Retries and per-host waits wrap it (retry.c). */
 #include "registry_int.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct xfer {
-	struct md_reg_response *resp;
-	int body_overflow;
-	int header_overflow;
-	/* Docker Hub rate-limit headers: kept here, not in the response,
-	 * since only the per-host memory in retry.c wants them. */
-	char rl_limit[64], rl_remaining[64];
-};
 
 void md_reg_response_init(struct md_reg_response *resp)
 {
@@ -46,7 +37,7 @@ void md_reg_response_clear(struct md_reg_response *resp)
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-	struct xfer *x = ud;
+	struct md_reg_xfer *x = ud;
 	size_t n = size * nmemb;
 
 	if (md_buf_append(&x->resp->body, ptr, n) < 0) {
@@ -90,7 +81,7 @@ static void keep_small(char *dst, size_t size, const char *v, size_t n)
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-	struct xfer *x = ud;
+	struct md_reg_xfer *x = ud;
 	struct md_reg_response *r = x->resp;
 	size_t n = size * nmemb, vlen;
 	const char *v;
@@ -156,7 +147,8 @@ static void free_headers(struct curl_slist *list)
 }
 
 static void setup(struct md_registry *r, CURL *c, const struct md_reg_request *req,
-		  const char *url, struct curl_slist *headers, struct xfer *x, char *errbuf)
+		  const char *url, struct curl_slist *headers, struct md_reg_xfer *x,
+		  char *errbuf)
 {
 	size_t max = req->max_body ? req->max_body : MD_REGISTRY_MAX_BODY;
 
@@ -184,7 +176,7 @@ static void setup(struct md_registry *r, CURL *c, const struct md_reg_request *r
 }
 
 static int transport_error(const struct md_reg_request *req, const char *url, CURLcode cc,
-			   const char *errbuf, const struct xfer *x, size_t max,
+			   const char *errbuf, const struct md_reg_xfer *x, size_t max,
 			   struct md_err *err)
 {
 	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
@@ -216,47 +208,72 @@ static int transport_error(const struct md_reg_request *req, const char *url, CU
 	}
 }
 
+int md_reg_xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_request *req,
+			const char *url, const char *authorization,
+			struct md_reg_response *resp, struct md_reg_xfer *x,
+			struct md_err *err)
+{
+	size_t max = req->max_body ? req->max_body : MD_REGISTRY_MAX_BODY;
+
+	memset(x, 0, sizeof(*x));
+	x->resp = resp;
+	clear_headers(resp);
+	md_buf_free(&resp->body);
+	md_buf_init(&resp->body, max);
+	resp->status = 0;
+	if ((req->accept && add_header(&x->headers, "Accept", req->accept) < 0) ||
+	    (authorization && add_header(&x->headers, "Authorization", authorization) < 0) ||
+	    (req->post_form && add_header(&x->headers, "Content-Type",
+					  "application/x-www-form-urlencoded") < 0))
+		return md_err_set(err, "registry %s: out of memory preparing %s", req->what, url);
+	setup(r, c, req, url, x->headers, x, x->errbuf);
+	return 0;
+}
+
+int md_reg_xfer_finish(struct md_registry *r, CURL *c, const struct md_reg_request *req,
+		       const char *url, CURLcode cc, struct md_reg_xfer *x,
+		       struct md_err *err)
+{
+	size_t max = req->max_body ? req->max_body : MD_REGISTRY_MAX_BODY;
+
+	if (cc != CURLE_OK) {
+		md_reg_net_count(r, req->method, url, 0);
+		return transport_error(req, url, cc, x->errbuf, x, max, err);
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->resp->status);
+	md_reg_net_count(r, req->method, url, x->resp->status);
+	if (x->rl_remaining[0])
+		md_reg_net_ratelimit(r, url, x->rl_limit[0] ? x->rl_limit : NULL,
+				     x->rl_remaining);
+	return 0;
+}
+
+void md_reg_xfer_release(CURL *c, struct md_reg_xfer *x)
+{
+	/* Do not leave a dangling header list (or wiped secret) in the handle. */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	free_headers(x->headers);
+	x->headers = NULL;
+}
+
 /* One exchange, no redirect handling. */
 static int perform_once(struct md_registry *r, const struct md_reg_request *req,
 			const char *url, const char *authorization,
 			struct md_reg_response *resp, struct md_err *err)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	size_t max = req->max_body ? req->max_body : MD_REGISTRY_MAX_BODY;
-	struct xfer x = { resp, 0, 0, "", "" };
-	struct curl_slist *headers = NULL;
-	CURLcode cc;
-	int rc = -1;
+	struct md_reg_xfer x;
+	int rc = md_reg_primed_take(r, req, url, authorization, resp, err);
 
-	clear_headers(resp);
-	md_buf_free(&resp->body);
-	md_buf_init(&resp->body, max);
-	resp->status = 0;
-	if ((req->accept && add_header(&headers, "Accept", req->accept) < 0) ||
-	    (authorization && add_header(&headers, "Authorization", authorization) < 0) ||
-	    (req->post_form && add_header(&headers, "Content-Type",
-					  "application/x-www-form-urlencoded") < 0)) {
-		md_err_set(err, "registry %s: out of memory preparing %s", req->what, url);
+	if (rc != 0) /* answered on the multi handle already */
+		return rc > 0 ? 0 : -1;
+	rc = -1;
+	if (md_reg_xfer_prepare(r, r->curl, req, url, authorization, resp, &x, err) < 0)
 		goto out;
-	}
-	setup(r, r->curl, req, url, headers, &x, errbuf);
 	r->stats.requests++;
-	cc = curl_easy_perform(r->curl);
-	if (cc != CURLE_OK) {
-		md_reg_net_count(r, req->method, url, 0);
-		transport_error(req, url, cc, errbuf, &x, max, err);
-		goto out;
-	}
-	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	md_reg_net_count(r, req->method, url, resp->status);
-	if (x.rl_remaining[0])
-		md_reg_net_ratelimit(r, url, x.rl_limit[0] ? x.rl_limit : NULL, x.rl_remaining);
-	rc = 0;
+	rc = md_reg_xfer_finish(r, r->curl, req, url, curl_easy_perform(r->curl), &x, err);
 out:
-	/* Do not leave a dangling header list (or wiped secret) in the handle. */
-	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, NULL);
-	free_headers(headers);
+	md_reg_xfer_release(r->curl, &x);
 	return rc;
 }
 

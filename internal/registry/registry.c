@@ -23,6 +23,7 @@ static int copy_opts(struct md_registry *r, const struct md_registry_opts *o)
 	r->connect_timeout = o->connect_timeout > 0 ? o->connect_timeout : 10;
 	r->timeout = o->timeout > 0 ? o->timeout : 30;
 	r->page_size = o->page_size > 0 ? o->page_size : 1000;
+	r->concurrency = o->concurrency > 0 ? o->concurrency : 4;
 	return r->user_agent ? 0 : -1;
 }
 
@@ -105,7 +106,7 @@ int md_reg_check_names(const char *domain, const char *path, const char *ref,
 /* ---- tags ------------------------------------------------------------- */
 
 /* n > 0 asks for that page size, 0 sends no n (the server picks). */
-static char *tags_url(struct md_registry *r, const char *domain, const char *path, int n)
+char *md_reg_tags_url(struct md_registry *r, const char *domain, const char *path, int n)
 {
 	char *base = md_reg_base_url(domain, &r->insecure);
 	char *url = NULL;
@@ -148,7 +149,7 @@ int md_reg_not_found(const char *domain, const char *what, const struct md_reg_r
 
 /* A tag list must be JSON; a missing Content-Type is tolerated (old
  * registries), an HTML error page from a proxy is not. */
-static int is_json_type(const char *ct)
+int md_reg_is_json_type(const char *ct)
 {
 	char *mt = ct ? md_reg_media_type(ct) : NULL;
 	size_t n = mt ? strlen(mt) : 0;
@@ -183,7 +184,7 @@ static int list_page(struct md_registry *r, const char *domain, const char *path
 	}
 	if (resp->status != 200)
 		return md_reg_status_error(r, domain, path, req, resp, err);
-	if (!is_json_type(resp->content_type))
+	if (!md_reg_is_json_type(resp->content_type))
 		return md_err_set(err, "registry %s: repository %s: tag list at %s is not JSON (Content-Type: %.100s)",
 				  domain, path, resp->url, resp->content_type);
 	if (md_reg_tags_parse(resp->body.data, resp->body.len, resp->url, acc,
@@ -201,10 +202,10 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 	int n = r->page_size, known, rc = -1;
 
 	md_reg_response_init(&resp);
-	if ((url = tags_url(r, domain, path, 0)) && (known = md_reg_net_page_size(r, url)) >= 0)
+	if ((url = md_reg_tags_url(r, domain, path, 0)) && (known = md_reg_net_page_size(r, url)) >= 0)
 		n = known; /* what this host accepted earlier in the cycle */
 	free(url);
-	url = tags_url(r, domain, path, n);
+	url = md_reg_tags_url(r, domain, path, n);
 	for (int page = 0;; page++) {
 		if (!url) {
 			md_err_set(err, "registry %s: out of memory listing tags of %s", domain, path);
@@ -218,7 +219,7 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 		if (page == 0 && (resp.status == 400 || resp.status == 413) &&
 		    (n = smaller_page(n)) >= 0) {
 			free(url);
-			url = tags_url(r, domain, path, n);
+			url = md_reg_tags_url(r, domain, path, n);
 			page = -1;
 			continue;
 		}

@@ -2,11 +2,13 @@
  * own) and the private client structure shared by the module's files.
  *
  * Nothing in here performs I/O except md_reg_http_do() (http.c), the one
- * seam through which every request goes; a later multi-handle scheduler
- * replaces that function without touching the parsing or auth logic. */
+ * seam through which every request goes, and the tag-list fast path
+ * (multi.c), which configures its handles with http.c's code and hands any
+ * answer it cannot finish to the synchronous path. */
 #ifndef MAGOS_REGISTRY_INT_H
 #define MAGOS_REGISTRY_INT_H
 
+#include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -153,6 +155,30 @@ void md_reg_response_clear(struct md_reg_response *resp);
 int md_reg_http_do(struct md_registry *r, const struct md_reg_request *req,
 		   struct md_reg_response *resp, struct md_err *err);
 
+/* One exchange on an easy handle, split so the synchronous path (http.c)
+ * and the multi-handle scheduler (multi.c) configure, count and word
+ * transfers with the same code: prepare (resets resp and the handle, sets
+ * every option and header), perform it, finish (counts it, reads the
+ * status, words a transport error), release (drops and wipes headers). */
+struct md_reg_xfer {
+	struct md_reg_response *resp;
+	int body_overflow;
+	int header_overflow;
+	/* Docker Hub rate-limit headers: kept here, not in the response,
+	 * since only the per-host memory in retry.c wants them. */
+	char rl_limit[64], rl_remaining[64];
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+};
+int md_reg_xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_request *req,
+			const char *url, const char *authorization,
+			struct md_reg_response *resp, struct md_reg_xfer *x,
+			struct md_err *err);
+int md_reg_xfer_finish(struct md_registry *r, CURL *c, const struct md_reg_request *req,
+		       const char *url, CURLcode cc, struct md_reg_xfer *x,
+		       struct md_err *err);
+void md_reg_xfer_release(CURL *c, struct md_reg_xfer *x);
+
 /* ---- manifest.c: manifests, indexes and image configs ------------------ */
 
 #define MD_REG_MAX_MANIFEST (4u * 1024 * 1024) /* what registries accept on push */
@@ -238,7 +264,37 @@ struct md_registry {
 	size_t nhosts;
 	struct md_registry_stats stats;
 	struct md_reg_net *net; /* retry.c: backoff, per-host memory, counters */
+	int concurrency;        /* multi.c: tag lists in flight per host */
+	struct md_reg_primed *primed; /* multi.c: an answer already received */
 };
+
+/* multi.c: a fast-path answer handed to the synchronous path, so the
+ * request it answers is not sent (or counted) twice. When the synchronous
+ * path is about to send exactly this request (method GET, same URL, same
+ * Authorization), md_reg_primed_take gives it this answer instead, once:
+ * 1 taken (resp filled), -1 taken and it was a transport failure (err
+ * filled), 0 not this request. */
+struct md_reg_primed {
+	const char *url;
+	const char *authz;
+	struct md_reg_response *resp;
+	int failed;
+	struct md_err err;
+};
+int md_reg_primed_take(struct md_registry *r, const struct md_reg_request *req,
+		       const char *url, const char *authorization,
+		       struct md_reg_response *resp, struct md_err *err);
+
+/* registry.c: the first tag-list URL (n > 0 asks for that page size, 0
+ * sends no n) and the Content-Type test a tag list must pass. */
+char *md_reg_tags_url(struct md_registry *r, const char *domain, const char *path, int n);
+int md_reg_is_json_type(const char *ct);
+/* auth.c: the Authorization value the synchronous path would send up front
+ * for domain/path, without any network request (*authz NULL: none). Returns
+ * 1, or 0 when the host is known to want a Bearer token we do not hold (the
+ * request would only earn a 401), -1 on error. */
+int md_reg_auth_upfront(struct md_registry *r, const char *domain, const char *path,
+			char **authz, struct md_err *err);
 
 /* Perform req for repository path, answering one auth challenge. On
  * success resp holds the final response; 401/403 after authenticating is
@@ -326,6 +382,9 @@ int md_reg_ratelimit_parse(const char *value, int64_t *n, int64_t *window);
 /* The tag page size remembered for the URL's host (-1 unknown, 0 = no n). */
 int md_reg_net_page_size(const struct md_registry *r, const char *url);
 void md_reg_net_set_page_size(struct md_registry *r, const char *url, int n);
+/* 1 when the URL's host asked us to wait (Retry-After, backoff) and that
+ * time has not passed yet. */
+int md_reg_net_deferred(const struct md_registry *r, const char *url);
 /* Count one exchange (status 0 = transport failure). */
 void md_reg_net_count(struct md_registry *r, const char *method, const char *url,
 		      long status);

@@ -229,6 +229,17 @@ void md_reg_net_set_page_size(struct md_registry *r, const char *url, int n)
 		h->page_size = n;
 }
 
+int md_reg_net_deferred(const struct md_registry *r, const char *url)
+{
+	char host[MD_REG_NET_HOST_MAX];
+	struct net_host *h;
+
+	if (!r->net || md_reg_url_host(url, host, sizeof(host)) < 0 ||
+	    !(h = host_get(r->net, host, 0)))
+		return 0;
+	return h->not_before && h->not_before > md_time_mono_ms();
+}
+
 /* ---- counters ------------------------------------------------------------ */
 
 void md_reg_net_count(struct md_registry *r, const char *method, const char *url,

@@ -87,17 +87,9 @@ static int group_for(struct watch_run *w, const struct md_watch_site *s, size_t 
 	return 0;
 }
 
-static void list_group_tags(struct watch_run *w, struct repo_group *g)
+/* What the state learns from a group's fresh tag list. */
+static void note_group_tags(struct watch_run *w, struct repo_group *g)
 {
-	struct md_err err;
-
-	if (g->listed || !g->need_tags)
-		return;
-	g->listed = 1;
-	if (md_registry_list_tags(w->reg, g->domain, g->path, &g->tags, &err) < 0) {
-		g->error = md_strdup(err.msg);
-		return;
-	}
 	/* Steady state: a list identical to last cycle's lets chosen tags
 	 * keep the digests the state holds for them, so an unchanged
 	 * repository costs its tag list alone. This takes a tag listed
@@ -110,6 +102,54 @@ static void list_group_tags(struct watch_run *w, struct repo_group *g)
 	 * does not say when it was built. Best effort, like all the state. */
 	for (size_t i = 0; w->st && i < g->tags.n; i++)
 		md_state_tag_listed(w->st, g->canonical, g->tags.v[i], w->ctx->now);
+}
+
+/* The tag lists of every group that needs one, all in one batch (the
+ * registry fetches them concurrently). -1 only on OOM. */
+static int list_all_tags(struct watch_run *w, struct md_err *err)
+{
+	struct md_tag_query *q = calloc(w->ngroups ? w->ngroups : 1, sizeof(*q));
+	size_t *gi = calloc(w->ngroups ? w->ngroups : 1, sizeof(*gi));
+	size_t nq = 0;
+	int rc = -1;
+
+	if (!q || !gi) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < w->ngroups; i++) {
+		struct repo_group *g = &w->groups[i];
+
+		if (g->listed || !g->need_tags)
+			continue;
+		g->listed = 1;
+		q[nq].domain = g->domain;
+		q[nq].path = g->path;
+		gi[nq++] = i;
+	}
+	if (nq && md_registry_list_tags_many(w->reg, q, nq, err) < 0)
+		goto out;
+	for (size_t k = 0; k < nq; k++) {
+		struct repo_group *g = &w->groups[gi[k]];
+
+		if (q[k].error) {
+			g->error = q[k].error;
+			q[k].error = NULL;
+			continue;
+		}
+		g->tags = q[k].tags;
+		memset(&q[k].tags, 0, sizeof(q[k].tags));
+		note_group_tags(w, g);
+	}
+	rc = 0;
+out:
+	for (size_t k = 0; q && k < nq; k++) {
+		md_strv_free(&q[k].tags);
+		free(q[k].error);
+	}
+	free(q);
+	free(gi);
+	return rc;
 }
 
 /* HEAD r's tag (again, when its digest came from the state): whatever was
@@ -302,8 +342,8 @@ int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
 		if (md_policy_needs_tag_list(sites[i].policy))
 			w.groups[w.site_group[i]].need_tags = 1;
 	}
-	for (size_t i = 0; i < w.ngroups; i++)
-		list_group_tags(&w, &w.groups[i]);
+	if (list_all_tags(&w, err) < 0)
+		goto out;
 	/* Sites following a tag first: their fresh HEADs are then what a
 	 * choosing site picking the same tag shares, not a trusted digest. */
 	for (int pass = 0; pass < 2; pass++) {

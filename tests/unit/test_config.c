@@ -105,6 +105,7 @@ static void test_defaults(void **state)
 	assert_null(s->registry_auth_file);
 	assert_int_equal(s->registry_timeout, 30);
 	assert_int_equal(s->registry_page_size, 1000);
+	assert_int_equal(s->registry_concurrency, 4);
 	assert_int_equal(s->push_retries, 3);
 	assert_int_equal(s->log_format, MD_LOG_TEXT);
 	assert_int_equal(s->log_level, MD_LOG_INFO);
@@ -120,7 +121,7 @@ static void test_keys_table(void **state)
 		"MD_COMPOSE_GLOBS", "MD_GIT_AUTHOR", "MD_COMMIT_TEMPLATE",
 		"MD_INSECURE_REGISTRIES", "MD_CA_FILE", "MD_REGISTRY_AUTH_FILE",
 		"MD_REGISTRY_TIMEOUT", "MD_REGISTRY_CONNECT_TIMEOUT", "MD_REGISTRY_PAGE_SIZE",
-		"MD_PUSH_RETRIES",
+		"MD_REGISTRY_CONCURRENCY", "MD_PUSH_RETRIES",
 		"MD_LOG_FORMAT", "MD_LOG_LEVEL",
 	};
 	const struct md_config_key *k = md_config_keys();
@@ -144,7 +145,8 @@ static void test_keys_table(void **state)
 	assert_null(k[9].def);
 	assert_string_equal(k[12].def, "10s");
 	assert_string_equal(k[13].def, "1000");
-	assert_string_equal(k[15].def, "text");
+	assert_string_equal(k[14].def, "4");
+	assert_string_equal(k[16].def, "text");
 }
 
 static void test_quoting(void **state)
@@ -492,6 +494,13 @@ static void test_integers(void **state)
 		   "@:2: MD_REGISTRY_PAGE_SIZE: 0 is out of range (1..10000)");
 	load_fails(REPO "MD_REGISTRY_PAGE_SIZE=10001\n", NULL,
 		   "@:2: MD_REGISTRY_PAGE_SIZE: 10001 is out of range (1..10000)");
+	cfg = load_ok(REPO "MD_REGISTRY_CONCURRENCY=32\n", NULL);
+	assert_int_equal(md_config_settings(cfg)->registry_concurrency, 32);
+	md_config_free(cfg);
+	load_fails(REPO "MD_REGISTRY_CONCURRENCY=0\n", NULL,
+		   "@:2: MD_REGISTRY_CONCURRENCY: 0 is out of range (1..32)");
+	load_fails(REPO "MD_REGISTRY_CONCURRENCY=33\n", NULL,
+		   "@:2: MD_REGISTRY_CONCURRENCY: 33 is out of range (1..32)");
 	load_fails(REPO "MD_PUSH_RETRIES=21\n", NULL,
 		   "@:2: MD_PUSH_RETRIES: 21 is out of range (0..20)");
 	load_fails(REPO "MD_PUSH_RETRIES=-1\n", NULL,

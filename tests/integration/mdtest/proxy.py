@@ -13,7 +13,12 @@ With `max_n=N` a tag list asking for more than N tags per page is refused
 with 413, as Quay does.
 
 `fault(method, path)` injects registry misbehaviour: it returns None (pass
-through) or a dict, see Fault below."""
+through) or a dict, see Fault below.
+
+`delay(method, path)` returns seconds to hold a request before answering it
+(0 or None: none). The server is threaded: `in_flight` is the number of
+requests being answered right now and `max_in_flight` the most seen at once
+(reset with `reset_in_flight()`), to test client concurrency."""
 import json
 import threading
 import time
@@ -31,12 +36,15 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgra
 
 class RegistryProxy:
     def __init__(self, upstream_url, hook=None, ssl_context=None, tag_page_size=None,
-                 fault=None, max_n=None):
+                 fault=None, max_n=None, delay=None):
         self.upstream = upstream_url.rstrip("/")
         self.hook = hook
         self.tag_page_size = tag_page_size
         self.fault = fault
         self.max_n = max_n
+        self.delay = delay
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.streamed = []  # bytes sent of each streamed body, once the client stopped
         self.requests = []  # (method, path with query, status)
         self._lock = threading.Lock()
@@ -48,6 +56,19 @@ class RegistryProxy:
 
     def stop(self):
         self._server.stop()
+
+    def reset_in_flight(self):
+        with self._lock:
+            self.max_in_flight = self.in_flight
+
+    def _enter(self):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self):
+        with self._lock:
+            self.in_flight -= 1
 
     def recorded(self):
         with self._lock:
@@ -79,7 +100,16 @@ class RegistryProxy:
                                                         "DELETE"])
         @app.route("/<path:path>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
         def proxy(path):
-            full = request.full_path if request.query_string else request.path
+            self._enter()
+            try:
+                full = request.full_path if request.query_string else request.path
+                if self.delay is not None:
+                    time.sleep(self.delay(request.method, full) or 0)
+                return answer(full)
+            finally:
+                self._leave()
+
+        def answer(full):
             if self.hook is not None:
                 self.hook(request.method, full)
             f = self.fault(request.method, full) if self.fault is not None else None
