@@ -4,6 +4,8 @@
 Facts (platforms, creation time) cost GETs, so they are looked up only for
 sites that need them, in rank order, and cached by digest in the state."""
 import datetime
+import gzip
+import hashlib
 import json
 import os
 
@@ -215,3 +217,69 @@ def test_live_explain_uses_the_registry_facts(registry_server, make_remote, make
     missing = agent.run("explain", f"{COMPOSE}:1")
     assert missing.code == 1
     assert f"{COMPOSE}:1: no annotated image on this line" in missing.stderr
+
+
+MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+MT_DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+MT_DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def _docker_image(client, repo, plat, created):
+    """A Docker v2 schema 2 image for `plat`, pushed by digest → (digest, size)."""
+    os_, _, arch = plat.partition("/")
+    layer = gzip.compress(os.urandom(64), mtime=0)
+    layer_digest = client.push_blob(repo, layer)
+    config = json.dumps({"created": created, "architecture": arch, "os": os_,
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    config_digest = client.push_blob(repo, config)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": MT_DOCKER_MANIFEST,
+                           "config": {"mediaType": MT_DOCKER_CONFIG, "digest": config_digest,
+                                      "size": len(config)},
+                           "layers": [{"mediaType": MT_DOCKER_LAYER, "digest": layer_digest,
+                                       "size": len(layer)}]}).encode()
+    ref = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    return client.put_manifest(repo, ref, manifest, MT_DOCKER_MANIFEST), len(manifest)
+
+
+def _buildkit_list(reg, repo, tag, plats, created):
+    """A Docker manifest list as BuildKit pushes it: one entry per platform
+    plus an attestation entry (unknown/unknown) per image."""
+    client = reg.client()
+    entries = []
+    for plat in plats:
+        digest, size = _docker_image(client, repo, plat, created)
+        os_, _, arch = plat.partition("/")
+        entries.append({"mediaType": MT_DOCKER_MANIFEST, "digest": digest, "size": size,
+                        "platform": {"architecture": arch, "os": os_}})
+        att, att_size = _docker_image(client, repo, "unknown/unknown", created)
+        entries.append({"mediaType": MT_DOCKER_MANIFEST, "digest": att, "size": att_size,
+                        "platform": {"architecture": "unknown", "os": "unknown"},
+                        "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                                        "vnd.docker.reference.digest": digest}})
+    data = json.dumps({"schemaVersion": 2, "mediaType": MT_DOCKER_LIST,
+                       "manifests": entries}).encode()
+    return client.put_manifest(repo, tag, data, MT_DOCKER_LIST)
+
+
+def test_docker_manifest_lists_with_attestations(registry_server, make_remote, make_agent):
+    """Docker media types and BuildKit attestation entries: the attestation
+    is not a platform, so an index with only the other architecture plus
+    attestations is passed over; the list digest is what gets written."""
+    reg = registry_server
+    host = "linux/amd64" if os.uname().machine == "x86_64" else "linux/arm64"
+    created = "2024-01-01T00:00:00Z"
+    _buildkit_list(reg, WEB, "1.0.0", [host], created)
+    d101 = _buildkit_list(reg, WEB, "1.0.1", [host, "linux/s390x"], created)
+    _buildkit_list(reg, WEB, "1.1.0", ["linux/s390x"], created)
+    old = reg.ref(WEB, "1.0.0")
+    before = compose_site(old, policy="semver", range="^1.0").encode()
+    remote = make_remote({COMPOSE: before})
+    agent = make_agent(remote, reg.host)
+    r = agent.once()
+    assert r.code == 0, str(r)
+    assert remote.show(COMPOSE) == replaced_once(before, old, reg.ref(WEB, "1.0.1", d101))
+
+    out = json.loads(agent.run("explain", f"{COMPOSE}:3", "--format", "json").stdout)
+    reasons = {c["tag"]: c["reason"] for c in out["candidates"]}
+    assert reasons["1.1.0"] == f"missing {host}", reasons
