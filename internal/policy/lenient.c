@@ -292,22 +292,6 @@ static int ident_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return an == bn ? 0 : (an < bn ? -1 : 1);
 }
 
-static int pre_cmp(const char *a, const char *b)
-{
-	while (*a && *b) {
-		size_t an = strcspn(a, "."), bn = strcspn(b, ".");
-		int r = ident_cmp(a, an, b, bn);
-
-		if (r)
-			return r;
-		a += an + (a[an] == '.');
-		b += bn + (b[bn] == '.');
-	}
-	if (*a)
-		return 1;
-	return *b ? -1 : 0;
-}
-
 int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b)
 {
 	/* Missing components are zeros: "1.2" == "1.2.0". */
@@ -316,7 +300,7 @@ int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b)
 			return a->num[i] < b->num[i] ? -1 : 1;
 	if (!a->pre || !b->pre)
 		return a->pre ? -1 : (b->pre ? 1 : 0);
-	return pre_cmp(a->pre, b->pre);
+	return md_pre_cmp(a->pre, b->pre, ident_cmp);
 }
 
 int md_tag_version_cmp(const char *a, const char *b, int *out)

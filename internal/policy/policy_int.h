@@ -49,6 +49,10 @@ int md_semver_set(struct md_semver *v, uint64_t major, uint64_t minor, uint64_t 
 /* A strict tag (optional v/V prefix) into a caller-owned struct. */
 int md_semver_parse_into(struct md_semver *v, const char *tag);
 void md_semver_clear(struct md_semver *v);
+/* Prerelease strings identifier by identifier with the given identifier
+ * order (strict SemVer or the lenient tag order). */
+typedef int (*md_ident_cmp_fn)(const char *a, size_t an, const char *b, size_t bn);
+int md_pre_cmp(const char *a, const char *b, md_ident_cmp_fn ident);
 /* Compare major.minor.patch only. */
 int md_semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b);
 

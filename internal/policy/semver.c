@@ -223,21 +223,18 @@ static int ident_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return an == bn ? 0 : (an < bn ? -1 : 1);
 }
 
-/* §11.4.4: identifier by identifier; a longer list wins a tie. */
-static int pre_cmp(const char *a, const char *b)
+/* §11.4.4: identifier by identifier; a longer list wins a tie. Lenient
+ * tags share the walk with their own identifier order. */
+int md_pre_cmp(const char *a, const char *b, md_ident_cmp_fn ident)
 {
 	while (*a && *b) {
 		size_t an = strcspn(a, "."), bn = strcspn(b, ".");
-		int r = ident_cmp(a, an, b, bn);
+		int r = ident(a, an, b, bn);
 
 		if (r)
 			return r;
-		a += an;
-		b += bn;
-		if (*a)
-			a++;
-		if (*b)
-			b++;
+		a += an + (a[an] == '.');
+		b += bn + (b[bn] == '.');
 	}
 	if (*a)
 		return 1;
@@ -253,5 +250,5 @@ int md_semver_cmp(const struct md_semver *a, const struct md_semver *b)
 	/* §11.3: a prerelease sorts before its release. */
 	if (!a->pre || !b->pre)
 		return a->pre ? -1 : (b->pre ? 1 : 0);
-	return pre_cmp(a->pre, b->pre);
+	return md_pre_cmp(a->pre, b->pre, ident_cmp);
 }
