@@ -57,92 +57,82 @@ static void print_no_changes(const struct md_cycle_report *rep)
 		printf("no changes\n");
 }
 
-/* Run one cycle in the given mode; the report is the caller's to print. */
-static int cycle(struct cli *c, enum md_cycle_mode mode, struct md_cycle_report *rep,
-		 char *branch, size_t branchlen)
-{
-	struct md_config *cfg = NULL;
-	struct md_err err;
-	int rc = cli_load_config(c, &cfg);
+/* What each cycle command prints on stdout from the report. */
+typedef void (*report_printer)(const struct md_cycle_report *rep, int rc, const char *branch);
 
-	memset(rep, 0, sizeof(*rep));
+/* once, plan and check: one cycle in a mode, its report printed, exit 1
+ * when the cycle failed or any site was skipped (2 on a config error). */
+static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycle_mode mode,
+			 report_printer print)
+{
+	struct md_cycle_report rep;
+	struct md_config *cfg = NULL;
+	char branch[256];
+	struct md_err err;
+	int rc;
+
+	if (no_args(name, argc))
+		return 2;
+	rc = cli_load_config(c, &cfg);
 	if (rc)
 		return rc;
-	md_strlcpy(branch, md_config_settings(cfg)->branch, branchlen);
-	rc = md_daemon_cycle(cfg, mode, rep, NULL, &err) < 0 ? 1 : 0;
+	md_strlcpy(branch, md_config_settings(cfg)->branch, sizeof(branch));
+	rc = md_daemon_cycle(cfg, mode, &rep, NULL, &err) < 0 ? 1 : 0;
 	if (rc)
 		md_log(MD_LOG_ERROR, "cycle failed", "error", err.msg, NULL);
 	md_config_free(cfg);
+	print(&rep, rc, branch);
+	if (rep.problems.n)
+		rc = 1;
+	md_cycle_report_free(&rep);
 	return rc;
+}
+
+static void print_once(const struct md_cycle_report *rep, int rc, const char *branch)
+{
+	log_problems(rep);
+	for (size_t i = 0; i < rep->nchanges && rep->commit[0]; i++)
+		printf("%s:%d %s %s -> %s\n", rep->changes[i].file, rep->changes[i].line,
+		       rep->changes[i].image, rep->changes[i].from, rep->changes[i].to);
+	if (rep->commit[0])
+		printf("committed %s and pushed to origin/%s\n", rep->commit, branch);
+	else if (rc == 0)
+		print_no_changes(rep);
+}
+
+static void print_plan(const struct md_cycle_report *rep, int rc, const char *branch)
+{
+	(void)branch;
+	log_problems(rep);
+	for (size_t i = 0; i < rep->diffs.n; i++)
+		fputs(rep->diffs.v[i], stdout);
+	if (rc == 0 && rep->diffs.n == 0)
+		print_no_changes(rep);
+}
+
+static void print_check(const struct md_cycle_report *rep, int rc, const char *branch)
+{
+	(void)branch;
+	for (size_t i = 0; i < rep->problems.n; i++)
+		printf("%s\n", rep->problems.v[i]);
+	if (rc == 0 && rep->problems.n == 0)
+		printf("ok: %zu sites in %zu files\n", rep->nsites, rep->nfiles);
 }
 
 int cli_cmd_once(struct cli *c, int argc, char **argv)
 {
-	struct md_cycle_report rep;
-	char branch[256];
-	int rc;
-
 	(void)argv;
-	if (no_args("once", argc))
-		return 2;
-	rc = cycle(c, MD_CYCLE_APPLY, &rep, branch, sizeof(branch));
-	if (rc == 2)
-		return rc;
-	log_problems(&rep);
-	for (size_t i = 0; i < rep.nchanges && rep.commit[0]; i++)
-		printf("%s:%d %s %s -> %s\n", rep.changes[i].file, rep.changes[i].line,
-		       rep.changes[i].image, rep.changes[i].from, rep.changes[i].to);
-	if (rep.commit[0])
-		printf("committed %s and pushed to origin/%s\n", rep.commit, branch);
-	else if (rc == 0)
-		print_no_changes(&rep);
-	if (rep.problems.n)
-		rc = 1;
-	md_cycle_report_free(&rep);
-	return rc;
+	return cycle_command(c, "once", argc, MD_CYCLE_APPLY, print_once);
 }
 
 int cli_cmd_plan(struct cli *c, int argc, char **argv)
 {
-	struct md_cycle_report rep;
-	char branch[256];
-	int rc;
-
 	(void)argv;
-	if (no_args("plan", argc))
-		return 2;
-	rc = cycle(c, MD_CYCLE_PLAN, &rep, branch, sizeof(branch));
-	if (rc == 2)
-		return rc;
-	log_problems(&rep);
-	for (size_t i = 0; i < rep.diffs.n; i++)
-		fputs(rep.diffs.v[i], stdout);
-	if (rc == 0 && rep.diffs.n == 0)
-		print_no_changes(&rep);
-	if (rep.problems.n)
-		rc = 1;
-	md_cycle_report_free(&rep);
-	return rc;
+	return cycle_command(c, "plan", argc, MD_CYCLE_PLAN, print_plan);
 }
 
 int cli_cmd_check(struct cli *c, int argc, char **argv)
 {
-	struct md_cycle_report rep;
-	char branch[256];
-	int rc;
-
 	(void)argv;
-	if (no_args("check", argc))
-		return 2;
-	rc = cycle(c, MD_CYCLE_CHECK, &rep, branch, sizeof(branch));
-	if (rc == 2)
-		return rc;
-	for (size_t i = 0; i < rep.problems.n; i++)
-		printf("%s\n", rep.problems.v[i]);
-	if (rc == 0 && rep.problems.n == 0)
-		printf("ok: %zu sites in %zu files\n", rep.nsites, rep.nfiles);
-	if (rep.problems.n)
-		rc = 1;
-	md_cycle_report_free(&rep);
-	return rc;
+	return cycle_command(c, "check", argc, MD_CYCLE_CHECK, print_check);
 }
