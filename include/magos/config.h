@@ -12,7 +12,9 @@
 
 #include "magos/util.h"
 
-enum md_log_format { MD_LOG_TEXT, MD_LOG_JSON, MD_LOG_JOURNAL };
+/* AUTO: journal when stderr is the journal stream (JOURNAL_STREAM), else text. */
+enum md_log_format { MD_LOG_TEXT, MD_LOG_JSON, MD_LOG_JOURNAL, MD_LOG_AUTO };
+enum md_mode { MD_MODE_PUSH, MD_MODE_PR };
 enum md_log_level { MD_LOG_DEBUG, MD_LOG_INFO, MD_LOG_WARN, MD_LOG_ERROR };
 
 /* Typed, validated settings. Read-only once loaded; owned by md_config. */
@@ -36,6 +38,27 @@ struct md_settings {
 	int push_retries;                   /* MD_PUSH_RETRIES, default 3 */
 	enum md_log_format log_format;      /* MD_LOG_FORMAT */
 	enum md_log_level log_level;        /* MD_LOG_LEVEL */
+	char *journal_socket;               /* MD_JOURNAL_SOCKET */
+
+	/* GitHub App and publishing (issue 4) */
+	char *github_app_id;                /* MD_GITHUB_APP_ID (app id or client id) or NULL */
+	char *github_app_key_file;          /* MD_GITHUB_APP_KEY_FILE, mode checked: no group/other bits */
+	char *github_installation_id;       /* MD_GITHUB_INSTALLATION_ID digits, or NULL: discover */
+	char *github_api_url;               /* MD_GITHUB_API_URL without trailing '/' */
+	enum md_mode mode;                  /* MD_MODE push | pr */
+	int commit_via_api;                 /* MD_COMMIT_VIA_API */
+
+	/* Daemon endpoints (issue 5) */
+	char *listen;                       /* MD_LISTEN "host:port", NULL when "off" */
+
+	/* Applier (issue 6) */
+	int apply;                          /* MD_APPLY */
+	struct md_strv compose_cmd;         /* MD_COMPOSE_CMD as argv, e.g. {"podman","compose"} */
+	struct md_strv stacks;              /* MD_STACKS globs of stack directories; empty: all */
+	int64_t health_timeout;             /* MD_HEALTH_TIMEOUT seconds */
+	int64_t compose_timeout;            /* MD_COMPOSE_TIMEOUT seconds, per compose command */
+	char *age_key_file;                 /* MD_AGE_KEY_FILE or NULL */
+	char *runtime_dir;                  /* MD_RUNTIME_DIR, private dir for decrypted env files */
 };
 
 struct md_config;

@@ -30,6 +30,29 @@ struct md_change {
 	char *annotation;
 };
 
+/* What the applier did with one stack (a directory holding a compose file). */
+enum md_stack_outcome {
+	MD_STACK_PLANNED,     /* plan: would be applied */
+	MD_STACK_APPLIED,     /* pulled, up, healthy */
+	MD_STACK_FAILED,      /* failed and could not be rolled back */
+	MD_STACK_ROLLED_BACK, /* failed; the last good version runs again */
+};
+
+struct md_stack_report {
+	char *dir;    /* relative to the repository, "." for the top */
+	char *reason; /* why it was (or would be) applied: "first start", "changed in <commit>", "drift: ..." */
+	enum md_stack_outcome outcome;
+	char *error;  /* failure, or NULL */
+};
+
+/* What PR mode did with one branch. */
+struct md_pr_report {
+	char *branch; /* magos/<image path> */
+	char *action; /* "opened", "updated", "unchanged", "closed" */
+	long number;
+	char *url;    /* html_url, may be NULL */
+};
+
 struct md_cycle_report {
 	struct md_change *changes;
 	size_t nchanges;
@@ -39,6 +62,11 @@ struct md_cycle_report {
 	int pushed;
 	size_t nsites;
 	size_t nfiles;
+	struct md_stack_report *stacks; /* applier (MD_APPLY) and plan */
+	size_t nstacks;
+	struct md_pr_report *prs;       /* MD_MODE=pr */
+	size_t nprs;
+	size_t reverts;                 /* revert commits made after failed rollouts */
 };
 
 /* Run one cycle. `stop` (may be NULL) is polled between steps; a stop
@@ -51,14 +79,26 @@ int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 void md_cycle_report_free(struct md_cycle_report *report);
 
 struct md_registry;
+struct md_github;
 
-/* The same, with a registry client the caller keeps across cycles (the
- * daemon does): its bearer tokens and per-host memory carry over, so a
- * steady cycle does not pay a token request again. *reg is created on first
- * use; the caller frees it (md_registry_free) when the configuration
- * changes and at exit. */
+/* What the caller keeps across cycles (the daemon does): the registry
+ * client (bearer tokens, per-host memory) and the GitHub client (the
+ * installation token), created on first use; and a progress hook the cycle
+ * calls whenever it makes progress (a step done, a response received, a
+ * child process finished), which the daemon ties its watchdog pings to. */
+struct md_daemon_ctx {
+	struct md_registry *reg;
+	struct md_github *gh;
+	void (*progress)(void *arg); /* may be NULL */
+	void *progress_arg;
+};
+
+/* Free the clients (on a configuration change and at exit); the hook stays. */
+void md_daemon_ctx_clear(struct md_daemon_ctx *ctx);
+
+/* The same as md_daemon_cycle, with the caller's context. */
 int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
-			 struct md_registry **reg, struct md_cycle_report *report,
+			 struct md_daemon_ctx *ctx, struct md_cycle_report *report,
 			 volatile sig_atomic_t *stop, struct md_err *err);
 
 /* Explain the site on FILE:LINE of the clone against the live registry,

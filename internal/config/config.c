@@ -3,6 +3,8 @@
  * value checkers shared with other modules in values.c. */
 #include "magos/config.h"
 
+#include "config_int.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -14,45 +16,6 @@
 #include <unistd.h>
 
 #define FILE_MAX (1024 * 1024)
-#define SHOW_MAX 80
-
-struct key_spec;
-typedef int (*setter_fn)(struct md_settings *s, const struct key_spec *k, const char *v,
-			 struct md_err *err);
-
-enum { REQUIRED = 1, MULTILINE = 2 };
-
-struct key_spec {
-	int flags;
-	setter_fn set;
-	size_t off; /* the field in md_settings */
-	long long lo, hi;
-};
-
-static int set_string(struct md_settings *, const struct key_spec *, const char *,
-		      struct md_err *);
-static int set_abspath(struct md_settings *, const struct key_spec *, const char *,
-		       struct md_err *);
-static int set_branch(struct md_settings *, const struct key_spec *, const char *,
-		      struct md_err *);
-static int set_duration(struct md_settings *, const struct key_spec *, const char *,
-			struct md_err *);
-static int set_int(struct md_settings *, const struct key_spec *, const char *,
-		   struct md_err *);
-static int set_globs(struct md_settings *, const struct key_spec *, const char *,
-		     struct md_err *);
-static int set_hosts(struct md_settings *, const struct key_spec *, const char *,
-		     struct md_err *);
-static int set_author(struct md_settings *, const struct key_spec *, const char *,
-		      struct md_err *);
-static int set_template(struct md_settings *, const struct key_spec *, const char *,
-			struct md_err *);
-static int set_readable(struct md_settings *, const struct key_spec *, const char *,
-			struct md_err *);
-static int set_log_format(struct md_settings *, const struct key_spec *, const char *,
-			  struct md_err *);
-static int set_log_level(struct md_settings *, const struct key_spec *, const char *,
-			 struct md_err *);
 
 #define DEFAULT_GLOBS \
 	"**/compose.yaml **/compose.yml **/docker-compose.yaml **/docker-compose.yml"
@@ -62,42 +25,72 @@ static int set_log_level(struct md_settings *, const struct key_spec *, const ch
  * setter, md_settings field, bounds (for numbers), help. Adding a key is a
  * line here plus its field. */
 #define MD_CONFIG_KEYS(X)                                                                     \
-	X("MD_REPO", NULL, REQUIRED, set_abspath, repo, 0, 0,                                  \
+	X("MD_REPO", NULL, REQUIRED, cfg_set_abspath, repo, 0, 0,                                  \
 	  "path of the agent's clone of the GitOps repository")                               \
-	X("MD_GIT_URL", NULL, 0, set_string, git_url, 0, 0,                                    \
+	X("MD_GIT_URL", NULL, 0, cfg_set_string, git_url, 0, 0,                                    \
 	  "URL to clone from when MD_REPO does not exist yet")                                \
-	X("MD_BRANCH", "main", 0, set_branch, branch, 0, 0,                                    \
+	X("MD_BRANCH", "main", 0, cfg_set_branch, branch, 0, 0,                                    \
 	  "branch to follow, commit to and push")                                             \
-	X("MD_INTERVAL", "5m", 0, set_duration, interval, 10, 0,                               \
-	  "time between reconcile cycles (at least 10s)")                                     \
-	X("MD_STATE_DIR", "/var/lib/magos-dominus", 0, set_abspath, state_dir, 0, 0,           \
+	X("MD_INTERVAL", "5m", 0, cfg_set_duration, interval, 1, 0,                            \
+	  "time between reconcile cycles (at least 1s)")                                      \
+	X("MD_STATE_DIR", "/var/lib/magos-dominus", 0, cfg_set_abspath, state_dir, 0, 0,           \
 	  "directory of the state cache (absolute path)")                                     \
-	X("MD_COMPOSE_GLOBS", DEFAULT_GLOBS, 0, set_globs, compose_globs, 0, 0,                \
+	X("MD_COMPOSE_GLOBS", DEFAULT_GLOBS, 0, cfg_set_globs, compose_globs, 0, 0,                \
 	  "compose files to scan, globs relative to MD_REPO separated by commas or spaces")   \
-	X("MD_GIT_AUTHOR", "magos-dominus <magos-dominus@localhost>", 0, set_author,           \
+	X("MD_GIT_AUTHOR", "magos-dominus <magos-dominus@localhost>", 0, cfg_set_author,           \
 	  git_author_name, 0, 0, "commit author and committer, 'Name <email>'")               \
-	X("MD_COMMIT_TEMPLATE", DEFAULT_TEMPLATE, MULTILINE, set_template, commit_template, 0,  \
+	X("MD_COMMIT_TEMPLATE", DEFAULT_TEMPLATE, MULTILINE, cfg_set_template, commit_template, 0,  \
 	  0, "commit message; placeholders {count}, {images}, {changes}")                     \
-	X("MD_INSECURE_REGISTRIES", "", 0, set_hosts, insecure_registries, 0, 0,               \
+	X("MD_INSECURE_REGISTRIES", "", 0, cfg_set_hosts, insecure_registries, 0, 0,               \
 	  "registries (host[:port]) reached over plain HTTP, separated by commas or spaces")  \
-	X("MD_CA_FILE", NULL, 0, set_readable, ca_file, 0, 0,                                  \
+	X("MD_CA_FILE", NULL, 0, cfg_set_readable, ca_file, 0, 0,                                  \
 	  "extra CA bundle (PEM) for registries and HTTPS Git remotes")                                     \
-	X("MD_REGISTRY_AUTH_FILE", NULL, 0, set_string, registry_auth_file, 0, 0,              \
+	X("MD_REGISTRY_AUTH_FILE", NULL, 0, cfg_set_string, registry_auth_file, 0, 0,              \
 	  "registry credentials file (containers-auth.json / docker config.json format)")     \
-	X("MD_REGISTRY_TIMEOUT", "30s", 0, set_duration, registry_timeout, 1, 0,               \
+	X("MD_REGISTRY_TIMEOUT", "30s", 0, cfg_set_duration, registry_timeout, 1, 0,               \
 	  "timeout of one registry request (at least 1s)")                                    \
-	X("MD_REGISTRY_CONNECT_TIMEOUT", "10s", 0, set_duration, registry_connect_timeout, 1,  \
+	X("MD_REGISTRY_CONNECT_TIMEOUT", "10s", 0, cfg_set_duration, registry_connect_timeout, 1,  \
 	  0, "timeout of connecting to a registry (at least 1s)")                             \
-	X("MD_REGISTRY_PAGE_SIZE", "1000", 0, set_int, registry_page_size, 1, 10000,           \
+	X("MD_REGISTRY_PAGE_SIZE", "1000", 0, cfg_set_int, registry_page_size, 1, 10000,           \
 	  "tags asked for per tag-list request (1..10000)")                                   \
-	X("MD_REGISTRY_CONCURRENCY", "4", 0, set_int, registry_concurrency, 1, 32,             \
+	X("MD_REGISTRY_CONCURRENCY", "4", 0, cfg_set_int, registry_concurrency, 1, 32,             \
 	  "tag-list requests in flight at once per registry host (1..32)")                    \
-	X("MD_PUSH_RETRIES", "3", 0, set_int, push_retries, 0, 20,                             \
+	X("MD_PUSH_RETRIES", "3", 0, cfg_set_int, push_retries, 0, 20,                             \
 	  "times a rejected push is retried after re-syncing (0..20)")                        \
-	X("MD_LOG_FORMAT", "text", 0, set_log_format, log_format, 0, 0,                        \
-	  "log format: text or json")                                                         \
-	X("MD_LOG_LEVEL", "info", 0, set_log_level, log_level, 0, 0,                           \
-	  "lowest level logged: debug, info, warn or error")
+	X("MD_LOG_FORMAT", "auto", 0, cfg_set_log_format, log_format, 0, 0,                   \
+	  "log format: auto (journal under systemd, else text), text, json or journal")      \
+	X("MD_LOG_LEVEL", "info", 0, cfg_set_log_level, log_level, 0, 0,                       \
+	  "lowest level logged: debug, info, warn or error")                                  \
+	X("MD_JOURNAL_SOCKET", "/run/systemd/journal/socket", 0, cfg_set_abspath,              \
+	  journal_socket, 0, 0, "journald's native socket (MD_LOG_FORMAT=journal)")            \
+	X("MD_GITHUB_APP_ID", NULL, 0, cfg_set_string, github_app_id, 0, 0,                    \
+	  "GitHub App id or client id; enables the App identity")                             \
+	X("MD_GITHUB_APP_KEY_FILE", NULL, 0, cfg_set_keyfile, github_app_key_file, 0, 0,       \
+	  "the App's private key (PEM), readable by the agent's user only")                   \
+	X("MD_GITHUB_INSTALLATION_ID", NULL, 0, cfg_set_id, github_installation_id, 0, 0,      \
+	  "installation id; default: looked up for the repository")                           \
+	X("MD_GITHUB_API_URL", "https://api.github.com", 0, cfg_set_url, github_api_url, 0,   \
+	  0, "GitHub REST API (GitHub Enterprise Server: https://HOST/api/v3)")               \
+	X("MD_MODE", "push", 0, cfg_set_mode, mode, 0, 0,                                      \
+	  "push: commit to MD_BRANCH; pr: one branch and pull request per image")             \
+	X("MD_COMMIT_VIA_API", "false", 0, cfg_set_bool, commit_via_api, 0, 0,                 \
+	  "create commits through GitHub's Git Data API so GitHub signs them (Verified)")     \
+	X("MD_LISTEN", "127.0.0.1:9797", 0, cfg_set_listen, listen, 0, 0,                      \
+	  "address of /healthz and /metrics (host:port), or off")                             \
+	X("MD_APPLY", "false", 0, cfg_set_bool, apply, 0, 0,                                   \
+	  "apply the repository to this host with the compose command")                       \
+	X("MD_COMPOSE_CMD", "podman-compose", 0, cfg_set_argv, compose_cmd, 0, 0,             \
+	  "compose command, words separated by spaces (run without a shell)")                 \
+	X("MD_STACKS", "", 0, cfg_set_globs_opt, stacks, 0, 0,                                 \
+	  "stack directories this host applies, globs relative to MD_REPO; empty: all")       \
+	X("MD_HEALTH_TIMEOUT", "2m", 0, cfg_set_duration, health_timeout, 1, 0,                \
+	  "time a stack has after `up -d` to be running and healthy")                         \
+	X("MD_COMPOSE_TIMEOUT", "10m", 0, cfg_set_duration, compose_timeout, 1, 0,             \
+	  "time limit of one compose command (pull, up)")                                     \
+	X("MD_AGE_KEY_FILE", NULL, 0, cfg_set_readable, age_key_file, 0, 0,                    \
+	  "age identities for SOPS files (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY)")              \
+	X("MD_RUNTIME_DIR", "/run/magos-dominus", 0, cfg_set_abspath, runtime_dir, 0, 0,      \
+	  "private directory (tmpfs) for decrypted env files while a compose command runs")
 
 #define KEY_PUBLIC(k, d, fl, fn, field, lo, hi, help) { k, d, help },
 #define KEY_SPEC(k, d, fl, fn, field, lo, hi, help) \
@@ -121,321 +114,6 @@ struct md_config {
 const struct md_config_key *md_config_keys(void)
 {
 	return key_table;
-}
-
-/* ---- helpers ---------------------------------------------------------- */
-
-/* A value as quoted in a message: one printable line of bounded length. */
-static const char *show(char *dst, size_t dstlen, const char *v)
-{
-	size_t i, o = 0;
-
-	for (i = 0; v[i] && i < SHOW_MAX && o + 4 < dstlen; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	if (v[i] && o + 4 <= dstlen) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
-	return dst;
-}
-
-static void *field(struct md_settings *s, const struct key_spec *k)
-{
-	return (char *)s + k->off;
-}
-
-static int oom(struct md_err *err)
-{
-	return md_err_set(err, "out of memory");
-}
-
-/* ---- setters: v is never empty; errors say what is wrong with v -------- */
-
-static int set_string(struct md_settings *s, const struct key_spec *k, const char *v,
-		      struct md_err *err)
-{
-	char **dst = field(s, k);
-
-	*dst = md_strdup(v);
-	return *dst ? 0 : oom(err);
-}
-
-static int set_abspath(struct md_settings *s, const struct key_spec *k, const char *v,
-		       struct md_err *err)
-{
-	char shown[SHOW_MAX + 8];
-
-	if (v[0] != '/')
-		return md_err_set(err, "'%s' is not an absolute path", show(shown, sizeof(shown), v));
-	return set_string(s, k, v, err);
-}
-
-/* The parts of git check-ref-format that a branch name can trip over. */
-static const char *branch_problem(const char *b)
-{
-	size_t n = strlen(b);
-
-	if (b[0] == '-')
-		return "starts with '-'";
-	if (strstr(b, ".."))
-		return "contains '..'";
-	if (strstr(b, "@{") || strcmp(b, "@") == 0)
-		return "contains '@{' or is '@'";
-	for (const char *p = b; *p; p++) {
-		if (*p == ' ' || (unsigned char)*p < 0x20 || *p == 0x7f)
-			return "contains a space or a control character";
-		if (strchr("~^:?*[\\", *p))
-			return "contains one of ~ ^ : ? * [ \\";
-	}
-	if (b[0] == '/' || b[n - 1] == '/' || strstr(b, "//"))
-		return "has an empty path component";
-	if (b[n - 1] == '.' || md_str_has_suffix(b, ".lock"))
-		return "ends with '.' or '.lock'";
-	if (b[0] == '.' || strstr(b, "/.") || strstr(b, ".lock/"))
-		return "has a component starting with '.' or ending with '.lock'";
-	return NULL;
-}
-
-static int set_branch(struct md_settings *s, const struct key_spec *k, const char *v,
-		      struct md_err *err)
-{
-	char shown[SHOW_MAX + 8];
-	const char *why = branch_problem(v);
-
-	if (why)
-		return md_err_set(err, "invalid branch name '%s' (%s)",
-				  show(shown, sizeof(shown), v), why);
-	return set_string(s, k, v, err);
-}
-
-static int set_duration(struct md_settings *s, const struct key_spec *k, const char *v,
-			struct md_err *err)
-{
-	char shown[SHOW_MAX + 8], min[32];
-	int64_t secs;
-
-	if (md_duration_parse(v, &secs, err) < 0)
-		return -1;
-	if (secs < k->lo) {
-		md_duration_format(k->lo, min, sizeof(min));
-		return md_err_set(err, "'%s' is too short (minimum %s)",
-				  show(shown, sizeof(shown), v), min);
-	}
-	*(int64_t *)field(s, k) = secs;
-	return 0;
-}
-
-static int set_int(struct md_settings *s, const struct key_spec *k, const char *v,
-		   struct md_err *err)
-{
-	char shown[SHOW_MAX + 8];
-	const char *p = v + (v[0] == '-' || v[0] == '+');
-	long long n;
-	char *end;
-
-	if (*p < '0' || *p > '9')
-		goto nan;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (*end)
-		goto nan;
-	if (errno == ERANGE || n < k->lo || n > k->hi)
-		return md_err_set(err, "%s is out of range (%lld..%lld)",
-				  show(shown, sizeof(shown), v), k->lo, k->hi);
-	*(int *)field(s, k) = (int)n;
-	return 0;
-nan:
-	return md_err_set(err, "'%s' is not an integer", show(shown, sizeof(shown), v));
-}
-
-static int split_list(struct md_strv *sv, const char *v, struct md_err *err)
-{
-	if (md_strv_split(sv, v, ", \t\r\n") < 0) {
-		md_strv_free(sv);
-		return oom(err);
-	}
-	return 0;
-}
-
-static int set_globs(struct md_settings *s, const struct key_spec *k, const char *v,
-		     struct md_err *err)
-{
-	struct md_strv *sv = field(s, k);
-
-	if (split_list(sv, v, err) < 0)
-		return -1;
-	if (sv->n == 0)
-		return md_err_set(err, "no globs given");
-	return 0;
-}
-
-/* host[:port] where host is a DNS name, an IPv4 address or [IPv6]. */
-static int host_port_ok(const char *h)
-{
-	const char *p = h;
-	long port;
-
-	if (*p == '[') {
-		size_t n = strspn(p + 1, "0123456789abcdefABCDEF:.");
-
-		if (n == 0 || p[1 + n] != ']')
-			return 0;
-		p += n + 2;
-	} else {
-		for (;;) {
-			size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
-					     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
-
-			if (n == 0 || p[0] == '-' || p[n - 1] == '-')
-				return 0;
-			p += n;
-			if (*p != '.')
-				break;
-			p++;
-		}
-	}
-	if (*p == '\0')
-		return 1;
-	if (*p++ != ':' || strspn(p, "0123456789") != strlen(p) || strlen(p) == 0 ||
-	    strlen(p) > 5)
-		return 0;
-	port = strtol(p, NULL, 10);
-	return port >= 1 && port <= 65535;
-}
-
-static int set_hosts(struct md_settings *s, const struct key_spec *k, const char *v,
-		     struct md_err *err)
-{
-	char shown[SHOW_MAX + 8];
-	struct md_strv *sv = field(s, k);
-
-	if (split_list(sv, v, err) < 0)
-		return -1;
-	for (size_t i = 0; i < sv->n; i++)
-		if (!host_port_ok(sv->v[i]))
-			return md_err_set(err,
-					  "invalid registry '%s' (expected host[:port], e.g. "
-					  "registry.lan:5000)",
-					  show(shown, sizeof(shown), sv->v[i]));
-	return 0;
-}
-
-static int set_author(struct md_settings *s, const struct key_spec *k, const char *v,
-		      struct md_err *err)
-{
-	(void)k;
-	return md_config_parse_author(v, &s->git_author_name, &s->git_author_email, err);
-}
-
-static int placeholder_ok(const char *w, size_t n)
-{
-	static const char *const known[] = { "count", "images", "changes" };
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strlen(known[i]) == n && memcmp(known[i], w, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* Only "{word}" is a placeholder; other braces are text (JSON in a message
- * stays possible). */
-static int set_template(struct md_settings *s, const struct key_spec *k, const char *v,
-			struct md_err *err)
-{
-	if (strspn(v, " \t\r\n") == strlen(v))
-		return md_err_set(err, "the commit message template is blank");
-	for (const char *p = strchr(v, '{'); p; p = strchr(p + 1, '{')) {
-		size_t n = 0;
-
-		while (p[1 + n] == '_' || (p[1 + n] >= 'a' && p[1 + n] <= 'z') ||
-		       (p[1 + n] >= 'A' && p[1 + n] <= 'Z') || (p[1 + n] >= '0' && p[1 + n] <= '9'))
-			n++;
-		if (n && p[1 + n] == '}' && !placeholder_ok(p + 1, n))
-			return md_err_set(err,
-					  "unknown placeholder {%.*s} (allowed: {count}, {images}, "
-					  "{changes})",
-					  (int)(n > SHOW_MAX ? SHOW_MAX : n), p + 1);
-	}
-	return set_string(s, k, v, err);
-}
-
-static int set_readable(struct md_settings *s, const struct key_spec *k, const char *v,
-			struct md_err *err)
-{
-	char shown[SHOW_MAX + 8];
-	struct stat st;
-	int fd;
-
-	/* O_NONBLOCK: a FIFO named here must not hang the load. */
-	fd = open(v, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return md_err_set(err, "cannot read %s: %s", show(shown, sizeof(shown), v),
-				  strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		int saved = errno;
-
-		close(fd);
-		return md_err_set(err, "cannot read %s: %s", show(shown, sizeof(shown), v),
-				  strerror(saved));
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return md_err_set(err, "%s is %s", show(shown, sizeof(shown), v),
-				  S_ISDIR(st.st_mode) ? "a directory, not a file"
-						      : "not a regular file");
-	}
-	close(fd);
-	return set_string(s, k, v, err);
-}
-
-/* Index of v in a NULL-terminated list, which is also the enum value. */
-static int set_choice(int *out, const char *const *choices, const char *v, struct md_err *err)
-{
-	char shown[SHOW_MAX + 8], valid[128] = "";
-
-	for (int i = 0; choices[i]; i++) {
-		if (strcmp(choices[i], v) == 0) {
-			*out = i;
-			return 0;
-		}
-		snprintf(valid + strlen(valid), sizeof(valid) - strlen(valid), "%s%s",
-			 i ? ", " : "", choices[i]);
-	}
-	return md_err_set(err, "invalid value '%s' (valid: %s)", show(shown, sizeof(shown), v),
-			  valid);
-}
-
-static int set_log_format(struct md_settings *s, const struct key_spec *k, const char *v,
-			  struct md_err *err)
-{
-	static const char *const names[] = { "text", "json", NULL };
-	static const enum md_log_format values[] = { MD_LOG_TEXT, MD_LOG_JSON };
-	int i;
-
-	(void)k;
-	if (set_choice(&i, names, v, err) < 0)
-		return -1;
-	s->log_format = values[i];
-	return 0;
-}
-
-static int set_log_level(struct md_settings *s, const struct key_spec *k, const char *v,
-			 struct md_err *err)
-{
-	static const char *const names[] = { "debug", "info", "warn", "error", NULL };
-	static const enum md_log_level values[] = { MD_LOG_DEBUG, MD_LOG_INFO, MD_LOG_WARN,
-						    MD_LOG_ERROR };
-	int i;
-
-	(void)k;
-	if (set_choice(&i, names, v, err) < 0)
-		return -1;
-	s->log_level = values[i];
-	return 0;
 }
 
 /* ---- unknown keys ------------------------------------------------------- */
@@ -541,7 +219,7 @@ static int load_env(struct md_config_entries *e, char *const *envp, struct md_er
 			continue;
 		key = md_strndup(envp[i], (size_t)(eq - envp[i]));
 		if (!key)
-			return oom(err);
+			return cfg_oom(err);
 		if (find_entry(e, key, NULL)) {
 			free(key);
 			continue;
@@ -549,7 +227,7 @@ static int load_env(struct md_config_entries *e, char *const *envp, struct md_er
 		v = realloc(e->v, (e->n + 1) * sizeof(*v));
 		if (!v) {
 			free(key);
-			return oom(err);
+			return cfg_oom(err);
 		}
 		e->v = v;
 		v[e->n].key = key;
@@ -557,7 +235,7 @@ static int load_env(struct md_config_entries *e, char *const *envp, struct md_er
 		v[e->n].value = md_strdup(eq + 1);
 		e->n++;
 		if (!v[e->n - 1].value)
-			return oom(err);
+			return cfg_oom(err);
 	}
 	return 0;
 }
@@ -574,13 +252,13 @@ static int load_file(struct md_config *cfg, const char *path, struct md_err *err
 		goto out;
 	cfg->file_origin = calloc(cfg->file.n + 1, sizeof(char *));
 	if (!cfg->file_origin) {
-		oom(err);
+		cfg_oom(err);
 		goto out;
 	}
 	for (size_t i = 0; i < cfg->file.n; i++) {
 		cfg->file_origin[i] = md_asprintf("%s:%d", path, cfg->file.v[i].line);
 		if (!cfg->file_origin[i]) {
-			oom(err);
+			cfg_oom(err);
 			goto out;
 		}
 	}
@@ -633,6 +311,29 @@ static int apply_key(struct md_config *cfg, int i, struct md_err *err)
 	return 0;
 }
 
+/* Keys that only make sense with others. */
+static int check_together(const struct md_config *cfg, struct md_err *err)
+{
+	const struct md_settings *s = &cfg->s;
+	int app = s->github_app_id != NULL;
+
+	if (app != (s->github_app_key_file != NULL))
+		return md_err_set(err, "%s is set but %s is not: a GitHub App needs both",
+				  app ? "MD_GITHUB_APP_ID" : "MD_GITHUB_APP_KEY_FILE",
+				  app ? "MD_GITHUB_APP_KEY_FILE" : "MD_GITHUB_APP_ID");
+	if (!app && s->mode == MD_MODE_PR)
+		return md_err_set(err, "%s: MD_MODE=pr opens pull requests through the GitHub API "
+				       "and needs MD_GITHUB_APP_ID and MD_GITHUB_APP_KEY_FILE",
+				  cfg->origin[key_index("MD_MODE")]);
+	if (!app && s->commit_via_api)
+		return md_err_set(err, "%s: MD_COMMIT_VIA_API=true needs MD_GITHUB_APP_ID and "
+				       "MD_GITHUB_APP_KEY_FILE",
+				  cfg->origin[key_index("MD_COMMIT_VIA_API")]);
+	if (!app && s->github_installation_id)
+		return md_err_set(err, "MD_GITHUB_INSTALLATION_ID is set but MD_GITHUB_APP_ID is not");
+	return 0;
+}
+
 int md_config_load(struct md_config **out, const char *path, char *const *envp,
 		   struct md_err *err)
 {
@@ -641,7 +342,7 @@ int md_config_load(struct md_config **out, const char *path, char *const *envp,
 
 	*out = NULL;
 	if (!cfg)
-		return oom(err);
+		return cfg_oom(err);
 	if (path && load_file(cfg, path, err) < 0)
 		goto out;
 	if (load_env(&cfg->env, envp, err) < 0 || check_unknown(cfg, err) < 0)
@@ -649,6 +350,8 @@ int md_config_load(struct md_config **out, const char *path, char *const *envp,
 	for (int i = 0; i < NKEYS; i++)
 		if (apply_key(cfg, i, err) < 0)
 			goto out;
+	if (check_together(cfg, err) < 0)
+		goto out;
 	*out = cfg;
 	cfg = NULL;
 	rc = 0;
@@ -698,6 +401,16 @@ static void settings_free(struct md_settings *s)
 	md_strv_free(&s->insecure_registries);
 	free(s->ca_file);
 	free(s->registry_auth_file);
+	free(s->journal_socket);
+	free(s->github_app_id);
+	free(s->github_app_key_file);
+	free(s->github_installation_id);
+	free(s->github_api_url);
+	free(s->listen);
+	md_strv_free(&s->compose_cmd);
+	md_strv_free(&s->stacks);
+	free(s->age_key_file);
+	free(s->runtime_dir);
 }
 
 void md_config_free(struct md_config *cfg)

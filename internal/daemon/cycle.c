@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "magos/github.h"
 #include "magos/obs.h"
 #include "magos/registry.h"
 #include "magos/state.h"
@@ -35,6 +36,18 @@ void md_cycle_report_free(struct md_cycle_report *rep)
 	free(rep->changes);
 	md_strv_free(&rep->problems);
 	md_strv_free(&rep->diffs);
+	for (size_t i = 0; i < rep->nstacks; i++) {
+		free(rep->stacks[i].dir);
+		free(rep->stacks[i].reason);
+		free(rep->stacks[i].error);
+	}
+	free(rep->stacks);
+	for (size_t i = 0; i < rep->nprs; i++) {
+		free(rep->prs[i].branch);
+		free(rep->prs[i].action);
+		free(rep->prs[i].url);
+	}
+	free(rep->prs);
 	memset(rep, 0, sizeof(*rep));
 }
 
@@ -136,7 +149,7 @@ static void log_ratelimits(const struct md_registry *reg)
 static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 {
 	struct md_watch_site *ws = calloc(c->nsites ? c->nsites : 1, sizeof(*ws));
-	struct md_registry *reg = *c->reg;
+	struct md_registry *reg = c->ctx->reg;
 	int rc = -1;
 
 	if (!ws)
@@ -147,7 +160,7 @@ static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 	}
 	if (!reg && cycle_new_registry(c->cfg, c->stop, &reg, err) < 0)
 		goto out;
-	*c->reg = reg;
+	c->ctx->reg = reg;
 	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)
 		goto out;
 	rc = cycle_plan_changes(c, ws, err);
@@ -224,32 +237,58 @@ static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t
 		return md_err_set(err, "stopped");
 	if (cycle_patch_files(c, err) < 0)
 		return -1;
-	if (c->mode == MD_CYCLE_PLAN)
-		return make_diffs(c, err);
+	cycle_progress(c);
+	if (c->mode == MD_CYCLE_PLAN) {
+		if (make_diffs(c, err) < 0)
+			return -1;
+		return c->s->apply ? cycle_apply(c, stop, err) : 0;
+	}
 	/* From here on a stop request waits: write, commit and push run to the
 	 * end (or are undone) so no half-made change is ever left behind. */
-	if (cycle_publish(c, stop, err) < 0)
-		return -1;
-	log_changes(c->rep);
+	if (c->s->mode == MD_MODE_PR) {
+		if (cycle_publish_prs(c, stop, err) < 0)
+			return -1;
+	} else {
+		if (cycle_publish(c, stop, err) < 0)
+			return -1;
+		log_changes(c->rep);
+	}
+	cycle_progress(c);
+	if (c->s->apply && !STOPPED(stop))
+		return cycle_apply(c, stop, err);
 	return 0;
 }
 
 int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 		    struct md_cycle_report *rep, volatile sig_atomic_t *stop, struct md_err *err)
 {
-	struct md_registry *reg = NULL;
-	int rc = md_daemon_cycle_with(cfg, mode, &reg, rep, stop, err);
+	struct md_daemon_ctx ctx = { 0 };
+	int rc = md_daemon_cycle_with(cfg, mode, &ctx, rep, stop, err);
 
-	md_registry_free(reg);
+	md_daemon_ctx_clear(&ctx);
 	return rc;
 }
 
+void md_daemon_ctx_clear(struct md_daemon_ctx *ctx)
+{
+	md_registry_free(ctx->reg);
+	ctx->reg = NULL;
+	md_github_free(ctx->gh);
+	ctx->gh = NULL;
+}
+
+void cycle_progress(const struct cycle *c)
+{
+	if (c->ctx && c->ctx->progress)
+		c->ctx->progress(c->ctx->progress_arg);
+}
+
 int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
-			 struct md_registry **reg, struct md_cycle_report *rep,
+			 struct md_daemon_ctx *ctx, struct md_cycle_report *rep,
 			 volatile sig_atomic_t *stop, struct md_err *err)
 {
 	struct cycle c = { .cfg = cfg, .s = md_config_settings(cfg), .mode = mode, .rep = rep,
-			   .reg = reg, .stop = stop };
+			   .ctx = ctx, .stop = stop };
 	struct md_state *st = NULL;
 	struct md_err serr;
 	int rc;
@@ -261,6 +300,7 @@ int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
 		return -1;
 	if (mode == MD_CYCLE_PLAN && md_state_load_readonly(&st, c.s->state_dir, err) < 0)
 		return -1;
+	c.st = st;
 	rc = run_cycle(&c, st, stop, err);
 	if (st && mode == MD_CYCLE_APPLY) {
 		md_state_set_last_cycle(st, md_time_now(), rc == 0 && rep->problems.n == 0,

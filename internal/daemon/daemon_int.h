@@ -39,11 +39,13 @@ struct cycle {
 	struct cycle_site *sites;
 	size_t nsites;
 	struct md_cycle_report *rep;
-	struct md_registry **reg; /* kept by the caller across cycles */
+	struct md_daemon_ctx *ctx; /* kept by the caller across cycles */
+	struct md_state *st;       /* NULL for check */
 	volatile sig_atomic_t *stop; /* may be NULL */
 };
 
 /* cycle.c */
+void cycle_progress(const struct cycle *c);
 void cycle_change_free(struct md_change *ch);
 int cycle_new_registry(const struct md_config *cfg, volatile sig_atomic_t *stop,
 		       struct md_registry **out,
@@ -62,5 +64,12 @@ int cycle_reapply(struct cycle *c, struct md_err *err);
 /* publish.c: write, commit, push, and survive push races. */
 int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
 char *cycle_commit_message(const struct cycle *c);
+
+/* pr.c: MD_MODE=pr — one branch and pull request per image (issue 4). */
+int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
+
+/* apply.c: MD_APPLY — stacks changed since the last applied commit, drift,
+ * health, rollback (issue 6). In plan mode it only fills report->stacks. */
+int cycle_apply(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
 
 #endif

@@ -27,7 +27,7 @@ static void on_stop_signal(int sig)
 struct loop {
 	int sfd;
 	struct md_config *cfg;
-	struct md_registry *reg; /* kept across cycles: tokens are reused */
+	struct md_daemon_ctx ctx; /* kept across cycles: tokens are reused */
 	const char *config_path;
 	char *const *envp;
 	int reload;
@@ -89,8 +89,7 @@ static void reload(struct loop *l)
 	md_config_free(l->cfg);
 	l->cfg = fresh;
 	/* Registry options may have changed (CA, auth files, timeouts). */
-	md_registry_free(l->reg);
-	l->reg = NULL;
+	md_daemon_ctx_clear(&l->ctx);
 	md_log_setup(md_config_settings(fresh)->log_format, md_config_settings(fresh)->log_level,
 		     NULL);
 	md_log(MD_LOG_INFO, "configuration reloaded", NULL);
@@ -102,7 +101,7 @@ static int cycle_once(struct loop *l)
 	struct md_err err;
 	int rc;
 
-	rc = md_daemon_cycle_with(l->cfg, MD_CYCLE_APPLY, &l->reg, &rep, &stop_requested, &err);
+	rc = md_daemon_cycle_with(l->cfg, MD_CYCLE_APPLY, &l->ctx, &rep, &stop_requested, &err);
 	for (size_t i = 0; i < rep.problems.n; i++)
 		md_log(MD_LOG_ERROR, "site skipped", "error", rep.problems.v[i], NULL);
 	if (rc < 0)
@@ -171,7 +170,7 @@ int md_daemon_run(const char *config_path, char *const *envp)
 	}
 	md_log(MD_LOG_INFO, "stopping", NULL);
 	close(l.sfd);
-	md_registry_free(l.reg);
+	md_daemon_ctx_clear(&l.ctx);
 	md_config_free(l.cfg);
 	return 0;
 }

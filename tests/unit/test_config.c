@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "magos/config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,7 @@ static void test_defaults(void **state)
 	assert_int_equal(s->registry_page_size, 1000);
 	assert_int_equal(s->registry_concurrency, 4);
 	assert_int_equal(s->push_retries, 3);
-	assert_int_equal(s->log_format, MD_LOG_TEXT);
+	assert_int_equal(s->log_format, MD_LOG_AUTO);
 	assert_int_equal(s->log_level, MD_LOG_INFO);
 	assert_string_equal(md_config_origin(cfg, "MD_INTERVAL"), "default");
 	md_config_free(cfg);
@@ -122,7 +123,11 @@ static void test_keys_table(void **state)
 		"MD_INSECURE_REGISTRIES", "MD_CA_FILE", "MD_REGISTRY_AUTH_FILE",
 		"MD_REGISTRY_TIMEOUT", "MD_REGISTRY_CONNECT_TIMEOUT", "MD_REGISTRY_PAGE_SIZE",
 		"MD_REGISTRY_CONCURRENCY", "MD_PUSH_RETRIES",
-		"MD_LOG_FORMAT", "MD_LOG_LEVEL",
+		"MD_LOG_FORMAT", "MD_LOG_LEVEL", "MD_JOURNAL_SOCKET",
+		"MD_GITHUB_APP_ID", "MD_GITHUB_APP_KEY_FILE", "MD_GITHUB_INSTALLATION_ID",
+		"MD_GITHUB_API_URL", "MD_MODE", "MD_COMMIT_VIA_API", "MD_LISTEN", "MD_APPLY",
+		"MD_COMPOSE_CMD", "MD_STACKS", "MD_HEALTH_TIMEOUT", "MD_COMPOSE_TIMEOUT",
+		"MD_AGE_KEY_FILE", "MD_RUNTIME_DIR",
 	};
 	const struct md_config_key *k = md_config_keys();
 	size_t n = 0;
@@ -146,7 +151,7 @@ static void test_keys_table(void **state)
 	assert_string_equal(k[12].def, "10s");
 	assert_string_equal(k[13].def, "1000");
 	assert_string_equal(k[14].def, "4");
-	assert_string_equal(k[16].def, "text");
+	assert_string_equal(k[16].def, "auto");
 }
 
 static void test_quoting(void **state)
@@ -233,8 +238,8 @@ static void test_crlf(void **state)
 	assert_string_equal(md_config_lookup(cfg, "C"), "s");
 	assert_string_equal(md_config_lookup(cfg, "D"), "onetwo");
 	md_config_free(cfg);
-	load_fails("MD_REPO=/srv\r\n\r\nMD_INTERVAL=5s\r\n", NULL,
-		   "@:3: MD_INTERVAL: '5s' is too short (minimum 10s)");
+	load_fails("MD_REPO=/srv\r\n\r\nMD_INTERVAL=0s\r\n", NULL,
+		   "@:3: MD_INTERVAL: '0s' is too short (minimum 1s)");
 }
 
 static void test_last_wins(void **state)
@@ -466,8 +471,8 @@ static void test_durations(void **state)
 	load_fails("MD_REPO=/srv\nA=1\nB=2\n\n\n\nMD_INTERVAL=fivemin\n", NULL,
 		   "@:7: MD_INTERVAL: invalid duration 'fivemin' (expected a number and a unit "
 		   "ms/s/m/h/d/w, e.g. 90s, 5m, 1h30m)");
-	load_fails(REPO "MD_INTERVAL=9s\n", NULL,
-		   "@:2: MD_INTERVAL: '9s' is too short (minimum 10s)");
+	load_fails(REPO "MD_INTERVAL=0s\n", NULL,
+		   "@:2: MD_INTERVAL: '0s' is too short (minimum 1s)");
 	load_fails(REPO, envp, "environment: MD_REGISTRY_TIMEOUT: '0' is too short (minimum 1s)");
 	cfg = load_ok(REPO "MD_INTERVAL=10s\nMD_REGISTRY_TIMEOUT=1m30s\n", NULL);
 	assert_int_equal(md_config_settings(cfg)->interval, 10);
@@ -607,9 +612,115 @@ static void test_log_settings(void **state)
 	assert_int_equal(md_config_settings(cfg)->log_level, MD_LOG_WARN);
 	md_config_free(cfg);
 	load_fails(REPO "MD_LOG_FORMAT=xml\n", NULL,
-		   "@:2: MD_LOG_FORMAT: invalid value 'xml' (valid: text, json)");
+		   "@:2: MD_LOG_FORMAT: invalid value 'xml' (valid: auto, text, json, journal)");
 	load_fails(REPO "MD_LOG_LEVEL=INFO\n", NULL,
 		   "@:2: MD_LOG_LEVEL: invalid value 'INFO' (valid: debug, info, warn, error)");
+}
+
+/* ---- keys of the GitHub App, the daemon endpoints and the applier -------- */
+
+static void test_github_keys(void **state)
+{
+	char keypath[PATH_MAX];
+	struct md_config *cfg;
+	char *text;
+	FILE *f;
+
+	(void)state;
+	snprintf(keypath, sizeof(keypath), "%s.key", envpath);
+	f = fopen(keypath, "w");
+	assert_non_null(f);
+	fputs("-----BEGIN RSA PRIVATE KEY-----\n", f);
+	fclose(f);
+	chmod(keypath, 0644);
+	text = md_asprintf(REPO "MD_GITHUB_APP_ID=123\nMD_GITHUB_APP_KEY_FILE=%s\n", keypath);
+	{
+		struct md_err err = { { 0 } };
+
+		write_env(text, strlen(text));
+		assert_int_equal(md_config_load(&cfg, envpath, NULL, &err), -1);
+		assert_non_null(strstr(err.msg, "MD_GITHUB_APP_KEY_FILE"));
+		assert_non_null(strstr(err.msg, "(mode 0644)"));
+		assert_non_null(strstr(err.msg, "run `chmod 600 "));
+	}
+	chmod(keypath, 0600);
+	cfg = load_ok(text, NULL);
+	assert_string_equal(md_config_settings(cfg)->github_app_id, "123");
+	assert_string_equal(md_config_settings(cfg)->github_api_url, "https://api.github.com");
+	assert_int_equal(md_config_settings(cfg)->mode, MD_MODE_PUSH);
+	assert_null(md_config_settings(cfg)->github_installation_id);
+	md_config_free(cfg);
+	free(text);
+	text = md_asprintf(REPO "MD_GITHUB_APP_ID=Iv1.abc\nMD_GITHUB_APP_KEY_FILE=%s\n"
+			   "MD_MODE=pr\nMD_GITHUB_API_URL=https://ghe.lan/api/v3/\n"
+			   "MD_GITHUB_INSTALLATION_ID=42\nMD_COMMIT_VIA_API=yes\n", keypath);
+	cfg = load_ok(text, NULL);
+	assert_int_equal(md_config_settings(cfg)->mode, MD_MODE_PR);
+	assert_string_equal(md_config_settings(cfg)->github_api_url, "https://ghe.lan/api/v3");
+	assert_string_equal(md_config_settings(cfg)->github_installation_id, "42");
+	assert_int_equal(md_config_settings(cfg)->commit_via_api, 1);
+	md_config_free(cfg);
+	free(text);
+	unlink(keypath);
+	load_fails(REPO "MD_MODE=pr\n", NULL,
+		   "@:2: MD_MODE=pr opens pull requests through the GitHub API and needs "
+		   "MD_GITHUB_APP_ID and MD_GITHUB_APP_KEY_FILE");
+	load_fails(REPO "MD_GITHUB_APP_ID=1\n", NULL,
+		   "MD_GITHUB_APP_ID is set but MD_GITHUB_APP_KEY_FILE is not: a GitHub App needs "
+		   "both");
+	load_fails(REPO "MD_MODE=merge\n", NULL,
+		   "@:2: MD_MODE: invalid value 'merge' (valid: push, pr)");
+	load_fails(REPO "MD_GITHUB_API_URL=api.github.com\n", NULL,
+		   "@:2: MD_GITHUB_API_URL: 'api.github.com' is not an http:// or https:// URL");
+	load_fails(REPO "MD_GITHUB_INSTALLATION_ID=12x\n", NULL,
+		   "@:2: MD_GITHUB_INSTALLATION_ID: '12x' is not a positive number");
+	load_fails(REPO "MD_COMMIT_VIA_API=maybe\n", NULL,
+		   "@:2: MD_COMMIT_VIA_API: 'maybe' is not a boolean (true/false, yes/no, on/off, "
+		   "1/0)");
+}
+
+static void test_daemon_and_applier_keys(void **state)
+{
+	struct md_config *cfg;
+	const struct md_settings *s;
+
+	(void)state;
+	cfg = load_ok(REPO, NULL);
+	s = md_config_settings(cfg);
+	assert_string_equal(s->listen, "127.0.0.1:9797");
+	assert_int_equal(s->log_format, MD_LOG_AUTO);
+	assert_int_equal(s->apply, 0);
+	assert_int_equal(s->compose_cmd.n, 1);
+	assert_string_equal(s->compose_cmd.v[0], "podman-compose");
+	assert_int_equal(s->stacks.n, 0);
+	assert_int_equal(s->health_timeout, 120);
+	assert_int_equal(s->compose_timeout, 600);
+	assert_string_equal(s->runtime_dir, "/run/magos-dominus");
+	assert_string_equal(s->journal_socket, "/run/systemd/journal/socket");
+	md_config_free(cfg);
+	cfg = load_ok(REPO "MD_LISTEN=off\nMD_APPLY=on\nMD_COMPOSE_CMD=podman  compose\n"
+			   "MD_STACKS=apps/*, infra/db\nMD_HEALTH_TIMEOUT=30s\n",
+		      NULL);
+	s = md_config_settings(cfg);
+	assert_null(s->listen);
+	assert_int_equal(s->apply, 1);
+	assert_int_equal(s->compose_cmd.n, 2);
+	assert_string_equal(s->compose_cmd.v[1], "compose");
+	assert_int_equal(s->stacks.n, 2);
+	assert_string_equal(s->stacks.v[1], "infra/db");
+	assert_int_equal(s->health_timeout, 30);
+	md_config_free(cfg);
+	cfg = load_ok(REPO "MD_LISTEN=[::1]:9000\n", NULL);
+	assert_string_equal(md_config_settings(cfg)->listen, "[::1]:9000");
+	md_config_free(cfg);
+	load_fails(REPO "MD_LISTEN=9797\n", NULL,
+		   "@:2: MD_LISTEN: invalid address '9797' (expected host:port, e.g. "
+		   "127.0.0.1:9797, or off)");
+	load_fails(REPO "MD_LISTEN=[::1]\n", NULL,
+		   "@:2: MD_LISTEN: invalid address '[::1]' (expected host:port, e.g. "
+		   "127.0.0.1:9797, or off)");
+	load_fails(REPO "MD_RUNTIME_DIR=run/md\n", NULL,
+		   "@:2: MD_RUNTIME_DIR: 'run/md' is not an absolute path");
 }
 
 /* ---- shared parsers ----------------------------------------------------- */
@@ -735,6 +846,8 @@ int main(void)
 		cmocka_unit_test(test_author_and_template),
 		cmocka_unit_test(test_ca_file),
 		cmocka_unit_test(test_log_settings),
+		cmocka_unit_test(test_github_keys),
+		cmocka_unit_test(test_daemon_and_applier_keys),
 		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test(test_parse_author),
 		cmocka_unit_test(test_parse_envfile_direct),
