@@ -8,7 +8,7 @@ CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS := libcurl libgit2 jansson yaml-0.1 libcrypto libpcre2-8
+PKGS := libcurl libgit2 jansson yaml-0.1 libcrypto libpcre2-8 libmicrohttpd
 
 WARN := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wpointer-arith -Wcast-qual

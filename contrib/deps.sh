@@ -7,9 +7,11 @@ set -eu
 PKGS="
 gcc make pkg-config ca-certificates
 libcurl4-openssl-dev libgit2-dev libjansson-dev libyaml-dev libssl-dev
-libcmocka-dev libpcre2-dev
+libcmocka-dev libpcre2-dev libmicrohttpd-dev
 git docker-registry
 python3 python3-pytest python3-flask python3-cryptography python3-jwt
+podman podman-compose runc uidmap slirp4netns fuse-overlayfs containernetworking-plugins
+busybox-static age skopeo prometheus systemd
 "
 
 missing=""
