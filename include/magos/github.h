@@ -21,7 +21,8 @@ struct md_github_opts {
 	const char *installation_id; /* digits, or NULL: GET /repos/{owner}/{repo}/installation */
 	const char *owner;           /* repository the agent works on */
 	const char *repo;
-	const char *ca_file;         /* extra CA bundle, or NULL */
+	const char *ca_file;         /* CA bundle, or NULL; when given it REPLACES the system
+	                              * bundle for GitHub calls (GHES, tests) */
 	const char *user_agent;      /* required by GitHub */
 	long timeout;                /* seconds per request */
 	/* Clock, for tests (NULL: time(NULL)). */

@@ -1,0 +1,271 @@
+/* github — pull requests: find, list, create (idempotently), update, close. */
+#include "github_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NEED_PULLS "Pull requests: write"
+
+/* GET url and every rel="next" page after it (same API host only, at most
+ * MD_GH_PAGES_MAX pages), filtering into pv. */
+static int get_pr_pages(struct md_github *gh, const char *first, const char *prefix,
+			struct md_gh_prv *pv, struct md_err *err)
+{
+	struct md_gh_req req = { "GET", NULL, NULL, MD_GH_AUTH_TOKEN, NEED_PULLS, NULL };
+	struct md_gh_resp resp;
+	char *full = md_asprintf("%s/%s", gh->owner, gh->repo), *url = md_strdup(first);
+	char *what = NULL;
+	int rc = -1, page;
+
+	md_gh_resp_init(&resp, gh->body_max);
+	if (!full || !url) {
+		md_err_set(err, "out of memory listing pull requests of %s/%s", gh->owner, gh->repo);
+		goto out;
+	}
+	for (page = 0; url; page++) {
+		if (page == MD_GH_PAGES_MAX) {
+			md_err_set(err, "GitHub lists more than %d pages of open pull requests for %s",
+				   MD_GH_PAGES_MAX, first);
+			goto out;
+		}
+		req.url = url;
+		if (md_gh_call(gh, &req, &resp, err) < 0)
+			goto out;
+		free(what);
+		if (!(what = md_asprintf("GET %s", url))) {
+			md_err_set(err, "out of memory listing pull requests");
+			goto out;
+		}
+		if (md_gh_parse_pr_list(resp.body.data ? resp.body.data : "", resp.body.len, full,
+					prefix, pv, what, err) < 0)
+			goto out;
+		free(url);
+		url = resp.link_next;
+		resp.link_next = NULL;
+		/* Never send the token to a host the Link header made up. */
+		if (url && (!md_str_has_prefix(url, gh->api_url) || url[strlen(gh->api_url)] != '/')) {
+			md_err_set(err, "GitHub's next page for %s points outside %s", first,
+				   gh->api_url);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	md_gh_resp_clear(&resp);
+	md_buf_free(&resp.body);
+	free(full);
+	free(url);
+	free(what);
+	return rc;
+}
+
+static int steal_first(struct md_gh_prv *pv, struct md_github_pr **out, struct md_err *err)
+{
+	*out = NULL;
+	if (pv->n == 0)
+		return 0;
+	*out = malloc(sizeof(**out));
+	if (!*out)
+		return md_err_set(err, "out of memory returning a pull request");
+	**out = pv->v[0];
+	memmove(pv->v, pv->v + 1, (pv->n - 1) * sizeof(*pv->v));
+	pv->n--;
+	return 0;
+}
+
+int md_github_pr_find(struct md_github *gh, const char *head, const char *base,
+		      struct md_github_pr **out, struct md_err *err)
+{
+	struct md_gh_prv pv = { 0 };
+	char *h = NULL, *b = NULL, *q = NULL, *url = NULL, *spec;
+	int rc = -1;
+
+	*out = NULL;
+	spec = md_asprintf("%s:%s", gh->owner ? gh->owner : "", head);
+	if (!spec || !(h = md_gh_pct(spec, 0)) || !(b = md_gh_pct(base, 0)) ||
+	    !(q = md_asprintf("/pulls?state=open&head=%s&base=%s&per_page=100", h, b))) {
+		md_err_set(err, "out of memory looking up the pull request for %s", head);
+		goto out;
+	}
+	if (!(url = md_gh_repo_url(gh, q, err)))
+		goto out;
+	/* The query already selects head; the name filter only guards forks. */
+	if (get_pr_pages(gh, url, NULL, &pv, err) < 0)
+		goto out;
+	for (size_t i = 0; i < pv.n; i++)
+		if (strcmp(pv.v[i].head, head) == 0) {
+			struct md_github_pr t = pv.v[0];
+
+			pv.v[0] = pv.v[i];
+			pv.v[i] = t;
+			rc = steal_first(&pv, out, err);
+			goto out;
+		}
+	rc = 0;
+out:
+	md_gh_prv_free(&pv);
+	free(spec);
+	free(h);
+	free(b);
+	free(q);
+	free(url);
+	return rc;
+}
+
+int md_github_pr_list(struct md_github *gh, const char *prefix, const char *base,
+		      struct md_github_pr **out, size_t *n, struct md_err *err)
+{
+	struct md_gh_prv pv = { 0 };
+	char *b = NULL, *q = NULL, *url = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (!(b = md_gh_pct(base, 0)) ||
+	    !(q = md_asprintf("/pulls?state=open&base=%s&per_page=100", b))) {
+		md_err_set(err, "out of memory listing pull requests into %s", base);
+		goto out;
+	}
+	if (!(url = md_gh_repo_url(gh, q, err)) || get_pr_pages(gh, url, prefix, &pv, err) < 0)
+		goto out;
+	*out = pv.v;
+	*n = pv.n;
+	memset(&pv, 0, sizeof(pv));
+	rc = 0;
+out:
+	md_gh_prv_free(&pv);
+	free(b);
+	free(q);
+	free(url);
+	return rc;
+}
+
+/* Send one JSON body to a repository endpoint; *j receives the answer
+ * object when wanted. `status_out` gets the status (for 422 handling). */
+static int repo_json(struct md_github *gh, const char *method, const char *suffix, json_t *body,
+		     const long *accept, long *status_out, json_t **j, char *emsg, size_t emsglen,
+		     struct md_err *err)
+{
+	struct md_gh_req req = { method, NULL, NULL, MD_GH_AUTH_TOKEN, NEED_PULLS, accept };
+	struct md_gh_resp resp;
+	char *url = NULL, *text = NULL;
+	int rc = -1;
+
+	if (j)
+		*j = NULL;
+	md_gh_resp_init(&resp, gh->body_max);
+	if (!(url = md_gh_repo_url(gh, suffix, err)))
+		goto out;
+	if (!(text = md_gh_json_text(body))) {
+		md_err_set(err, "out of memory encoding the body of %s %s", method, url);
+		goto out;
+	}
+	req.url = url;
+	req.body = text;
+	if (md_gh_call(gh, &req, &resp, err) < 0)
+		goto out;
+	if (status_out)
+		*status_out = resp.status;
+	if (emsg)
+		md_gh_error_text(resp.body.data, resp.body.len, emsg, emsglen);
+	if (resp.status >= 200 && resp.status < 300 && j &&
+	    md_gh_resp_json(&req, &resp, 0, j, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	md_gh_resp_clear(&resp);
+	md_buf_free(&resp.body);
+	free(url);
+	free(text);
+	return rc;
+}
+
+int md_github_pr_create(struct md_github *gh, const char *head, const char *base,
+			const char *title, const char *body, struct md_github_pr **out,
+			struct md_err *err)
+{
+	static const long accept[] = { 422, 0 };
+	json_t *req, *j = NULL;
+	char emsg[512] = "";
+	long status = 0;
+	int rc = -1;
+
+	*out = NULL;
+	req = json_pack("{s:s, s:s, s:s, s:s, s:b}", "title", title, "head", head, "base", base,
+			"body", body ? body : "", "maintainer_can_modify", 1);
+	if (!req)
+		return md_err_set(err, "out of memory building the pull request for %s", head);
+	if (repo_json(gh, "POST", "/pulls", req, accept, &status, &j, emsg, sizeof(emsg), err) < 0)
+		goto out;
+	if (status == 422) {
+		/* A restart after GitHub opened it: use the one that exists. */
+		if (strcasestr(emsg, "already exists")) {
+			if (md_github_pr_find(gh, head, base, out, err) < 0)
+				goto out;
+			if (*out) {
+				rc = 0;
+				goto out;
+			}
+		}
+		md_err_set(err, "GitHub refused to open a pull request from %s into %s (422): %s",
+			   head, base, emsg[0] ? emsg : "Validation Failed");
+		goto out;
+	}
+	if (!(*out = calloc(1, sizeof(**out)))) {
+		md_err_set(err, "out of memory returning the pull request for %s", head);
+		goto out;
+	}
+	if (md_gh_parse_pr(j, *out, err) < 0) {
+		free(*out);
+		*out = NULL;
+		md_err_prefix(err, "POST /repos/%s/%s/pulls", gh->owner, gh->repo);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(req);
+	json_decref(j);
+	return rc;
+}
+
+int md_github_pr_update(struct md_github *gh, long number, const char *title, const char *body,
+			struct md_err *err)
+{
+	char suffix[64];
+	json_t *req;
+	int rc;
+
+	snprintf(suffix, sizeof(suffix), "/pulls/%ld", number);
+	req = json_pack("{s:s, s:s}", "title", title, "body", body ? body : "");
+	if (!req)
+		return md_err_set(err, "out of memory updating pull request #%ld", number);
+	rc = repo_json(gh, "PATCH", suffix, req, NULL, NULL, NULL, NULL, 0, err);
+	json_decref(req);
+	return rc;
+}
+
+int md_github_pr_close(struct md_github *gh, long number, const char *comment,
+		       struct md_err *err)
+{
+	char suffix[64];
+	json_t *req;
+	int rc = 0;
+
+	if (comment && *comment) {
+		snprintf(suffix, sizeof(suffix), "/issues/%ld/comments", number);
+		if (!(req = json_pack("{s:s}", "body", comment)))
+			return md_err_set(err, "out of memory commenting on pull request #%ld", number);
+		rc = repo_json(gh, "POST", suffix, req, NULL, NULL, NULL, NULL, 0, err);
+		json_decref(req);
+		if (rc < 0)
+			return -1;
+	}
+	snprintf(suffix, sizeof(suffix), "/pulls/%ld", number);
+	if (!(req = json_pack("{s:s}", "state", "closed")))
+		return md_err_set(err, "out of memory closing pull request #%ld", number);
+	rc = repo_json(gh, "PATCH", suffix, req, NULL, NULL, NULL, NULL, 0, err);
+	json_decref(req);
+	return rc;
+}
