@@ -76,4 +76,94 @@ int md_git_diff_buffers(char **out, const char *path, const char *old_data, size
 int md_git_list_files(const struct md_git *g, const struct md_strv *globs, struct md_strv *out,
 		      struct md_err *err);
 
+/* ---- history ---- */
+
+/* What the applier needs from history: which paths changed between two
+ * commits, whether the applied commit is still behind HEAD, old file
+ * contents, who made the changes, and a revert of a path set. Commits are
+ * given as 40-hex ids (any unambiguous prefix of at least 4 works). */
+#define MD_GIT_HISTORY_MAX_COMMITS 10000 /* commits walked by authors_between */
+
+/* Paths (relative, sorted, unique) whose content or mode differs between
+ * the trees of from and to; both sides of a rename count (no rename
+ * detection). from NULL or "": every file of to. */
+int md_git_changed_paths(struct md_git *g, const char *from, const char *to,
+			 struct md_strv *out, struct md_err *err);
+
+/* 1 when ancestor is commit itself or one of its ancestors; 0 when it is
+ * not, or when ancestor is not a commit of this repository (a state file
+ * from elsewhere); -1 on error. */
+int md_git_is_ancestor(struct md_git *g, const char *ancestor, const char *commit,
+		       struct md_err *err);
+
+/* The content of path (relative) at commit: 0 with *out (caller frees,
+ * NUL-terminated) and *len; 1 when commit has no file there; -1 on error,
+ * including a file over max bytes. */
+int md_git_file_at(struct md_git *g, const char *commit, const char *path, size_t max,
+		   char **out, size_t *len, struct md_err *err);
+
+/* Author e-mails (unique, newest commit first) of the commits reachable
+ * from to and not from from that change a path in paths, compared with
+ * their first parent. A path matches itself and, as a directory,
+ * everything under it; "." matches every path. from NULL or "": all of
+ * to's history. At most MD_GIT_HISTORY_MAX_COMMITS commits are walked
+ * (more is an error: the caller must not guess). */
+int md_git_authors_between(struct md_git *g, const char *from, const char *to,
+			   const struct md_strv *paths, struct md_strv *emails,
+			   struct md_err *err);
+
+/* Revert paths (relative files) to their content at commit: write it to
+ * the work tree (removing a path commit did not have), stage exactly
+ * those paths and commit them on the branch as the agent with message;
+ * oid receives the new commit's id. The work tree must be clean first.
+ * Fails, leaving the work tree and index as they were, when the paths
+ * already hold that content ("nothing to revert"). */
+int md_git_revert_paths(struct md_git *g, const char *commit, const char *const *paths,
+			size_t n, const char *message, char oid[41], struct md_err *err);
+
+/* ---- PR branches ---- */
+
+/* A file's whole new content, for commits built without the work tree. */
+struct md_git_blob {
+	const char *path; /* relative to the repository root */
+	const char *data;
+	size_t len;
+	unsigned mode;    /* permission bits of the work-tree file: 0755-ish is executable */
+};
+
+/* origin's URL as configured in the clone at path, read without touching
+ * the network (owner/repo for the GitHub App). *url (caller frees) is NULL
+ * and 1 returned when there is no clone or it has no origin. */
+int md_git_origin_url_at(const char *path, char **url, struct md_err *err);
+
+/* "<prefix><image path>" made a valid branch name: characters git refuses
+ * become '-', components never start with '.' nor end in ".lock".
+ * *out caller frees. */
+int md_git_branch_name(char **out, const char *prefix, const char *image_path,
+		       struct md_err *err);
+
+/* Fetch origin's branches under prefix (e.g. "magos/") into
+ * refs/remotes/origin/<prefix>…; tracking refs of branches origin no longer
+ * has are dropped. */
+int md_git_branches_fetch(struct md_git *g, const char *prefix, struct md_err *err);
+
+/* The tip of origin/<configured branch> (the base of PR branches). */
+int md_git_base_head(struct md_git *g, char oid[41], struct md_err *err);
+
+/* The commit PR branch `branch` should hold: origin/<base>'s tree with only
+ * `files` replaced (built in memory, the work tree and index untouched),
+ * one commit whose parent is origin/<base>. Returns 1 when
+ * refs/remotes/origin/<branch> already is exactly such a commit (oid = its
+ * id: nothing to push), 0 when it is not — then with make_commit a new
+ * commit (the handle's author) is written to the object database and oid
+ * receives it, without it oid is "". -1 on error. */
+int md_git_branch_commit(struct md_git *g, const char *branch, const struct md_git_blob *files,
+			 size_t n, const char *message, int make_commit, char oid[41],
+			 struct md_err *err);
+
+/* Force-push commit oid to origin's refs/heads/<branch> and record it as
+ * refs/remotes/origin/<branch>. */
+int md_git_branch_push(struct md_git *g, const char *branch, const char *oid,
+		       struct md_err *err);
+
 #endif

@@ -159,4 +159,14 @@ struct md_registry_ratelimit {
 int md_registry_ratelimit(const struct md_registry *r, size_t i,
 			  struct md_registry_ratelimit *out);
 
+/* ---- image source (issue 4) ---------------------------------------------- */
+
+/* The org.opencontainers.image.source of reference (a tag or digest): the
+ * manifest's or index's annotation, else (for an index, its first image
+ * entry) the image config's Labels. Only an http(s) URL of safe characters
+ * (at most 512) is returned; *source (caller frees) is NULL when the image
+ * does not say. At most three bounded, digest-checked requests. */
+int md_registry_image_source(struct md_registry *r, const char *domain, const char *path,
+			     const char *reference, char **source, struct md_err *err);
+
 #endif

@@ -51,6 +51,9 @@ void md_cycle_report_free(struct md_cycle_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+/* The clone, with the GitHub App's token for git and its bot identity as
+ * the author when an App is configured (plan and check open it read-only
+ * and need neither). */
 static int open_repo(struct cycle *c, struct md_err *err)
 {
 	const struct md_settings *s = c->s;
@@ -62,9 +65,26 @@ static int open_repo(struct cycle *c, struct md_err *err)
 		.author_email = s->git_author_email,
 		.ca_file = s->ca_file,
 	};
+	char *name = NULL, *email = NULL;
+	int rc;
 
-	if (c->mode == MD_CYCLE_APPLY)
-		return md_git_open(&c->git, &o, err);
+	if (c->mode == MD_CYCLE_APPLY) {
+		if (cycle_gh_enabled(c)) {
+			if (cycle_github(c, err) < 0 || cycle_gh_author(c, &name, &email, err) < 0)
+				return -1;
+			o.author_name = name;
+			o.author_email = email;
+			o.cred = cycle_gh_git_cred;
+			o.cred_ctx = c;
+		}
+		cycle_gh_git_op(c);
+		rc = md_git_open(&c->git, &o, err);
+		/* the sync that follows is an operation of its own */
+		cycle_gh_git_op(c);
+		free(name);
+		free(email);
+		return rc;
+	}
 	if (!md_path_exists(s->repo))
 		return md_err_set(err,
 				  "%s does not exist yet; run `magos-dominus once` first to clone "
@@ -225,12 +245,14 @@ static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t
 		return -1;
 	if (c->mode == MD_CYCLE_APPLY && md_git_sync(c->git, err) < 0)
 		return -1;
+	cycle_progress(c); /* the repository is usable: the daemon reports ready */
 	if (STOPPED(stop))
 		return md_err_set(err, "stopped");
 	if (cycle_load_files(c, err) < 0)
 		return -1;
 	if (c->mode == MD_CYCLE_CHECK)
 		return 0;
+	cycle_progress(c);
 	if (decide(c, st, err) < 0)
 		return -1;
 	if (STOPPED(stop))

@@ -42,6 +42,7 @@ struct cycle {
 	struct md_daemon_ctx *ctx; /* kept by the caller across cycles */
 	struct md_state *st;       /* NULL for check */
 	volatile sig_atomic_t *stop; /* may be NULL */
+	unsigned gh_cred_calls;      /* gh.c: credential requests in the current git operation */
 };
 
 /* cycle.c */
@@ -68,8 +69,90 @@ char *cycle_commit_message(const struct cycle *c);
 /* pr.c: MD_MODE=pr — one branch and pull request per image (issue 4). */
 int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
 
+/* apply*.c */
 /* apply.c: MD_APPLY — stacks changed since the last applied commit, drift,
  * health, rollback (issue 6). In plan mode it only fills report->stacks. */
 int cycle_apply(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
+
+struct md_applier;
+struct md_age_identities;
+
+/* A stack: a directory holding a compose file. */
+struct apply_stack {
+	char *dir;            /* relative to the work tree, "." for the top */
+	struct md_strv files; /* compose file names inside dir */
+	char *reason;         /* why it is applied this cycle; NULL: it is not */
+};
+
+/* One cycle's applier run. */
+struct apply_run {
+	struct cycle *c;
+	struct md_applier *a;
+	struct md_strv env;             /* the children's environment */
+	struct md_age_identities *ids;  /* loaded on the first SOPS file */
+	int ids_tried;
+	char head[41];                  /* HEAD when the run started */
+	char applied_to[41];            /* what the state records as applied */
+	struct apply_stack *stacks;
+	size_t nstacks;
+};
+
+/* Decrypted env files of one stack run, in a private directory. */
+struct apply_secrets {
+	char *dir; /* NULL when the stack has no SOPS file */
+	struct md_strv files;
+};
+
+/* apply.c */
+const struct apply_stack *apply_owner(const struct apply_run *r, const char *path);
+int apply_report(struct cycle *c, const char *dir, const char *reason,
+		 enum md_stack_outcome outcome, const char *error);
+
+/* apply_stack.c: run one version of a stack (commit NULL: the work tree;
+ * else that commit's compose files through .magos-rollback.<name>), wait
+ * for health; and the applier's setup. */
+int apply_run_init(struct apply_run *r, struct md_err *err);
+void apply_run_clear(struct apply_run *r);
+/* Returns -2 when it refused before running any compose command (secrets
+ * that do not decrypt, old files missing), -1 when the stack failed. */
+int apply_stack_run(struct apply_run *r, const struct apply_stack *s, const char *commit,
+		    struct md_err *err);
+/* Record and report s as failed (no rollback). */
+int apply_failed(struct apply_run *r, const struct apply_stack *s, const char *reason,
+		 const char *error, struct md_err *err);
+/* Apply s (reason says why), rolling back on failure; reports and logs. */
+int apply_stack(struct apply_run *r, const struct apply_stack *s, const char *reason,
+		int drift, struct md_err *err);
+
+/* apply_secrets.c: SOPS files of a stack decrypted to env files. */
+int apply_secrets_prepare(struct apply_run *r, const struct apply_stack *s,
+			  const char *commit, struct apply_secrets *out, struct md_err *err);
+void apply_secrets_cleanup(struct apply_secrets *sec);
+
+/* apply_rollback.c: after a failure — revert the agent's own change in Git,
+ * or run the last good version (a human's change). Reports and logs. */
+int apply_rollback(struct apply_run *r, const struct apply_stack *s, const char *reason,
+		   const char *failure, struct md_err *err);
+
+/* gh.c */
+/* The GitHub App: the client kept in ctx->gh, the installation token
+ * handed to libgit2, the bot identity. Code that runs a git network
+ * operation (fetch, push, sync) calls cycle_gh_git_op() right before it. */
+/* 1 when an App is configured (MD_GITHUB_APP_ID). */
+int cycle_gh_enabled(const struct cycle *c);
+/* ctx->gh, created on first use: owner/repo from MD_GIT_URL, else from the
+ * clone's origin URL. */
+int cycle_github(struct cycle *c, struct md_err *err);
+/* md_git_cred_fn (ctx: the cycle): user x-access-token, the installation
+ * token as password; asked again within one operation (a 401), the token
+ * is dropped and a new one minted, once. */
+int cycle_gh_git_cred(void *ctx, const char *url, char *user, size_t userlen, char *pass,
+		      size_t passlen);
+/* A git network operation starts: its first credentials request is the
+ * first, whatever the previous operation asked. */
+void cycle_gh_git_op(struct cycle *c);
+/* The commit identity: MD_GIT_AUTHOR when set, else (App configured) the
+ * App's bot user. *name and *email are caller-freed. */
+int cycle_gh_author(struct cycle *c, char **name, char **email, struct md_err *err);
 
 #endif

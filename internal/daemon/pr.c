@@ -1,9 +1,561 @@
-/* MD_MODE=pr: one branch and pull request per image (placeholder). */
+/* MD_MODE=pr: one branch and one pull request per image repository.
+ *
+ * A branch (magos/<image path>) holds one commit on origin/<base>: base's
+ * tree with only that image's sites patched, built in memory so the work
+ * tree never leaves the base branch. A branch that already holds the same
+ * tree on the same base is left alone (a restart causes no churn); a newer
+ * decision force-updates it and edits the PR. Open PRs of ours whose image
+ * needs no update any more are closed with a comment. */
 #include "daemon_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "magos/github.h"
+#include "magos/obs.h"
+
+#define PR_PREFIX "magos/"
+#define PR_BODY_MAX (60u * 1024)
+
+/* The changes of one image repository: one branch, one PR. */
+struct pr_group {
+	char *branch;
+	const char *image;   /* the first change's image name */
+	size_t *changes;     /* indices into rep->changes */
+	char **sources;      /* per change: org.opencontainers.image.source, or NULL */
+	size_t n;
+};
+
+static void groups_free(struct pr_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < g[i].n; k++)
+			free(g[i].sources[k]);
+		free(g[i].sources);
+		free(g[i].changes);
+		free(g[i].branch);
+	}
+	free(g);
+}
+
+/* The parsed site a change was made for (lines are exact: PR mode never
+ * re-applies). */
+static const struct cycle_site *site_of(const struct cycle *c, const struct md_change *ch)
+{
+	for (size_t i = 0; i < c->nsites; i++) {
+		const struct cycle_site *cs = &c->sites[i];
+		const struct cycle_file *f = &c->files[cs->file];
+		const struct md_compose_site *site = md_compose_site_at(f->scan, cs->index);
+
+		if (site->line == ch->line && !strcmp(f->path, ch->file) &&
+		    !strcmp(site->value, ch->old_value))
+			return cs;
+	}
+	return NULL;
+}
+
+static char *branch_of(const struct cycle_site *cs, struct md_err *err)
+{
+	char *b = NULL;
+
+	if (md_git_branch_name(&b, PR_PREFIX, md_ref_path(cs->ref), err) < 0)
+		return NULL;
+	return b;
+}
+
+static int group_add(struct pr_group *g, size_t change)
+{
+	size_t *v = realloc(g->changes, (g->n + 1) * sizeof(*v));
+	char **s;
+
+	if (!v)
+		return -1;
+	g->changes = v;
+	s = realloc(g->sources, (g->n + 1) * sizeof(*s));
+	if (!s)
+		return -1;
+	g->sources = s;
+	g->changes[g->n] = change;
+	g->sources[g->n] = NULL;
+	g->n++;
+	return 0;
+}
+
+static int make_groups(const struct cycle *c, struct pr_group **out, size_t *nout,
+		       struct md_err *err)
+{
+	const struct md_cycle_report *rep = c->rep;
+	struct pr_group *g = calloc(rep->nchanges ? rep->nchanges : 1, sizeof(*g));
+	size_t n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!g)
+		return md_err_set(err, "out of memory");
+	for (size_t i = 0; i < rep->nchanges; i++) {
+		const struct cycle_site *cs = site_of(c, &rep->changes[i]);
+		char *b;
+		size_t k;
+
+		if (!cs) {
+			groups_free(g, n);
+			return md_err_set(err, "%s:%d: the site of %s changed during the cycle",
+					  rep->changes[i].file, rep->changes[i].line,
+					  rep->changes[i].image);
+		}
+		if (!(b = branch_of(cs, err))) {
+			groups_free(g, n);
+			return -1;
+		}
+		for (k = 0; k < n && strcmp(g[k].branch, b); k++)
+			;
+		if (k == n) {
+			g[n].branch = b;
+			g[n].image = rep->changes[i].image;
+			n++;
+		} else {
+			free(b);
+		}
+		if (group_add(&g[k], i) < 0) {
+			groups_free(g, n);
+			return md_err_set(err, "out of memory");
+		}
+	}
+	*out = g;
+	*nout = n;
+	return 0;
+}
+
+/* ---- the branch's files ----------------------------------------------------- */
+
+static const struct md_change *change_at(const struct cycle *c, const struct pr_group *g,
+					 size_t k)
+{
+	return &c->rep->changes[g->changes[k]];
+}
+
+/* Patch one file with only the group's changes. 0 and *out NULL when the
+ * group changes nothing in it. */
+static int patch_for_group(const struct cycle *c, const struct pr_group *g, size_t fi,
+			   char **out, size_t *len, struct md_err *err)
+{
+	const struct cycle_file *f = &c->files[fi];
+	size_t ns = md_compose_site_count(f->scan), k = 0;
+	struct md_compose_edit *edits = calloc(ns ? ns : 1, sizeof(*edits));
+	int rc = 0;
+
+	*out = NULL;
+	if (!edits)
+		return md_err_set(err, "out of memory");
+	for (size_t j = 0; j < g->n; j++) {
+		const struct md_change *ch = change_at(c, g, j);
+		const struct cycle_site *cs = site_of(c, ch);
+
+		if (!cs || cs->file != fi)
+			continue;
+		edits[k].site = cs->index;
+		edits[k].new_value = ch->new_value;
+		k++;
+	}
+	if (k)
+		rc = md_compose_patch(out, len, f->scan, edits, k, err);
+	free(edits);
+	return rc;
+}
+
+struct pr_files {
+	struct md_git_blob *v;
+	char **owned;
+	size_t n;
+};
+
+static void pr_files_free(struct pr_files *pf)
+{
+	for (size_t i = 0; i < pf->n; i++)
+		free(pf->owned[i]);
+	free(pf->owned);
+	free(pf->v);
+	memset(pf, 0, sizeof(*pf));
+}
+
+static int group_files(const struct cycle *c, const struct pr_group *g, struct pr_files *pf,
+		       struct md_err *err)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->v = calloc(c->nfiles ? c->nfiles : 1, sizeof(*pf->v));
+	pf->owned = calloc(c->nfiles ? c->nfiles : 1, sizeof(*pf->owned));
+	if (!pf->v || !pf->owned) {
+		pr_files_free(pf);
+		return md_err_set(err, "out of memory");
+	}
+	for (size_t i = 0; i < c->nfiles; i++) {
+		char *data;
+		size_t len = 0;
+
+		if (!c->files[i].scan)
+			continue;
+		if (patch_for_group(c, g, i, &data, &len, err) < 0) {
+			pr_files_free(pf);
+			return -1;
+		}
+		if (!data)
+			continue;
+		pf->owned[pf->n] = data;
+		pf->v[pf->n] = (struct md_git_blob){ .path = c->files[i].path, .data = data,
+						     .len = len, .mode = c->files[i].mode };
+		pf->n++;
+	}
+	if (!pf->n) {
+		pr_files_free(pf);
+		return md_err_set(err, "branch %s: no file changes", g->branch);
+	}
+	return 0;
+}
+
+/* ---- title, body, message ------------------------------------------------------ */
+
+/* The tag the group moves to when all its changes agree, else NULL. */
+static const char *common_target(const struct cycle *c, const struct pr_group *g)
+{
+	const char *to = change_at(c, g, 0)->to;
+
+	for (size_t k = 1; k < g->n; k++)
+		if (strcmp(change_at(c, g, k)->to, to))
+			return NULL;
+	return to;
+}
+
+static char *pr_title(const struct cycle *c, const struct pr_group *g)
+{
+	const char *to = common_target(c, g);
+
+	if (to)
+		return md_asprintf("magos-dominus: update %s to %s", g->image, to);
+	return md_asprintf("magos-dominus: update %s", g->image);
+}
+
+static char *pr_message(const struct cycle *c, const struct pr_group *g)
+{
+	struct md_buf b;
+	char *title = pr_title(c, g);
+
+	md_buf_init(&b, PR_BODY_MAX);
+	md_buf_printf(&b, "%s\n\n", title ? title : "magos-dominus: update");
+	for (size_t k = 0; k < g->n; k++) {
+		const struct md_change *ch = change_at(c, g, k);
+
+		md_buf_printf(&b, "- %s: %s -> %s (%s:%d)\n", ch->image, ch->from, ch->to, ch->file,
+			      ch->line);
+	}
+	free(title);
+	return md_buf_steal(&b);
+}
+
+/* Markdown table cells: a '|' or '`' or line break from a file name would
+ * break the table. */
+static void put_cell(struct md_buf *b, const char *s)
+{
+	md_buf_puts(b, "`");
+	for (; *s; s++) {
+		char ch = (*s == '|' || *s == '`' || *s == '\n' || *s == '\r') ? '_' : *s;
+
+		md_buf_append(b, &ch, 1);
+	}
+	md_buf_puts(b, "`");
+}
+
+/* <source>/releases/tag/<tag> for a GitHub source and a tag move, else the
+ * source itself. */
+static void put_source(struct md_buf *b, const char *src, const struct md_change *ch)
+{
+	size_t n;
+
+	if (!src) {
+		md_buf_puts(b, "—");
+		return;
+	}
+	n = strlen(src);
+	while (n && src[n - 1] == '/')
+		n--;
+	if (n > 4 && !strncmp(src + n - 4, ".git", 4))
+		n -= 4;
+	if (!strncmp(src, "https://github.com/", 19) && strncmp(ch->to, "sha256:", 7) &&
+	    strcmp(ch->from, ch->to))
+		md_buf_printf(b, "[release %s](%.*s/releases/tag/%s)", ch->to, (int)n, src, ch->to);
+	else
+		md_buf_printf(b, "[source](%s)", src);
+}
+
+static void put_policy(struct md_buf *b, const struct cycle *c, const struct md_change *ch)
+{
+	const struct cycle_site *cs = site_of(c, ch);
+	const char *range;
+
+	if (!cs) {
+		md_buf_puts(b, "—");
+		return;
+	}
+	range = md_policy_range(cs->policy);
+	md_buf_printf(b, "`%s%s%s`", md_policy_kind_name(md_policy_kind(cs->policy)),
+		      range ? " " : "", range ? range : "");
+}
+
+static char *pr_body(const struct cycle *c, const struct pr_group *g)
+{
+	struct md_buf b;
+	char where[1100];
+
+	md_buf_init(&b, PR_BODY_MAX);
+	md_buf_printf(&b, "magos-dominus proposes an update of `%s` on `%s`.\n\n", g->image,
+		      c->s->branch);
+	md_buf_puts(&b, "| image | update | digest | policy | file | source |\n"
+			"|---|---|---|---|---|---|\n");
+	for (size_t k = 0; k < g->n; k++) {
+		const struct md_change *ch = change_at(c, g, k);
+
+		md_buf_puts(&b, "| ");
+		put_cell(&b, ch->image);
+		md_buf_printf(&b, " | `%s` → `%s` | ", ch->from, ch->to);
+		if (ch->digest)
+			put_cell(&b, ch->digest);
+		else
+			md_buf_puts(&b, "—");
+		md_buf_puts(&b, " | ");
+		put_policy(&b, c, ch);
+		md_buf_puts(&b, " | ");
+		snprintf(where, sizeof(where), "%s:%d", ch->file, ch->line);
+		put_cell(&b, where);
+		md_buf_puts(&b, " | ");
+		put_source(&b, g->sources[k], ch);
+		md_buf_puts(&b, " |\n");
+	}
+	md_buf_puts(&b, "\nThis branch is managed by magos-dominus: it is force-updated when a "
+			"newer image is chosen, and this pull request is closed when it is no "
+			"longer needed.\n");
+	return md_buf_steal(&b);
+}
+
+/* Sources are a nicety: a registry that will not say leaves the cell empty. */
+static void look_up_sources(struct cycle *c, struct pr_group *g)
+{
+	for (size_t k = 0; k < g->n && c->ctx->reg; k++) {
+		const struct md_change *ch = change_at(c, g, k);
+		const struct cycle_site *cs = site_of(c, ch);
+		const char *ref = ch->digest ? ch->digest : ch->to;
+		struct md_err err;
+
+		if (!cs || !md_ref_valid_digest(ref))
+			continue;
+		if (md_registry_image_source(c->ctx->reg, md_ref_domain(cs->ref),
+					     md_ref_path(cs->ref), ref, &g->sources[k], &err) < 0)
+			md_log(MD_LOG_DEBUG, "cannot read the image's source", "image", ch->image,
+			       "error", err.msg, NULL);
+	}
+}
+
+/* ---- one branch ------------------------------------------------------------------ */
+
+static int report_pr(struct cycle *c, const char *image, const char *branch,
+		     const char *action, long number, const char *url)
+{
+	struct md_cycle_report *rep = c->rep;
+	struct md_pr_report *v = realloc(rep->prs, (rep->nprs + 1) * sizeof(*v));
+	char num[32];
+
+	if (!v)
+		return -1;
+	rep->prs = v;
+	v = &rep->prs[rep->nprs++];
+	memset(v, 0, sizeof(*v));
+	v->branch = md_strdup(branch);
+	v->action = md_strdup(action);
+	v->number = number;
+	v->url = url ? md_strdup(url) : NULL;
+	snprintf(num, sizeof(num), "%ld", number);
+	if (strcmp(action, "unchanged") != 0) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "pull request %s", action);
+		md_log(MD_LOG_INFO, msg, "image", image, "branch", branch,
+		       "number", num, "url", url, NULL);
+	}
+	return v->branch && v->action ? 0 : -1;
+}
+
+/* Bring the branch to the commit it should hold: 1 when it already does. */
+static int update_branch(struct cycle *c, const struct pr_group *g, const char *base_oid,
+			 struct md_err *err)
+{
+	struct md_github_file *api = NULL;
+	struct pr_files pf;
+	char oid[41], *msg = pr_message(c, g);
+	int rc = -1, via_api = c->s->commit_via_api;
+
+	if (!msg)
+		return md_err_set(err, "out of memory");
+	if (group_files(c, g, &pf, err) < 0)
+		goto out;
+	rc = md_git_branch_commit(c->git, g->branch, pf.v, pf.n, msg, !via_api, oid, err);
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	if (!via_api) {
+		cycle_gh_git_op(c);
+		if (md_git_branch_push(c->git, g->branch, oid, err) == 0)
+			rc = 0;
+		goto out;
+	}
+	if (!(api = calloc(pf.n, sizeof(*api)))) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < pf.n; i++)
+		api[i] = (struct md_github_file){ .path = pf.v[i].path, .data = pf.v[i].data,
+						  .len = pf.v[i].len,
+						  .mode = (pf.v[i].mode & 0111) ? 0100755 : 0100644 };
+	if (md_github_commit(c->ctx->gh, g->branch, base_oid, api, pf.n, msg, 1, oid, err) == 0)
+		rc = 0;
+out:
+	free(api);
+	pr_files_free(&pf);
+	free(msg);
+	return rc;
+}
+
+static int publish_group(struct cycle *c, struct pr_group *g, const char *base_oid,
+			 struct md_err *err)
+{
+	struct md_github *gh = c->ctx->gh;
+	struct md_github_pr *pr = NULL;
+	const char *action = "unchanged";
+	char *title = NULL, *body = NULL;
+	int same, rc = -1;
+
+	same = update_branch(c, g, base_oid, err);
+	if (same < 0)
+		return -1;
+	look_up_sources(c, g);
+	title = pr_title(c, g);
+	body = pr_body(c, g);
+	if (!title || !body) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	if (md_github_pr_find(gh, g->branch, c->s->branch, &pr, err) < 0)
+		goto out;
+	if (!pr) {
+		if (md_github_pr_create(gh, g->branch, c->s->branch, title, body, &pr, err) < 0)
+			goto out;
+		action = "opened";
+	} else if (!same || strcmp(pr->title ? pr->title : "", title)) {
+		if (md_github_pr_update(gh, pr->number, title, body, err) < 0)
+			goto out;
+		action = "updated";
+	}
+	rc = report_pr(c, g->image, g->branch, action, pr->number, pr->html_url) < 0
+		     ? md_err_set(err, "out of memory") : 0;
+out:
+	if (pr) {
+		md_github_pr_free(pr);
+		free(pr);
+	}
+	free(title);
+	free(body);
+	return rc;
+}
+
+/* ---- PRs no longer needed ----------------------------------------------------------- */
+
+/* 1 when some site of this branch could not be decided this cycle (its
+ * problem starts with "file:line:"): its PR may still be needed. */
+static int branch_undecided(const struct cycle *c, const char *branch)
+{
+	for (size_t i = 0; i < c->nsites; i++) {
+		const struct cycle_site *cs = &c->sites[i];
+		const struct cycle_file *f = &c->files[cs->file];
+		const struct md_compose_site *site = md_compose_site_at(f->scan, cs->index);
+		char *b = branch_of(cs, NULL), prefix[1100];
+		int mine = b && !strcmp(b, branch);
+
+		free(b);
+		if (!mine)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s:%d:", f->path, site->line);
+		for (size_t k = 0; k < c->rep->problems.n; k++)
+			if (md_str_has_prefix(c->rep->problems.v[k], prefix))
+				return 1;
+	}
+	return 0;
+}
+
+static int close_stale(struct cycle *c, const struct pr_group *g, size_t ng, struct md_err *err)
+{
+	struct md_github_pr *prs = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (md_github_pr_list(c->ctx->gh, PR_PREFIX, c->s->branch, &prs, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *head = prs[i].head;
+		char *comment;
+		size_t k;
+
+		for (k = 0; k < ng && strcmp(g[k].branch, head); k++)
+			;
+		if (k < ng || branch_undecided(c, head))
+			continue;
+		comment = md_asprintf("magos-dominus: `%s` on `%s` no longer needs this update (it "
+				      "was merged or made by hand, or the image is no longer used); "
+				      "closing this pull request and deleting its branch.",
+				      head + strlen(PR_PREFIX), c->s->branch);
+		if (!comment)
+			rc = md_err_set(err, "out of memory");
+		else if (md_github_pr_close(c->ctx->gh, prs[i].number, comment, err) < 0 ||
+			 md_github_branch_delete(c->ctx->gh, head, err) < 0)
+			rc = -1;
+		else if (report_pr(c, head + strlen(PR_PREFIX), head, "closed", prs[i].number,
+				   prs[i].html_url) < 0)
+			rc = md_err_set(err, "out of memory");
+		free(comment);
+	}
+	for (size_t i = 0; i < n; i++)
+		md_github_pr_free(&prs[i]);
+	free(prs);
+	return rc;
+}
 
 int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err)
 {
-	(void)c;
-	(void)stop;
-	return md_err_set(err, "MD_MODE=pr is not implemented yet");
+	struct pr_group *g = NULL;
+	struct md_err gerr;
+	char base[41];
+	size_t ng = 0;
+	int failed = 0;
+
+	(void)stop; /* every branch is pushed whole or not at all; the cycle ends soon */
+	if (cycle_github(c, err) < 0 || md_git_base_head(c->git, base, err) < 0)
+		return -1;
+	cycle_gh_git_op(c);
+	if (md_git_branches_fetch(c->git, PR_PREFIX, err) < 0)
+		return -1;
+	if (make_groups(c, &g, &ng, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ng; i++) {
+		if (publish_group(c, &g[i], base, &gerr) == 0)
+			continue;
+		md_log(MD_LOG_ERROR, "cannot update the pull request", "branch", g[i].branch,
+		       "error", gerr.msg, NULL);
+		if (!failed++)
+			*err = gerr;
+	}
+	if (close_stale(c, g, ng, &gerr) < 0) {
+		md_log(MD_LOG_ERROR, "cannot close pull requests no longer needed", "error",
+		       gerr.msg, NULL);
+		if (!failed++)
+			*err = gerr;
+	}
+	groups_free(g, ng);
+	cycle_gh_git_op(c);
+	return failed ? -1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magos/github.h"
 #include "magos/obs.h"
 
 /* Substitute {count}, {images} and {changes} in the commit template. The
@@ -127,7 +128,108 @@ static int any_patched(const struct cycle *c)
 	return 0;
 }
 
+static int publish_via_git(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
+
+/* ---- MD_COMMIT_VIA_API: the Git Data API makes the commit, GitHub signs it ---- */
+
+/* The patched files as the GitHub module wants them (pointers into c). */
+static struct md_github_file *api_files(const struct cycle *c, size_t *n)
+{
+	struct md_github_file *v = calloc(c->nfiles ? c->nfiles : 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < c->nfiles; i++) {
+		const struct cycle_file *f = &c->files[i];
+
+		if (!f->patched)
+			continue;
+		v[*n].path = f->path;
+		v[*n].data = f->patched;
+		v[*n].len = f->patched_len;
+		v[*n].mode = (f->mode & 0111) ? 0100755 : 0100644;
+		(*n)++;
+	}
+	return v;
+}
+
+/* One attempt: 0 committed, 1 the branch moved meanwhile, -1 error. */
+static int api_commit_once(struct cycle *c, struct md_err *err)
+{
+	struct md_github_file *files = NULL;
+	char parent[41], *msg = NULL;
+	size_t n;
+	int rc = -1;
+
+	if (md_git_head(c->git, parent, err) < 0)
+		return -1;
+	files = api_files(c, &n);
+	msg = cycle_commit_message(c);
+	if (!files || !msg) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	rc = md_github_commit(c->ctx->gh, c->s->branch, parent, files, n, msg, 0, c->rep->commit,
+			      err);
+	if (rc != 0)
+		c->rep->commit[0] = '\0';
+out:
+	free(files);
+	free(msg);
+	return rc;
+}
+
+/* Commits through the API with HEAD (just synced) as parent; a refused
+ * fast-forward is a push race: re-sync, re-apply, try again. The clone then
+ * fetches what GitHub made, so the next cycle starts from it. */
+static int publish_via_api(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err)
+{
+	int attempts = c->s->push_retries + 1;
+	struct md_err serr;
+
+	if (cycle_github(c, err) < 0)
+		return -1;
+	for (int attempt = 1;; attempt++) {
+		int rc;
+
+		if (!c->rep->nchanges || !any_patched(c))
+			return 0;
+		rc = api_commit_once(c, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			md_log(MD_LOG_INFO, "pushed", "commit", c->rep->commit, "branch",
+			       c->s->branch, "via", "GitHub API", NULL);
+			c->rep->pushed = 1;
+			cycle_gh_git_op(c);
+			if (md_git_sync(c->git, &serr) < 0)
+				md_log(MD_LOG_WARN, "committed through the GitHub API, but cannot "
+				       "fast-forward the clone yet", "error", serr.msg, NULL);
+			return 0;
+		}
+		if (attempt >= attempts || (stop && *stop))
+			return md_err_set(err,
+					  "commit to %s through the GitHub API refused %d time(s) "
+					  "because the branch kept moving; giving up until the next "
+					  "cycle", c->s->branch, attempt);
+		md_log(MD_LOG_INFO, "the branch moved while committing through the GitHub API; "
+		       "re-syncing and re-applying", NULL);
+		cycle_gh_git_op(c);
+		if (md_git_sync(c->git, err) < 0 || cycle_reapply(c, err) < 0)
+			return -1;
+	}
+}
+
 int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err)
+{
+	int rc = c->s->commit_via_api ? publish_via_api(c, stop, err)
+				      : publish_via_git(c, stop, err);
+
+	/* whatever git operation comes next (the applier's) starts afresh */
+	cycle_gh_git_op(c);
+	return rc;
+}
+
+static int publish_via_git(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err)
 {
 	int attempts = c->s->push_retries + 1;
 
@@ -138,6 +240,7 @@ int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *e
 			return 0;
 		if (commit_files(c, err) < 0)
 			return -1;
+		cycle_gh_git_op(c);
 		pushed = md_git_push(c->git, err);
 		if (pushed == 0) {
 			md_log(MD_LOG_INFO, "pushed", "commit", c->rep->commit, "branch", c->s->branch,
@@ -160,6 +263,7 @@ int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *e
 					  c->s->branch, attempt);
 		md_log(MD_LOG_INFO, "push lost a race with another push; re-syncing and re-applying",
 		       NULL);
+		cycle_gh_git_op(c);
 		if (md_git_sync(c->git, err) < 0 || cycle_reapply(c, err) < 0)
 			return -1;
 	}
