@@ -78,4 +78,50 @@ const char *md_state_last_commit(const struct md_state *st);
  * moved with the list. -1 for an empty repo or on OOM (nothing trusted). */
 int md_state_tag_list_seen(struct md_state *st, const char *repo, const struct md_strv *tags);
 
+/* ---- applier ---- */
+
+/* What this host applied (MD_APPLY): the commit last applied, each stack's
+ * last good commit and status, and digests that failed here and must not
+ * be proposed again (repository → digests). Stacks are directories
+ * relative to the repository ("." for the top). At most
+ * MD_STATE_MAX_STACKS stacks (the least recently applied go first) and
+ * MD_STATE_MAX_BAD_DIGESTS bad digests per repository in at most
+ * MD_STATE_MAX_BAD_REPOS repositories (the oldest go first). Commits are
+ * lowercase hex (4..64). */
+#define MD_STATE_MAX_STACKS 1000
+#define MD_STATE_MAX_BAD_DIGESTS 100
+#define MD_STATE_MAX_BAD_REPOS 500
+#define MD_STATE_MAX_STACK_DIR 1024
+
+enum md_stack_status {
+	MD_STACK_STATUS_NONE,        /* never applied (unknown stack) */
+	MD_STACK_STATUS_OK,          /* runs the version at its good commit */
+	MD_STACK_STATUS_ROLLED_BACK, /* its latest version failed; the good one runs */
+	MD_STACK_STATUS_FAILED,      /* failed and not rolled back: retry */
+};
+
+/* The commit last applied, NULL when none. Valid until the next setter. */
+const char *md_state_applied_commit(const struct md_state *st);
+/* commit NULL forgets it (the next cycle applies every stack). -1 for a
+ * commit that is not hex, or on OOM. */
+int md_state_set_applied_commit(struct md_state *st, const char *commit);
+
+/* Record a stack's status; good (NULL: keep the one recorded) is the
+ * commit whose version of the stack last ran healthy. -1 for a bad dir or
+ * commit, or on OOM. */
+int md_state_stack_set(struct md_state *st, const char *dir, enum md_stack_status status,
+		       const char *good, int64_t now);
+enum md_stack_status md_state_stack_status(const struct md_state *st, const char *dir);
+/* The stack's last good commit, NULL when none. Valid until the next setter. */
+const char *md_state_stack_good(const struct md_state *st, const char *dir);
+/* Stacks recorded, sorted, appended to *out (caller frees). */
+int md_state_stack_list(const struct md_state *st, struct md_strv *out);
+int md_state_stack_forget(struct md_state *st, const char *dir);
+
+/* Remember that digest of repo ("ghcr.io/acme/web") failed on this host. */
+int md_state_bad_digest_add(struct md_state *st, const char *repo, const char *digest,
+			    int64_t now);
+/* 1 when digest of repo is recorded as bad, else 0. */
+int md_state_bad_digest(const struct md_state *st, const char *repo, const char *digest);
+
 #endif

@@ -108,6 +108,11 @@ static void print_plan(const struct md_cycle_report *rep, int rc, const char *br
 		fputs(rep->diffs.v[i], stdout);
 	if (rc == 0 && rep->diffs.n == 0)
 		print_no_changes(rep);
+	/* MD_APPLY: the stacks this host would apply, and why. */
+	for (size_t i = 0; i < rep->nstacks; i++)
+		if (rep->stacks[i].outcome == MD_STACK_PLANNED)
+			printf("would apply stack %s: %s\n", rep->stacks[i].dir,
+			       rep->stacks[i].reason);
 }
 
 static void print_check(const struct md_cycle_report *rep, int rc, const char *branch)

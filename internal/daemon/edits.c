@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "magos/obs.h"
+#include "magos/state.h"
 
 /* "sha256:0123456789ab" — enough to tell digests apart in messages. */
 static char *short_digest(const char *d)
@@ -97,6 +98,15 @@ int cycle_plan_changes(struct cycle *c, struct md_watch_site *ws, struct md_err 
 			return md_err_set(err, "out of memory");
 		if (!strcmp(value, site->value)) {
 			free(value);
+			continue;
+		}
+		/* A digest this host rolled back (MD_APPLY) is never proposed again. */
+		if (ws[i].digest && md_state_bad_digest(c->st, md_ref_name(cs->ref), ws[i].digest)) {
+			free(value);
+			if (cycle_add_problem(c, "%s:%d: %s: %s was rolled back on this host after it "
+					      "failed; not proposing it again", f->path, site->line,
+					      site->value, ws[i].digest) < 0)
+				return md_err_set(err, "out of memory");
 			continue;
 		}
 		if (add_change(c, cs, &ws[i], value) < 0)

@@ -13,7 +13,7 @@
  * that list was last seen to change. It is only a cache, so a file that
  * cannot be used is set aside (never deleted, so a human can look at it)
  * and the agent starts empty. */
-#include "magos/state.h"
+#include "state_int.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -38,6 +38,7 @@ struct md_state {
 	char *commit;       /* last known commit, NULL when none */
 	int64_t last_success;
 	int readonly;       /* loaded for plan/explain: save refuses */
+	json_t *applied;    /* the applier's part: applied.c */
 };
 
 static struct md_state *state_new(const char *dir)
@@ -50,7 +51,8 @@ static struct md_state *state_new(const char *dir)
 	st->path = md_asprintf("%s/state.json", dir);
 	st->repos = json_object();
 	st->digests = json_object();
-	if (!st->dir || !st->path || !st->repos || !st->digests) {
+	st->applied = json_object();
+	if (!st->dir || !st->path || !st->repos || !st->digests || !st->applied) {
 		md_state_free(st);
 		return NULL;
 	}
@@ -65,6 +67,7 @@ void md_state_free(struct md_state *st)
 	free(st->path);
 	json_decref(st->repos);
 	json_decref(st->digests);
+	json_decref(st->applied);
 	free(st->commit);
 	free(st);
 }
@@ -186,7 +189,7 @@ static int adopt(struct md_state *st, json_t *root, char *why, size_t n)
 {
 	json_t *ver = json_object_get(root, "version"), *repos = json_object_get(root, "repos");
 	json_t *lc = json_object_get(root, "last_cycle"), *ls = json_object_get(root, "last_success");
-	json_t *dg = json_object_get(root, "digests");
+	json_t *dg = json_object_get(root, "digests"), *ap = json_object_get(root, "applied");
 	json_t *c;
 
 	if (!json_is_object(root)) {
@@ -198,7 +201,7 @@ static int adopt(struct md_state *st, json_t *root, char *why, size_t n)
 		return -1;
 	}
 	if ((repos && check_repos(repos, why, n) < 0) || (dg && check_digests(dg, why, n) < 0) ||
-	    check_cycle(lc, ls, why, n) < 0)
+	    check_cycle(lc, ls, why, n) < 0 || (ap && md_state__applied_check(ap, why, n) < 0))
 		return -1;
 	if (repos) {
 		json_decref(st->repos);
@@ -207,6 +210,10 @@ static int adopt(struct md_state *st, json_t *root, char *why, size_t n)
 	if (dg) {
 		json_decref(st->digests);
 		st->digests = json_incref(dg);
+	}
+	if (ap) {
+		json_decref(st->applied);
+		st->applied = json_incref(ap);
 	}
 	if (lc) {
 		st->has_cycle = 1;
@@ -489,7 +496,8 @@ static json_t *build_doc(const struct md_state *st)
 		if (!lc || json_object_set_new(root, "last_cycle", lc) < 0)
 			goto fail;
 	}
-	if (json_object_set_new(root, "last_success", json_integer(st->last_success)) < 0)
+	if (json_object_set_new(root, "last_success", json_integer(st->last_success)) < 0 ||
+	    (json_object_size(st->applied) && json_object_set(root, "applied", st->applied) < 0))
 		goto fail;
 	return root;
 fail:
@@ -751,4 +759,9 @@ int64_t md_state_last_success(const struct md_state *st)
 const char *md_state_last_commit(const struct md_state *st)
 {
 	return st ? st->commit : NULL;
+}
+
+json_t *md_state__applied(const struct md_state *st)
+{
+	return st->applied;
 }

@@ -1,0 +1,379 @@
+/* Step 8, rollback: a stack that failed (pull, up, health) goes back to its
+ * last good commit's version. When every commit since then that touched
+ * the stack is the agent's own, the agent undoes its update in Git (a
+ * revert commit, pushed), marks the digests bad so they are never proposed
+ * again, and applies the work tree. A human's change is never reverted:
+ * the old compose files run from temporary copies and the user is told
+ * that Git still declares the failing version. */
+#include "daemon_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "magos/obs.h"
+#include "magos/state.h"
+
+#define REASON_MAX 200 /* characters of the failure kept in a commit subject */
+
+struct revert_desc {
+	struct md_buf what;       /* "web 1.1 → 1.0, db sha256:… → sha256:…" */
+	struct md_strv bad_repos; /* parallel: repository, digest that failed */
+	struct md_strv bad_digests;
+};
+
+/* ---- what the failing change was --------------------------------------- */
+
+/* Paths changed between good and head that belong to s. */
+static int stack_paths(struct apply_run *r, const struct apply_stack *s, const char *good,
+		       const char *head, struct md_strv *out, struct md_err *err)
+{
+	struct md_strv all = { 0 };
+	int rc = 0;
+
+	if (md_git_changed_paths(r->c->git, good, head, &all, err) < 0)
+		return -1;
+	for (size_t i = 0; i < all.n && rc == 0; i++)
+		if (apply_owner(r, all.v[i]) == s && md_strv_push(out, all.v[i]) < 0)
+			rc = md_err_set(err, "out of memory");
+	md_strv_free(&all);
+	return rc;
+}
+
+/* The agent's identities: MD_GIT_AUTHOR's e-mail and, with a GitHub App,
+ * the bot identity its commits are made under. */
+static int agent_emails(struct apply_run *r, struct md_strv *out, struct md_err *err)
+{
+	char *name = NULL, *email = NULL;
+	int rc = 0;
+
+	if (r->c->s->git_author_email && md_strv_push(out, r->c->s->git_author_email) < 0)
+		return md_err_set(err, "out of memory");
+	if (!cycle_gh_enabled(r->c))
+		return 0;
+	if (cycle_gh_author(r->c, &name, &email, err) < 0)
+		return -1;
+	if (email && *email && md_strv_push(out, email) < 0)
+		rc = md_err_set(err, "out of memory");
+	free(name);
+	free(email);
+	return rc;
+}
+
+static int is_agent(const struct md_strv *me, const char *email)
+{
+	for (size_t i = 0; i < me->n; i++)
+		if (*me->v[i] && !strcasecmp(me->v[i], email))
+			return 1;
+	return 0;
+}
+
+/* 1 when every author of the stack's changes is the agent itself. */
+static int only_agent(struct apply_run *r, const char *good, const char *head,
+		      const struct md_strv *paths, struct md_err *err)
+{
+	struct md_strv authors = { 0 }, me = { 0 };
+	int own = -1;
+
+	if (agent_emails(r, &me, err) < 0 ||
+	    md_git_authors_between(r->c->git, good, head, paths, &authors, err) < 0)
+		goto out;
+	own = authors.n > 0;
+	for (size_t i = 0; i < authors.n && own; i++)
+		own = is_agent(&me, authors.v[i]);
+out:
+	md_strv_free(&authors);
+	md_strv_free(&me);
+	return own;
+}
+
+static char *short_of(const struct md_ref *ref)
+{
+	const char *d = md_ref_digest(ref);
+
+	return d ? md_strndup(d, 19) : md_strdup("(unpinned)");
+}
+
+static void describe_site(struct revert_desc *d, const char *old_value, const char *new_value)
+{
+	struct md_ref *ro = NULL, *rn = NULL;
+	char *from = NULL, *to = NULL;
+
+	if (md_ref_parse(&ro, old_value, NULL) < 0 || md_ref_parse(&rn, new_value, NULL) < 0)
+		goto out;
+	if (md_ref_tag(ro) && md_ref_tag(rn) && strcmp(md_ref_tag(ro), md_ref_tag(rn))) {
+		from = md_strdup(md_ref_tag(ro));
+		to = md_strdup(md_ref_tag(rn));
+	} else {
+		from = short_of(ro);
+		to = short_of(rn);
+	}
+	if (from && to)
+		md_buf_printf(&d->what, "%s%s %s → %s", d->what.len ? ", " : "", md_ref_name(rn), to,
+			      from);
+	if (md_ref_digest(rn) &&
+	    (!md_ref_digest(ro) || strcmp(md_ref_digest(ro), md_ref_digest(rn))) &&
+	    md_strv_push(&d->bad_repos, md_ref_name(rn)) == 0 &&
+	    md_strv_push(&d->bad_digests, md_ref_digest(rn)) < 0) {
+		/* keep the lists parallel; OOM only loses a mark */
+		free(d->bad_repos.v[--d->bad_repos.n]);
+		d->bad_repos.v[d->bad_repos.n] = NULL;
+	}
+out:
+	free(from);
+	free(to);
+	md_ref_free(ro);
+	md_ref_free(rn);
+}
+
+/* The annotated sites whose value differs between the two versions of a
+ * compose file (matched by position, or by service when sites moved). */
+static void describe_file(struct apply_run *r, const char *rel, const char *good,
+			  const char *head, struct revert_desc *d)
+{
+	char *od = NULL, *nd = NULL;
+	size_t ol = 0, nl = 0;
+	struct md_compose_file *fo = NULL, *fn = NULL;
+
+	if (md_git_file_at(r->c->git, good, rel, MD_COMPOSE_MAX_FILE, &od, &ol, NULL) != 0 ||
+	    md_git_file_at(r->c->git, head, rel, MD_COMPOSE_MAX_FILE, &nd, &nl, NULL) != 0 ||
+	    md_compose_scan(&fo, rel, od, ol, NULL) < 0 || md_compose_scan(&fn, rel, nd, nl, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < md_compose_site_count(fn); i++) {
+		const struct md_compose_site *n = md_compose_site_at(fn, i), *o = NULL;
+
+		if (md_compose_site_count(fo) == md_compose_site_count(fn))
+			o = md_compose_site_at(fo, i);
+		for (size_t j = 0; !o && n->service && j < md_compose_site_count(fo); j++) {
+			const struct md_compose_site *c = md_compose_site_at(fo, j);
+
+			if (c->service && !strcmp(c->service, n->service))
+				o = c;
+		}
+		if (o && strcmp(o->value, n->value))
+			describe_site(d, o->value, n->value);
+	}
+out:
+	md_compose_free(fo);
+	md_compose_free(fn);
+	free(od);
+	free(nd);
+}
+
+static void desc_free(struct revert_desc *d)
+{
+	md_buf_free(&d->what);
+	md_strv_free(&d->bad_repos);
+	md_strv_free(&d->bad_digests);
+}
+
+/* "magos-dominus: revert <image> <to> → <from> on <stack>: <reason>" */
+static char *revert_message(const struct apply_stack *s, const struct revert_desc *d,
+			    const struct md_strv *paths, const char *failure)
+{
+	char reason[REASON_MAX + 4];
+	size_t n = strcspn(failure, "\n");
+
+	if (n > REASON_MAX) {
+		memcpy(reason, failure, REASON_MAX);
+		memcpy(reason + REASON_MAX, "...", 4);
+	} else {
+		memcpy(reason, failure, n);
+		reason[n] = '\0';
+	}
+	return md_asprintf("magos-dominus: revert %s on %s: %s\n\nThe update failed on this host "
+			   "and was rolled back; magos-dominus will not propose it again.\n",
+			   d->what.len ? d->what.data : paths->v[0], s->dir, reason);
+}
+
+/* ---- the two ways back ------------------------------------------------------ */
+
+static void mark_bad(struct apply_run *r, const struct revert_desc *d)
+{
+	for (size_t i = 0; i < d->bad_digests.n; i++) {
+		md_state_bad_digest_add(r->c->st, d->bad_repos.v[i], d->bad_digests.v[i],
+					md_time_now());
+		md_log(MD_LOG_WARN, "digest marked bad on this host; it will not be proposed again",
+		       "image", d->bad_repos.v[i], "digest", d->bad_digests.v[i], NULL);
+	}
+}
+
+/* 1 when one of paths differs between commits a and b. */
+static int paths_moved(struct apply_run *r, const char *a, const char *b,
+		       const struct md_strv *paths)
+{
+	struct md_strv changed = { 0 };
+	int moved = 0;
+
+	if (md_git_changed_paths(r->c->git, a, b, &changed, NULL) < 0)
+		return 1;
+	for (size_t i = 0; i < changed.n && !moved; i++)
+		moved = md_strv_contains(paths, changed.v[i]);
+	md_strv_free(&changed);
+	return moved;
+}
+
+/* Commit and push the revert, surviving push races like publish does. 0:
+ * pushed (oid set) or already reverted by someone (oid ""); -1: not done
+ * (err says why). */
+static int push_revert(struct apply_run *r, const char *good, const char *head,
+		       const struct md_strv *paths, const char *msg, char oid[41],
+		       struct md_err *err)
+{
+	int attempts = r->c->s->push_retries + 1;
+	char now[41];
+
+	for (int attempt = 1;; attempt++) {
+		int pushed;
+
+		if (md_git_revert_paths(r->c->git, good, (const char *const *)paths->v, paths->n, msg,
+					oid, err) < 0)
+			return strstr(err->msg, "nothing to revert") ? (oid[0] = '\0', 0) : -1;
+		pushed = md_git_push(r->c->git, err);
+		cycle_progress(r->c);
+		if (pushed == 0)
+			return 0;
+		if (md_git_reset_to_remote(r->c->git, NULL) < 0)
+			md_log(MD_LOG_ERROR, "cannot reset the clone to the remote after a failed push",
+			       NULL);
+		oid[0] = '\0';
+		if (pushed < 0 || attempt >= attempts || (r->c->stop && *r->c->stop))
+			return pushed < 0 ? -1 : md_err_set(err, "push of the revert to origin/%s "
+							    "rejected %d time(s)", r->c->s->branch,
+							    attempt);
+		if (md_git_sync(r->c->git, err) < 0 || md_git_head(r->c->git, now, err) < 0)
+			return -1;
+		/* Someone changed the stack meanwhile: theirs wins, no revert. */
+		if (paths_moved(r, head, now, paths))
+			return md_err_set(err, "the stack changed on origin/%s meanwhile",
+					  r->c->s->branch);
+	}
+}
+
+static int rolled_back(struct apply_run *r, const struct apply_stack *s, const char *reason,
+		       const char *failure, enum md_stack_status status, const char *good,
+		       struct md_err *err)
+{
+	if (md_state_stack_set(r->c->st, s->dir, status, good, md_time_now()) < 0 ||
+	    apply_report(r->c, s->dir, reason, MD_STACK_ROLLED_BACK, failure) < 0)
+		return md_err_set(err, "out of memory");
+	return 0;
+}
+
+/* A human's change (or a revert that could not be pushed): run the good
+ * commit's compose files; Git keeps declaring the failing version. */
+static int run_old_version(struct apply_run *r, const struct apply_stack *s, const char *good,
+			   const char *reason, const char *failure, struct md_err *err)
+{
+	struct md_err rerr;
+	char *both;
+	int rc;
+
+	if (apply_stack_run(r, s, good, &rerr) < 0) {
+		both = md_asprintf("%s; rolling back to %.7s failed too: %s", failure, good,
+				   rerr.msg);
+		md_log(MD_LOG_ERROR, "stack failed", "stack", s->dir, "error",
+		       both ? both : rerr.msg, NULL);
+		rc = apply_failed(r, s, reason, both ? both : failure, err);
+		free(both);
+		return rc;
+	}
+	md_log(MD_LOG_WARN, "stack rolled back", "stack", s->dir, "to", good, "error", failure,
+	       NULL);
+	md_log(MD_LOG_ERROR, "Git still declares the failing version of this stack; the host runs "
+	       "the last good one until the repository is fixed or reverted", "stack", s->dir,
+	       "good", good, NULL);
+	return rolled_back(r, s, reason, failure, MD_STACK_STATUS_ROLLED_BACK, NULL, err);
+}
+
+/* The agent's own update failed: revert it in Git, then apply the work tree. */
+static int revert_and_apply(struct apply_run *r, const struct apply_stack *s, const char *good,
+			    const char *head, const struct md_strv *paths, const char *reason,
+			    const char *failure, struct md_err *err)
+{
+	struct revert_desc d = { .bad_repos = { 0 } };
+	struct md_err rerr;
+	char oid[41] = "", now[41];
+	char *msg = NULL;
+	int rc = -1;
+
+	md_buf_init(&d.what, 4096);
+	for (size_t i = 0; i < s->files.n; i++) {
+		char *rel = strcmp(s->dir, ".") ? md_asprintf("%s/%s", s->dir, s->files.v[i])
+						: md_strdup(s->files.v[i]);
+
+		if (rel && md_strv_contains(paths, rel))
+			describe_file(r, rel, good, head, &d);
+		free(rel);
+	}
+	mark_bad(r, &d);
+	if (!(msg = revert_message(s, &d, paths, failure))) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	if (push_revert(r, good, head, paths, msg, oid, &rerr) < 0) {
+		md_log(MD_LOG_ERROR, "cannot revert the failed update in Git; running the last good "
+		       "version instead", "stack", s->dir, "error", rerr.msg, NULL);
+		rc = run_old_version(r, s, good, reason, failure, err);
+		goto out;
+	}
+	if (oid[0]) {
+		r->c->rep->reverts++;
+		md_log(MD_LOG_WARN, "reverted", "stack", s->dir, "commit", oid, "change",
+		       d.what.len ? d.what.data : paths->v[0], "branch", r->c->s->branch,
+		       r->c->s->mode == MD_MODE_PR ? "note" : NULL,
+		       "MD_MODE=pr: the revert was pushed to the branch directly", NULL);
+		/* Nothing else moved: the revert is what this host now applies. */
+		if (!strcmp(r->applied_to, head))
+			memcpy(r->applied_to, oid, sizeof(oid));
+	}
+	if (apply_stack_run(r, s, NULL, &rerr) < 0) {
+		md_log(MD_LOG_ERROR, "stack failed", "stack", s->dir, "error", rerr.msg, NULL);
+		rc = apply_failed(r, s, reason, rerr.msg, err);
+		goto out;
+	}
+	if (md_git_head(r->c->git, now, err) < 0)
+		goto out;
+	md_log(MD_LOG_WARN, "stack rolled back", "stack", s->dir, "to", now, "error", failure, NULL);
+	rc = rolled_back(r, s, reason, failure, MD_STACK_STATUS_OK, now, err);
+out:
+	free(msg);
+	desc_free(&d);
+	return rc;
+}
+
+int apply_rollback(struct apply_run *r, const struct apply_stack *s, const char *reason,
+		   const char *failure, struct md_err *err)
+{
+	const char *g = md_state_stack_good(r->c->st, s->dir);
+	struct md_strv paths = { 0 };
+	char good[65], head[41], *why = NULL;
+	int rc = -1, own;
+
+	if (!g) {
+		why = md_asprintf("%s; no earlier good version to roll back to", failure);
+		goto failed;
+	}
+	md_strlcpy(good, g, sizeof(good));
+	if (md_git_head(r->c->git, head, err) < 0 ||
+	    stack_paths(r, s, good, head, &paths, err) < 0)
+		goto out;
+	if (!paths.n) {
+		why = md_asprintf("%s; the last good version (%.7s) is the one that failed", failure,
+				  good);
+		goto failed;
+	}
+	own = only_agent(r, good, head, &paths, err);
+	if (own == 1)
+		rc = revert_and_apply(r, s, good, head, &paths, reason, failure, err);
+	else if (own == 0)
+		rc = run_old_version(r, s, good, reason, failure, err);
+	goto out;
+failed:
+	rc = apply_failed(r, s, reason, why ? why : failure, err);
+out:
+	free(why);
+	md_strv_free(&paths);
+	return rc;
+}

@@ -1,0 +1,251 @@
+/* Step 8, secrets: a stack's SOPS files (*.sops.env, *.sops.yaml,
+ * *.sops.yml, *.sops.json) decrypted with the host's age identities into
+ * one env file each (0600) in a fresh private directory under
+ * MD_RUNTIME_DIR, which lives only as long as `up -d` runs. Plaintext in
+ * memory is zeroed; an undecryptable file refuses the whole stack. */
+#include "daemon_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "magos/obs.h"
+#include "magos/secrets.h"
+
+#define KEY_FILE_MAX (1024u * 1024)
+
+static const char *const sops_globs[] = { "*.sops.env", "*.sops.yaml", "*.sops.yml",
+					  "*.sops.json" };
+
+/* ---- identities -------------------------------------------------------- */
+
+static int add_key_file(struct md_age_identities *ids, const char *what, const char *path,
+			struct md_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (md_file_read(path, KEY_FILE_MAX, &text, &len, err) < 0)
+		return md_err_prefix(err, "%s", what);
+	rc = md_age_identities_add(ids, path, text, len, NULL, err);
+	md_secrets_free_plain(text, len);
+	return rc;
+}
+
+/* Every identity source that is set: MD_AGE_KEY_FILE, SOPS_AGE_KEY_FILE,
+ * SOPS_AGE_KEY (inline). */
+static int load_identities(struct apply_run *r, struct md_err *err)
+{
+	const char *file = r->c->s->age_key_file;
+	const char *sops_file = md_config_lookup(r->c->cfg, "SOPS_AGE_KEY_FILE");
+	const char *inline_key = md_config_lookup(r->c->cfg, "SOPS_AGE_KEY");
+
+	if (r->ids)
+		return 0;
+	if (md_age_identities_new(&r->ids) < 0)
+		return md_err_set(err, "out of memory");
+	if ((file && add_key_file(r->ids, "MD_AGE_KEY_FILE", file, err) < 0) ||
+	    (sops_file && *sops_file &&
+	     add_key_file(r->ids, "SOPS_AGE_KEY_FILE", sops_file, err) < 0) ||
+	    (inline_key && *inline_key &&
+	     md_age_identities_add(r->ids, "SOPS_AGE_KEY", inline_key, strlen(inline_key), NULL,
+				   err) < 0)) {
+		md_age_identities_free(r->ids);
+		r->ids = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- which files ---------------------------------------------------------- */
+
+static int sops_files_of(struct apply_run *r, const struct apply_stack *s, struct md_strv *out,
+			 struct md_err *err)
+{
+	struct md_strv globs = { 0 }, all = { 0 };
+	int rc = -1;
+
+	for (size_t i = 0; i < sizeof(sops_globs) / sizeof(sops_globs[0]); i++) {
+		char *g = strcmp(s->dir, ".") ? md_asprintf("%s/**/%s", s->dir, sops_globs[i])
+					      : md_asprintf("**/%s", sops_globs[i]);
+		int prc = g ? md_strv_push(&globs, g) : -1;
+
+		free(g);
+		if (prc < 0) {
+			md_err_set(err, "out of memory");
+			goto out;
+		}
+	}
+	if (md_git_list_files(r->c->git, &globs, &all, err) < 0)
+		goto out;
+	for (size_t i = 0; i < all.n; i++) {
+		const char *base = strrchr(all.v[i], '/') ? strrchr(all.v[i], '/') + 1 : all.v[i];
+
+		/* .sops.yaml holds sops's creation rules, not secrets. */
+		if (!strcmp(base, ".sops.yaml") || !strcmp(base, ".sops.yml") ||
+		    apply_owner(r, all.v[i]) != s)
+			continue;
+		if (md_strv_push(out, all.v[i]) < 0) {
+			md_err_set(err, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	md_strv_free(&globs);
+	md_strv_free(&all);
+	return rc;
+}
+
+/* ---- decrypt --------------------------------------------------------------- */
+
+static int read_version(struct apply_run *r, const char *rel, const char *commit, char **data,
+			size_t *len, struct md_err *err)
+{
+	char *abs;
+	int rc;
+
+	if (commit)
+		return md_git_file_at(r->c->git, commit, rel, MD_SECRETS_MAX_FILE, data, len, err);
+	if (!(abs = md_asprintf("%s/%s", md_git_workdir(r->c->git), rel)))
+		return md_err_set(err, "out of memory");
+	rc = md_file_read(abs, MD_SECRETS_MAX_FILE, data, len, err);
+	free(abs);
+	return rc;
+}
+
+static int write_private(const char *path, const char *data, size_t len, struct md_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	size_t off = 0;
+
+	if (fd < 0)
+		return md_err_set(err, "cannot create %s: %s", path, strerror(errno));
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			md_err_set(err, "cannot write %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0)
+		return md_err_set(err, "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Decrypt rel into the env file <sec->dir>/<n>.env. */
+static int decrypt_one(struct apply_run *r, const char *rel, const char *commit,
+		       struct apply_secrets *sec, struct md_err *err)
+{
+	struct md_sops_doc *doc = NULL;
+	char *data = NULL, *env = NULL, *path = NULL;
+	size_t len = 0, envlen = 0;
+	int rc = -1, got;
+
+	got = read_version(r, rel, commit, &data, &len, err);
+	if (got == 1)
+		return 0; /* not in the old version: nothing to hand over */
+	if (got < 0)
+		return -1;
+	if (md_sops_decrypt(&doc, r->ids, rel, data, len, md_sops_format_for_path(rel), err) < 0 ||
+	    md_sops_doc_env(doc, &env, &envlen, err) < 0)
+		goto out;
+	if (!(path = md_asprintf("%s/%zu.env", sec->dir, sec->files.n + 1)) ||
+	    md_strv_push(&sec->files, path) < 0) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	rc = write_private(path, env, envlen, err);
+out:
+	if (env)
+		md_secrets_free_plain(env, envlen);
+	md_sops_doc_free(doc);
+	free(data);
+	free(path);
+	return rc;
+}
+
+static int make_private_dir(struct apply_run *r, struct apply_secrets *sec, struct md_err *err)
+{
+	const char *base = r->c->s->runtime_dir;
+
+	if (md_mkdir_p(base, 0700, err) < 0)
+		return md_err_prefix(err, "MD_RUNTIME_DIR");
+	if (!(sec->dir = md_asprintf("%s/stack-XXXXXX", base)))
+		return md_err_set(err, "out of memory");
+	if (!mkdtemp(sec->dir)) {
+		md_err_set(err, "cannot create a private directory in %s: %s", base,
+			   strerror(errno));
+		free(sec->dir);
+		sec->dir = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int apply_secrets_prepare(struct apply_run *r, const struct apply_stack *s,
+			  const char *commit, struct apply_secrets *out, struct md_err *err)
+{
+	struct md_strv files = { 0 };
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (sops_files_of(r, s, &files, err) < 0)
+		return -1;
+	if (!files.n) {
+		rc = 0;
+		goto out;
+	}
+	if (load_identities(r, err) < 0)
+		goto out;
+	if (!md_age_identities_count(r->ids)) {
+		md_err_set(err, "%s is encrypted with SOPS but no age identity is configured "
+			   "(MD_AGE_KEY_FILE, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY)", files.v[0]);
+		goto out;
+	}
+	if (make_private_dir(r, out, err) < 0)
+		goto out;
+	for (size_t i = 0; i < files.n; i++)
+		if (decrypt_one(r, files.v[i], commit, out, err) < 0)
+			goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		apply_secrets_cleanup(out);
+	md_strv_free(&files);
+	return rc;
+}
+
+/* Remove every file in the private directory (our env files and whatever
+ * the applier put next to them), then the directory. */
+void apply_secrets_cleanup(struct apply_secrets *sec)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (sec->dir && (d = opendir(sec->dir))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+			    unlinkat(dirfd(d), e->d_name, 0) < 0)
+				md_log(MD_LOG_ERROR, "cannot remove a decrypted secrets file", "dir",
+				       sec->dir, "file", e->d_name, "error", strerror(errno), NULL);
+		closedir(d);
+	}
+	if (sec->dir && rmdir(sec->dir) < 0 && errno != ENOENT)
+		md_log(MD_LOG_ERROR, "cannot remove the secrets directory", "dir", sec->dir, "error",
+		       strerror(errno), NULL);
+	free(sec->dir);
+	sec->dir = NULL;
+	md_strv_free(&sec->files);
+}
