@@ -57,6 +57,17 @@ static void print_no_changes(const struct md_cycle_report *rep)
 		printf("no changes\n");
 }
 
+/* A stack that failed, even one rolled back to its last good version, is
+ * a failed run: what Git declares is not what runs. */
+static int stacks_failed(const struct md_cycle_report *rep)
+{
+	for (size_t i = 0; i < rep->nstacks; i++)
+		if (rep->stacks[i].outcome == MD_STACK_FAILED ||
+		    rep->stacks[i].outcome == MD_STACK_ROLLED_BACK)
+			return 1;
+	return 0;
+}
+
 /* What each cycle command prints on stdout from the report. */
 typedef void (*report_printer)(const struct md_cycle_report *rep, int rc, const char *branch);
 
@@ -82,22 +93,44 @@ static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycl
 		md_log(MD_LOG_ERROR, "cycle failed", "error", err.msg, NULL);
 	md_config_free(cfg);
 	print(&rep, rc, branch);
-	if (rep.problems.n)
+	if (rep.problems.n || stacks_failed(&rep))
 		rc = 1;
 	md_cycle_report_free(&rep);
 	return rc;
 }
 
+static void print_stacks(const struct md_cycle_report *rep)
+{
+	static const char *const verb[] = {
+		[MD_STACK_PLANNED] = "would apply",
+		[MD_STACK_APPLIED] = "applied",
+		[MD_STACK_FAILED] = "FAILED",
+		[MD_STACK_ROLLED_BACK] = "ROLLED BACK",
+	};
+
+	for (size_t i = 0; i < rep->nstacks; i++) {
+		const struct md_stack_report *st = &rep->stacks[i];
+
+		printf("%s stack %s: %s%s%s\n", verb[st->outcome], st->dir, st->reason,
+		       st->error ? ": " : "", st->error ? st->error : "");
+	}
+}
+
 static void print_once(const struct md_cycle_report *rep, int rc, const char *branch)
 {
 	log_problems(rep);
-	for (size_t i = 0; i < rep->nchanges && rep->commit[0]; i++)
+	for (size_t i = 0; i < rep->nchanges && (rep->commit[0] || rep->nprs); i++)
 		printf("%s:%d %s %s -> %s\n", rep->changes[i].file, rep->changes[i].line,
 		       rep->changes[i].image, rep->changes[i].from, rep->changes[i].to);
 	if (rep->commit[0])
 		printf("committed %s and pushed to origin/%s\n", rep->commit, branch);
-	else if (rc == 0)
+	for (size_t i = 0; i < rep->nprs; i++)
+		printf("pull request #%ld %s: %s%s%s\n", rep->prs[i].number, rep->prs[i].action,
+		       rep->prs[i].branch, rep->prs[i].url ? " " : "",
+		       rep->prs[i].url ? rep->prs[i].url : "");
+	if (!rep->commit[0] && !rep->nprs && rc == 0)
 		print_no_changes(rep);
+	print_stacks(rep);
 }
 
 static void print_plan(const struct md_cycle_report *rep, int rc, const char *branch)
@@ -109,10 +142,7 @@ static void print_plan(const struct md_cycle_report *rep, int rc, const char *br
 	if (rc == 0 && rep->diffs.n == 0)
 		print_no_changes(rep);
 	/* MD_APPLY: the stacks this host would apply, and why. */
-	for (size_t i = 0; i < rep->nstacks; i++)
-		if (rep->stacks[i].outcome == MD_STACK_PLANNED)
-			printf("would apply stack %s: %s\n", rep->stacks[i].dir,
-			       rep->stacks[i].reason);
+	print_stacks(rep);
 }
 
 static void print_check(const struct md_cycle_report *rep, int rc, const char *branch)

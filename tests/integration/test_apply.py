@@ -82,6 +82,7 @@ def test_agent_update_and_human_change_are_deployed(sb, registry_server, make_re
     runs_digest(sb, web, w2)
     runs_digest(sb, db, d1)
     assert {r["stack"] for r in logged(res, "stack applied", reason="first start")} == {web, db}
+    assert f"applied stack {web}: first start" in res.lines, res
 
     # plan with a fresh state lists every stack and runs nothing.
     plan = agent.plan(env=dict(sb.env, MD_STATE_DIR=str(tmp_path / "fresh-state")))
@@ -135,7 +136,9 @@ def test_failed_agent_update_is_reverted(sb, registry_server, make_remote, make_
     assert plan.code == 0, plan
     assert (f"would apply stack {web}: image update: {reg.host}/apps/web 1.0.0 -> 1.1.0"
             in plan.lines), plan
-    res = once(agent, sb)
+    # A stack that had to be rolled back makes the run a failure (exit 1).
+    res = once(agent, sb, code=1)
+    assert f"ROLLED BACK stack {web}: " in res.stdout, res
     # The update was committed, failed, and was reverted on the remote.
     assert logged(res, "stack failed", stack=web)
     assert logged(res, "reverted", stack=web)
@@ -173,7 +176,7 @@ def test_failed_human_change_runs_last_good_version(sb, registry_server, make_re
                                 {f"{web}/compose.yaml":
                                  compose(image(reg, "apps/web", "2.0.0", w2), annotate=False)},
                                 message="web 2.0.0 by hand")
-    res = once(agent, sb)
+    res = once(agent, sb, code=1)
     assert logged(res, "stack failed", stack=web)
     assert logged(res, "stack rolled back", stack=web)
     assert not logged(res, "reverted")
@@ -201,7 +204,7 @@ def test_sops_env_reaches_the_container(sb, registry_server, make_remote, make_a
     run_dir = tmp_path / "run"
     agent = apply_agent(make_agent, remote, reg, tmp_path,
                         MD_AGE_KEY_FILE=os.path.abspath(os.path.join(FIXTURES, "keys.txt")))
-    res = once(agent, sb)
+    res = once(agent, sb, code=1)  # the tampered stack fails
     assert logged(res, "stack applied", stack=web), res
     runs_digest(sb, web, w1)
     (ctr,) = sb.containers(web)
