@@ -87,7 +87,7 @@ fuzz-replay-%: $(BUILD)/fuzz-replay/fuzz_%
 fuzz_objs = $(filter $(BUILD)/obj/internal/$(patsubst fuzz_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ))
 
 # libFuzzer builds need clang: `make fuzz` then run build/fuzz/fuzz_<name> corpus/.
-$(BUILD)/fuzz/%: tests/fuzz/%.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(wildcard internal/$$(patsubst fuzz_%,%,$$*)/*.c internal/$$(patsubst fuzz_%,%,$$*)/*.h) $(wildcard internal/util/*.c)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -Werror,$(WARN)) \
 		-D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
@@ -130,12 +130,13 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/magos-dominus
 	install -d $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples
 	install -m 0644 examples/magos.env $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples/
-	if [ -d contrib/systemd ] && ls contrib/systemd/*.service >/dev/null 2>&1; then \
-		install -d $(DESTDIR)$(PREFIX)/lib/systemd/system; \
-		sed 's|/usr/local|$(PREFIX)|g' contrib/systemd/magos-dominus.service \
-			> $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service; \
-		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service; \
-	fi
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/systemd/user
+	sed 's|/usr/local|$(PREFIX)|g' contrib/systemd/magos-dominus.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service
+	sed 's|/usr/local|$(PREFIX)|g' contrib/systemd/magos-dominus-user.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/user/magos-dominus.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service \
+		$(DESTDIR)$(PREFIX)/lib/systemd/user/magos-dominus.service
 
 clean:
 	rm -rf build build-asan

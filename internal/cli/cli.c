@@ -5,13 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "magos/cli.h"
 #include "magos/daemon.h"
 #include "magos/obs.h"
 
 static const char usage_text[] =
-	"usage: magos-dominus [--config FILE] [--log-format text|json] [-v] [COMMAND]\n"
+	"usage: magos-dominus [--config FILE] [--log-format auto|text|json|journal] [-v]\n"
+	"                     [COMMAND]\n"
 	"\n"
 	"commands:\n"
 	"  run        the daemon: a cycle every MD_INTERVAL (default)\n"
@@ -21,6 +23,16 @@ static const char usage_text[] =
 	"  explain    FILE:LINE, or --annotation JSON --current TAG --tags FILE\n"
 	"             [--format json] [--now RFC3339]: why each tag was kept or dropped\n"
 	"  version    print the version\n";
+
+static const char *env_get(char **envp, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (; envp && *envp; envp++)
+		if (!strncmp(*envp, key, n) && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
 
 static int usage(FILE *out, int code)
 {
@@ -42,6 +54,10 @@ int cli_load_config(struct cli *c, struct md_config **out)
 	}
 	s = md_config_settings(*out);
 	fmt = c->log_format_set ? c->log_format : s->log_format;
+	/* auto: native journal entries when stderr is the journal stream
+	 * systemd set up for us, else text. */
+	fmt = md_log_resolve_format(fmt, env_get(c->envp, "JOURNAL_STREAM"), STDERR_FILENO);
+	md_log_set_journal_socket(s->journal_socket);
 	md_log_setup(fmt, c->verbose ? MD_LOG_DEBUG : s->log_level, stderr);
 	return 0;
 }
@@ -66,7 +82,8 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 			break;
 		case 'l':
 			if (md_log_parse_format(optarg, &c->log_format) < 0) {
-				fprintf(stderr, "magos-dominus: --log-format must be text or json\n");
+				fprintf(stderr, "magos-dominus: --log-format must be auto, text, "
+						"json or journal\n");
 				return 2;
 			}
 			c->log_format_set = 1;

@@ -1,27 +1,42 @@
-/* Event logging: one line per event on stderr, text or JSON lines.
- * Callers pass only names, tags, digests and error sentences — never
- * secrets — so nothing here needs to scrub. */
+/* Event logging: one entry per event, as a text or JSON line on stderr or a
+ * native journald entry (journal.c). Callers pass only names, tags,
+ * digests and error sentences — never secrets — so nothing here scrubs.
+ * A mutex makes it safe to call from the HTTP thread too. */
 #include "magos/obs.h"
+#include "obs_int.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 static struct {
 	enum md_log_format fmt;
 	enum md_log_level level;
 	FILE *out;
-} logger = { MD_LOG_TEXT, MD_LOG_INFO, NULL };
+	uint64_t cycle;
+} logger = { MD_LOG_TEXT, MD_LOG_INFO, NULL, 0 };
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 void md_log_setup(enum md_log_format fmt, enum md_log_level level, FILE *out)
 {
+	pthread_mutex_lock(&log_lock);
 	logger.fmt = fmt;
 	logger.level = level;
 	logger.out = out;
+	pthread_mutex_unlock(&log_lock);
+}
+
+void md_log_set_cycle(uint64_t n)
+{
+	pthread_mutex_lock(&log_lock);
+	logger.cycle = n;
+	pthread_mutex_unlock(&log_lock);
 }
 
 int md_log_enabled(enum md_log_level level)
@@ -50,6 +65,10 @@ int md_log_parse_format(const char *s, enum md_log_format *out)
 		*out = MD_LOG_TEXT;
 	else if (!strcmp(s, "json"))
 		*out = MD_LOG_JSON;
+	else if (!strcmp(s, "journal"))
+		*out = MD_LOG_JOURNAL;
+	else if (!strcmp(s, "auto"))
+		*out = MD_LOG_AUTO;
 	else
 		return -1;
 	return 0;
@@ -81,37 +100,34 @@ static void put_text_value(struct md_buf *b, const char *v)
 	md_buf_puts(b, "\"");
 }
 
-static void emit_text(struct md_buf *b, const char *ts, enum md_log_level level,
-		      const char *msg, va_list ap)
+/* "msg k=v k=v": the text line without time and level, also the journal's
+ * MESSAGE so `journalctl` shows the details without -o verbose. */
+void obs_format_message(struct md_buf *b, const struct obs_entry *e)
 {
-	const char *k, *v;
-
-	md_buf_printf(b, "%s %-5s %s", ts, level_names[level], msg);
-	while ((k = va_arg(ap, const char *))) {
-		v = va_arg(ap, const char *);
-		if (!v)
-			continue;
-		md_buf_printf(b, " %s=", k);
-		put_text_value(b, v);
+	md_buf_puts(b, e->msg);
+	for (size_t i = 0; i < e->n; i++) {
+		md_buf_printf(b, " %s=", e->kv[i].k);
+		put_text_value(b, e->kv[i].v);
 	}
+}
+
+static void emit_text(struct md_buf *b, const char *ts, const struct obs_entry *e)
+{
+	md_buf_printf(b, "%s %-5s ", ts, level_names[e->level]);
+	obs_format_message(b, e);
 	md_buf_puts(b, "\n");
 }
 
-static void emit_json(struct md_buf *b, const char *ts, enum md_log_level level,
-		      const char *msg, va_list ap)
+static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *e)
 {
 	json_t *o = json_object();
-	const char *k, *v;
 	char *s;
 
 	json_object_set_new(o, "ts", json_string(ts));
-	json_object_set_new(o, "level", json_string(level_names[level]));
-	json_object_set_new(o, "msg", json_string(msg));
-	while ((k = va_arg(ap, const char *))) {
-		v = va_arg(ap, const char *);
-		if (v)
-			json_object_set_new(o, k, json_string(v));
-	}
+	json_object_set_new(o, "level", json_string(level_names[e->level]));
+	json_object_set_new(o, "msg", json_string(e->msg));
+	for (size_t i = 0; i < e->n; i++)
+		json_object_set_new(o, e->kv[i].k, json_string(e->kv[i].v));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s) {
 		md_buf_puts(b, s);
@@ -121,27 +137,55 @@ static void emit_json(struct md_buf *b, const char *ts, enum md_log_level level,
 	json_decref(o);
 }
 
+/* Collect the pairs once: every format walks the same list. */
+static void collect(struct obs_entry *e, va_list ap, char *cycle, size_t cyclelen)
+{
+	const char *k, *v;
+
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		if (v && e->n < OBS_MAX_FIELDS)
+			e->kv[e->n++] = (struct obs_kv){ k, v };
+	}
+	if (logger.cycle && e->n < OBS_MAX_FIELDS) {
+		snprintf(cycle, cyclelen, "%llu", (unsigned long long)logger.cycle);
+		e->kv[e->n++] = (struct obs_kv){ "cycle", cycle };
+	}
+}
+
+static void write_line(FILE *out, const char *data, size_t len)
+{
+	/* One write per line so concurrent writers never interleave mid-line. */
+	fwrite(data, 1, len, out);
+	fflush(out);
+}
+
 void md_log(enum md_log_level level, const char *msg, ...)
 {
+	struct obs_entry e = { .level = level, .msg = msg };
 	struct md_buf b;
-	char ts[32];
+	char ts[32], cycle[24];
 	va_list ap;
-	FILE *out = logger.out ? logger.out : stderr;
+	FILE *out;
 
 	if (!md_log_enabled(level))
 		return;
+	pthread_mutex_lock(&log_lock);
+	out = logger.out ? logger.out : stderr;
+	va_start(ap, msg);
+	collect(&e, ap, cycle, sizeof(cycle));
+	va_end(ap);
+	if (logger.fmt == MD_LOG_JOURNAL && obs_journal_send(&e) == 0)
+		goto out;
 	md_time_format_rfc3339(md_time_now(), ts, sizeof(ts));
 	md_buf_init(&b, 64 * 1024);
-	va_start(ap, msg);
 	if (logger.fmt == MD_LOG_JSON)
-		emit_json(&b, ts, level, msg, ap);
+		emit_json(&b, ts, &e);
 	else
-		emit_text(&b, ts, level, msg, ap);
-	va_end(ap);
-	if (b.data) {
-		/* One write per line so concurrent writers never interleave mid-line. */
-		fwrite(b.data, 1, b.len, out);
-		fflush(out);
-	}
+		emit_text(&b, ts, &e);
+	if (b.data)
+		write_line(out, b.data, b.len);
 	md_buf_free(&b);
+out:
+	pthread_mutex_unlock(&log_lock);
 }

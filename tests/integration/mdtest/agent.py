@@ -68,7 +68,7 @@ class Agent:
         self.env_file = os.path.join(self.tmp, "magos.env")
         base = {"MD_REPO": self.repo, "MD_GIT_URL": git_url, "MD_STATE_DIR": self.state_dir,
                 "MD_INSECURE_REGISTRIES": registry_host, "MD_GIT_AUTHOR": AUTHOR,
-                "MD_LOG_FORMAT": "json"}
+                "MD_LOG_FORMAT": "json", "MD_LISTEN": "off"}
         base.update(settings)
         self.settings = {k: v for k, v in base.items() if v is not None}
         self.write_env()
