@@ -8,6 +8,7 @@
 #ifndef MAGOS_REGISTRY_H
 #define MAGOS_REGISTRY_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -35,6 +36,16 @@ struct md_registry_opts {
 	void (*sleep_ms)(void *ctx, int64_t ms);
 	void *sleep_ctx;
 	int concurrency;                      /* tag lists in flight per host, 0 = 4 */
+	/* A stop request (may be NULL): once *stop is set, a request in flight
+	 * is aborted within about a second and no new one is sent; the call
+	 * fails with a "stopped" error that is not retried. The flag must
+	 * outlive the client. */
+	volatile sig_atomic_t *stop;
+	/* Called (may be NULL) each time an HTTP response has been received
+	 * in full, never while waiting on one: a hung connection is not
+	 * progress. The daemon ties its watchdog pings to it. */
+	void (*progress)(void *arg);
+	void *progress_arg;
 };
 
 struct md_registry;

@@ -79,7 +79,7 @@ int md_daemon_explain(const struct md_config *cfg, const char *spec, int64_t now
 	/* The cache is read (facts by digest, first sightings for minAge) but
 	 * never written: explain changes nothing. */
 	if (md_state_load_readonly(&st, s->state_dir, err) < 0 ||
-	    cycle_new_registry(cfg, NULL, &reg, err) < 0 ||
+	    cycle_new_registry(cfg, NULL, NULL, &reg, err) < 0 ||
 	    md_watcher_resolve_ctx(reg, st, &ws, 1, &ctx, err) < 0)
 		goto out;
 	if (ws.error && !(*problem = md_strdup(ws.error))) {

@@ -47,6 +47,37 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Called by libcurl about once a second even while nothing arrives, so a
+ * stop request reaches a request that hangs instead of waiting for its
+ * timeout. It never reports progress: a wedged connection is not. */
+static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct md_reg_xfer *x = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (x->stop && *x->stop) {
+		x->stopped = 1;
+		return 1; /* CURLE_ABORTED_BY_CALLBACK */
+	}
+	return 0;
+}
+
+int md_reg_stopping(const struct md_registry *r)
+{
+	return r->stop && *r->stop;
+}
+
+int md_reg_stopped_error(const struct md_reg_request *req, const char *url,
+			 struct md_err *err)
+{
+	return md_err_set(err, "registry %s: %s %s stopped: shutdown requested", req->what,
+			  req->method, url);
+}
+
 /* Store (replace) or append (", "-joined) one header value, bounded. */
 static int keep_header(char **slot, const char *v, size_t n, int join)
 {
@@ -173,6 +204,11 @@ static void setup(struct md_registry *r, CURL *c, const struct md_reg_request *r
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	if (req->post_form)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->post_form);
+	if (x->stop) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 }
 
 static int transport_error(const struct md_reg_request *req, const char *url, CURLcode cc,
@@ -181,6 +217,8 @@ static int transport_error(const struct md_reg_request *req, const char *url, CU
 {
 	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
 
+	if (x->stopped)
+		return md_reg_stopped_error(req, url, err);
 	if (x->body_overflow || cc == CURLE_FILESIZE_EXCEEDED)
 		return md_err_set(err, "registry %s: response body from %s exceeds %zu bytes",
 				  req->what, url, max);
@@ -217,6 +255,7 @@ int md_reg_xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_requ
 
 	memset(x, 0, sizeof(*x));
 	x->resp = resp;
+	x->stop = r->stop;
 	clear_headers(resp);
 	md_buf_free(&resp->body);
 	md_buf_init(&resp->body, max);
@@ -245,6 +284,9 @@ int md_reg_xfer_finish(struct md_registry *r, CURL *c, const struct md_reg_reque
 	if (x->rl_remaining[0])
 		md_reg_net_ratelimit(r, url, x->rl_limit[0] ? x->rl_limit : NULL,
 				     x->rl_remaining);
+	/* A whole answer arrived, whatever its status: the registry is alive. */
+	if (r->progress)
+		r->progress(r->progress_arg);
 	return 0;
 }
 
@@ -253,6 +295,7 @@ void md_reg_xfer_release(CURL *c, struct md_reg_xfer *x)
 	/* Do not leave a dangling header list (or wiped secret) in the handle. */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L); /* XFERINFODATA pointed at x */
 	free_headers(x->headers);
 	x->headers = NULL;
 }
@@ -267,6 +310,8 @@ static int perform_once(struct md_registry *r, const struct md_reg_request *req,
 
 	if (rc != 0) /* answered on the multi handle already */
 		return rc > 0 ? 0 : -1;
+	if (md_reg_stopping(r)) /* not sent, not counted */
+		return md_reg_stopped_error(req, url, err);
 	rc = -1;
 	if (md_reg_xfer_prepare(r, r->curl, req, url, authorization, resp, &x, err) < 0)
 		goto out;

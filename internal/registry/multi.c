@@ -132,7 +132,8 @@ static int start(struct md_registry *r, CURLM *m, struct job *j)
 {
 	struct md_err e;
 
-	if (!(j->easy = curl_easy_init()))
+	/* Stopping: the synchronous path words the "stopped" error. */
+	if (md_reg_stopping(r) || !(j->easy = curl_easy_init()))
 		return -1;
 	if (md_reg_xfer_prepare(r, j->easy, &j->req, j->url, j->authz, &j->resp, &j->x, &e) < 0)
 		goto fail;

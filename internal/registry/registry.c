@@ -24,6 +24,9 @@ static int copy_opts(struct md_registry *r, const struct md_registry_opts *o)
 	r->timeout = o->timeout > 0 ? o->timeout : 30;
 	r->page_size = o->page_size > 0 ? o->page_size : 1000;
 	r->concurrency = o->concurrency > 0 ? o->concurrency : 4;
+	r->stop = o->stop;
+	r->progress = o->progress;
+	r->progress_arg = o->progress_arg;
 	return r->user_agent ? 0 : -1;
 }
 

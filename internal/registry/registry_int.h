@@ -169,6 +169,8 @@ struct md_reg_xfer {
 	char rl_limit[64], rl_remaining[64];
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
+	volatile sig_atomic_t *stop; /* the client's, for the xferinfo callback */
+	int stopped;                 /* aborted because *stop was set */
 };
 int md_reg_xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_request *req,
 			const char *url, const char *authorization,
@@ -178,6 +180,12 @@ int md_reg_xfer_finish(struct md_registry *r, CURL *c, const struct md_reg_reque
 		       const char *url, CURLcode cc, struct md_reg_xfer *x,
 		       struct md_err *err);
 void md_reg_xfer_release(CURL *c, struct md_reg_xfer *x);
+/* 1 when the caller asked us to stop (opts.stop set): no request is sent. */
+int md_reg_stopping(const struct md_registry *r);
+/* The "stopped" error sentence for req (not retried, host not held off).
+ * Returns -1. */
+int md_reg_stopped_error(const struct md_reg_request *req, const char *url,
+			 struct md_err *err);
 
 /* ---- manifest.c: manifests, indexes and image configs ------------------ */
 
@@ -266,6 +274,10 @@ struct md_registry {
 	struct md_reg_net *net; /* retry.c: backoff, per-host memory, counters */
 	int concurrency;        /* multi.c: tag lists in flight per host */
 	struct md_reg_primed *primed; /* multi.c: an answer already received */
+	/* http.c: the caller's stop flag and progress hook (opts). */
+	volatile sig_atomic_t *stop;
+	void (*progress)(void *arg);
+	void *progress_arg;
 };
 
 /* multi.c: a fast-path answer handed to the synchronous path, so the

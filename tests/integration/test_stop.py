@@ -1,0 +1,77 @@
+"""A stop request reaches inside registry requests (issue 5 follow-up): a
+`run` daemon whose registry request hangs (the proxy accepts and never
+answers) exits 0 soon after SIGTERM instead of waiting out
+MD_REGISTRY_TIMEOUT, and leaves no partial file or commit behind."""
+import os
+import threading
+import time
+
+from mdtest import gitutil
+from mdtest.compose import compose_site
+from mdtest.images import push_tags
+from mdtest.sdsock import RunDaemon
+
+WEB = "app/web"
+COMPOSE = "stacks/web/compose.yaml"
+
+
+def leftovers(top):
+    """Temporary files md_file_write_atomic would leave if cut short."""
+    out = []
+    for root, _, files in os.walk(top):
+        out += [os.path.join(root, f) for f in files if ".magos-tmp." in f]
+    return out
+
+
+def test_sigterm_cuts_a_hung_registry_request_short(registry_server, make_remote, make_agent,
+                                                    make_proxy):
+    reg = registry_server
+    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
+    hung, release = threading.Event(), threading.Event()
+
+    def delay(method, path):
+        # Accept the tag list request and never answer it (until the test
+        # ends): only the agent's own timeout (5 minutes) or a stop ends it.
+        if "/tags/list" in path:
+            hung.set()
+            release.wait(120)
+        return 0
+
+    proxy = make_proxy(reg)
+    proxy.delay = delay
+    before = compose_site(proxy.ref(WEB, "1.0.0"), policy="semver", range="^1.0").encode()
+    remote = make_remote({COMPOSE: before})
+    base = remote.head()
+    agent = make_agent(remote, proxy.host, MD_INTERVAL="1h", MD_REGISTRY_TIMEOUT="5m")
+    d = RunDaemon(agent)
+    try:
+        assert hung.wait(30), f"the cycle never asked for the tag list:\n{d.stderr()}"
+        assert d.alive(), d.stderr()
+        t0 = time.monotonic()
+        d.signal(15)  # SIGTERM
+        deadline = t0 + 20
+        while d.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        took = time.monotonic() - t0
+        assert not d.alive(), f"still running {took:.1f}s after SIGTERM:\n{d.stderr()}"
+        assert d.proc.returncode == 0, d.stderr()
+        # Far below the 5-minute registry timeout (and curl's 60 s cap of
+        # what could be mistaken for it): the stop flag ended the request.
+        assert took < 60
+        assert "timed out" not in d.stderr(), d.stderr()
+    finally:
+        release.set()
+        d.kill()
+
+    # Nothing half made: the remote is untouched, the clone (if any) clean
+    # and unchanged, and no temporary file is left anywhere.
+    assert remote.head() == base
+    assert remote.count() == 1
+    if os.path.isdir(os.path.join(agent.repo, ".git")):
+        assert gitutil.worktree_status(remote.home, agent.repo) == ""
+        with open(agent.path(COMPOSE), "rb") as f:
+            assert f.read() == before
+    assert leftovers(agent.tmp) == []
+    # The request was sent once: a stopped request is not retried.
+    tags = [r for r in proxy.recorded() if "/tags/list" in r[1]]
+    assert len(tags) <= 1, tags
