@@ -126,4 +126,14 @@ struct md_github_stats {
 };
 void md_github_stats(const struct md_github *gh, struct md_github_stats *out);
 
+/* ---- closed pull requests ------------------------------------------------ */
+
+/* The newest pull request from head into base that was closed WITHOUT being
+ * merged (merged_at null) and whose body contains marker (NULL: any), or
+ * *out = NULL when there is none. Only the first page of
+ * GET /pulls?state=closed&head=<owner>:<head>&base=<base> is read: a
+ * refusal worth respecting is a recent one. */
+int md_github_pr_find_closed(struct md_github *gh, const char *head, const char *base,
+			     const char *marker, struct md_github_pr **out, struct md_err *err);
+
 #endif

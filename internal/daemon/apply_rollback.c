@@ -2,20 +2,24 @@
  * last good commit's version. When every commit since then that touched
  * the stack is the agent's own, the agent undoes its update in Git (a
  * revert commit, pushed), marks the digests bad so they are never proposed
- * again, and applies the work tree. A human's change is never reverted:
- * the old compose files run from temporary copies and the user is told
- * that Git still declares the failing version. */
+ * again, and applies the work tree. In MD_MODE=pr the revert is proposed
+ * as a pull request instead (pr_revert.c) and the last good version runs
+ * until it is merged. A human's change is never reverted: the old compose
+ * files run from temporary copies and the user is told that Git still
+ * declares the failing version. */
 #include "daemon_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "magos/obs.h"
 #include "magos/state.h"
 
 #define REASON_MAX 200 /* characters of the failure kept in a commit subject */
+#define REVERT_FILE_MAX (4u << 20) /* one file of a reverted stack */
 
 struct revert_desc {
 	struct md_buf what;       /* "web 1.1 → 1.0, db sha256:… → sha256:…" */
@@ -261,10 +265,11 @@ static int rolled_back(struct apply_run *r, const struct apply_stack *s, const c
 	return 0;
 }
 
-/* A human's change (or a revert that could not be pushed): run the good
- * commit's compose files; Git keeps declaring the failing version. */
+/* A human's change (or a revert that could not be pushed, or one waiting
+ * in pull request #pr): run the good commit's compose files; Git keeps
+ * declaring the failing version. */
 static int run_old_version(struct apply_run *r, const struct apply_stack *s, const char *good,
-			   const char *reason, const char *failure, struct md_err *err)
+			   long pr, const char *reason, const char *failure, struct md_err *err)
 {
 	struct md_err rerr;
 	char *both;
@@ -281,10 +286,124 @@ static int run_old_version(struct apply_run *r, const struct apply_stack *s, con
 	}
 	md_log(MD_LOG_WARN, "stack rolled back", "stack", s->dir, "to", good, "error", failure,
 	       NULL);
-	md_log(MD_LOG_ERROR, "Git still declares the failing version of this stack; the host runs "
-	       "the last good one until the repository is fixed or reverted", "stack", s->dir,
-	       "good", good, NULL);
+	if (pr > 0) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%ld", pr);
+		md_log(MD_LOG_WARN, "the revert waits in a pull request; the host runs the last good "
+		       "version of this stack until it is merged", "stack", s->dir, "good", good,
+		       "number", num, NULL);
+	} else {
+		md_log(MD_LOG_ERROR, "Git still declares the failing version of this stack; the host "
+		       "runs the last good one until the repository is fixed or reverted", "stack",
+		       s->dir, "good", good, NULL);
+	}
 	return rolled_back(r, s, reason, failure, MD_STACK_STATUS_ROLLED_BACK, NULL, err);
+}
+
+/* ---- MD_MODE=pr: the revert as a pull request ------------------------------------ */
+
+struct revert_files {
+	struct md_git_blob *v;
+	char **data;
+	size_t n;
+};
+
+static void revert_files_free(struct revert_files *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->data[i]);
+	free(f->data);
+	free(f->v);
+}
+
+/* The paths as they were at good, with the work tree's permission bits.
+ * A path good did not have cannot be expressed as a file to write: that
+ * revert is refused (the caller runs the old version without it). */
+static int good_files(struct apply_run *r, const char *good, const struct md_strv *paths,
+		      struct revert_files *f, struct md_err *err)
+{
+	f->v = calloc(paths->n ? paths->n : 1, sizeof(*f->v));
+	f->data = calloc(paths->n ? paths->n : 1, sizeof(*f->data));
+	if (!f->v || !f->data)
+		return md_err_set(err, "out of memory");
+	for (size_t i = 0; i < paths->n; i++) {
+		char *abs = md_asprintf("%s/%s", md_git_workdir(r->c->git), paths->v[i]);
+		struct stat st;
+		size_t len = 0;
+		int rc;
+
+		rc = md_git_file_at(r->c->git, good, paths->v[i], REVERT_FILE_MAX, &f->data[f->n],
+				    &len, err);
+		if (rc == 1)
+			md_err_set(err, "%s did not exist in %.7s; a revert pull request cannot delete "
+				   "it", paths->v[i], good);
+		if (rc != 0) {
+			free(f->data[f->n]);
+			f->data[f->n] = NULL;
+			free(abs);
+			return -1;
+		}
+		f->v[f->n] = (struct md_git_blob){ .path = paths->v[i], .data = f->data[f->n],
+						   .len = len, .mode = 0644 };
+		if (abs && stat(abs, &st) == 0)
+			f->v[f->n].mode = st.st_mode & 0777;
+		f->n++;
+		free(abs);
+	}
+	return 0;
+}
+
+static char *revert_pr_body(const struct apply_stack *s, const struct revert_desc *d,
+			    const char *failure)
+{
+	struct md_buf b;
+
+	md_buf_init(&b, 64u * 1024);
+	md_buf_printf(&b, "magos-dominus applied its own update of stack `%s` (%s) and it failed "
+		      "on this host:\n\n```\n", s->dir, d->what.len ? d->what.data : "");
+	for (const char *p = failure; *p && b.len < 60u * 1024; p++)
+		md_buf_append(&b, *p == '`' ? "'" : p, 1);
+	md_buf_puts(&b, "\n```\n\nThe host runs the last good version of the stack until this "
+			"pull request is merged. The failing digests are marked bad on this host "
+			"and will not be proposed again.\n");
+	return md_buf_steal(&b);
+}
+
+/* Push the revert to magos/revert/<stack>, open or update its PR, and run
+ * the good version meanwhile; Git's base branch is left alone. */
+static int revert_by_pr(struct apply_run *r, const struct apply_stack *s, const char *good,
+			const struct md_strv *paths, const struct revert_desc *d, const char *msg,
+			const char *reason, const char *failure, struct md_err *err)
+{
+	struct revert_files f = { 0 };
+	struct md_err perr;
+	char *title = NULL, *body = NULL, num[32];
+	long pr = 0;
+	int rc;
+
+	title = md_asprintf("magos-dominus: revert %s on %s", d->what.len ? d->what.data
+									 : paths->v[0], s->dir);
+	body = revert_pr_body(s, d, failure);
+	if (!title || !body)
+		rc = md_err_set(&perr, "out of memory");
+	else if ((rc = good_files(r, good, paths, &f, &perr)) == 0)
+		rc = cycle_pr_revert(r->c, s->dir, f.v, f.n, title, body, msg, &pr, &perr);
+	revert_files_free(&f);
+	if (rc < 0) {
+		md_log(MD_LOG_ERROR, "cannot propose the revert of the failed update; running the last "
+		       "good version instead", "stack", s->dir, "error", perr.msg, NULL);
+		pr = 0;
+	} else {
+		if (rc == 0)
+			r->c->rep->reverts++;
+		snprintf(num, sizeof(num), "%ld", pr);
+		md_log(MD_LOG_WARN, "revert proposed", "stack", s->dir, "change",
+		       d->what.len ? d->what.data : paths->v[0], "number", num, NULL);
+	}
+	free(title);
+	free(body);
+	return run_old_version(r, s, good, pr, reason, failure, err);
 }
 
 /* The agent's own update failed: revert it in Git, then apply the work tree. */
@@ -312,18 +431,20 @@ static int revert_and_apply(struct apply_run *r, const struct apply_stack *s, co
 		md_err_set(err, "out of memory");
 		goto out;
 	}
+	if (r->c->s->mode == MD_MODE_PR) {
+		rc = revert_by_pr(r, s, good, paths, &d, msg, reason, failure, err);
+		goto out;
+	}
 	if (push_revert(r, good, head, paths, msg, oid, &rerr) < 0) {
 		md_log(MD_LOG_ERROR, "cannot revert the failed update in Git; running the last good "
 		       "version instead", "stack", s->dir, "error", rerr.msg, NULL);
-		rc = run_old_version(r, s, good, reason, failure, err);
+		rc = run_old_version(r, s, good, 0, reason, failure, err);
 		goto out;
 	}
 	if (oid[0]) {
 		r->c->rep->reverts++;
 		md_log(MD_LOG_WARN, "reverted", "stack", s->dir, "commit", oid, "change",
-		       d.what.len ? d.what.data : paths->v[0], "branch", r->c->s->branch,
-		       r->c->s->mode == MD_MODE_PR ? "note" : NULL,
-		       "MD_MODE=pr: the revert was pushed to the branch directly", NULL);
+		       d.what.len ? d.what.data : paths->v[0], "branch", r->c->s->branch, NULL);
 		/* Nothing else moved: the revert is what this host now applies. */
 		if (!strcmp(r->applied_to, head))
 			memcpy(r->applied_to, oid, sizeof(oid));
@@ -368,7 +489,7 @@ int apply_rollback(struct apply_run *r, const struct apply_stack *s, const char 
 	if (own == 1)
 		rc = revert_and_apply(r, s, good, head, &paths, reason, failure, err);
 	else if (own == 0)
-		rc = run_old_version(r, s, good, reason, failure, err);
+		rc = run_old_version(r, s, good, 0, reason, failure, err);
 	goto out;
 failed:
 	rc = apply_failed(r, s, reason, why ? why : failure, err);

@@ -110,8 +110,9 @@ static void sleep_unless_stopped(void *ctx, int64_t ms)
 	}
 }
 
-int cycle_new_registry(const struct md_config *cfg, volatile sig_atomic_t *stop,
-		       struct md_registry **out, struct md_err *err)
+int cycle_new_registry(const struct md_config *cfg, const struct md_daemon_ctx *ctx,
+		       volatile sig_atomic_t *stop, struct md_registry **out,
+		       struct md_err *err)
 {
 	const struct md_settings *s = md_config_settings(cfg);
 	struct md_registry_auth_env env = {
@@ -138,6 +139,11 @@ int cycle_new_registry(const struct md_config *cfg, volatile sig_atomic_t *stop,
 		.sleep_ms = sleep_unless_stopped,
 		/* The flag outlives the client: the daemon's is process-wide. */
 		.sleep_ctx = (void *)(uintptr_t)stop,
+		/* A request that hangs is cut short by a stop request, and every
+		 * answer received counts as progress for the watchdog. */
+		.stop = stop,
+		.progress = ctx ? ctx->progress : NULL,
+		.progress_arg = ctx ? ctx->progress_arg : NULL,
 	};
 	int rc = -1;
 
@@ -178,7 +184,7 @@ static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 		ws[i].ref = c->sites[i].ref;
 		ws[i].policy = c->sites[i].policy;
 	}
-	if (!reg && cycle_new_registry(c->cfg, c->stop, &reg, err) < 0)
+	if (!reg && cycle_new_registry(c->cfg, c->ctx, c->stop, &reg, err) < 0)
 		goto out;
 	c->ctx->reg = reg;
 	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)

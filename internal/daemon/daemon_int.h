@@ -48,8 +48,10 @@ struct cycle {
 /* cycle.c */
 void cycle_progress(const struct cycle *c);
 void cycle_change_free(struct md_change *ch);
-int cycle_new_registry(const struct md_config *cfg, volatile sig_atomic_t *stop,
-		       struct md_registry **out,
+/* ctx (may be NULL) gives the progress hook. The client keeps the hook and
+ * stop for its whole life, so both must outlive it (they are the daemon's). */
+int cycle_new_registry(const struct md_config *cfg, const struct md_daemon_ctx *ctx,
+		       volatile sig_atomic_t *stop, struct md_registry **out,
 		       struct md_err *err);
 
 /* sites.c: read and scan compose files, parse every site. */
@@ -67,7 +69,21 @@ int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *e
 char *cycle_commit_message(const struct cycle *c);
 
 /* pr.c: MD_MODE=pr — one branch and pull request per image (issue 4). */
+#define PR_PREFIX "magos/"               /* the agent's branches */
+#define PR_REVERT_PREFIX "magos/revert/" /* pr_revert.c: one branch per stack */
 int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
+/* Add a PR to the cycle's report and log "pull request <action>" (not for
+ * "unchanged" nor "declined"; image may be NULL). -1 only on OOM. */
+int cycle_pr_report(struct cycle *c, const char *image, const char *branch, const char *action,
+		    long number, const char *url);
+
+/* pr_revert.c: MD_MODE=pr — the applier's revert of the agent's own failed
+ * update as a PR: files (their content at the last good commit) committed on
+ * origin/<base> to magos/revert/<stack>, the PR opened or updated. *number
+ * receives the PR's number; 1 when the branch already held that revert. */
+int cycle_pr_revert(struct cycle *c, const char *stack, const struct md_git_blob *files,
+		    size_t n, const char *title, const char *body, const char *message,
+		    long *number, struct md_err *err);
 
 /* apply*.c */
 /* apply.c: MD_APPLY — stacks changed since the last applied commit, drift,

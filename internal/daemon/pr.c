@@ -5,7 +5,9 @@
  * tree never leaves the base branch. A branch that already holds the same
  * tree on the same base is left alone (a restart causes no churn); a newer
  * decision force-updates it and edits the PR. Open PRs of ours whose image
- * needs no update any more are closed with a comment. */
+ * needs no update any more are closed with a comment. A PR the user closed
+ * without merging is a "no": the same target is not proposed again (its
+ * body carries a marker naming the target); a newer one is. */
 #include "daemon_int.h"
 
 #include <stdlib.h>
@@ -14,7 +16,8 @@
 #include "magos/github.h"
 #include "magos/obs.h"
 
-#define PR_PREFIX "magos/"
+#define PR_MARK "<!-- magos: "
+#define PR_MARK_WITHDRAWN "<!-- magos-withdrawn: "
 #define PR_BODY_MAX (60u * 1024)
 
 /* The changes of one image repository: one branch, one PR. */
@@ -251,6 +254,23 @@ static char *pr_message(const struct cycle *c, const struct pr_group *g)
 	return md_buf_steal(&b);
 }
 
+/* What the PR proposes, one HTML comment per change, "<!-- magos:
+ * <image>=<tag>@<digest> -->": how a closed PR is matched against a new
+ * proposal. Image names, tags and digests cannot hold "-->". */
+static char *pr_markers(const struct cycle *c, const struct pr_group *g)
+{
+	struct md_buf b;
+
+	md_buf_init(&b, PR_BODY_MAX);
+	for (size_t k = 0; k < g->n; k++) {
+		const struct md_change *ch = change_at(c, g, k);
+
+		md_buf_printf(&b, "%s" PR_MARK "%s=%s%s%s -->", k ? "\n" : "", ch->image,
+			      ch->to, ch->digest ? "@" : "", ch->digest ? ch->digest : "");
+	}
+	return md_buf_steal(&b);
+}
+
 /* Markdown table cells: a '|' or '`' or line break from a file name would
  * break the table. */
 static void put_cell(struct md_buf *b, const char *s)
@@ -300,7 +320,7 @@ static void put_policy(struct md_buf *b, const struct cycle *c, const struct md_
 		      range ? " " : "", range ? range : "");
 }
 
-static char *pr_body(const struct cycle *c, const struct pr_group *g)
+static char *pr_body(const struct cycle *c, const struct pr_group *g, const char *markers)
 {
 	struct md_buf b;
 	char where[1100];
@@ -331,7 +351,9 @@ static char *pr_body(const struct cycle *c, const struct pr_group *g)
 	}
 	md_buf_puts(&b, "\nThis branch is managed by magos-dominus: it is force-updated when a "
 			"newer image is chosen, and this pull request is closed when it is no "
-			"longer needed.\n");
+			"longer needed. Closing it without merging declines this update: it is "
+			"not proposed again, a newer one is.\n\n");
+	md_buf_printf(&b, "%s\n", markers);
 	return md_buf_steal(&b);
 }
 
@@ -355,8 +377,8 @@ static void look_up_sources(struct cycle *c, struct pr_group *g)
 
 /* ---- one branch ------------------------------------------------------------------ */
 
-static int report_pr(struct cycle *c, const char *image, const char *branch,
-		     const char *action, long number, const char *url)
+int cycle_pr_report(struct cycle *c, const char *image, const char *branch, const char *action,
+		    long number, const char *url)
 {
 	struct md_cycle_report *rep = c->rep;
 	struct md_pr_report *v = realloc(rep->prs, (rep->nprs + 1) * sizeof(*v));
@@ -372,7 +394,8 @@ static int report_pr(struct cycle *c, const char *image, const char *branch,
 	v->number = number;
 	v->url = url ? md_strdup(url) : NULL;
 	snprintf(num, sizeof(num), "%ld", number);
-	if (strcmp(action, "unchanged") != 0) {
+	/* "declined" has its own sentence (publish_group). */
+	if (strcmp(action, "unchanged") != 0 && strcmp(action, "declined") != 0) {
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "pull request %s", action);
@@ -422,43 +445,84 @@ out:
 	return rc;
 }
 
+/* 1 when the user closed, without merging, a PR of this branch proposing
+ * exactly these markers: the update is declined (reported, logged once per
+ * cycle) and neither the branch nor a PR is touched. */
+static int declined(struct cycle *c, const struct pr_group *g, const char *markers,
+		    struct md_err *err)
+{
+	struct md_github_pr *pr = NULL;
+	const char *to = common_target(c, g);
+	char *msg;
+	int rc;
+
+	if (md_github_pr_find_closed(c->ctx->gh, g->branch, c->s->branch, markers, &pr, err) < 0)
+		return -1;
+	if (!pr)
+		return 0;
+	msg = md_asprintf("pull request was closed without merging; not proposing %s %s again",
+			  g->image, to ? to : "this update");
+	if (msg) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%ld", pr->number);
+		md_log(MD_LOG_INFO, msg, "image", g->image, "branch", g->branch, "number", num,
+		       "url", pr->html_url, NULL);
+	}
+	rc = cycle_pr_report(c, g->image, g->branch, "declined", pr->number, pr->html_url);
+	free(msg);
+	md_github_pr_free(pr);
+	free(pr);
+	return rc < 0 || !msg ? md_err_set(err, "out of memory") : 1;
+}
+
 static int publish_group(struct cycle *c, struct pr_group *g, const char *base_oid,
 			 struct md_err *err)
 {
 	struct md_github *gh = c->ctx->gh;
 	struct md_github_pr *pr = NULL;
 	const char *action = "unchanged";
-	char *title = NULL, *body = NULL;
+	char *title = NULL, *body = NULL, *markers = pr_markers(c, g);
 	int same, rc = -1;
 
+	if (!markers)
+		return md_err_set(err, "out of memory");
+	if (md_github_pr_find(gh, g->branch, c->s->branch, &pr, err) < 0)
+		goto out;
+	/* An open PR is still a question, whatever was closed before it. */
+	if (!pr && (rc = declined(c, g, markers, err)) != 0) {
+		rc = rc < 0 ? -1 : 0;
+		goto out;
+	}
+	rc = -1;
 	same = update_branch(c, g, base_oid, err);
 	if (same < 0)
-		return -1;
+		goto out;
 	look_up_sources(c, g);
 	title = pr_title(c, g);
-	body = pr_body(c, g);
+	body = pr_body(c, g, markers);
 	if (!title || !body) {
 		md_err_set(err, "out of memory");
 		goto out;
 	}
-	if (md_github_pr_find(gh, g->branch, c->s->branch, &pr, err) < 0)
-		goto out;
 	if (!pr) {
 		if (md_github_pr_create(gh, g->branch, c->s->branch, title, body, &pr, err) < 0)
 			goto out;
 		action = "opened";
-	} else if (!same || strcmp(pr->title ? pr->title : "", title)) {
+	} else if (!same || strcmp(pr->title ? pr->title : "", title) ||
+		   !strstr(pr->body ? pr->body : "", markers)) {
 		if (md_github_pr_update(gh, pr->number, title, body, err) < 0)
 			goto out;
 		action = "updated";
 	}
-	rc = report_pr(c, g->image, g->branch, action, pr->number, pr->html_url) < 0
+	rc = cycle_pr_report(c, g->image, g->branch, action, pr->number, pr->html_url) < 0
 		     ? md_err_set(err, "out of memory") : 0;
 out:
 	if (pr) {
 		md_github_pr_free(pr);
 		free(pr);
 	}
+	free(markers);
 	free(title);
 	free(body);
 	return rc;
@@ -488,6 +552,31 @@ static int branch_undecided(const struct cycle *c, const char *branch)
 	return 0;
 }
 
+/* The agent closing its own PR is no "no" from the user: the markers are
+ * renamed first, so a later proposal of the same target is not declined. */
+static int withdraw_markers(struct cycle *c, const struct md_github_pr *pr, struct md_err *err)
+{
+	const char *p = pr->body ? pr->body : "", *m;
+	struct md_buf b;
+	char *body;
+	int rc;
+
+	if (!strstr(p, PR_MARK))
+		return 0;
+	md_buf_init(&b, PR_BODY_MAX + 4096);
+	while ((m = strstr(p, PR_MARK))) {
+		md_buf_append(&b, p, (size_t)(m - p));
+		md_buf_puts(&b, PR_MARK_WITHDRAWN);
+		p = m + strlen(PR_MARK);
+	}
+	md_buf_puts(&b, p);
+	if (!(body = md_buf_steal(&b)))
+		return md_err_set(err, "pull request #%ld: its description is too long", pr->number);
+	rc = md_github_pr_update(c->ctx->gh, pr->number, pr->title ? pr->title : "", body, err);
+	free(body);
+	return rc;
+}
+
 static int close_stale(struct cycle *c, const struct pr_group *g, size_t ng, struct md_err *err)
 {
 	struct md_github_pr *prs = NULL;
@@ -501,6 +590,9 @@ static int close_stale(struct cycle *c, const struct pr_group *g, size_t ng, str
 		char *comment;
 		size_t k;
 
+		/* Revert PRs (pr_revert.c) are the applier's, not the watcher's. */
+		if (md_str_has_prefix(head, PR_REVERT_PREFIX))
+			continue;
 		for (k = 0; k < ng && strcmp(g[k].branch, head); k++)
 			;
 		if (k < ng || branch_undecided(c, head))
@@ -511,11 +603,12 @@ static int close_stale(struct cycle *c, const struct pr_group *g, size_t ng, str
 				      head + strlen(PR_PREFIX), c->s->branch);
 		if (!comment)
 			rc = md_err_set(err, "out of memory");
-		else if (md_github_pr_close(c->ctx->gh, prs[i].number, comment, err) < 0 ||
+		else if (withdraw_markers(c, &prs[i], err) < 0 ||
+			 md_github_pr_close(c->ctx->gh, prs[i].number, comment, err) < 0 ||
 			 md_github_branch_delete(c->ctx->gh, head, err) < 0)
 			rc = -1;
-		else if (report_pr(c, head + strlen(PR_PREFIX), head, "closed", prs[i].number,
-				   prs[i].html_url) < 0)
+		else if (cycle_pr_report(c, head + strlen(PR_PREFIX), head, "closed",
+					 prs[i].number, prs[i].html_url) < 0)
 			rc = md_err_set(err, "out of memory");
 		free(comment);
 	}

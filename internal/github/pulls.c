@@ -1,4 +1,5 @@
-/* github — pull requests: find, list, create (idempotently), update, close. */
+/* github — pull requests: find, list, create (idempotently), update, close;
+ * find one the user closed without merging. */
 #include "github_int.h"
 
 #include <stdio.h>
@@ -267,5 +268,98 @@ int md_github_pr_close(struct md_github *gh, long number, const char *comment,
 		return md_err_set(err, "out of memory closing pull request #%ld", number);
 	rc = repo_json(gh, "PATCH", suffix, req, NULL, NULL, NULL, NULL, 0, err);
 	json_decref(req);
+	return rc;
+}
+
+/* ---- closed pull requests ------------------------------------------------------ */
+
+/* A closed PR of ours that the user turned down: from this repository's
+ * head branch, never merged, proposing what marker names. */
+static int closed_wanted(json_t *o, const char *full_name, const char *head, const char *marker)
+{
+	json_t *h = json_object_get(o, "head");
+	const char *ref = json_string_value(json_object_get(h, "ref"));
+	const char *fn = json_string_value(json_object_get(json_object_get(h, "repo"),
+							   "full_name"));
+	const char *body = json_string_value(json_object_get(o, "body"));
+	const char *state = json_string_value(json_object_get(o, "state"));
+
+	/* A merge says yes; only merged_at tells a merge from a close. */
+	if (json_is_string(json_object_get(o, "merged_at")))
+		return 0;
+	if (state && strcmp(state, "closed") != 0)
+		return 0;
+	if (!fn || strcasecmp(fn, full_name) != 0 || !ref || strcmp(ref, head) != 0)
+		return 0;
+	return !marker || (body && strstr(body, marker));
+}
+
+static int pick_closed(struct md_github *gh, json_t *arr, const char *head, const char *marker,
+		       const char *what, struct md_github_pr **out, struct md_err *err)
+{
+	char *full = md_asprintf("%s/%s", gh->owner, gh->repo);
+	size_t i;
+	json_t *o;
+	int rc = 0;
+
+	if (!full)
+		return md_err_set(err, "out of memory reading %s", what);
+	json_array_foreach(arr, i, o) {
+		if (!json_is_object(o) || !closed_wanted(o, full, head, marker))
+			continue;
+		if (!(*out = calloc(1, sizeof(**out)))) {
+			rc = md_err_set(err, "out of memory reading %s", what);
+			break;
+		}
+		if (md_gh_parse_pr(o, *out, err) < 0) {
+			free(*out);
+			*out = NULL;
+			md_err_prefix(err, "%s", what);
+			rc = -1;
+		}
+		break;
+	}
+	free(full);
+	return rc;
+}
+
+int md_github_pr_find_closed(struct md_github *gh, const char *head, const char *base,
+			     const char *marker, struct md_github_pr **out, struct md_err *err)
+{
+	struct md_gh_req req = { "GET", NULL, NULL, MD_GH_AUTH_TOKEN, NEED_PULLS, NULL };
+	struct md_gh_resp resp;
+	char *h = NULL, *b = NULL, *q = NULL, *url = NULL, *spec, *what = NULL;
+	json_t *j = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	md_gh_resp_init(&resp, gh->body_max);
+	spec = md_asprintf("%s:%s", gh->owner ? gh->owner : "", head);
+	if (!spec || !(h = md_gh_pct(spec, 0)) || !(b = md_gh_pct(base, 0)) ||
+	    !(q = md_asprintf("/pulls?state=closed&head=%s&base=%s&per_page=50", h, b))) {
+		md_err_set(err, "out of memory looking up closed pull requests for %s", head);
+		goto out;
+	}
+	if (!(url = md_gh_repo_url(gh, q, err)))
+		goto out;
+	if (!(what = md_asprintf("GET %s", url))) {
+		md_err_set(err, "out of memory looking up closed pull requests for %s", head);
+		goto out;
+	}
+	req.url = url;
+	/* GitHub lists newest first: the first page holds the recent refusals. */
+	if (md_gh_call(gh, &req, &resp, err) < 0 || md_gh_resp_json(&req, &resp, 1, &j, err) < 0)
+		goto out;
+	rc = pick_closed(gh, j, head, marker, what, out, err);
+out:
+	json_decref(j);
+	md_gh_resp_clear(&resp);
+	md_buf_free(&resp.body);
+	free(spec);
+	free(h);
+	free(b);
+	free(q);
+	free(url);
+	free(what);
 	return rc;
 }

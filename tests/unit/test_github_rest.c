@@ -255,6 +255,112 @@ static void test_pr_list_pages_and_filters(void **state)
 	srv_stop(&s);
 }
 
+/* ---- closed pull requests ------------------------------------------------------------- */
+
+#define MARK_A "<!-- magos: r/web=1.1.0@sha256:aa -->"
+#define MARK_B "<!-- magos: r/web=1.2.0@sha256:bb -->"
+
+/* A closed PR object: merged or not, from our repository or a fork. */
+static char *closed_json(int number, const char *ref, const char *full_name, const char *merged,
+			 const char *marker)
+{
+	return md_asprintf("{\"number\":%d,\"title\":\"t%d\",\"body\":\"x %s y\",\"html_url\":"
+			   "\"https://github.com/acme/web/pull/%d\",\"state\":\"closed\","
+			   "\"merged_at\":%s,\"head\":{\"ref\":\"%s\",\"sha\":\"" OID_C "\","
+			   "\"repo\":{\"full_name\":\"%s\"}},\"base\":{\"ref\":\"main\"}}",
+			   number, number, marker, number, merged, ref, full_name);
+}
+
+/* Mode 0: newest first — a merged PR with marker A, a fork's, a turned-down
+ * one with marker A (#5), one with marker B (#4); 1: not an array; 2: 403. */
+static char *h_closed(struct srv *s, const char *method, const char *path, const char *head,
+		      const char *body)
+{
+	char *r = maybe_mint(s, method, path), *a, *b, *c, *d, *all;
+
+	(void)head;
+	(void)body;
+	if (r)
+		return r;
+	if (!is(method, path, "GET", "/repos/acme/web/pulls?state=closed&head=acme%3Amagos%2Fweb"
+				     "&base=main&per_page=50"))
+		return reply(404, "", "{\"message\":\"Not Found\"}");
+	if (s->mode == 1)
+		return reply(200, "", "{\"message\":\"hm\"}");
+	if (s->mode == 2)
+		return reply(403, "", "{\"message\":\"Resource not accessible by integration\"}");
+	a = closed_json(7, "magos/web", "acme/web", "\"2024-01-01T00:00:00Z\"", MARK_A);
+	b = closed_json(6, "magos/web", "evil/web", "null", MARK_A);
+	c = closed_json(5, "magos/web", "acme/web", "null", MARK_A);
+	d = closed_json(4, "magos/web", "acme/web", "null", MARK_B);
+	all = md_asprintf("[%s,%s,%s,%s]", a, b, c, d);
+	r = reply(200, "", all);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	free(all);
+	return r;
+}
+
+static long closed_number(struct md_github *gh, const char *marker)
+{
+	struct md_github_pr *pr = NULL;
+	struct md_err err;
+	long n;
+
+	assert_ok(md_github_pr_find_closed(gh, "magos/web", "main", marker, &pr, &err));
+	if (!pr)
+		return 0;
+	assert_string_equal(pr->head, "magos/web");
+	n = pr->number;
+	assert_string_equal(pr->html_url, n == 4 ? "https://github.com/acme/web/pull/4"
+						 : "https://github.com/acme/web/pull/5");
+	assert_string_equal(pr->body, n == 4 ? "x " MARK_B " y" : "x " MARK_A " y");
+	md_github_pr_free(pr);
+	free(pr);
+	return n;
+}
+
+static void test_pr_find_closed(void **state)
+{
+	struct srv s;
+	struct md_github *gh;
+	struct md_github_pr *pr = NULL;
+	struct md_err err;
+
+	(void)state;
+	srv_start(&s, h_closed);
+	gh = client_for(&s, "42");
+	/* Neither the merged #7 nor the fork's #6 is a refusal. */
+	assert_int_equal(closed_number(gh, MARK_A), 5);
+	assert_int_equal(closed_number(gh, MARK_B), 4);
+	assert_int_equal(closed_number(gh, NULL), 5);
+	assert_int_equal(closed_number(gh, "<!-- magos: r/web=1.3.0@sha256:cc -->"), 0);
+	assert_string_equal(s.log.data,
+			    MINT "GET /repos/acme/web/pulls?state=closed&head=acme%3Amagos%2Fweb"
+				 "&base=main&per_page=50\n"
+				 "GET /repos/acme/web/pulls?state=closed&head=acme%3Amagos%2Fweb"
+				 "&base=main&per_page=50\n"
+				 "GET /repos/acme/web/pulls?state=closed&head=acme%3Amagos%2Fweb"
+				 "&base=main&per_page=50\n"
+				 "GET /repos/acme/web/pulls?state=closed&head=acme%3Amagos%2Fweb"
+				 "&base=main&per_page=50\n");
+	s.mode = 1;
+	assert_int_equal(md_github_pr_find_closed(gh, "magos/web", "main", MARK_A, &pr, &err), -1);
+	assert_null(pr);
+	assert_contains(err.msg, "GitHub's answer to GET http://127.0.0.1:");
+	assert_contains(err.msg, "/repos/acme/web/pulls?state=closed&head=acme%3Amagos%2Fweb&base="
+				 "main&per_page=50 is not a JSON array");
+	s.mode = 2;
+	assert_int_equal(md_github_pr_find_closed(gh, "magos/web", "main", MARK_A, &pr, &err), -1);
+	assert_null(pr);
+	assert_contains(err.msg, "Pull requests: write");
+	assert_no_secret(err.msg);
+	md_github_free(gh);
+	srv_stop(&s);
+}
+
 /* ---- Git Data ------------------------------------------------------------------------- */
 
 /* Mode 0: the ref moves; 1: not a fast-forward; 2: the ref does not exist
@@ -466,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_pr_create_find_and_errors),
 		cmocka_unit_test(test_pr_close_and_permission),
 		cmocka_unit_test(test_pr_list_pages_and_filters),
+		cmocka_unit_test(test_pr_find_closed),
 		cmocka_unit_test(test_commit_sequence),
 		cmocka_unit_test(test_commit_ref_outcomes),
 		cmocka_unit_test(test_branch_delete),

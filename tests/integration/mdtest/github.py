@@ -6,7 +6,8 @@ It behaves like GitHub where the agent depends on it: App JWTs are checked
 messages), installation tokens are minted (`ghs_…`, expiry per test) and can be
 revoked, every REST call needs User-Agent, Accept and X-GitHub-Api-Version
 and gets x-ratelimit-* headers, pull requests refuse a duplicate open PR for
-the same head (422), the Git Data API works on the real bare repository (a
+the same head (422), closed PRs keep merged_at (null unless merged), lists
+come newest first, the Git Data API works on the real bare repository (a
 commit with no author gets "GitHub <noreply@github.com>" and is Verified),
 and git over HTTP accepts only Basic x-access-token:<valid token>.
 
@@ -157,6 +158,27 @@ class GitHubStandIn:
     def open_pulls(self):
         with self._lock:
             return [p for p in self.pulls if p["state"] == "open"]
+
+    def close_pull(self, number):
+        """The user closes a PR without merging it (merged_at stays null)."""
+        with self._lock:
+            (p,) = [p for p in self.pulls if p["number"] == number]
+            p["state"] = "closed"
+            p["merged_at"] = None
+
+    def merge_pull(self, number, owner, repo):
+        """The user merges a PR with a fast-forward of its base to the head's
+        tip, so the commits (and their author) stay as the agent made them."""
+        with self._lock:
+            (p,) = [p for p in self.pulls if p["number"] == number]
+            g = os.path.join(self.root, owner, repo + ".git")
+            rc, tip, err = self._run_git(g, "rev-parse", "--verify", f"refs/heads/{p['head']}")
+            assert rc == 0, err
+            rc, _, err = self._run_git(g, "update-ref", f"refs/heads/{p['base']}", tip)
+            assert rc == 0, err
+            p["state"] = "closed"
+            p["merged_at"] = _iso(self.now())
+            return tip
 
     def now(self):
         return time.time() + self.clock_offset
@@ -318,7 +340,7 @@ class GitHubStandIn:
         def pr_json(owner, repo, p):
             full = {"full_name": f"{owner}/{repo}", "name": repo, "owner": {"login": owner}}
             return {"number": p["number"], "state": p["state"], "title": p["title"],
-                    "body": p["body"],
+                    "body": p["body"], "merged_at": p.get("merged_at"),
                     "html_url": f"{me.git_url}/{owner}/{repo}/pull/{p['number']}",
                     "head": {"ref": p["head"], "label": f"{owner}:{p['head']}",
                              "sha": ref_sha(owner, repo, p["head"]) or "", "repo": full},
@@ -343,6 +365,8 @@ class GitHubStandIn:
                        and (state == "all" or p["state"] == state)
                        and (not head or p["head"] == head_branch(owner, head))
                        and (not base or p["base"] == base)]
+            # GitHub's default order: newest first.
+            out.sort(key=lambda p: p["number"], reverse=True)
             chunk = out[(page - 1) * per_page: page * per_page]
             headers = {}
             if page * per_page < len(out):
