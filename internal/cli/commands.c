@@ -1,6 +1,7 @@
 /* run, once, plan, check, version: what each prints and how it exits. */
 #include "cli_int.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +72,28 @@ static int stacks_failed(const struct md_cycle_report *rep)
 /* What each cycle command prints on stdout from the report. */
 typedef void (*report_printer)(const struct md_cycle_report *rep, int rc, const char *branch);
 
+/* SIGTERM/SIGINT during once: finish or undo the current step (a write,
+ * commit or push is never left half-done), then exit 1 — as `run` does. */
+static volatile sig_atomic_t once_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	once_stop = 1;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
 /* once, plan and check: one cycle in a mode, its report printed, exit 1
  * when the cycle failed or any site was skipped (2 on a config error). */
 static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycle_mode mode,
@@ -88,7 +111,8 @@ static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycl
 	if (rc)
 		return rc;
 	md_strlcpy(branch, md_config_settings(cfg)->branch, sizeof(branch));
-	rc = md_daemon_cycle(cfg, mode, &rep, NULL, &err) < 0 ? 1 : 0;
+	catch_stop_signals();
+	rc = md_daemon_cycle(cfg, mode, &rep, &once_stop, &err) < 0 ? 1 : 0;
 	if (rc)
 		md_log(MD_LOG_ERROR, "cycle failed", "error", err.msg, NULL);
 	md_config_free(cfg);

@@ -75,3 +75,50 @@ def test_sigterm_cuts_a_hung_registry_request_short(registry_server, make_remote
     # The request was sent once: a stopped request is not retried.
     tags = [r for r in proxy.recorded() if "/tags/list" in r[1]]
     assert len(tags) <= 1, tags
+
+
+def test_sigterm_stops_once_between_steps(registry_server, make_remote, make_agent, make_proxy):
+    """`once` handles SIGTERM like `run`: the hung request ends, nothing is
+    half made, and the exit status says the cycle did not complete."""
+    import subprocess
+
+    reg = registry_server
+    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
+    hung, release = threading.Event(), threading.Event()
+
+    def delay(method, path):
+        if "/tags/list" in path:
+            hung.set()
+            release.wait(120)
+        return 0
+
+    proxy = make_proxy(reg)
+    proxy.delay = delay
+    before = compose_site(proxy.ref(WEB, "1.0.0"), policy="semver", range="^1.0").encode()
+    remote = make_remote({COMPOSE: before})
+    base = remote.head()
+    agent = make_agent(remote, proxy.host, MD_REGISTRY_TIMEOUT="5m")
+    argv = [agent_bin(), "--config", agent.env_file, "once"]
+    p = subprocess.Popen(argv, env=agent.environ(), cwd=agent.tmp, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert hung.wait(30), "once never asked for the tag list"
+        p.terminate()
+        out, err = p.communicate(timeout=30)
+    finally:
+        release.set()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 1, (out, err)
+    assert b"stopped" in err, err
+    assert remote.head() == base
+    assert gitutil.worktree_status(remote.home, agent.repo) == ""
+    with open(agent.path(COMPOSE), "rb") as f:
+        assert f.read() == before
+    assert leftovers(agent.tmp) == []
+
+
+def agent_bin():
+    from mdtest.agent import magos_bin
+    return magos_bin()
