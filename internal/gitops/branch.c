@@ -106,29 +106,6 @@ int md_git_branch_name(char **out, const char *prefix, const char *image_path,
 
 /* ---- talking to origin ------------------------------------------------------ */
 
-/* An in-memory remote for origin's URL (see md_git__origin_url on why not
- * git_remote_lookup). *url names it in errors. */
-static int origin(struct md_git *g, int push, git_remote **out, char **url, struct md_err *err)
-{
-	git_remote_create_options o;
-	int rc = md_git__origin_url(g->repo, push, url, err);
-
-	if (rc == 1)
-		return md_err_set(err, "repository %s has no remote \"origin\"", g->workdir);
-	if (rc < 0)
-		return -1;
-	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	o.repository = g->repo;
-	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if (git_remote_create_with_opts(out, *url, &o) < 0) {
-		md_git__fail(err, "invalid url %s of origin in %s", *url, g->workdir);
-		free(*url);
-		*url = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 static int drop_tracking(struct md_git *g, const char *prefix, struct md_err *err)
 {
 	git_reference_iterator *it = NULL;
@@ -151,31 +128,20 @@ static int drop_tracking(struct md_git *g, const char *prefix, struct md_err *er
 
 int md_git_branches_fetch(struct md_git *g, const char *prefix, struct md_err *err)
 {
-	git_fetch_options fo;
-	git_strarray specs;
 	git_remote *r = NULL;
-	struct md_git_op op;
 	char spec[600];
-	char *specv[1], *url = NULL;
+	char *url = NULL;
 	int rc = -1;
 
-	if (md_git__require_writable(g, "fetch", err) < 0 || origin(g, 0, &r, &url, err) < 0)
+	if (md_git__require_writable(g, "fetch", err) < 0 ||
+	    md_git__origin_remote(g, 0, &r, &url, err) < 0)
 		return -1;
 	/* The objects stay; only the names go, so a branch origin deleted
 	 * disappears here too and the fetch stays cheap. */
 	if (drop_tracking(g, prefix, err) < 0)
 		goto out;
 	snprintf(spec, sizeof(spec), "+refs/heads/%s*:refs/remotes/origin/%s*", prefix, prefix);
-	specv[0] = spec;
-	specs.strings = specv;
-	specs.count = 1;
-	md_git__op_init(&op, g->cred, g->cred_ctx);
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	fo.prune = GIT_FETCH_NO_PRUNE;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo.callbacks.credentials = md_git__cred_cb;
-	fo.callbacks.payload = &op;
-	if (git_remote_fetch(r, &specs, &fo, "magos-dominus: fetch PR branches") < 0)
+	if (md_git__fetch_spec(g, r, spec, "magos-dominus: fetch PR branches") < 0)
 		md_git__fail(err, "git fetch origin (%s) %s*", url, prefix);
 	else
 		rc = 0;
@@ -275,9 +241,7 @@ int md_git_branch_commit(struct md_git *g, const char *branch, const struct md_g
 			 size_t n, const char *message, int make_commit, char oid[41],
 			 struct md_err *err)
 {
-	git_signature *sig = NULL;
 	git_commit *base = NULL;
-	git_tree *tree = NULL;
 	const git_commit *parents[1];
 	git_oid base_id, tree_id, id;
 	int rc = -1;
@@ -305,34 +269,17 @@ int md_git_branch_commit(struct md_git *g, const char *branch, const struct md_g
 		goto out;
 	}
 	parents[0] = base;
-	if (git_tree_lookup(&tree, g->repo, &tree_id) < 0 ||
-	    git_signature_now(&sig, g->author_name, g->author_email) < 0 ||
-	    git_commit_create(&id, g->repo, NULL, sig, sig, NULL, message, tree, 1, parents) < 0) {
+	if (md_git__commit_tree(g, NULL, &tree_id, message, parents, 1, oid) < 0) {
 		md_git__fail(err, "cannot commit on branch %s in %s", branch, g->workdir);
 		goto out;
 	}
-	git_oid_tostr(oid, 41, &id);
 	rc = 0;
 out:
-	git_signature_free(sig);
-	git_tree_free(tree);
 	git_commit_free(base);
 	return rc;
 }
 
 /* ---- force push ------------------------------------------------------------------ */
-
-static int status_cb(const char *refname, const char *status, void *payload)
-{
-	struct md_git_op *op = payload;
-
-	if (status && !op->push_status[0]) {
-		md_strlcpy(op->push_ref, refname ? refname : "", sizeof(op->push_ref));
-		md_strlcpy(op->push_status, status[0] ? status : "rejected",
-			   sizeof(op->push_status));
-	}
-	return 0;
-}
 
 static int record_tracking(struct md_git *g, const char *branch, const git_oid *id,
 			   struct md_err *err)
@@ -350,14 +297,12 @@ static int record_tracking(struct md_git *g, const char *branch, const git_oid *
 int md_git_branch_push(struct md_git *g, const char *branch, const char *oid,
 		       struct md_err *err)
 {
-	git_push_options po;
 	git_reference *staged = NULL;
 	git_remote *r = NULL;
-	git_strarray specs;
 	struct md_git_op op;
 	git_oid id;
 	char spec[600];
-	char *specv[1], *url = NULL;
+	char *url = NULL;
 	int rc = -1;
 
 	if (md_git__require_writable(g, "push", err) < 0)
@@ -371,19 +316,10 @@ int md_git_branch_push(struct md_git *g, const char *branch, const char *oid,
 	if (git_reference_create(&staged, g->repo, PUSH_REF, &id, 1, "magos-dominus: stage") < 0)
 		return md_git__fail(err, "cannot stage branch %s for a push in %s", branch,
 				    g->workdir);
-	if (origin(g, 1, &r, &url, err) < 0)
+	if (md_git__origin_remote(g, 1, &r, &url, err) < 0)
 		goto out;
 	snprintf(spec, sizeof(spec), "+" PUSH_REF ":refs/heads/%s", branch);
-	specv[0] = spec;
-	specs.strings = specv;
-	specs.count = 1;
-	md_git__op_init(&op, g->cred, g->cred_ctx);
-	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	po.callbacks.credentials = md_git__cred_cb;
-	po.callbacks.push_update_reference = status_cb;
-	po.callbacks.payload = &op;
-	git_error_clear();
-	if (git_remote_push(r, &specs, &po) < 0) {
+	if (md_git__push_spec(g, r, spec, &op) < 0) {
 		md_git__fail(err, "git push origin (%s) %s", url, branch);
 	} else if (op.push_status[0]) {
 		md_err_set(err, "git push origin (%s): the remote rejected %s: %s", url, op.push_ref,

@@ -142,15 +142,38 @@ static int check_commit_args(struct md_git *g, const char *const *paths, size_t 
 	return md_git__require_on_branch(g, err);
 }
 
+int md_git__commit_tree(struct md_git *g, const char *update_ref, const git_oid *tree_id,
+			const char *message, const git_commit **parents, size_t nparents,
+			char oid[41])
+{
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_oid id;
+	int rc = -1;
+
+	/* git_signature_now, not the repository's config: the handle's author
+	 * is the one configured for the agent. */
+	if (git_tree_lookup(&tree, g->repo, tree_id) < 0 ||
+	    git_signature_now(&sig, g->author_name, g->author_email) < 0 ||
+	    git_commit_create(&id, g->repo, update_ref, sig, sig, NULL, message, tree, nparents,
+			      parents) < 0)
+		goto out;
+	git_oid_tostr(oid, 41, &id);
+	rc = 0;
+out:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	return rc;
+}
+
 int md_git_commit(struct md_git *g, const char *const *paths, size_t n, const char *message,
 		  char oid[41], struct md_err *err)
 {
-	git_signature *sig = NULL;
 	git_commit *parent = NULL;
 	const git_commit *parents[1];
-	git_tree *head_tree = NULL, *tree = NULL;
+	git_tree *head_tree = NULL;
 	git_index *idx = NULL;
-	git_oid tree_id, id;
+	git_oid tree_id;
 	int rc = -1;
 
 	oid[0] = '\0';
@@ -184,22 +207,14 @@ int md_git_commit(struct md_git *g, const char *const *paths, size_t n, const ch
 			   g->workdir);
 		goto out;
 	}
-	if (git_tree_lookup(&tree, g->repo, &tree_id) < 0 ||
-	    git_signature_now(&sig, g->author_name, g->author_email) < 0) {
-		md_git__fail(err, "cannot prepare the commit in %s", g->workdir);
-		goto out;
-	}
 	parents[0] = parent;
-	if (git_commit_create(&id, g->repo, g->local_ref, sig, sig, NULL, message, tree,
-			      parent ? 1 : 0, parents) < 0) {
+	if (md_git__commit_tree(g, g->local_ref, &tree_id, message, parents, parent ? 1 : 0,
+				oid) < 0) {
 		md_git__fail(err, "cannot commit in %s", g->workdir);
 		goto out;
 	}
-	git_oid_tostr(oid, 41, &id);
 	rc = 0;
 out:
-	git_signature_free(sig);
-	git_tree_free(tree);
 	git_tree_free(head_tree);
 	git_commit_free(parent);
 	git_index_free(idx);

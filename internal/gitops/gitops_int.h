@@ -86,6 +86,25 @@ int md_git__clone_remote_cb(git_remote **out, git_repository *repo, const char *
 			    const char *url, void *payload);
 /* Fetch origin's branch into refs/remotes/origin/<branch> (no prune). */
 int md_git__fetch(struct md_git *g, struct md_err *err);
+/* An in-memory remote for origin's URL (see md_git__origin_url on why not
+ * git_remote_lookup): no config writes, no refspecs of its own (every
+ * operation passes its refspec), no insteadOf. *url (caller frees) names it
+ * in errors; "no remote origin" is an error here. */
+int md_git__origin_remote(struct md_git *g, int push, git_remote **out, char **url,
+			  struct md_err *err);
+/* Fetch one refspec from r with g's credentials, no pruning, no tags.
+ * Returns libgit2's result; the caller reports (md_git__fail). */
+int md_git__fetch_spec(struct md_git *g, git_remote *r, char *spec, const char *reflog_msg);
+/* Push one refspec to r with g's credentials; op (initialised here) holds
+ * the remote's first per-ref rejection afterwards. Returns libgit2's
+ * result; the caller reports. */
+int md_git__push_spec(struct md_git *g, git_remote *r, char *spec, struct md_git_op *op);
+/* Commit tree_id on parents with the handle's author as author and
+ * committer, moving update_ref (NULL: no ref moves); oid gets the hex id.
+ * Returns libgit2's result; the caller reports (md_git__fail). */
+int md_git__commit_tree(struct md_git *g, const char *update_ref, const git_oid *tree_id,
+			const char *message, const git_commit **parents, size_t nparents,
+			char oid[41]);
 
 /* Short (7 hex) form of an oid; buf needs 8 bytes. */
 const char *md_git__short(const git_oid *id, char buf[8]);

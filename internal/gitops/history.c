@@ -390,33 +390,16 @@ static int make_commit(struct md_git *g, git_index *idx, git_commit *head, const
 		       char oid[41], struct md_err *err)
 {
 	const git_commit *parents[1] = { head };
-	git_signature *sig = NULL;
-	git_tree *tree = NULL;
-	git_oid tree_id, id;
-	int rc = -1;
+	git_oid tree_id;
 
-	if (git_index_write(idx) < 0 || git_index_write_tree(&tree_id, idx) < 0) {
-		md_git__fail(err, "cannot write the index of %s", g->workdir);
-		goto out;
-	}
-	if (git_oid_equal(&tree_id, git_commit_tree_id(head))) {
-		md_err_set(err, "nothing to revert in %s: the files already hold that content",
-			   g->workdir);
-		goto out;
-	}
-	if (git_tree_lookup(&tree, g->repo, &tree_id) < 0 ||
-	    git_signature_now(&sig, g->author_name, g->author_email) < 0 ||
-	    git_commit_create(&id, g->repo, g->local_ref, sig, sig, NULL, message, tree, 1,
-			      parents) < 0) {
-		md_git__fail(err, "cannot commit the revert in %s", g->workdir);
-		goto out;
-	}
-	git_oid_tostr(oid, 41, &id);
-	rc = 0;
-out:
-	git_signature_free(sig);
-	git_tree_free(tree);
-	return rc;
+	if (git_index_write(idx) < 0 || git_index_write_tree(&tree_id, idx) < 0)
+		return md_git__fail(err, "cannot write the index of %s", g->workdir);
+	if (git_oid_equal(&tree_id, git_commit_tree_id(head)))
+		return md_err_set(err, "nothing to revert in %s: the files already hold that content",
+				  g->workdir);
+	if (md_git__commit_tree(g, g->local_ref, &tree_id, message, parents, 1, oid) < 0)
+		return md_git__fail(err, "cannot commit the revert in %s", g->workdir);
+	return 0;
 }
 
 static int check_revert_args(struct md_git *g, const char *const *paths, size_t n,

@@ -155,10 +155,8 @@ int md_git__clone_remote_cb(git_remote **out, git_repository *repo, const char *
 	return git_remote_create_with_opts(out, url, &o);
 }
 
-/* An in-memory remote for origin's URL: no config writes, no refspecs of
- * its own (every operation passes its refspec), no insteadOf. */
-static int origin_remote(struct md_git *g, int push, git_remote **out, char **url,
-			 struct md_err *err)
+int md_git__origin_remote(struct md_git *g, int push, git_remote **out, char **url,
+			  struct md_err *err)
 {
 	git_remote_create_options o;
 	int rc = md_git__origin_url(g->repo, push, url, err);
@@ -181,30 +179,33 @@ static int origin_remote(struct md_git *g, int push, git_remote **out, char **ur
 
 /* ---- fetch ------------------------------------------------------------- */
 
-int md_git__fetch(struct md_git *g, struct md_err *err)
+int md_git__fetch_spec(struct md_git *g, git_remote *r, char *spec, const char *reflog_msg)
 {
 	git_fetch_options fo;
-	git_strarray specs;
-	git_remote *origin = NULL;
+	git_strarray specs = { &spec, 1 };
 	struct md_git_op op;
-	char spec[600];
-	char *specv[1], *url = NULL;
-	int rc = 0;
 
-	if (origin_remote(g, 0, &origin, &url, err) < 0)
-		return -1;
-	/* Forced like git's default refspec: the tracking ref mirrors origin. */
-	snprintf(spec, sizeof(spec), "+%s:%s", g->local_ref, g->remote_ref);
-	specv[0] = spec;
-	specs.strings = specv;
-	specs.count = 1;
 	md_git__op_init(&op, g->cred, g->cred_ctx);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.callbacks.credentials = md_git__cred_cb;
 	fo.callbacks.payload = &op;
-	if (git_remote_fetch(origin, &specs, &fo, "magos-dominus: fetch") < 0)
+	return git_remote_fetch(r, &specs, &fo, reflog_msg);
+}
+
+int md_git__fetch(struct md_git *g, struct md_err *err)
+{
+	git_remote *origin = NULL;
+	char spec[600];
+	char *url = NULL;
+	int rc = 0;
+
+	if (md_git__origin_remote(g, 0, &origin, &url, err) < 0)
+		return -1;
+	/* Forced like git's default refspec: the tracking ref mirrors origin. */
+	snprintf(spec, sizeof(spec), "+%s:%s", g->local_ref, g->remote_ref);
+	if (md_git__fetch_spec(g, origin, spec, "magos-dominus: fetch") < 0)
 		rc = md_git__fail(err, "git fetch origin (%s)", url);
 	git_remote_free(origin);
 	free(url);
@@ -223,6 +224,21 @@ static int push_update_ref_cb(const char *refname, const char *status, void *pay
 			   sizeof(op->push_status));
 	}
 	return 0;
+}
+
+int md_git__push_spec(struct md_git *g, git_remote *r, char *spec, struct md_git_op *op)
+{
+	git_push_options po;
+	git_strarray specs = { &spec, 1 };
+
+	md_git__op_init(op, g->cred, g->cred_ctx);
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	po.callbacks.credentials = md_git__cred_cb;
+	po.callbacks.push_update_reference = push_update_ref_cb;
+	po.callbacks.payload = op;
+	/* push_result() reads git_error_last(): no stale message may remain. */
+	git_error_clear();
+	return git_remote_push(r, &specs, &po);
 }
 
 /* Someone else moved the branch: git's and libgit2's words for it, on the
@@ -290,28 +306,17 @@ static int push_result(struct md_git *g, int rc, const struct md_git_op *op, con
 
 int md_git_push(struct md_git *g, struct md_err *err)
 {
-	git_push_options po;
 	git_remote *origin = NULL;
-	git_strarray specs;
 	struct md_git_op op;
 	char spec[600];
-	char *specv[1], *url = NULL;
+	char *url = NULL;
 	int rc;
 
 	if (md_git__require_writable(g, "push", err) < 0 ||
-	    origin_remote(g, 1, &origin, &url, err) < 0)
+	    md_git__origin_remote(g, 1, &origin, &url, err) < 0)
 		return -1;
 	snprintf(spec, sizeof(spec), "%s:%s", g->local_ref, g->local_ref);
-	specv[0] = spec;
-	specs.strings = specv;
-	specs.count = 1;
-	md_git__op_init(&op, g->cred, g->cred_ctx);
-	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	po.callbacks.credentials = md_git__cred_cb;
-	po.callbacks.push_update_reference = push_update_ref_cb;
-	po.callbacks.payload = &op;
-	git_error_clear();
-	rc = git_remote_push(origin, &specs, &po);
+	rc = md_git__push_spec(g, origin, spec, &op);
 	rc = push_result(g, rc, &op, url, err);
 	git_remote_free(origin);
 	free(url);
