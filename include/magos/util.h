@@ -130,4 +130,34 @@ void md_memzero(void *p, size_t n);
 int md_proc_run(char *const argv[], char *const envp[], const void *input, size_t input_len,
 		struct md_buf *out, int64_t timeout_ms, int *exit_status, struct md_err *err);
 
+/* What md_proc_exec does with the child. Zero-initialise, then set. */
+struct md_proc_opts {
+	const char *file;  /* program to execute; NULL: argv[0] looked up in our PATH */
+	char *const *envp; /* NULL: this process's environment */
+	const char *cwd;   /* NULL: ours */
+	const void *input; /* written to stdin; NULL or input_len 0: stdin is /dev/null */
+	size_t input_len;
+	/* stdout; more than out->max bytes is an error... */
+	struct md_buf *out;
+	/* ...unless out_tail: then stdout and stderr merged, the last out->max
+	 * bytes kept (a tool's log, where the end is what explains a failure) */
+	int out_tail;
+	struct md_buf *err_tail; /* without out_tail: stderr's last err_tail->max
+				  * bytes; NULL: stderr is /dev/null */
+	int own_group; /* own process group; a kill takes the whole group */
+	/* called about once a second while the child runs (a watchdog) */
+	void (*progress)(void *ctx);
+	void *progress_ctx;
+	int64_t timeout_ms;
+};
+
+#define MD_PROC_TIMEOUT (-2)
+
+/* Run argv (no shell) as o says. Returns 0 when it exited, with
+ * *exit_status its exit code (or 128 + signal); MD_PROC_TIMEOUT when it was
+ * killed at the deadline; -1 when it could not start or overflowed o->out.
+ * err names argv[0] in every failure. */
+int md_proc_exec(char *const argv[], const struct md_proc_opts *o, int *exit_status,
+		 struct md_err *err);
+
 #endif

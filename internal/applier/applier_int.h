@@ -38,7 +38,7 @@ struct app_cmd {
 	enum app_out mode;
 };
 
-#define APP_RUN_TIMEOUT (-2)
+#define APP_RUN_TIMEOUT MD_PROC_TIMEOUT
 
 /* Run a child (no shell). 0 when it exited (*status: exit code, or 128 +
  * signal), APP_RUN_TIMEOUT when it was killed at the deadline, -1 when it

@@ -218,6 +218,100 @@ static void test_proc_child_ignores_stdin(void **state)
 	md_buf_free(&out);
 }
 
+static void count_progress(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+static void test_proc_exec_tail_cwd_group(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "sh", (char *)(uintptr_t) "-c",
+			 (char *)(uintptr_t) "pwd; echo 0123456789 >&2; exit 4", NULL };
+	struct md_proc_opts o = { 0 };
+	struct md_buf out;
+	struct md_err err;
+	int status = -1;
+
+	(void)state;
+	md_buf_init(&out, 8);
+	o.cwd = "/tmp";
+	o.out = &out;
+	o.out_tail = 1; /* stdout + stderr merged; only the last 8 bytes stay */
+	o.own_group = 1;
+	o.timeout_ms = 5000;
+	assert_int_equal(md_proc_exec(argv, &o, &status, &err), 0);
+	assert_int_equal(status, 4);
+	assert_string_equal(out.data, "3456789\n");
+	md_buf_free(&out);
+}
+
+static void test_proc_exec_err_tail_and_file(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "not-looked-up", (char *)(uintptr_t) "-c",
+			 (char *)(uintptr_t) "printf out; printf abcdef >&2", NULL };
+	struct md_proc_opts o = { 0 };
+	struct md_buf out, etail;
+	struct md_err err;
+	int status = -1;
+
+	(void)state;
+	md_buf_init(&out, 100);
+	md_buf_init(&etail, 3);
+	o.file = "/bin/sh"; /* argv[0] is only the name the child sees */
+	o.out = &out;
+	o.err_tail = &etail;
+	o.timeout_ms = 5000;
+	assert_int_equal(md_proc_exec(argv, &o, &status, &err), 0);
+	assert_int_equal(status, 0);
+	assert_string_equal(out.data, "out");
+	assert_string_equal(etail.data, "def");
+	md_buf_free(&out);
+	md_buf_free(&etail);
+}
+
+static void test_proc_exec_timeout_progress(void **state)
+{
+	/* sh's sleep holds stdout open: only the deadline ends the run. */
+	char *argv[] = { (char *)(uintptr_t) "sh", (char *)(uintptr_t) "-c",
+			 (char *)(uintptr_t) "sleep 30; true", NULL };
+	struct md_proc_opts o = { 0 };
+	struct md_buf out;
+	struct md_err err;
+	int status = 0, ticks = 0;
+
+	(void)state;
+	md_buf_init(&out, 100);
+	o.out = &out;
+	o.own_group = 1;
+	o.progress = count_progress;
+	o.progress_ctx = &ticks;
+	o.timeout_ms = 2500;
+	assert_int_equal(md_proc_exec(argv, &o, &status, &err), MD_PROC_TIMEOUT);
+	assert_string_equal(err.msg, "sh did not finish within 2500 ms and was killed");
+	assert_int_equal(status, -1);
+	assert_true(ticks >= 1);
+	md_buf_free(&out);
+}
+
+static void test_proc_exec_missing_in_cwd(void **state)
+{
+	char *argv[] = { (char *)(uintptr_t) "true", NULL };
+	struct md_proc_opts o = { 0 };
+	struct md_buf out;
+	struct md_err err;
+	int status = 0;
+
+	(void)state;
+	md_buf_init(&out, 100);
+	o.file = "/nonexistent/md-true";
+	o.cwd = "/tmp";
+	o.out = &out;
+	o.timeout_ms = 5000;
+	assert_int_equal(md_proc_exec(argv, &o, &status, &err), -1);
+	assert_string_equal(err.msg, "cannot run true in /tmp: No such file or directory");
+	md_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +324,10 @@ int main(void)
 		cmocka_unit_test(test_proc_output_cap),
 		cmocka_unit_test(test_proc_missing_program),
 		cmocka_unit_test(test_proc_child_ignores_stdin),
+		cmocka_unit_test(test_proc_exec_tail_cwd_group),
+		cmocka_unit_test(test_proc_exec_err_tail_and_file),
+		cmocka_unit_test(test_proc_exec_timeout_progress),
+		cmocka_unit_test(test_proc_exec_missing_in_cwd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
