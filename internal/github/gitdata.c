@@ -9,50 +9,18 @@
 
 #define NEED_CONTENTS "Contents: write"
 
-struct answer {
-	long status;
-	json_t *json; /* the object, for 2xx answers */
-	char msg[512];  /* GitHub's error text, for the others */
-};
-
-/* method suffix [body] → answer. Statuses in accept come back instead of
- * failing. */
+/* method suffix [body] → answer, with the object of a 2xx answer.
+ * Statuses in accept come back instead of failing. */
 static int git_call(struct md_github *gh, const char *method, const char *suffix, json_t *body,
-		    const long *accept, struct answer *a, struct md_err *err)
+		    const long *accept, struct md_gh_answer *a, struct md_err *err)
 {
-	struct md_gh_req req = { method, NULL, NULL, MD_GH_AUTH_TOKEN, NEED_CONTENTS, accept };
-	struct md_gh_resp resp;
-	char *url = NULL, *text = NULL;
-	int rc = -1;
+	struct md_gh_repo_req rr = { method, suffix, body, NEED_CONTENTS, accept, 1 };
 
-	memset(a, 0, sizeof(*a));
-	md_gh_resp_init(&resp, gh->body_max);
-	if (!(url = md_gh_repo_url(gh, suffix, err)))
-		goto out;
-	if (body && !(text = md_gh_json_text(body))) {
-		md_err_set(err, "out of memory encoding the body of %s %s", method, url);
-		goto out;
-	}
-	req.url = url;
-	req.body = text;
-	if (md_gh_call(gh, &req, &resp, err) < 0)
-		goto out;
-	a->status = resp.status;
-	if (resp.status < 200 || resp.status >= 300)
-		md_gh_error_text(resp.body.data, resp.body.len, a->msg, sizeof(a->msg));
-	else if (resp.status != 204 && md_gh_resp_json(&req, &resp, 0, &a->json, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
-	free(url);
-	free(text);
-	return rc;
+	return md_gh_repo_call(gh, &rr, a, err);
 }
 
 /* The 40-hex "sha" of obj (or obj.key.sha when key is given). */
-static int answer_sha(const struct answer *a, const char *key, const char *what, char out[41],
+static int answer_sha(const struct md_gh_answer *a, const char *key, const char *what, char out[41],
 		      struct md_err *err)
 {
 	json_t *o = key ? json_object_get(a->json, key) : a->json;
@@ -68,7 +36,7 @@ static int answer_sha(const struct answer *a, const char *key, const char *what,
 static int make_blob(struct md_github *gh, const struct md_github_file *f, char sha[41],
 		     struct md_err *err)
 {
-	struct answer a;
+	struct md_gh_answer a;
 	char *b64 = md_gh_b64(f->data, f->len, 0);
 	json_t *body = b64 ? json_pack("{s:s, s:s}", "content", b64, "encoding", "base64") : NULL;
 	int rc = -1;
@@ -93,7 +61,7 @@ static int parent_tree(struct md_github *gh, const char *parent, char tree[41],
 		       struct md_err *err)
 {
 	char suffix[64];
-	struct answer a;
+	struct md_gh_answer a;
 	int rc;
 
 	snprintf(suffix, sizeof(suffix), "/git/commits/%s", parent);
@@ -108,7 +76,7 @@ static int make_tree(struct md_github *gh, const char *base, const struct md_git
 		     char (*blobs)[41], size_t n, char tree[41], struct md_err *err)
 {
 	json_t *entries = json_array(), *body = NULL;
-	struct answer a;
+	struct md_gh_answer a;
 	int rc = -1;
 
 	if (!entries)
@@ -143,7 +111,7 @@ static int make_commit(struct md_github *gh, const char *tree, const char *paren
 	/* No author/committer/signature: GitHub then signs it as the App. */
 	json_t *body = json_pack("{s:s, s:s, s:[s]}", "message", message, "tree", tree, "parents",
 				 parent);
-	struct answer a;
+	struct md_gh_answer a;
 	int rc;
 
 	if (!body)
@@ -166,7 +134,7 @@ static int create_ref(struct md_github *gh, const char *branch, const char *oid,
 	static const long accept[] = { 422, 0 };
 	char *ref = md_asprintf("refs/heads/%s", branch);
 	json_t *body = ref ? json_pack("{s:s, s:s}", "ref", ref, "sha", oid) : NULL;
-	struct answer a;
+	struct md_gh_answer a;
 	int rc = -1;
 
 	if (!body) {
@@ -198,7 +166,7 @@ static int update_ref(struct md_github *gh, const char *branch, const char *oid,
 	static const long accept[] = { 404, 422, 0 };
 	char *enc = md_gh_pct(branch, 1), *suffix = NULL;
 	json_t *body = json_pack("{s:s, s:b}", "sha", oid, "force", force ? 1 : 0);
-	struct answer a;
+	struct md_gh_answer a;
 	int rc = -1;
 
 	if (!enc || !body || !(suffix = md_asprintf("/git/refs/heads/%s", enc))) {
@@ -273,7 +241,7 @@ int md_github_branch_delete(struct md_github *gh, const char *branch, struct md_
 {
 	static const long accept[] = { 404, 422, 0 };
 	char *enc, *suffix = NULL;
-	struct answer a;
+	struct md_gh_answer a;
 	int rc = -1;
 
 	if (!valid_branch(branch))

@@ -95,6 +95,26 @@ char *md_gh_repo_url(const struct md_github *gh, const char *suffix, struct md_e
 /* JSON text of o (compact, key order kept); NULL on OOM. */
 char *md_gh_json_text(json_t *o);
 
+/* One call to a repository endpoint with the installation token. */
+struct md_gh_repo_req {
+	const char *method;
+	const char *suffix;   /* after /repos/<owner>/<repo> */
+	json_t *body;         /* or NULL */
+	const char *need;     /* the permission a 403 means is missing */
+	const long *accept;   /* 0-terminated non-2xx statuses that come back */
+	int want_json;        /* parse a 2xx answer (but 204) into answer.json */
+};
+
+struct md_gh_answer {
+	long status;
+	json_t *json;  /* the object of a 2xx answer when wanted (caller decrefs) */
+	char msg[512]; /* GitHub's error text, for non-2xx answers */
+};
+
+/* Send rr; a status in rr->accept comes back in a instead of failing. */
+int md_gh_repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struct md_gh_answer *a,
+		    struct md_err *err);
+
 /* ---- parsers of GitHub's answers (fuzzed) -------------------------------------- */
 
 /* {token, expires_at} from POST .../access_tokens. The token must be

@@ -401,3 +401,38 @@ int md_gh_resp_json(const struct md_gh_req *req, const struct md_gh_resp *resp, 
 	*out = j;
 	return 0;
 }
+
+int md_gh_repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struct md_gh_answer *a,
+		    struct md_err *err)
+{
+	struct md_gh_req req = { rr->method, NULL, NULL, MD_GH_AUTH_TOKEN, rr->need, rr->accept };
+	struct md_gh_resp resp;
+	char *url = NULL, *text = NULL;
+	int rc = -1;
+
+	memset(a, 0, sizeof(*a));
+	md_gh_resp_init(&resp, gh->body_max);
+	if (!(url = md_gh_repo_url(gh, rr->suffix, err)))
+		goto out;
+	if (rr->body && !(text = md_gh_json_text(rr->body))) {
+		md_err_set(err, "out of memory encoding the body of %s %s", rr->method, url);
+		goto out;
+	}
+	req.url = url;
+	req.body = text;
+	if (md_gh_call(gh, &req, &resp, err) < 0)
+		goto out;
+	a->status = resp.status;
+	if (resp.status < 200 || resp.status >= 300)
+		md_gh_error_text(resp.body.data, resp.body.len, a->msg, sizeof(a->msg));
+	else if (rr->want_json && resp.status != 204 &&
+		 md_gh_resp_json(&req, &resp, 0, &a->json, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	md_gh_resp_clear(&resp);
+	md_buf_free(&resp.body);
+	free(url);
+	free(text);
+	return rc;
+}

@@ -143,44 +143,14 @@ out:
 	return rc;
 }
 
-/* Send one JSON body to a repository endpoint; *j receives the answer
- * object when wanted. `status_out` gets the status (for 422 handling). */
-static int repo_json(struct md_github *gh, const char *method, const char *suffix, json_t *body,
-		     const long *accept, long *status_out, json_t **j, char *emsg, size_t emsglen,
+/* Send one JSON body to a repository endpoint, the answer unread. */
+static int repo_send(struct md_github *gh, const char *method, const char *suffix, json_t *body,
 		     struct md_err *err)
 {
-	struct md_gh_req req = { method, NULL, NULL, MD_GH_AUTH_TOKEN, NEED_PULLS, accept };
-	struct md_gh_resp resp;
-	char *url = NULL, *text = NULL;
-	int rc = -1;
+	struct md_gh_repo_req rr = { method, suffix, body, NEED_PULLS, NULL, 0 };
+	struct md_gh_answer a;
 
-	if (j)
-		*j = NULL;
-	md_gh_resp_init(&resp, gh->body_max);
-	if (!(url = md_gh_repo_url(gh, suffix, err)))
-		goto out;
-	if (!(text = md_gh_json_text(body))) {
-		md_err_set(err, "out of memory encoding the body of %s %s", method, url);
-		goto out;
-	}
-	req.url = url;
-	req.body = text;
-	if (md_gh_call(gh, &req, &resp, err) < 0)
-		goto out;
-	if (status_out)
-		*status_out = resp.status;
-	if (emsg)
-		md_gh_error_text(resp.body.data, resp.body.len, emsg, emsglen);
-	if (resp.status >= 200 && resp.status < 300 && j &&
-	    md_gh_resp_json(&req, &resp, 0, j, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
-	free(url);
-	free(text);
-	return rc;
+	return md_gh_repo_call(gh, &rr, &a, err);
 }
 
 int md_github_pr_create(struct md_github *gh, const char *head, const char *base,
@@ -188,9 +158,9 @@ int md_github_pr_create(struct md_github *gh, const char *head, const char *base
 			struct md_err *err)
 {
 	static const long accept[] = { 422, 0 };
-	json_t *req, *j = NULL;
-	char emsg[512] = "";
-	long status = 0;
+	struct md_gh_repo_req rr = { "POST", "/pulls", NULL, NEED_PULLS, accept, 1 };
+	struct md_gh_answer a = { 0 };
+	json_t *req;
 	int rc = -1;
 
 	*out = NULL;
@@ -198,11 +168,12 @@ int md_github_pr_create(struct md_github *gh, const char *head, const char *base
 			"body", body ? body : "", "maintainer_can_modify", 1);
 	if (!req)
 		return md_err_set(err, "out of memory building the pull request for %s", head);
-	if (repo_json(gh, "POST", "/pulls", req, accept, &status, &j, emsg, sizeof(emsg), err) < 0)
+	rr.body = req;
+	if (md_gh_repo_call(gh, &rr, &a, err) < 0)
 		goto out;
-	if (status == 422) {
+	if (a.status == 422) {
 		/* A restart after GitHub opened it: use the one that exists. */
-		if (strcasestr(emsg, "already exists")) {
+		if (strcasestr(a.msg, "already exists")) {
 			if (md_github_pr_find(gh, head, base, out, err) < 0)
 				goto out;
 			if (*out) {
@@ -211,14 +182,14 @@ int md_github_pr_create(struct md_github *gh, const char *head, const char *base
 			}
 		}
 		md_err_set(err, "GitHub refused to open a pull request from %s into %s (422): %s",
-			   head, base, emsg[0] ? emsg : "Validation Failed");
+			   head, base, a.msg[0] ? a.msg : "Validation Failed");
 		goto out;
 	}
 	if (!(*out = calloc(1, sizeof(**out)))) {
 		md_err_set(err, "out of memory returning the pull request for %s", head);
 		goto out;
 	}
-	if (md_gh_parse_pr(j, *out, err) < 0) {
+	if (md_gh_parse_pr(a.json, *out, err) < 0) {
 		free(*out);
 		*out = NULL;
 		md_err_prefix(err, "POST /repos/%s/%s/pulls", gh->owner, gh->repo);
@@ -227,7 +198,7 @@ int md_github_pr_create(struct md_github *gh, const char *head, const char *base
 	rc = 0;
 out:
 	json_decref(req);
-	json_decref(j);
+	json_decref(a.json);
 	return rc;
 }
 
@@ -242,7 +213,7 @@ int md_github_pr_update(struct md_github *gh, long number, const char *title, co
 	req = json_pack("{s:s, s:s}", "title", title, "body", body ? body : "");
 	if (!req)
 		return md_err_set(err, "out of memory updating pull request #%ld", number);
-	rc = repo_json(gh, "PATCH", suffix, req, NULL, NULL, NULL, NULL, 0, err);
+	rc = repo_send(gh, "PATCH", suffix, req, err);
 	json_decref(req);
 	return rc;
 }
@@ -258,7 +229,7 @@ int md_github_pr_close(struct md_github *gh, long number, const char *comment,
 		snprintf(suffix, sizeof(suffix), "/issues/%ld/comments", number);
 		if (!(req = json_pack("{s:s}", "body", comment)))
 			return md_err_set(err, "out of memory commenting on pull request #%ld", number);
-		rc = repo_json(gh, "POST", suffix, req, NULL, NULL, NULL, NULL, 0, err);
+		rc = repo_send(gh, "POST", suffix, req, err);
 		json_decref(req);
 		if (rc < 0)
 			return -1;
@@ -266,7 +237,7 @@ int md_github_pr_close(struct md_github *gh, long number, const char *comment,
 	snprintf(suffix, sizeof(suffix), "/pulls/%ld", number);
 	if (!(req = json_pack("{s:s}", "state", "closed")))
 		return md_err_set(err, "out of memory closing pull request #%ld", number);
-	rc = repo_json(gh, "PATCH", suffix, req, NULL, NULL, NULL, NULL, 0, err);
+	rc = repo_send(gh, "PATCH", suffix, req, err);
 	json_decref(req);
 	return rc;
 }

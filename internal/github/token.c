@@ -4,38 +4,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* GET url as auth says → *j, the answer's object. A status in accept
+ * comes back in *status with *j NULL. */
+static int get_object(struct md_github *gh, const char *url, enum md_gh_auth auth,
+		      const long *accept, long *status, json_t **j, struct md_err *err)
+{
+	struct md_gh_req req = { "GET", url, NULL, auth, NULL, accept };
+	struct md_gh_resp resp;
+	int rc;
+
+	*j = NULL;
+	md_gh_resp_init(&resp, gh->body_max);
+	rc = md_gh_call(gh, &req, &resp, err);
+	if (rc == 0 && status)
+		*status = resp.status;
+	if (rc == 0 && resp.status >= 200 && resp.status < 300)
+		rc = md_gh_resp_json(&req, &resp, 0, j, err);
+	md_gh_resp_clear(&resp);
+	md_buf_free(&resp.body);
+	return rc;
+}
+
+/* o's positive integer "id", or 0. */
+static long long positive_id(json_t *o)
+{
+	json_t *id = json_object_get(o, "id");
+
+	return json_is_integer(id) && json_integer_value(id) > 0 ? (long long)json_integer_value(id)
+								 : 0;
+}
+
 /* GET /repos/{owner}/{repo}/installation with the JWT → id. */
 static int lookup_installation(struct md_github *gh, struct md_err *err)
 {
 	static const long accept[] = { 404, 0 };
-	struct md_gh_req req = { "GET", NULL, NULL, MD_GH_AUTH_JWT, NULL, accept };
-	struct md_gh_resp resp;
-	json_t *j = NULL, *id;
+	json_t *j = NULL;
+	long status = 0;
+	long long id;
 	char *url;
 	int rc = -1;
 
 	url = md_gh_repo_url(gh, "/installation", err);
 	if (!url)
 		return -1;
-	req.url = url;
-	md_gh_resp_init(&resp, gh->body_max);
-	if (md_gh_call(gh, &req, &resp, err) < 0)
+	if (get_object(gh, url, MD_GH_AUTH_JWT, accept, &status, &j, err) < 0)
 		goto out;
-	if (resp.status == 404) {
+	if (status == 404) {
 		md_err_set(err,
 			   "the GitHub App is not installed on %s/%s (GET %s returned 404): install "
 			   "it on the repository",
 			   gh->owner, gh->repo, url);
 		goto out;
 	}
-	if (md_gh_resp_json(&req, &resp, 0, &j, err) < 0)
-		goto out;
-	id = json_object_get(j, "id");
-	if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+	if (!(id = positive_id(j))) {
 		md_err_set(err, "GitHub's answer to GET %s has no installation \"id\"", url);
 		goto out;
 	}
-	gh->installation_id = md_asprintf("%lld", (long long)json_integer_value(id));
+	gh->installation_id = md_asprintf("%lld", id);
 	if (!gh->installation_id) {
 		md_err_set(err, "out of memory keeping the installation id");
 		goto out;
@@ -43,8 +68,6 @@ static int lookup_installation(struct md_github *gh, struct md_err *err)
 	rc = 0;
 out:
 	json_decref(j);
-	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
 	free(url);
 	return rc;
 }
@@ -105,8 +128,6 @@ int md_github_token(struct md_github *gh, const char **token, struct md_err *err
 
 static int app_slug(struct md_github *gh, char **slug, struct md_err *err)
 {
-	struct md_gh_req req = { "GET", NULL, NULL, MD_GH_AUTH_JWT, NULL, NULL };
-	struct md_gh_resp resp;
 	json_t *j = NULL;
 	const char *s;
 	char *url;
@@ -115,9 +136,7 @@ static int app_slug(struct md_github *gh, char **slug, struct md_err *err)
 	*slug = NULL;
 	if (!(url = md_asprintf("%s/app", gh->api_url)))
 		return md_err_set(err, "out of memory building the GitHub /app URL");
-	req.url = url;
-	md_gh_resp_init(&resp, gh->body_max);
-	if (md_gh_call(gh, &req, &resp, err) < 0 || md_gh_resp_json(&req, &resp, 0, &j, err) < 0)
+	if (get_object(gh, url, MD_GH_AUTH_JWT, NULL, NULL, &j, err) < 0)
 		goto out;
 	s = json_string_value(json_object_get(j, "slug"));
 	if (!s || !*s || strlen(s) > 100) {
@@ -131,8 +150,6 @@ static int app_slug(struct md_github *gh, char **slug, struct md_err *err)
 	rc = 0;
 out:
 	json_decref(j);
-	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
 	free(url);
 	return rc;
 }
@@ -140,9 +157,7 @@ out:
 static int bot_user_id(struct md_github *gh, const char *slug, long long *id,
 		       struct md_err *err)
 {
-	struct md_gh_req req = { "GET", NULL, NULL, MD_GH_AUTH_TOKEN, NULL, NULL };
-	struct md_gh_resp resp;
-	json_t *j = NULL, *v;
+	json_t *j = NULL;
 	char *url = NULL, *enc;
 	int rc = -1;
 
@@ -151,22 +166,15 @@ static int bot_user_id(struct md_github *gh, const char *slug, long long *id,
 		md_err_set(err, "out of memory building the GitHub user URL");
 		goto out;
 	}
-	req.url = url;
-	md_gh_resp_init(&resp, gh->body_max);
-	if (md_gh_call(gh, &req, &resp, err) < 0 || md_gh_resp_json(&req, &resp, 0, &j, err) < 0)
-		goto out_resp;
-	v = json_object_get(j, "id");
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+	if (get_object(gh, url, MD_GH_AUTH_TOKEN, NULL, NULL, &j, err) < 0)
+		goto out;
+	if (!(*id = positive_id(j))) {
 		md_err_set(err, "GitHub's answer to GET %s has no user \"id\"", url);
-		goto out_resp;
+		goto out;
 	}
-	*id = (long long)json_integer_value(v);
 	rc = 0;
-out_resp:
-	json_decref(j);
-	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
 out:
+	json_decref(j);
 	free(enc);
 	free(url);
 	return rc;

@@ -102,34 +102,50 @@ static int yaml_plain_ok(const char *s, size_t n)
 	return 1;
 }
 
-static int yaml_string(struct sec_buf *b, const char *s, size_t n)
+/* One character of a double-quoted scalar, escaped as the format wants:
+ * YAML takes \xNN for controls and DEL, JSON \uNNNN for controls. */
+static void escape_char(unsigned char c, int json, char esc[8])
 {
-	if (yaml_plain_ok(s, n))
-		return sec_buf_add(b, s, n);
+	if (c == '"' || c == '\\') {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		esc[2] = '\0';
+	} else if (c == '\n') {
+		memcpy(esc, "\\n", 3);
+	} else if (c == '\t') {
+		memcpy(esc, "\\t", 3);
+	} else if (json && c == '\r') {
+		memcpy(esc, "\\r", 3);
+	} else if (json && c < 0x20) {
+		snprintf(esc, 8, "\\u%04x", c);
+	} else if (!json && (c < 0x20 || c == 0x7f)) {
+		snprintf(esc, 8, "\\x%02x", c);
+	} else {
+		esc[0] = (char)c;
+		esc[1] = '\0';
+	}
+}
+
+/* s in double quotes, escaped for YAML or (json) JSON. */
+static int quoted_string(struct sec_buf *b, const char *s, size_t n, int json)
+{
 	if (sec_buf_addc(b, '"') < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
 		char esc[8];
 
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			esc[2] = '\0';
-		} else if (c == '\n') {
-			memcpy(esc, "\\n", 3);
-		} else if (c == '\t') {
-			memcpy(esc, "\\t", 3);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", c);
-		} else {
-			esc[0] = (char)c;
-			esc[1] = '\0';
-		}
+		escape_char((unsigned char)s[i], json, esc);
 		if (sec_buf_adds(b, esc) < 0)
 			return -1;
 	}
 	return sec_buf_addc(b, '"');
+}
+
+static int yaml_string(struct sec_buf *b, const char *s, size_t n)
+{
+	if (yaml_plain_ok(s, n))
+		return sec_buf_add(b, s, n);
+	return quoted_string(b, s, n, 0);
 }
 
 static int yaml_scalar(struct sec_buf *b, const struct sec_node *n)
@@ -195,32 +211,7 @@ static int yaml_node(struct sec_buf *b, const struct sec_node *n, int indent, in
 
 static int json_string(struct sec_buf *b, const char *s, size_t n)
 {
-	if (sec_buf_addc(b, '"') < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[8];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			esc[2] = '\0';
-		} else if (c == '\n') {
-			memcpy(esc, "\\n", 3);
-		} else if (c == '\t') {
-			memcpy(esc, "\\t", 3);
-		} else if (c == '\r') {
-			memcpy(esc, "\\r", 3);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-		} else {
-			esc[0] = (char)c;
-			esc[1] = '\0';
-		}
-		if (sec_buf_adds(b, esc) < 0)
-			return -1;
-	}
-	return sec_buf_addc(b, '"');
+	return quoted_string(b, s, n, 1);
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
