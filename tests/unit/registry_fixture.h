@@ -7,6 +7,7 @@
 #define MAGOS_REGISTRY_FIXTURE_H
 
 #include "unit.h"
+#include "http_fixture.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,15 +23,6 @@
 
 #include "magos/registry.h"
 #include "../../internal/registry/registry_int.h"
-
-#define FX_UNUSED __attribute__((unused))
-
-/* Like assert_int_equal(call, 0) but shows the error sentence. */
-#define assert_ok(call)                                                    \
-	do {                                                               \
-		if ((call) != 0)                                           \
-			fail_msg("%s failed: %s", #call, err.msg);         \
-	} while (0)
 
 /* base64("user:pass") etc. */
 #define B64_USER_PASS "dXNlcjpwYXNz"
@@ -63,18 +55,6 @@ FX_UNUSED static char *read_head(int fd)
 			break;
 	}
 	return md_buf_steal(&b);
-}
-
-FX_UNUSED static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
 }
 
 /* Serve forever. With `with_body` the request body (Content-Length) is
@@ -115,30 +95,38 @@ FX_UNUSED static void fake_serve(int ls, int port, fake_handler h, const char *l
 	}
 }
 
-FX_UNUSED static void fake_launch(struct fake *f, fake_handler h, int with_body)
+/* A listening socket on a free loopback port; f gets the port and a log
+ * path /tmp/md-<tag>-<pid>-<port>.log. */
+FX_UNUSED static int fake_listen(struct fake *f, const char *tag)
 {
-	struct sockaddr_in a = { 0 };
-	socklen_t len = sizeof(a);
-	int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	int ls = http_listen(&f->port);
 
-	assert_true(ls >= 0);
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(ls, 16), 0);
-	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &len), 0);
-	f->port = ntohs(a.sin_port);
-	snprintf(f->log, sizeof(f->log), "/tmp/md-fake-%d-%d.log", (int)getpid(), f->port);
+	snprintf(f->log, sizeof(f->log), "/tmp/md-%s-%d-%d.log", tag, (int)getpid(), f->port);
 	unlink(f->log);
+	return ls;
+}
+
+/* Fork the server process: 1 in the child (which then serves and
+ * _exit()s), 0 in the test. */
+FX_UNUSED static int fake_fork(struct fake *f)
+{
 	f->pid = fork();
 	assert_true(f->pid >= 0);
-	if (f->pid == 0) {
-		/* Die with the test process (a failed assertion skips fake_stop)
-		 * and do not hold its stdout open for make. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		freopen("/dev/null", "w", stdout);
-		freopen("/dev/null", "w", stderr);
+	if (f->pid != 0)
+		return 0;
+	/* Die with the test process (a failed assertion skips fake_stop)
+	 * and do not hold its stdout open for make. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	freopen("/dev/null", "w", stdout);
+	freopen("/dev/null", "w", stderr);
+	return 1;
+}
+
+FX_UNUSED static void fake_launch(struct fake *f, fake_handler h, int with_body)
+{
+	int ls = fake_listen(f, "fake");
+
+	if (fake_fork(f)) {
 		fake_serve(ls, f->port, h, f->log, with_body);
 		_exit(0);
 	}
@@ -170,42 +158,50 @@ FX_UNUSED static char *fake_stop(struct fake *f)
 	return log;
 }
 
-FX_UNUSED static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
 FX_UNUSED static char *reply(int status, const char *headers, const char *body)
 {
 	return md_asprintf("HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n%s",
 			   status, strlen(body), headers, body);
 }
 
-FX_UNUSED static struct md_registry *client(int port, const char *auth_file)
+/* Options for a client of the fake server at port: plain HTTP to it
+ * (127.0.0.1 and localhost), short timeouts, pages of 2 tags. The host
+ * list is static (md_registry_new copies it). */
+FX_UNUSED static void client_opts(struct md_registry_opts *o, int port)
 {
 	static struct md_strv insecure;
-	struct md_registry_opts o = { 0 };
-	struct md_registry *r;
-	struct md_err err;
 	char host[64];
 
+	memset(o, 0, sizeof(*o));
 	md_strv_free(&insecure);
 	snprintf(host, sizeof(host), "127.0.0.1:%d", port);
 	md_strv_push(&insecure, host);
 	snprintf(host, sizeof(host), "localhost:%d", port);
 	md_strv_push(&insecure, host);
-	o.insecure_hosts = &insecure;
-	o.auth_file = auth_file;
-	o.connect_timeout = 5;
-	o.timeout = 10;
-	o.user_agent = "md-test";
-	o.page_size = 2;
-	assert_int_equal(md_registry_new(&r, &o, &err), 0);
+	o->insecure_hosts = &insecure;
+	o->connect_timeout = 5;
+	o->timeout = 10;
+	o->page_size = 2;
+}
+
+FX_UNUSED static struct md_registry *client_new(const struct md_registry_opts *o)
+{
+	struct md_registry *r;
+	struct md_err err;
+
+	if (md_registry_new(&r, o, &err) < 0)
+		fail_msg("md_registry_new: %s", err.msg);
 	return r;
+}
+
+FX_UNUSED static struct md_registry *client(int port, const char *auth_file)
+{
+	struct md_registry_opts o;
+
+	client_opts(&o, port);
+	o.auth_file = auth_file;
+	o.user_agent = "md-test";
+	return client_new(&o);
 }
 
 /* Token auth: /token hands out "tok1" (checking Basic creds when sent);

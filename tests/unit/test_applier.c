@@ -3,6 +3,7 @@
  * project names and declared services — against fake engines: small shell
  * scripts that print canned JSON and record how they were called. */
 #include "unit.h"
+#include "tmpdir.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -31,29 +32,6 @@ struct fx {
 	struct md_applier_opts opts;
 	int progress;
 };
-
-static void rm_rf(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat sb;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-			rm_rf(path);
-		else
-			unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static void put(const struct fx *f, const char *name, const char *text, mode_t mode)
 {

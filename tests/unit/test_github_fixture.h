@@ -6,6 +6,7 @@
 #define MAGOS_TEST_GITHUB_FIXTURE_H
 
 #include "unit.h"
+#include "http_fixture.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,14 +27,6 @@
 
 #include "magos/github.h"
 #include "../../internal/github/github_int.h"
-
-#define FX_UNUSED __attribute__((unused))
-
-#define assert_ok(call)                                                    \
-	do {                                                               \
-		if ((call) != 0)                                           \
-			fail_msg("%s failed: %s", #call, err.msg);         \
-	} while (0)
 
 /* Every failing call's message is checked for secrets. */
 #define assert_no_secret(msg)                                              \
@@ -183,13 +176,7 @@ static void serve_one(struct srv *s, int fd)
 		md_strlcpy(s->last_body, body.data ? body.data : "", sizeof(s->last_body));
 		resp = s->h(s, method, path, head.data, body.data ? body.data : "");
 		pthread_mutex_unlock(&s->mu);
-		for (size_t off = 0, len = strlen(resp); off < len;) {
-			ssize_t w = write(fd, resp + off, len - off);
-
-			if (w <= 0)
-				break;
-			off += (size_t)w;
-		}
+		write_all(fd, resp, strlen(resp));
 		free(resp);
 	}
 	md_buf_free(&head);
@@ -218,24 +205,12 @@ static void *srv_main(void *arg)
 
 FX_UNUSED static void srv_start(struct srv *s, srv_handler h)
 {
-	struct sockaddr_in a = { 0 };
-	socklen_t len = sizeof(a);
-	int one = 1;
-
 	memset(s, 0, sizeof(*s));
 	s->h = h;
 	md_buf_init(&s->log, 1 << 20);
 	md_buf_init(&s->full, 16 << 20);
 	pthread_mutex_init(&s->mu, NULL);
-	s->ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->ls >= 0);
-	setsockopt(s->ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->ls, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->ls, 16), 0);
-	assert_int_equal(getsockname(s->ls, (struct sockaddr *)&a, &len), 0);
-	s->port = ntohs(a.sin_port);
+	s->ls = http_listen(&s->port);
 	assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
 }
 
@@ -269,15 +244,6 @@ FX_UNUSED static struct md_github *client_for(struct srv *s, const char *install
 	o.now = fx_clock;
 	assert_ok(md_github_new(&gh, &o, &err));
 	return gh;
-}
-
-FX_UNUSED static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
 }
 
 #endif

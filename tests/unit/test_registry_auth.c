@@ -366,23 +366,11 @@ static void test_refresh_form(void **state)
 /* A client reading credentials from an ordered list of files. */
 static struct md_registry *client_files(int port, const struct md_strv *files)
 {
-	static struct md_strv insecure;
-	struct md_registry_opts o = { 0 };
-	struct md_registry *r;
-	struct md_err err;
-	char host[64];
+	struct md_registry_opts o;
 
-	md_strv_free(&insecure);
-	snprintf(host, sizeof(host), "127.0.0.1:%d", port);
-	md_strv_push(&insecure, host);
-	o.insecure_hosts = &insecure;
+	client_opts(&o, port);
 	o.auth_files = files;
-	o.connect_timeout = 5;
-	o.timeout = 10;
-	o.page_size = 2;
-	if (md_registry_new(&r, &o, &err) < 0)
-		fail_msg("md_registry_new: %s", err.msg);
-	return r;
+	return client_new(&o);
 }
 
 static char *write_file_at(const char *name, const char *content)

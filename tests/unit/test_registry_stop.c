@@ -23,26 +23,16 @@ static void on_progress(void *arg)
 /* page_size 2 fits h_token_flow's two pages. */
 static struct md_registry *stop_client(int port, int with_stop)
 {
-	static struct md_strv insecure;
-	struct md_registry_opts o = { 0 };
-	struct md_registry *r;
-	struct md_err err;
-	char host[64];
+	struct md_registry_opts o;
 
-	md_strv_free(&insecure);
-	snprintf(host, sizeof(host), "127.0.0.1:%d", port);
-	md_strv_push(&insecure, host);
-	o.insecure_hosts = &insecure;
-	o.connect_timeout = 5;
+	client_opts(&o, port);
 	o.timeout = 60; /* far beyond what any test waits: only stop ends a hang */
-	o.page_size = 2;
 	o.stop = with_stop ? &stop_flag : NULL;
 	o.progress = on_progress;
 	o.progress_arg = &progress_calls;
 	stop_flag = 0;
 	progress_calls = 0;
-	assert_int_equal(md_registry_new(&r, &o, &err), 0);
-	return r;
+	return client_new(&o);
 }
 
 /* ---- a server that answers some connections and hangs the others --------- */
@@ -86,26 +76,9 @@ static void hang_serve(int ls, const char *script, const char *log)
 
 static void hang_start(struct fake *f, const char *script)
 {
-	struct sockaddr_in a = { 0 };
-	socklen_t len = sizeof(a);
-	int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	int ls = fake_listen(f, "stop");
 
-	assert_true(ls >= 0);
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(ls, 16), 0);
-	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &len), 0);
-	f->port = ntohs(a.sin_port);
-	snprintf(f->log, sizeof(f->log), "/tmp/md-stop-%d-%d.log", (int)getpid(), f->port);
-	unlink(f->log);
-	f->pid = fork();
-	assert_true(f->pid >= 0);
-	if (f->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		freopen("/dev/null", "w", stdout);
-		freopen("/dev/null", "w", stderr);
+	if (fake_fork(f)) {
 		hang_serve(ls, script, f->log);
 		_exit(0);
 	}

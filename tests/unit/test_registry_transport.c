@@ -97,23 +97,13 @@ static void record_sleep(void *ctx, int64_t ms)
 
 static struct md_registry *tx_client(int port, int page_size, struct sleeps *rec)
 {
-	static struct md_strv insecure;
-	struct md_registry_opts o = { 0 };
-	struct md_registry *r;
-	struct md_err err;
-	char host[64];
+	struct md_registry_opts o;
 
-	md_strv_free(&insecure);
-	snprintf(host, sizeof(host), "127.0.0.1:%d", port);
-	md_strv_push(&insecure, host);
-	o.insecure_hosts = &insecure;
-	o.connect_timeout = 5;
-	o.timeout = 10;
+	client_opts(&o, port);
 	o.page_size = page_size;
 	o.sleep_ms = record_sleep;
 	o.sleep_ctx = rec;
-	assert_int_equal(md_registry_new(&r, &o, &err), 0);
-	return r;
+	return client_new(&o);
 }
 
 #define TAGS_JSON(name) "{\"name\":\"" name "\",\"tags\":[\"1.0\",\"2.0\"]}"

@@ -1,5 +1,6 @@
 /* state: load/save round trips, corrupt files set aside, bounds. */
 #include "unit.h"
+#include "tmpdir.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -22,41 +23,13 @@
 /* Each test gets a fresh directory; `state` carries its path. */
 static int setup(void **state)
 {
-	char *dir = strdup("/tmp/md-state-test-XXXXXX");
-
-	if (!dir || !mkdtemp(dir))
-		return -1;
-	*state = dir;
-	return 0;
-}
-
-static void rm_rf(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat sb;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-			rm_rf(path);
-		else
-			unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
+	*state = tmpdir_new("md-state-test");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	rm_rf(*state);
-	free(*state);
+	tmpdir_free(*state);
 	return 0;
 }
 

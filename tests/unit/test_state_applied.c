@@ -2,6 +2,7 @@
  * status, bad digests — round trips through the file, bounds, and a
  * malformed "applied" object setting the file aside. */
 #include "unit.h"
+#include "tmpdir.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -19,31 +20,13 @@
 
 static int setup(void **state)
 {
-	char *dir = strdup("/tmp/md-state-applied-XXXXXX");
-
-	if (!dir || !mkdtemp(dir))
-		return -1;
-	*state = dir;
-	return 0;
+	*state = tmpdir_new("md-state-applied");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	char *dir = *state;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	while (d && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-	free(dir);
+	tmpdir_free(*state);
 	return 0;
 }
 
