@@ -120,8 +120,9 @@ def test_agent_update_and_human_change_are_deployed(sb, registry_server, make_re
     runs_digest(sb, db, d2)
 
 
+@pytest.mark.parametrize("failure", ["exits", "unhealthy"])
 def test_failed_agent_update_is_reverted(sb, registry_server, make_remote, make_agent,
-                                         tmp_path):
+                                         tmp_path, failure):
     reg = registry_server
     web = sb.project("web")
     w1 = push_sleeper(reg, "apps/web", "1.0.0")
@@ -131,7 +132,10 @@ def test_failed_agent_update_is_reverted(sb, registry_server, make_remote, make_
     once(agent, sb)
     runs_digest(sb, web, w1)
 
-    bad = push_exiter(reg, "apps/web", "1.1.0", code=3)
+    if failure == "exits":
+        bad = push_exiter(reg, "apps/web", "1.1.0", code=3)
+    else:
+        bad = push_healthcheck(reg, "apps/web", "1.1.0", passes=False)
     plan = agent.plan(env=sb.env)
     assert plan.code == 0, plan
     assert (f"would apply stack {web}: image update: {reg.host}/apps/web 1.0.0 -> 1.1.0"
