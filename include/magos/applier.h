@@ -60,6 +60,12 @@ struct md_stack_spec {
 struct md_service_decl {
 	char *name;
 	char *image; /* as written, after ${VAR} defaults are left as is */
+	/* A service meant to run once and exit: the compose files declare
+	 * `restart: "no"` for it, or another service depends on it with
+	 * `condition: service_completed_successfully`. Its container having
+	 * exited with code 0 is success (health wait) and no drift; any other
+	 * service that exits, even with 0, has failed. */
+	int oneshot;
 };
 
 /* Services and images declared by the stack's compose files (libyaml;
@@ -94,18 +100,28 @@ int md_applier_up(struct md_applier *a, const struct md_stack_spec *spec, char *
 
 /* Wait until every declared service has a running container and, where a
  * healthcheck exists, a healthy one (running the healthcheck itself with
- * `<engine> healthcheck run` when the engine has no timer for it). Fails
- * early on an exited container or an unhealthy one, naming the service,
- * its state/exit code and the last lines of its log. */
+ * `<engine> healthcheck run` when the engine has no timer for it). A
+ * one-shot service (oneshot in md_service_decl) must instead exit 0. Fails
+ * early on an exited container (exit 0 of a one-shot excepted) or an
+ * unhealthy one, naming the service, its state/exit code and the last lines
+ * of its log. */
 int md_applier_wait_healthy(struct md_applier *a, const struct md_stack_spec *spec,
 			    struct md_err *err);
 
 /* Compare what runs with what is declared. *drift (caller frees, NULL when
  * none) is one sentence per problem: "service web: no container",
- * "service web: exited (1)", "service web: runs X, declared Y". A declared
+ * "service web: exited (1)", "service web: runs X, declared Y" (a one-shot
+ * that exited 0 is not drift). A declared
  * image with @sha256: matches a container whose image has that digest in
  * its RepoDigests; one without a digest matches by image name. */
 int md_applier_drift(struct md_applier *a, const struct md_stack_spec *spec, char **drift,
 		     struct md_err *err);
+
+/* `compose down` for a stack deleted from the repository: its containers
+ * and networks go, named volumes stay (no -v). spec->files may be absolute
+ * (old versions written elsewhere); env files are not used. *output as for
+ * md_applier_up. */
+int md_applier_down(struct md_applier *a, const struct md_stack_spec *spec, char **output,
+		    struct md_err *err);
 
 #endif

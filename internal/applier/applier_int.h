@@ -61,10 +61,6 @@ int app_parse_inspect(const char *json, struct md_container **out, size_t *n,
 		      struct md_err *err);
 int app_parse_repo_digests(const char *json, struct md_strv *digests);
 
-/* declared.c */
-int app_declared_merge(const char *path, const char *text, size_t len,
-		       struct md_service_decl **v, size_t *n, struct md_err *err);
-
 /* drift.c */
 /* Does the container run the declared image? */
 int app_image_matches(const struct md_container *c, const char *declared);

@@ -1,4 +1,4 @@
-/* `compose pull` and `compose up -d` for one stack, with the secrets
+/* `compose pull` and `compose up -d` (and `down`) for one stack, with the secrets
  * override: env files reach the containers through an extra compose file
  * (`env_file:` per service), never through argv or our environment. */
 #include "applier_int.h"
@@ -185,5 +185,28 @@ out:
 		*output = md_buf_steal(&out);
 	md_buf_free(&out);
 	free(override);
+	return rc;
+}
+
+/* No -v: named volumes hold the user's data and outlive the stack. */
+static const char *const verb_down[] = { "down", NULL };
+
+int md_applier_down(struct md_applier *a, const struct md_stack_spec *spec, char **output,
+		    struct md_err *err)
+{
+	struct md_buf out;
+	int rc;
+
+	if (output)
+		*output = NULL;
+	if (!spec || !spec->dir || !spec->project || !spec->project[0] || !spec->files ||
+	    spec->nfiles == 0)
+		return md_err_set(err, "applier: a stack needs a directory, a project and a "
+				       "compose file");
+	md_buf_init(&out, MD_APPLIER_OUTPUT_MAX);
+	rc = run_verb(a, spec, NULL, verb_down, &out, err);
+	if (output)
+		*output = md_buf_steal(&out);
+	md_buf_free(&out);
 	return rc;
 }

@@ -64,14 +64,28 @@ static int fail_container(struct md_applier *a, const struct md_stack_spec *spec
 
 enum verdict { V_OK, V_PENDING, V_FAIL };
 
-/* One container's verdict; runs the healthcheck when the engine has no
- * timer for it (podman without systemd keeps "starting" forever). */
-static enum verdict judge(struct md_applier *a, const struct md_stack_spec *spec,
-			  const struct md_container *c, char *why, size_t whylen,
-			  struct md_err *err)
+/* A container that ran and ended on its own ("stopped": podman's state
+ * between the exit and its cleanup). */
+static int has_exited(const struct md_container *c)
 {
-	if (strcmp(c->state, "exited") == 0 || strcmp(c->state, "dead") == 0 ||
-	    strcmp(c->state, "stopped") == 0) {
+	return strcmp(c->state, "exited") == 0 || strcmp(c->state, "stopped") == 0;
+}
+
+/* One container's verdict; runs the healthcheck when the engine has no
+ * timer for it (podman without systemd keeps "starting" forever). A
+ * one-shot service is done when its container exited with 0, and is
+ * waited on while it runs, healthcheck or not: its work is not done yet. */
+static enum verdict judge(struct md_applier *a, const struct md_stack_spec *spec,
+			  const struct md_service_decl *d, const struct md_container *c,
+			  char *why, size_t whylen, struct md_err *err)
+{
+	if (d->oneshot && has_exited(c) && c->exit_code == 0)
+		return V_OK;
+	if (d->oneshot && strcmp(c->state, "running") == 0) {
+		snprintf(why, whylen, "one-shot service %s is still running", c->service);
+		return V_PENDING;
+	}
+	if (has_exited(c) || strcmp(c->state, "dead") == 0) {
 		char what[64];
 
 		snprintf(what, sizeof(what), "%s (%d)", c->state, c->exit_code);
@@ -126,7 +140,7 @@ static enum verdict poll_once(struct md_applier *a, const struct md_stack_spec *
 				continue;
 			found = 1;
 			/* why names the first service still pending */
-			v = judge(a, spec, &cs[j], all == V_OK ? why : later,
+			v = judge(a, spec, &d[i], &cs[j], all == V_OK ? why : later,
 				  all == V_OK ? whylen : sizeof(later), err);
 			if (v != V_OK)
 				all = v;
@@ -213,12 +227,14 @@ static int service_drift(const struct md_service_decl *d, const struct md_contai
 		if (!c->service || strcmp(c->service, d->name) != 0)
 			continue;
 		found = 1;
-		if (strcmp(c->state, "exited") == 0) {
+		/* a one-shot that finished well is no drift; its image still counts */
+		if (d->oneshot && has_exited(c) && c->exit_code == 0) {
+			/* fall through to the image */
+		} else if (strcmp(c->state, "exited") == 0) {
 			snprintf(line, sizeof(line), "service %s: exited (%d)", d->name,
 				 c->exit_code);
 			return add_problem(b, line);
-		}
-		if (strcmp(c->state, "running") != 0) {
+		} else if (strcmp(c->state, "running") != 0) {
 			snprintf(line, sizeof(line), "service %s: %s", d->name, c->state);
 			return add_problem(b, line);
 		}

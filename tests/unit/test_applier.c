@@ -3,163 +3,9 @@
  * project names and declared services — against fake engines: small shell
  * scripts that print canned JSON and record how they were called. */
 #include "unit.h"
-#include "tmpdir.h"
-
-#include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "applier_fixture.h"
 
 #include "magos/applier.h"
-
-#define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-#define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-
-#define assert_ok(call)                                                    \
-	do {                                                               \
-		if ((call) != 0)                                           \
-			fail_msg("%s failed: %s", #call, err.msg);         \
-	} while (0)
-
-struct fx {
-	char dir[64];
-	char stack[128];
-	char env_fake[160];
-	char *envp[4];
-	struct md_strv compose;
-	struct md_applier_opts opts;
-	int progress;
-};
-
-static void put(const struct fx *f, const char *name, const char *text, mode_t mode)
-{
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
-static char *slurp(const struct fx *f, const char *name)
-{
-	char path[256], *text = NULL;
-	size_t len;
-	struct md_err err;
-
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	if (md_file_read(path, 1 << 20, &text, &len, &err) < 0)
-		return NULL;
-	return text;
-}
-
-static void on_progress(void *arg)
-{
-	((struct fx *)arg)->progress++;
-}
-
-/* A fake `podman`: every call appends its argv (one line, words joined by
- * '|') to calls; output comes from files named after the subcommand. ps and
- * inspect read <name>.<state> where state is the content of ./state (so a
- * `healthcheck run` can move a container from starting to healthy). */
-static const char FAKE_ENGINE[] =
-	"#!/bin/sh\n"
-	"cd \"$FAKE_DIR\" || exit 99\n"
-	"line=''; for a in \"$@\"; do line=\"$line|$a\"; done\n"
-	"echo \"${line#|}\" >> calls\n"
-	"st=$(cat state 2>/dev/null)\n"
-	"case \"$1\" in\n"
-	"ps) cat ps.json ;;\n"
-	"inspect) cat inspect.json.$st 2>/dev/null || cat inspect.json ;;\n"
-	"image) [ -f image.json ] || { echo 'Error: image not known' >&2; exit 125; }; cat image.json ;;\n"
-	"healthcheck) [ -f next_state ] && cp next_state state; [ -f hc_status ] && exit $(cat hc_status); exit 0 ;;\n"
-	"logs) cat logs.txt 2>/dev/null; echo 'to stderr' >&2 ;;\n"
-	"*) echo \"unexpected $1\" >&2; exit 2 ;;\n"
-	"esac\n";
-
-/* A fake compose: records argv (one word per line, per call, "--" between
- * calls), its cwd, the env files' contents, and exits with ./compose_status
- * (after ./compose_sleep seconds when present). */
-static const char FAKE_COMPOSE[] =
-	"#!/bin/sh\n"
-	"pwd >> \"$FAKE_DIR/compose_cwd\"\n"
-	"for a in \"$@\"; do echo \"$a\" >> \"$FAKE_DIR/compose_argv\"; done\n"
-	"echo -- >> \"$FAKE_DIR/compose_argv\"\n"
-	"echo \"compose says: $*\"\n"
-	"echo 'compose warns' >&2\n"
-	"[ -f \"$FAKE_DIR/compose_sleep\" ] && sleep $(cat \"$FAKE_DIR/compose_sleep\")\n"
-	"exit $(cat \"$FAKE_DIR/compose_status\" 2>/dev/null || echo 0)\n";
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	char path[256];
-
-	if (!f)
-		return -1;
-	strcpy(f->dir, "/tmp/md-applier-test-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->stack, sizeof(f->stack), "%s/My_Stack.1", f->dir);
-	mkdir(f->stack, 0755);
-	put(f, "podman", FAKE_ENGINE, 0755);
-	put(f, "compose", FAKE_COMPOSE, 0755);
-	snprintf(f->env_fake, sizeof(f->env_fake), "FAKE_DIR=%s", f->dir);
-	f->envp[0] = "PATH=/usr/bin:/bin";
-	f->envp[1] = f->env_fake;
-	f->envp[2] = NULL;
-	snprintf(path, sizeof(path), "%s/compose", f->dir);
-	md_strv_push(&f->compose, path);
-	snprintf(path, sizeof(path), "%s/podman", f->dir);
-	f->opts.compose_cmd = &f->compose;
-	f->opts.engine = md_strdup(path);
-	f->opts.compose_timeout = 30;
-	f->opts.health_timeout = 10;
-	f->opts.envp = f->envp;
-	f->opts.progress = on_progress;
-	f->opts.progress_arg = f;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	rm_rf(f->dir);
-	md_strv_free(&f->compose);
-	free((char *)(uintptr_t)f->opts.engine);
-	free(f);
-	return 0;
-}
-
-static struct md_applier *new_applier(struct fx *f)
-{
-	struct md_applier *a = NULL;
-	struct md_err err;
-
-	assert_ok(md_applier_new(&a, &f->opts, &err));
-	return a;
-}
-
-static void stack_file(struct fx *f, const char *name, const char *text)
-{
-	char rel[256];
-
-	snprintf(rel, sizeof(rel), "My_Stack.1/%s", name);
-	put(f, rel, text, 0644);
-}
-
-static const char COMPOSE_WEB_DB[] = "services:\n"
-				     "  web:\n"
-				     "    image: reg.test/web:1.0@" D1 "\n"
-				     "  db:\n"
-				     "    image: postgres:16\n";
 
 /* ---- project names -------------------------------------------------------- */
 
@@ -440,32 +286,6 @@ static void test_up_bad_input(void **state)
 
 /* ---- inspect parsing ------------------------------------------------------------ */
 
-/* podman 4: ps prints an array; inspect has ImageName, Health, a bare Name. */
-static const char PODMAN_PS[] =
-	"[\n {\"Id\": \"aaa111\", \"Names\": [\"p_web_1\"]},\n"
-	" {\"Id\": \"bbb222\", \"Names\": [\"p_db_1\"]}\n]\n";
-
-static const char PODMAN_INSPECT_FMT[] =
-	"[{\"Id\": \"aaa111\", \"Name\": \"p_web_1\", \"Image\": \"img1\","
-	" \"ImageName\": \"reg.test/web:1.0@" D1 "\","
-	" \"State\": {\"Status\": \"running\", \"ExitCode\": 0,"
-	"  \"Health\": {\"Status\": \"%s\", \"FailingStreak\": 0}},"
-	" \"Config\": {\"Labels\": {\"com.docker.compose.service\": \"web\","
-	"  \"com.docker.compose.project\": \"p\"}}},\n"
-	" {\"Id\": \"bbb222\", \"Name\": \"p_db_1\", \"Image\": \"img2\","
-	" \"ImageName\": \"docker.io/library/postgres:16\","
-	" \"State\": {\"Status\": \"%s\", \"ExitCode\": %d, \"Health\": {\"Status\": \"\"}},"
-	" \"Config\": {\"Labels\": {\"com.docker.compose.service\": \"db\"}}}]\n";
-
-static void podman_inspect(struct fx *f, const char *name, const char *web_health,
-			   const char *db_state, int db_code)
-{
-	char text[4096];
-
-	snprintf(text, sizeof(text), PODMAN_INSPECT_FMT, web_health, db_state, db_code);
-	put(f, name, text, 0644);
-}
-
 static void test_containers_podman(void **state)
 {
 	struct fx *f = *state;
@@ -577,17 +397,6 @@ static void test_containers_errors(void **state)
 }
 
 /* ---- health -------------------------------------------------------------------- */
-
-static void health_stack(struct fx *f, struct md_stack_spec *spec, const char **files)
-{
-	files[0] = "compose.yaml";
-	stack_file(f, "compose.yaml", COMPOSE_WEB_DB);
-	spec->dir = f->stack;
-	spec->files = files;
-	spec->nfiles = 1;
-	spec->project = "p";
-	put(f, "ps.json", PODMAN_PS, 0644);
-}
 
 static void test_wait_healthy_runs_healthcheck(void **state)
 {
