@@ -55,6 +55,7 @@ struct md_settings {
 	int apply;                          /* MD_APPLY */
 	struct md_strv compose_cmd;         /* MD_COMPOSE_CMD as argv, e.g. {"podman","compose"} */
 	struct md_strv stacks;              /* MD_STACKS globs of stack directories; empty: all */
+	int prune;                          /* MD_PRUNE: `down` stacks deleted from the repository */
 	int64_t health_timeout;             /* MD_HEALTH_TIMEOUT seconds */
 	int64_t compose_timeout;            /* MD_COMPOSE_TIMEOUT seconds, per compose command */
 	char *age_key_file;                 /* MD_AGE_KEY_FILE or NULL */

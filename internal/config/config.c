@@ -83,6 +83,8 @@
 	  "compose command, words separated by spaces (run without a shell)")                 \
 	X("MD_STACKS", "", 0, cfg_set_globs_opt, stacks, 0, 0,                                 \
 	  "stack directories this host applies, globs relative to MD_REPO; empty: all")       \
+	X("MD_PRUNE", "false", 0, cfg_set_bool, prune, 0, 0,                                   \
+	  "remove the containers of stacks deleted from the repository")                      \
 	X("MD_HEALTH_TIMEOUT", "2m", 0, cfg_set_duration, health_timeout, 1, 0,                \
 	  "time a stack has after `up -d` to be running and healthy")                         \
 	X("MD_COMPOSE_TIMEOUT", "10m", 0, cfg_set_duration, compose_timeout, 1, 0,             \

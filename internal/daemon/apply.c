@@ -5,9 +5,11 @@
  * what would be applied. */
 #include "daemon_int.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "magos/applier.h"
 #include "magos/obs.h"
@@ -223,22 +225,283 @@ static int select_stacks(struct apply_run *r, struct md_err *err)
 	return 0;
 }
 
-/* Stacks gone from the repository (or from MD_STACKS) leave the state; what
- * they started keeps running — removing a service is the user's call. */
-static void forget_gone(struct apply_run *r)
+/* ---- stacks gone from the repository --------------------------------------- */
+
+#define PRUNE_REASON "removed from the repository: prune"
+
+/* Stacks the state knows (this host applied them) that HEAD no longer
+ * declares: the directory lost its compose file or left MD_STACKS. */
+static int gone_stacks(struct apply_run *r, struct md_strv *gone, struct md_err *err)
 {
 	struct md_strv known = { 0 };
+	int rc = 0;
 
 	if (md_state_stack_list(r->c->st, &known) < 0)
-		return;
-	for (size_t i = 0; i < known.n; i++) {
-		if (find_stack(r, known.v[i]))
-			continue;
-		md_log(MD_LOG_WARN, "stack no longer in the repository (or MD_STACKS); its "
-		       "containers are left as they are", "stack", known.v[i], NULL);
-		md_state_stack_forget(r->c->st, known.v[i]);
-	}
+		return md_err_set(err, "out of memory");
+	for (size_t i = 0; i < known.n && rc == 0; i++)
+		if (!find_stack(r, known.v[i]) && md_strv_push(gone, known.v[i]) < 0)
+			rc = md_err_set(err, "out of memory");
 	md_strv_free(&known);
+	return rc;
+}
+
+/* The compose project of a stack directory, whether or not it still exists. */
+static char *project_of(struct apply_run *r, const char *dir)
+{
+	char *abs = strcmp(dir, ".") ? md_asprintf("%s/%s", md_git_workdir(r->c->git), dir)
+				     : md_strdup(md_git_workdir(r->c->git));
+	char *project = abs ? md_applier_project_name(abs) : NULL;
+
+	free(abs);
+	return project;
+}
+
+/* MD_COMPOSE_GLOBS on a path of an old commit (the work tree no longer has
+ * it): without FNM_PATHNAME "*" crosses "/", and a leading "**" + "/" also
+ * matches at the top, as md_git_list_files does. */
+static int compose_path(const struct md_settings *s, const char *path)
+{
+	for (size_t i = 0; i < s->compose_globs.n; i++) {
+		const char *g = s->compose_globs.v[i];
+
+		if (fnmatch(g, path, 0) == 0 ||
+		    (!strncmp(g, "**/", 3) && fnmatch(g + 3, path, 0) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The compose file (relative path) of dir at commit — the one compose would
+ * pick, as add_file does; *out NULL when the commit has none there. */
+static int old_compose_file(struct apply_run *r, const char *dir, const char *commit,
+			    char **out, struct md_err *err)
+{
+	struct md_strv paths = { 0 };
+	const char *best = NULL;
+
+	*out = NULL;
+	if (md_git_changed_paths(r->c->git, NULL, commit, &paths, err) < 0)
+		return -1;
+	for (size_t i = 0; i < paths.n; i++) {
+		char *d = dir_of(paths.v[i]);
+		const char *name = strrchr(paths.v[i], '/') ? strrchr(paths.v[i], '/') + 1
+							    : paths.v[i];
+		int mine = d && !strcmp(d, dir) && compose_path(r->c->s, paths.v[i]);
+
+		free(d);
+		if (mine && (!best || file_rank(name) < file_rank(strrchr(best, '/') ?
+								   strrchr(best, '/') + 1 : best)))
+			best = paths.v[i];
+	}
+	if (best && !(*out = md_strdup(best))) {
+		md_strv_free(&paths);
+		return md_err_set(err, "out of memory");
+	}
+	md_strv_free(&paths);
+	return 0;
+}
+
+/* A fresh 0700 directory under MD_RUNTIME_DIR for the old compose file. */
+static char *private_dir(struct apply_run *r, struct md_err *err)
+{
+	const char *base = r->c->s->runtime_dir;
+	char *dir;
+
+	if (md_mkdir_p(base, 0700, err) < 0) {
+		md_err_prefix(err, "MD_RUNTIME_DIR");
+		return NULL;
+	}
+	if (!(dir = md_asprintf("%s/prune-XXXXXX", base))) {
+		md_err_set(err, "out of memory");
+		return NULL;
+	}
+	if (!mkdtemp(dir)) {
+		md_err_set(err, "cannot create a private directory in %s: %s", base,
+			   strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static void remove_private(const char *dir, const char *file)
+{
+	if (file && unlink(file) < 0 && errno != ENOENT)
+		md_log(MD_LOG_ERROR, "cannot remove a temporary compose file", "file", file,
+		       "error", strerror(errno), NULL);
+	if (dir && rmdir(dir) < 0 && errno != ENOENT)
+		md_log(MD_LOG_ERROR, "cannot remove a temporary directory", "dir", dir, "error",
+		       strerror(errno), NULL);
+}
+
+/* Write rel's content at commit into a private dir and run `down` on it
+ * (the stack directory is gone, and the file only names the containers). */
+static int down_at(struct apply_run *r, const char *dir, const char *project,
+		   const char *commit, const char *rel, struct md_err *err)
+{
+	const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	char *tmp = NULL, *file = NULL, *data = NULL, *output = NULL;
+	const char *files[1];
+	struct md_stack_spec spec;
+	size_t len = 0;
+	int at, rc = -1;
+
+	at = md_git_file_at(r->c->git, commit, rel, MD_COMPOSE_MAX_FILE, &data, &len, err);
+	if (at == 1)
+		md_err_set(err, "%s did not exist in commit %.7s", rel, commit);
+	if (at != 0)
+		goto out;
+	if (!(tmp = private_dir(r, err)))
+		goto out;
+	if (!(file = md_asprintf("%s/%s", tmp, name))) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	if (md_file_write_atomic(file, data, len, 0600, err) < 0)
+		goto out;
+	files[0] = file;
+	memset(&spec, 0, sizeof(spec));
+	spec.dir = tmp;
+	spec.files = files;
+	spec.nfiles = 1;
+	spec.project = project;
+	rc = md_applier_down(r->a, &spec, &output, err);
+	cycle_progress(r->c);
+	if (output && *output)
+		md_log(MD_LOG_DEBUG, "compose output", "stack", dir, "output", output, NULL);
+out:
+	if (tmp)
+		remove_private(tmp, file);
+	free(output);
+	free(data);
+	free(file);
+	free(tmp);
+	return rc;
+}
+
+/* A stack of HEAD with the same project name (the directory moved): `down`
+ * would stop what it runs now. 1 with *owner set, 0 when none, -1 on OOM. */
+static int project_owner(struct apply_run *r, const char *project, const char **owner)
+{
+	*owner = NULL;
+	for (size_t i = 0; i < r->nstacks; i++) {
+		char *p = project_of(r, r->stacks[i].dir);
+		int same;
+
+		if (!p)
+			return -1;
+		same = !strcmp(p, project);
+		free(p);
+		if (same) {
+			*owner = r->stacks[i].dir;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* MD_PRUNE: `down` the stack's last version; forgotten once it is down, kept
+ * (retried next cycle) when that fails. */
+static int prune_one(struct apply_run *r, const char *dir, const char *project,
+		     struct md_err *err)
+{
+	const char *good = md_state_stack_good(r->c->st, dir);
+	const char *owner;
+	char commit[65] = "";
+	char *rel = NULL;
+	struct md_err perr;
+	int rc = 0;
+
+	if (!good)
+		good = md_state_applied_commit(r->c->st);
+	if (good)
+		snprintf(commit, sizeof(commit), "%s", good);
+	if ((rc = project_owner(r, project, &owner)) < 0)
+		return md_err_set(err, "out of memory");
+	if (rc == 1) {
+		md_log(MD_LOG_WARN, "stack removed from the repository; its compose project is now "
+		       "another stack's, not pruned", "stack", dir, "project", project, "now", owner,
+		       NULL);
+		md_state_stack_forget(r->c->st, dir);
+		return 0;
+	}
+	rc = 0;
+	if (commit[0] && old_compose_file(r, dir, commit, &rel, &perr) < 0)
+		goto failed;
+	if (!rel) {
+		md_log(MD_LOG_WARN, "stack removed from the repository, but its last applied "
+		       "version has no compose file to prune with; its containers keep running",
+		       "stack", dir, "project", project, "commit", commit[0] ? commit : "(none)",
+		       NULL);
+		md_state_stack_forget(r->c->st, dir);
+		return 0;
+	}
+	if (down_at(r, dir, project, commit, rel, &perr) < 0)
+		goto failed;
+	md_log(MD_LOG_INFO, "stack pruned", "stack", dir, "project", project, "commit", commit,
+	       NULL);
+	if (apply_report(r->c, dir, "removed from the repository: pruned", MD_STACK_APPLIED,
+			 NULL) < 0)
+		rc = md_err_set(err, "out of memory");
+	else
+		md_state_stack_forget(r->c->st, dir);
+	free(rel);
+	return rc;
+failed:
+	md_log(MD_LOG_ERROR, "cannot prune the stack removed from the repository; retrying next "
+	       "cycle", "stack", dir, "project", project, "error", perr.msg, NULL);
+	free(rel);
+	if (apply_report(r->c, dir, PRUNE_REASON, MD_STACK_FAILED, perr.msg) < 0)
+		return md_err_set(err, "out of memory");
+	return 0;
+}
+
+/* Stacks gone from HEAD leave the state. Without MD_PRUNE what they started
+ * keeps running — removing a service is destructive, so the user opts in —
+ * and the warning comes once: the cycle they disappear. */
+static int handle_gone(struct apply_run *r, volatile sig_atomic_t *stop, struct md_err *err)
+{
+	struct md_strv gone = { 0 };
+	int rc = 0;
+
+	if (gone_stacks(r, &gone, err) < 0)
+		return -1;
+	for (size_t i = 0; i < gone.n && rc == 0 && !STOPPED(stop); i++) {
+		char *project = project_of(r, gone.v[i]);
+
+		if (!project) {
+			rc = md_err_set(err, "out of memory");
+			break;
+		}
+		if (r->c->s->prune) {
+			rc = prune_one(r, gone.v[i], project, err);
+		} else {
+			md_log(MD_LOG_WARN, "stack removed from the repository; its containers keep "
+			       "running (set MD_PRUNE=true to remove them)", "stack", gone.v[i],
+			       "project", project, NULL);
+			md_state_stack_forget(r->c->st, gone.v[i]);
+		}
+		free(project);
+	}
+	md_strv_free(&gone);
+	return rc;
+}
+
+/* plan: with MD_PRUNE, what `once` would bring down. */
+static int plan_gone(struct apply_run *r, struct md_err *err)
+{
+	struct md_strv gone = { 0 };
+	int rc = 0;
+
+	if (!r->c->s->prune)
+		return 0;
+	if (gone_stacks(r, &gone, err) < 0)
+		return -1;
+	for (size_t i = 0; i < gone.n && rc == 0; i++)
+		if (apply_report(r->c, gone.v[i], PRUNE_REASON, MD_STACK_PLANNED, NULL) < 0)
+			rc = md_err_set(err, "out of memory");
+	md_strv_free(&gone);
+	return rc;
 }
 
 /* ---- drift ---------------------------------------------------------------- */
@@ -309,7 +572,7 @@ static int mark_planned_changes(struct apply_run *r, struct md_err *err)
 
 static int plan_stacks(struct apply_run *r, struct md_err *err)
 {
-	if (mark_planned_changes(r, err) < 0)
+	if (mark_planned_changes(r, err) < 0 || plan_gone(r, err) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nstacks; i++)
 		if (r->stacks[i].reason &&
@@ -376,8 +639,11 @@ int cycle_apply(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err
 		rc = plan_stacks(&r, err);
 		goto out;
 	}
-	forget_gone(&r);
 	if (apply_run_init(&r, err) < 0)
+		goto out;
+	/* Gone stacks first: a stack moved to another directory may need the
+	 * ports its old self holds. */
+	if (handle_gone(&r, stop, err) < 0)
 		goto out;
 	rc = apply_all(&r, stop, err);
 out:
