@@ -159,6 +159,18 @@ out:
 static const char *const verb_pull[] = { "pull", NULL };
 static const char *const verb_up[] = { "up", "-d", "--force-recreate", NULL };
 
+/* What every compose run needs; *output starts NULL. */
+static int check_spec(const struct md_stack_spec *spec, char **output, struct md_err *err)
+{
+	if (output)
+		*output = NULL;
+	if (!spec || !spec->dir || !spec->project || !spec->project[0] || !spec->files ||
+	    spec->nfiles == 0)
+		return md_err_set(err, "applier: a stack needs a directory, a project and a "
+				       "compose file");
+	return 0;
+}
+
 int md_applier_up(struct md_applier *a, const struct md_stack_spec *spec, char **output,
 		  struct md_err *err)
 {
@@ -166,12 +178,8 @@ int md_applier_up(struct md_applier *a, const struct md_stack_spec *spec, char *
 	char *override = NULL;
 	int rc = -1;
 
-	if (output)
-		*output = NULL;
-	if (!spec || !spec->dir || !spec->project || !spec->project[0] || !spec->files ||
-	    spec->nfiles == 0)
-		return md_err_set(err, "applier: a stack needs a directory, a project and a "
-				       "compose file");
+	if (check_spec(spec, output, err) < 0)
+		return -1;
 	md_buf_init(&out, MD_APPLIER_OUTPUT_MAX);
 	if (spec->nenv_files > 0 && write_override(spec, &override, err) < 0)
 		goto out;
@@ -197,12 +205,8 @@ int md_applier_down(struct md_applier *a, const struct md_stack_spec *spec, char
 	struct md_buf out;
 	int rc;
 
-	if (output)
-		*output = NULL;
-	if (!spec || !spec->dir || !spec->project || !spec->project[0] || !spec->files ||
-	    spec->nfiles == 0)
-		return md_err_set(err, "applier: a stack needs a directory, a project and a "
-				       "compose file");
+	if (check_spec(spec, output, err) < 0)
+		return -1;
 	md_buf_init(&out, MD_APPLIER_OUTPUT_MAX);
 	rc = run_verb(a, spec, NULL, verb_down, &out, err);
 	if (output)

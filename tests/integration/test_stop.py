@@ -23,26 +23,44 @@ def leftovers(top):
     return out
 
 
-def test_sigterm_cuts_a_hung_registry_request_short(registry_server, make_remote, make_agent,
-                                                    make_proxy):
-    reg = registry_server
-    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
-    hung, release = threading.Event(), threading.Event()
+class HungRegistry:
+    """A remote whose one site needs a tag list from a proxy that accepts the
+    request and never answers it (until release): only the agent's own
+    timeout (5 minutes) or a stop ends it."""
 
-    def delay(method, path):
-        # Accept the tag list request and never answer it (until the test
-        # ends): only the agent's own timeout (5 minutes) or a stop ends it.
+    def __init__(self, registry, make_remote, make_proxy):
+        push_tags(registry, WEB, ["1.0.0", "1.1.0"])
+        self.hung, self.release = threading.Event(), threading.Event()
+        self.proxy = make_proxy(registry)
+        self.proxy.delay = self._delay
+        self.before = compose_site(self.proxy.ref(WEB, "1.0.0"), policy="semver",
+                                   range="^1.0").encode()
+        self.remote = make_remote({COMPOSE: self.before})
+        self.base = self.remote.head()
+
+    def _delay(self, method, path):
         if "/tags/list" in path:
-            hung.set()
-            release.wait(120)
+            self.hung.set()
+            self.release.wait(120)
         return 0
 
-    proxy = make_proxy(reg)
-    proxy.delay = delay
-    before = compose_site(proxy.ref(WEB, "1.0.0"), policy="semver", range="^1.0").encode()
-    remote = make_remote({COMPOSE: before})
-    base = remote.head()
-    agent = make_agent(remote, proxy.host, MD_INTERVAL="1h", MD_REGISTRY_TIMEOUT="5m")
+    def assert_untouched(self, agent):
+        """Nothing half made: the remote as it was, the clone (if any) clean
+        and unchanged, no temporary file anywhere."""
+        assert self.remote.head() == self.base
+        assert self.remote.count() == 1
+        if os.path.isdir(os.path.join(agent.repo, ".git")):
+            assert gitutil.worktree_status(self.remote.home, agent.repo) == ""
+            with open(agent.path(COMPOSE), "rb") as f:
+                assert f.read() == self.before
+        assert leftovers(agent.tmp) == []
+
+
+def test_sigterm_cuts_a_hung_registry_request_short(registry_server, make_remote, make_agent,
+                                                    make_proxy):
+    h = HungRegistry(registry_server, make_remote, make_proxy)
+    hung, release, proxy = h.hung, h.release, h.proxy
+    agent = make_agent(h.remote, proxy.host, MD_INTERVAL="1h", MD_REGISTRY_TIMEOUT="5m")
     d = RunDaemon(agent)
     try:
         assert hung.wait(30), f"the cycle never asked for the tag list:\n{d.stderr()}"
@@ -63,15 +81,7 @@ def test_sigterm_cuts_a_hung_registry_request_short(registry_server, make_remote
         release.set()
         d.kill()
 
-    # Nothing half made: the remote is untouched, the clone (if any) clean
-    # and unchanged, and no temporary file is left anywhere.
-    assert remote.head() == base
-    assert remote.count() == 1
-    if os.path.isdir(os.path.join(agent.repo, ".git")):
-        assert gitutil.worktree_status(remote.home, agent.repo) == ""
-        with open(agent.path(COMPOSE), "rb") as f:
-            assert f.read() == before
-    assert leftovers(agent.tmp) == []
+    h.assert_untouched(agent)
     # The request was sent once: a stopped request is not retried.
     tags = [r for r in proxy.recorded() if "/tags/list" in r[1]]
     assert len(tags) <= 1, tags
@@ -82,41 +92,23 @@ def test_sigterm_stops_once_between_steps(registry_server, make_remote, make_age
     half made, and the exit status says the cycle did not complete."""
     import subprocess
 
-    reg = registry_server
-    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
-    hung, release = threading.Event(), threading.Event()
-
-    def delay(method, path):
-        if "/tags/list" in path:
-            hung.set()
-            release.wait(120)
-        return 0
-
-    proxy = make_proxy(reg)
-    proxy.delay = delay
-    before = compose_site(proxy.ref(WEB, "1.0.0"), policy="semver", range="^1.0").encode()
-    remote = make_remote({COMPOSE: before})
-    base = remote.head()
-    agent = make_agent(remote, proxy.host, MD_REGISTRY_TIMEOUT="5m")
+    h = HungRegistry(registry_server, make_remote, make_proxy)
+    agent = make_agent(h.remote, h.proxy.host, MD_REGISTRY_TIMEOUT="5m")
     argv = [agent_bin(), "--config", agent.env_file, "once"]
     p = subprocess.Popen(argv, env=agent.environ(), cwd=agent.tmp, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
-        assert hung.wait(30), "once never asked for the tag list"
+        assert h.hung.wait(30), "once never asked for the tag list"
         p.terminate()
         out, err = p.communicate(timeout=30)
     finally:
-        release.set()
+        h.release.set()
         if p.poll() is None:
             p.kill()
             p.wait()
     assert p.returncode == 1, (out, err)
     assert b"stopped" in err, err
-    assert remote.head() == base
-    assert gitutil.worktree_status(remote.home, agent.repo) == ""
-    with open(agent.path(COMPOSE), "rb") as f:
-        assert f.read() == before
-    assert leftovers(agent.tmp) == []
+    h.assert_untouched(agent)
 
 
 def agent_bin():
