@@ -256,8 +256,10 @@ static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t
 		return md_err_set(err, "stopped");
 	if (cycle_load_files(c, err) < 0)
 		return -1;
-	if (c->mode == MD_CYCLE_CHECK)
+	if (c->mode == MD_CYCLE_CHECK) {
+		cycle_preflight(c);
 		return 0;
+	}
 	cycle_progress(c);
 	if (decide(c, st, err) < 0)
 		return -1;

@@ -54,6 +54,10 @@ int cycle_new_registry(const struct md_config *cfg, const struct md_daemon_ctx *
 		       volatile sig_atomic_t *stop, struct md_registry **out,
 		       struct md_err *err);
 
+/* preflight.c: check mode — what enabled features need from this host
+ * (compose command, age identities, the App's key), as problems. */
+void cycle_preflight(struct cycle *c);
+
 /* sites.c: read and scan compose files, parse every site. */
 int cycle_load_files(struct cycle *c, struct md_err *err);
 void cycle_free_files(struct cycle *c);
