@@ -217,4 +217,110 @@ static void health_stack(struct fx *f, struct md_stack_spec *spec, const char **
 	put(f, "ps.json", PODMAN_PS, 0644);
 }
 
+/* A new applier with f's options as they are now runs one health wait of
+ * spec: want NULL = it succeeds; else it fails with exactly want. */
+__attribute__((unused))
+static void expect_wait(struct fx *f, const struct md_stack_spec *spec, const char *want)
+{
+	struct md_applier *a = new_applier(f);
+	struct md_err err;
+	int rc = md_applier_wait_healthy(a, spec, &err);
+
+	md_applier_free(a);
+	if (!want && rc != 0)
+		fail_msg("wait_healthy failed: %s", err.msg);
+	if (want) {
+		assert_int_equal(rc, -1);
+		assert_string_equal(err.msg, want);
+	}
+}
+
+/* The health wait on the web+db stack — compose text as given (NULL:
+ * COMPOSE_WEB_DB), web's health, db's state and exit code, the log lines
+ * the fake prints (NULL: none) — fails with exactly want. */
+__attribute__((unused))
+static void expect_wait_error(struct fx *f, const char *compose, const char *web_health,
+			      const char *db_state, int db_code, const char *logs, const char *want)
+{
+	const char *files[1];
+	struct md_stack_spec spec = { 0 };
+
+	health_stack(f, &spec, files);
+	if (compose)
+		stack_file(f, "compose.yaml", compose);
+	podman_inspect(f, "inspect.json", web_health, db_state, db_code);
+	if (logs)
+		put(f, "logs.txt", logs, 0644);
+	expect_wait(f, &spec, want);
+}
+
+/* Inspect says state a (web_a, db_a) until web's healthcheck runs, then
+ * state b (web_b, db_b exited or running with code 0). */
+__attribute__((unused))
+static void two_states(struct fx *f, const char *web_a, const char *db_a, const char *web_b,
+		       const char *db_b)
+{
+	put(f, "state", "a\n", 0644);
+	podman_inspect(f, "inspect.json.a", web_a, db_a, 0);
+	podman_inspect(f, "inspect.json.b", web_b, db_b, 0);
+	put(f, "next_state", "b\n", 0644);
+}
+
+/* One drift check: db's state and exit code (web healthy), compose.yaml
+ * rewritten first when compose is set, and the drift wanted (NULL: none). */
+struct drift_step {
+	const char *db_state;
+	int db_code;
+	const char *compose;
+	const char *want;
+};
+
+/* The web+db stack (compose text as given, NULL: COMPOSE_WEB_DB) with web's
+ * image known by digest, checked step by step with one applier. */
+__attribute__((unused))
+static void expect_drifts(struct fx *f, const char *compose, const struct drift_step *steps,
+			  size_t n)
+{
+	struct md_applier *a = new_applier(f);
+	const char *files[1];
+	struct md_stack_spec spec = { 0 };
+	struct md_err err;
+
+	health_stack(f, &spec, files);
+	if (compose)
+		stack_file(f, "compose.yaml", compose);
+	put(f, "image.json", "[{\"RepoDigests\": [\"reg.test/web@" D1 "\"]}]", 0644);
+	for (size_t i = 0; i < n; i++) {
+		const struct drift_step *st = &steps[i];
+		char *drift = (char *)1;
+
+		podman_inspect(f, "inspect.json", "healthy", st->db_state, st->db_code);
+		if (st->compose)
+			stack_file(f, "compose.yaml", st->compose);
+		if (md_applier_drift(a, &spec, &drift, &err) != 0)
+			fail_msg("drift step %zu: %s", i, err.msg);
+		if (!st->want != !drift || (drift && strcmp(drift, st->want) != 0))
+			fail_msg("drift step %zu: got \"%s\", want \"%s\"", i,
+				 drift ? drift : "(none)", st->want ? st->want : "(none)");
+		free(drift);
+	}
+	md_applier_free(a);
+}
+
+/* md_applier_declared fails with an error holding frag, and hands back
+ * nothing. */
+__attribute__((unused))
+static void expect_declared_error(const struct md_stack_spec *spec, const char *frag)
+{
+	struct md_service_decl *d = (struct md_service_decl *)1;
+	size_t n = 7;
+	struct md_err err;
+
+	assert_int_equal(md_applier_declared(spec, &d, &n, &err), -1);
+	if (!strstr(err.msg, frag))
+		fail_msg("declared: want an error with \"%s\", got \"%s\"", frag, err.msg);
+	assert_null(d);
+	assert_int_equal(n, 0);
+}
+
 #endif

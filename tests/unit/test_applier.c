@@ -78,23 +78,14 @@ static void test_declared_errors(void **state)
 	struct md_err err;
 
 	stack_file(f, "compose.yaml", "services:\n  web:\n    image: [a, b]\n");
-	assert_int_equal(md_applier_declared(&spec, &d, &n, &err), -1);
-	assert_non_null(strstr(err.msg, "My_Stack.1/compose.yaml:3: service web: image is not a string"));
-	assert_null(d);
-	assert_int_equal(n, 0);
-
+	expect_declared_error(&spec, "My_Stack.1/compose.yaml:3: service web: image is not a string");
 	stack_file(f, "compose.yaml", "- a\n- b\n");
-	assert_int_equal(md_applier_declared(&spec, &d, &n, &err), -1);
-	assert_non_null(strstr(err.msg, "not a compose file"));
-
+	expect_declared_error(&spec, "not a compose file");
 	stack_file(f, "compose.yaml", "services:\n  web: {image: [\n");
-	assert_int_equal(md_applier_declared(&spec, &d, &n, &err), -1);
-	assert_non_null(strstr(err.msg, "compose.yaml:"));
-	assert_non_null(strstr(err.msg, "invalid YAML"));
-
+	expect_declared_error(&spec, "compose.yaml:");
+	expect_declared_error(&spec, "invalid YAML");
 	files[0] = "missing.yaml";
-	assert_int_equal(md_applier_declared(&spec, &d, &n, &err), -1);
-	assert_non_null(strstr(err.msg, "missing.yaml"));
+	expect_declared_error(&spec, "missing.yaml");
 
 	files[0] = "compose.yaml";
 	stack_file(f, "compose.yaml", "version: '3'\n");
@@ -401,101 +392,65 @@ static void test_containers_errors(void **state)
 static void test_wait_healthy_runs_healthcheck(void **state)
 {
 	struct fx *f = *state;
-	struct md_applier *a = new_applier(f);
 	const char *files[1];
 	struct md_stack_spec spec = { 0 };
-	struct md_err err;
 	char *calls;
 
 	health_stack(f, &spec, files);
-	put(f, "state", "a\n", 0644);
-	podman_inspect(f, "inspect.json.a", "starting", "running", 0);
-	podman_inspect(f, "inspect.json.b", "healthy", "running", 0);
-	put(f, "next_state", "b\n", 0644);
-	assert_ok(md_applier_wait_healthy(a, &spec, &err));
+	two_states(f, "starting", "running", "healthy", "running");
+	expect_wait(f, &spec, NULL);
 	calls = slurp(f, "calls");
 	assert_non_null(strstr(calls, "healthcheck|run|aaa111\n"));
 	assert_null(strstr(calls, "healthcheck|run|bbb222")); /* no healthcheck there */
 	assert_true(f->progress > 0);
 	free(calls);
-	md_applier_free(a);
 }
 
 static void test_wait_healthy_unhealthy(void **state)
 {
-	struct fx *f = *state;
-	struct md_applier *a = new_applier(f);
-	const char *files[1];
-	struct md_stack_spec spec = { 0 };
-	struct md_err err;
-
-	health_stack(f, &spec, files);
-	podman_inspect(f, "inspect.json", "unhealthy", "running", 0);
-	put(f, "logs.txt", "booting\nlistening on :80\nhealth: 500\n", 0644);
-	assert_int_equal(md_applier_wait_healthy(a, &spec, &err), -1);
-	assert_string_equal(err.msg, "stack p: service web is unhealthy (container p_web_1); last "
-				     "log lines: booting | listening on :80 | health: 500 | to "
-				     "stderr");
-	md_applier_free(a);
+	expect_wait_error(*state, NULL, "unhealthy", "running", 0,
+			  "booting\nlistening on :80\nhealth: 500\n",
+			  "stack p: service web is unhealthy (container p_web_1); last log lines: "
+			  "booting | listening on :80 | health: 500 | to stderr");
 }
 
 static void test_wait_healthy_exited(void **state)
 {
 	struct fx *f = *state;
-	struct md_applier *a = new_applier(f);
-	const char *files[1];
-	struct md_stack_spec spec = { 0 };
-	struct md_err err;
 	char *calls;
 
-	health_stack(f, &spec, files);
-	podman_inspect(f, "inspect.json", "healthy", "exited", 3);
-	put(f, "logs.txt", "fatal: no config\n", 0644);
-	assert_int_equal(md_applier_wait_healthy(a, &spec, &err), -1);
-	assert_string_equal(err.msg, "stack p: service db exited (3) (container p_db_1); last log "
-				     "lines: fatal: no config | to stderr");
+	expect_wait_error(f, NULL, "healthy", "exited", 3, "fatal: no config\n",
+			  "stack p: service db exited (3) (container p_db_1); last log lines: "
+			  "fatal: no config | to stderr");
 	calls = slurp(f, "calls");
 	assert_non_null(strstr(calls, "logs|--tail|20|bbb222\n"));
 	free(calls);
-	md_applier_free(a);
 }
 
 static void test_wait_healthy_timeout_and_stop(void **state)
 {
 	struct fx *f = *state;
-	struct md_applier *a;
 	const char *files[1];
 	struct md_stack_spec spec = { 0 };
-	struct md_err err;
-	volatile sig_atomic_t stop = 0;
+	volatile sig_atomic_t stop = 1;
+	char *text;
 
 	f->opts.health_timeout = 1;
-	a = new_applier(f);
 	health_stack(f, &spec, files);
 	/* only web exists; db never appears */
 	put(f, "ps.json", "[{\"Id\": \"aaa111\"}]", 0644);
 	podman_inspect(f, "inspect.json", "healthy", "running", 0);
-	{
-		/* the canned inspect has both; keep only web's object */
-		char *text = slurp(f, "inspect.json");
-		char *cut = strstr(text, ",\n {\"Id\": \"bbb222\"");
+	/* the canned inspect has both; keep only web's object */
+	text = slurp(f, "inspect.json");
+	strcpy(strstr(text, ",\n {\"Id\": \"bbb222\""), "]\n");
+	put(f, "inspect.json", text, 0644);
+	free(text);
+	expect_wait(f, &spec, "stack p: not running and healthy within 1s: service db has no "
+			      "container");
 
-		strcpy(cut, "]\n");
-		put(f, "inspect.json", text, 0644);
-		free(text);
-	}
-	assert_int_equal(md_applier_wait_healthy(a, &spec, &err), -1);
-	assert_string_equal(err.msg, "stack p: not running and healthy within 1s: service db has "
-				     "no container");
-	md_applier_free(a);
-
-	stop = 1;
 	f->opts.stop = &stop;
 	f->opts.health_timeout = 100;
-	a = new_applier(f);
-	assert_int_equal(md_applier_wait_healthy(a, &spec, &err), -1);
-	assert_string_equal(err.msg, "stack p: stopped while waiting for its services");
-	md_applier_free(a);
+	expect_wait(f, &spec, "stack p: stopped while waiting for its services");
 	f->opts.stop = NULL;
 }
 
@@ -503,37 +458,22 @@ static void test_wait_healthy_timeout_and_stop(void **state)
 
 static void test_drift(void **state)
 {
-	struct fx *f = *state;
-	struct md_applier *a = new_applier(f);
-	const char *files[1];
-	struct md_stack_spec spec = { 0 };
-	struct md_err err;
-	char *drift = (char *)1;
+	static const struct drift_step steps[] = {
+		/* web by digest, db: postgres:16 = docker.io/library/postgres:16 */
+		{ "running", 0, NULL, NULL },
+		{ "exited", 1,
+		  "services:\n  web:\n    image: reg.test/web:1.1@" D2 "\n"
+		  "  db:\n    image: postgres:16\n  cache:\n    image: redis\n",
+		  "service web: runs reg.test/web:1.0@" D1 ", declared reg.test/web:1.1@" D2 "; "
+		  "service db: exited (1); service cache: no container" },
+		/* by name when no digest is declared */
+		{ "running", 0,
+		  "services:\n  web:\n    image: reg.test/web:1.0\n"
+		  "  db:\n    image: docker.io/postgres:15\n",
+		  "service db: runs docker.io/library/postgres:16, declared docker.io/postgres:15" },
+	};
 
-	health_stack(f, &spec, files);
-	put(f, "image.json", "[{\"RepoDigests\": [\"reg.test/web@" D1 "\"]}]", 0644);
-	podman_inspect(f, "inspect.json", "healthy", "running", 0);
-	assert_ok(md_applier_drift(a, &spec, &drift, &err));
-	assert_null(drift); /* web by digest, db: postgres:16 = docker.io/library/postgres:16 */
-
-	podman_inspect(f, "inspect.json", "healthy", "exited", 1);
-	stack_file(f, "compose.yaml", "services:\n  web:\n    image: reg.test/web:1.1@" D2 "\n"
-				      "  db:\n    image: postgres:16\n  cache:\n    image: redis\n");
-	assert_ok(md_applier_drift(a, &spec, &drift, &err));
-	assert_string_equal(drift, "service web: runs reg.test/web:1.0@" D1 ", declared "
-				   "reg.test/web:1.1@" D2 "; service db: exited (1); "
-				   "service cache: no container");
-	free(drift);
-
-	/* by name when no digest is declared */
-	podman_inspect(f, "inspect.json", "healthy", "running", 0);
-	stack_file(f, "compose.yaml", "services:\n  web:\n    image: reg.test/web:1.0\n"
-				      "  db:\n    image: docker.io/postgres:15\n");
-	assert_ok(md_applier_drift(a, &spec, &drift, &err));
-	assert_string_equal(drift, "service db: runs docker.io/library/postgres:16, declared "
-				   "docker.io/postgres:15");
-	free(drift);
-	md_applier_free(a);
+	expect_drifts(*state, NULL, steps, sizeof(steps) / sizeof(steps[0]));
 }
 
 int main(void)

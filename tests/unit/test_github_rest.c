@@ -19,10 +19,34 @@ static int is(const char *method, const char *path, const char *m, const char *p
 	return strcmp(method, m) == 0 && strcmp(path, p) == 0;
 }
 
-static char *maybe_mint(struct srv *s, const char *method, const char *path)
+/* A test's routes for one request (method, path with query, whole head);
+ * the token endpoint is answered before them. */
+typedef char *(*routes_fn)(struct srv *s, const char *method, const char *path,
+			   const char *head);
+
+static routes_fn routes; /* set before the server thread starts */
+
+static char *h_routes(struct srv *s, const char *method, const char *path, const char *head,
+		      const char *body)
 {
-	return is(method, path, "POST", "/app/installations/42/access_tokens") ? mint_reply(s)
-										: NULL;
+	(void)body;
+	if (is(method, path, "POST", "/app/installations/42/access_tokens"))
+		return mint_reply(s);
+	return routes(s, method, path, head);
+}
+
+/* The scripted server answering with r, and a client of installation 42. */
+static struct md_github *rest_start(struct srv *s, routes_fn r)
+{
+	routes = r;
+	srv_start(s, h_routes);
+	return client_for(s, "42");
+}
+
+static void rest_stop(struct srv *s, struct md_github *gh)
+{
+	md_github_free(gh);
+	srv_stop(s);
 }
 
 static void clear_log(struct srv *s)
@@ -43,15 +67,11 @@ static char *pr_json(int number, const char *ref, const char *full_name)
 
 /* ---- pull requests ----------------------------------------------------------------------- */
 
-static char *h_pulls(struct srv *s, const char *method, const char *path, const char *head,
-		     const char *body)
+static char *h_pulls(struct srv *s, const char *method, const char *path, const char *head)
 {
-	char *r = maybe_mint(s, method, path), *a, *b;
+	char *r, *a, *b;
 
 	(void)head;
-	(void)body;
-	if (r)
-		return r;
 	if (is(method, path, "POST", "/repos/acme/web/pulls")) {
 		if (s->mode == 1) {
 			a = pr_json(10, "magos/web", "acme/web");
@@ -95,8 +115,7 @@ static void test_pr_create_duplicate_returns_existing(void **state)
 	struct md_err err;
 
 	(void)state;
-	srv_start(&s, h_pulls);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_pulls);
 	assert_ok(md_github_pr_create(gh, "magos/web", "main", "T", "B", &pr, &err));
 	assert_non_null(pr);
 	assert_int_equal(pr->number, 9);
@@ -114,8 +133,7 @@ static void test_pr_create_duplicate_returns_existing(void **state)
 	assert_contains(s.full.data, "{\"title\":\"T\",\"head\":\"magos/web\",\"base\":\"main\","
 				     "\"body\":\"B\",\"maintainer_can_modify\":true}");
 	assert_contains(s.full.data, "Authorization: Bearer ghs_tok1\r\n");
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 static void test_pr_create_find_and_errors(void **state)
@@ -126,8 +144,7 @@ static void test_pr_create_find_and_errors(void **state)
 	struct md_err err;
 
 	(void)state;
-	srv_start(&s, h_pulls);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_pulls);
 	s.mode = 1; /* created */
 	assert_ok(md_github_pr_create(gh, "magos/web", "main", "T", NULL, &pr, &err));
 	assert_int_equal(pr->number, 10);
@@ -144,8 +161,7 @@ static void test_pr_create_find_and_errors(void **state)
 	assert_contains(err.msg, "(422): Validation Failed: A pull request already exists");
 	assert_ok(md_github_pr_find(gh, "magos/web", "main", &pr, &err));
 	assert_null(pr);
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 static void test_pr_close_and_permission(void **state)
@@ -156,8 +172,7 @@ static void test_pr_close_and_permission(void **state)
 	char want[300];
 
 	(void)state;
-	srv_start(&s, h_pulls);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_pulls);
 	assert_ok(md_github_pr_close(gh, 9, "superseded by 1.5.0", &err));
 	assert_string_equal(s.log.data, MINT "POST /repos/acme/web/issues/9/comments\n"
 					"PATCH /repos/acme/web/pulls/9\n");
@@ -171,22 +186,17 @@ static void test_pr_close_and_permission(void **state)
 		 s.port);
 	assert_string_equal(err.msg, want);
 	assert_no_secret(err.msg);
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 /* Three pages: page 1 links to 2 (absolute, as GitHub does), 2 to 3. Mode
  * 1: the link points at another host; mode 2: pages never end. */
-static char *h_pages(struct srv *s, const char *method, const char *path, const char *head,
-		     const char *body)
+static char *h_pages(struct srv *s, const char *method, const char *path, const char *head)
 {
-	char *r = maybe_mint(s, method, path), link[256], *a, *b, *c, *page;
+	char *r, link[256], *a, *b, *c, *page;
 	int n;
 
 	(void)head;
-	(void)body;
-	if (r)
-		return r;
 	if (strcmp(method, "GET") != 0 || !md_str_has_prefix(path, "/repos/acme/web/pulls?state="
 								 "open&base=main&per_page=100"))
 		return reply(404, "", "{}");
@@ -217,8 +227,7 @@ static void test_pr_list_pages_and_filters(void **state)
 	size_t n = 0;
 
 	(void)state;
-	srv_start(&s, h_pages);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_pages);
 	assert_ok(md_github_pr_list(gh, "magos/", "main", &prs, &n, &err));
 	assert_int_equal(n, 3);
 	assert_int_equal(prs[0].number, 11);
@@ -251,8 +260,7 @@ static void test_pr_list_pages_and_filters(void **state)
 	assert_contains(err.msg, "GitHub lists more than 10 pages of open pull requests for ");
 	assert_int_equal(count(s.log.data, "GET"), 10);
 	assert_no_secret(err.msg);
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 /* ---- closed pull requests ------------------------------------------------------------- */
@@ -273,15 +281,11 @@ static char *closed_json(int number, const char *ref, const char *full_name, con
 
 /* Mode 0: newest first — a merged PR with marker A, a fork's, a turned-down
  * one with marker A (#5), one with marker B (#4); 1: not an array; 2: 403. */
-static char *h_closed(struct srv *s, const char *method, const char *path, const char *head,
-		      const char *body)
+static char *h_closed(struct srv *s, const char *method, const char *path, const char *head)
 {
-	char *r = maybe_mint(s, method, path), *a, *b, *c, *d, *all;
+	char *r, *a, *b, *c, *d, *all;
 
 	(void)head;
-	(void)body;
-	if (r)
-		return r;
 	if (!is(method, path, "GET", "/repos/acme/web/pulls?state=closed&head=acme%3Amagos%2Fweb"
 				     "&base=main&per_page=50"))
 		return reply(404, "", "{\"message\":\"Not Found\"}");
@@ -330,8 +334,7 @@ static void test_pr_find_closed(void **state)
 	struct md_err err;
 
 	(void)state;
-	srv_start(&s, h_closed);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_closed);
 	/* Neither the merged #7 nor the fork's #6 is a refusal. */
 	assert_int_equal(closed_number(gh, MARK_A), 5);
 	assert_int_equal(closed_number(gh, MARK_B), 4);
@@ -357,23 +360,16 @@ static void test_pr_find_closed(void **state)
 	assert_null(pr);
 	assert_contains(err.msg, "Pull requests: write");
 	assert_no_secret(err.msg);
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 /* ---- Git Data ------------------------------------------------------------------------- */
 
 /* Mode 0: the ref moves; 1: not a fast-forward; 2: the ref does not exist
  * (422); 3: 404 for the ref; 4: 403; 5: creating it races another writer. */
-static char *h_git(struct srv *s, const char *method, const char *path, const char *head,
-		   const char *body)
+static char *h_git(struct srv *s, const char *method, const char *path, const char *head)
 {
-	char *r = maybe_mint(s, method, path);
-
 	(void)head;
-	(void)body;
-	if (r)
-		return r;
 	if (is(method, path, "POST", "/repos/acme/web/git/blobs"))
 		return reply(201, "", ++s->hits == 1 ? "{\"sha\":\"" OID_1 "\"}"
 						     : "{\"sha\":\"" OID_2 "\"}");
@@ -428,8 +424,7 @@ static void test_commit_sequence(void **state)
 	char oid[41];
 
 	(void)state;
-	srv_start(&s, h_git);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_git);
 	assert_int_equal(md_github_commit(gh, "magos/web", OID_P, files, 2, "msg", 0, oid, &err), 0);
 	assert_string_equal(oid, OID_C);
 	assert_string_equal(s.log.data, MINT GIT_SEQ);
@@ -452,8 +447,7 @@ static void test_commit_sequence(void **state)
 	s.hits = 0;
 	assert_int_equal(md_github_commit(gh, "magos/web", OID_P, files, 1, "m", 1, oid, &err), 0);
 	assert_string_equal(s.last_body, "{\"sha\":\"" OID_C "\",\"force\":true}");
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 static void test_commit_ref_outcomes(void **state)
@@ -464,8 +458,7 @@ static void test_commit_ref_outcomes(void **state)
 	char oid[41], want[300];
 
 	(void)state;
-	srv_start(&s, h_git);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_git);
 	s.mode = 1; /* not a fast-forward */
 	assert_int_equal(md_github_commit(gh, "magos/web", OID_P, files, 2, "msg", 0, oid, &err), 1);
 	assert_string_equal(oid, OID_C);
@@ -499,8 +492,7 @@ static void test_commit_ref_outcomes(void **state)
 	assert_int_equal(md_github_commit(gh, "../x", OID_P, files, 1, "m", 0, oid, &err), -1);
 	assert_string_equal(err.msg, "'../x' is not a branch name GitHub can update");
 	assert_string_equal(s.log.data, "");
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 static void test_branch_delete(void **state)
@@ -510,8 +502,7 @@ static void test_branch_delete(void **state)
 	struct md_err err;
 
 	(void)state;
-	srv_start(&s, h_git);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_git);
 	for (int mode = 0; mode < 3; mode++) { /* 204, 404, 422 */
 		s.mode = mode;
 		assert_ok(md_github_branch_delete(gh, "magos/web", &err));
@@ -521,20 +512,14 @@ static void test_branch_delete(void **state)
 	assert_contains(err.msg, "GitHub answered 500 for DELETE http://127.0.0.1:");
 	assert_no_secret(err.msg);
 	assert_int_equal(count(s.log.data, "DELETE /repos/acme/web/git/refs/heads/magos/web\n"), 4);
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 /* ---- bot identity ----------------------------------------------------------------------- */
 
-static char *h_bot(struct srv *s, const char *method, const char *path, const char *head,
-		   const char *body)
+static char *h_bot(struct srv *s, const char *method, const char *path, const char *head)
 {
-	char *r = maybe_mint(s, method, path);
-
-	(void)body;
-	if (r)
-		return r;
+	(void)s;
 	if (is(method, path, "GET", "/app") && strstr(head, "Authorization: Bearer eyJ"))
 		return reply(200, "", "{\"id\":12345,\"slug\":\"magos-dominus\"}");
 	if (is(method, path, "GET", "/users/magos-dominus%5Bbot%5D") &&
@@ -551,8 +536,7 @@ static void test_bot_identity(void **state)
 	char *name, *email;
 
 	(void)state;
-	srv_start(&s, h_bot);
-	gh = client_for(&s, "42");
+	gh = rest_start(&s, h_bot);
 	for (int i = 0; i < 2; i++) {
 		assert_ok(md_github_bot_identity(gh, &name, &email, &err));
 		assert_string_equal(name, "magos-dominus[bot]");
@@ -561,8 +545,7 @@ static void test_bot_identity(void **state)
 		free(email);
 	}
 	assert_string_equal(s.log.data, "GET /app\n" MINT "GET /users/magos-dominus%5Bbot%5D\n");
-	md_github_free(gh);
-	srv_stop(&s);
+	rest_stop(&s, gh);
 }
 
 int main(void)

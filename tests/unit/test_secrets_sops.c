@@ -202,41 +202,54 @@ static char *edit(const char *s, const char *after, const char *from, const char
 	return md_buf_steal(&o);
 }
 
+/* One way to damage a YAML document: the first `from` after `after`
+ * becomes `to`; decrypting must then fail naming frag1 (and frag2). */
+struct tamper {
+	const char *what, *after, *from, *to, *frag1, *frag2;
+};
+
+static void tampered_fails(const struct md_age_identities *ids, const char *text,
+			   const struct tamper *t)
+{
+	char *bad = edit(text, t->after, t->from, t->to);
+	struct md_sops_doc *d = (struct md_sops_doc *)1;
+	struct md_err err = {{0}};
+
+	if (md_sops_decrypt(&d, ids, "s.file", bad, strlen(bad), MD_SOPS_YAML, &err) != -1 || d)
+		fail_msg("%s: the tampered document was accepted", t->what);
+	if (!strstr(err.msg, t->frag1) || (t->frag2 && !strstr(err.msg, t->frag2)) ||
+	    !strstr(err.msg, "s.file"))
+		fail_msg("%s: unexpected error: %s", t->what, err.msg);
+	free(bad);
+}
+
 static void test_fixture_refusals(void **state)
 {
+	static const struct tamper cases[] = {
+		{ "one base64 character of password's data flipped", "password: ", "data:DywXZc",
+		  "data:DywXZd", "cannot decrypt the value at app2:db:password",
+		  "AES-GCM authentication failed" },
+		{ "an unencrypted leaf changed: only the MAC notices", "nested_unencrypted:",
+		  "going to remain", "going to REMAIN", "MAC mismatch", NULL },
+		{ "the mac itself tampered", "mac: ENC", "data:dwrq", "data:dwrr", "MAC mismatch", NULL },
+		{ "lastmodified changed: the mac's AAD no longer matches", "lastmodified", "22:11:15Z",
+		  "22:11:16Z", "MAC mismatch", NULL },
+		{ "a value moved under another key fails its AAD", "myapp1:", "myapp1:", "myapp2:",
+		  "cannot decrypt the value at myapp2", NULL },
+		{ "an encrypted value replaced by plaintext", "user: ",
+		  "ENC[AES256_GCM,data:/cSI,iv:v78SLfb75AgxJU6hyorI1NdFIS9BPQhfaYohvnP4+zY=,"
+		  "tag:RT4DZqfxr6acgPTUpYMv0A==,type:str]", "mallory",
+		  "the value at app2:db:user is not encrypted, but the sops metadata says it should be",
+		  NULL },
+	};
 	struct md_age_identities *ids = fixture_ids(), *wrong;
 	struct tid t;
 	size_t len;
-	char *s = slurp(FIX "example.yaml", &len), *bad;
+	char *s = slurp(FIX "example.yaml", &len);
 
 	(void)state;
-	/* one base64 character of password's data flipped */
-	bad = edit(s, "password: ", "data:DywXZc", "data:DywXZd");
-	decrypt_fails(ids, bad, strlen(bad), MD_SOPS_YAML,
-		      "cannot decrypt the value at app2:db:password", "AES-GCM authentication failed");
-	free(bad);
-	/* an unencrypted leaf changed: only the MAC notices */
-	bad = edit(s, "nested_unencrypted:", "going to remain", "going to REMAIN");
-	decrypt_fails(ids, bad, strlen(bad), MD_SOPS_YAML, "MAC mismatch", NULL);
-	free(bad);
-	/* the mac itself tampered */
-	bad = edit(s, "mac: ENC", "data:dwrq", "data:dwrr");
-	decrypt_fails(ids, bad, strlen(bad), MD_SOPS_YAML, "MAC mismatch", NULL);
-	free(bad);
-	/* lastmodified changed: the mac's AAD no longer matches */
-	bad = edit(s, "lastmodified", "22:11:15Z", "22:11:16Z");
-	decrypt_fails(ids, bad, strlen(bad), MD_SOPS_YAML, "MAC mismatch", NULL);
-	free(bad);
-	/* a value moved under another key fails its AAD */
-	bad = edit(s, "myapp1:", "myapp1:", "myapp2:");
-	decrypt_fails(ids, bad, strlen(bad), MD_SOPS_YAML, "cannot decrypt the value at myapp2", NULL);
-	free(bad);
-	/* an encrypted value replaced by plaintext */
-	bad = edit(s, "user: ", "ENC[AES256_GCM,data:/cSI,iv:v78SLfb75AgxJU6hyorI1NdFIS9BPQhfaYohvnP4+zY=,"
-		   "tag:RT4DZqfxr6acgPTUpYMv0A==,type:str]", "mallory");
-	decrypt_fails(ids, bad, strlen(bad), MD_SOPS_YAML,
-		      "the value at app2:db:user is not encrypted, but the sops metadata says it should be", NULL);
-	free(bad);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		tampered_fails(ids, s, &cases[i]);
 	/* the wrong key: the file's recipients are named */
 	tid_make(&t, 3);
 	wrong = tid_ids(&t);
@@ -268,13 +281,27 @@ struct built {
 	char *text;
 };
 
+/* The MAC over s's values, and the data key's age entry for id: with
+ * indent, the armor as an indented YAML block; without, on one line with
+ * its newlines escaped (dotenv, JSON). */
+static void seal(struct tsops *s, const struct tid *id, const char *lm, const char *indent,
+		 char **mac, char **enc)
+{
+	char *armor;
+
+	*mac = tsops_mac(s, lm);
+	armor = tsops_key_armor(s, id->pub);
+	*enc = indent ? indent_block(armor, indent) : escape_nl(armor);
+	free(armor);
+}
+
 /* A YAML document: nested maps, a list, typed values, comments, an
  * unencrypted subtree. With mac_only the plain leaves stay out of the MAC. */
 static void build_yaml(struct built *b, int mac_only, int with_list)
 {
 	struct tsops s;
 	struct md_buf o;
-	char *v[8], *armor, *block, *mac;
+	char *v[8], *block, *mac;
 
 	tid_make(&b->id, 5);
 	b->ids = tid_ids(&b->id);
@@ -292,9 +319,7 @@ static void build_yaml(struct built *b, int mac_only, int with_list)
 		P(&s, "1000");  /* 1e3 */
 		P(&s, "hello");
 	}
-	mac = tsops_mac(&s, LM);
-	armor = tsops_key_armor(&s, b->id.pub);
-	block = indent_block(armor, "            ");
+	seal(&s, &b->id, LM, "            ", &mac, &block);
 	md_buf_init(&o, 1 << 20);
 	md_buf_printf(&o, "# a comment\ndb:\n    user: %s\n    port: %s\n    ratio: %s\n"
 		      "    #ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:comment]\n"
@@ -310,7 +335,6 @@ static void build_yaml(struct built *b, int mac_only, int with_list)
 	for (int i = 0; i < 7; i++)
 		free(v[i]);
 	free(mac);
-	free(armor);
 	free(block);
 }
 
@@ -363,18 +387,20 @@ static void test_built_yaml(void **state)
 
 static void test_env_list_and_rename(void **state)
 {
+	static const struct tamper renamed = {
+		"renamed key", "db:", "    pass word:", "    pass_word:",
+		"cannot decrypt the value at db:pass_word", NULL
+	};
 	struct built b;
 	struct md_sops_doc *d;
 	struct md_err err;
-	char *env, *t;
+	char *env;
 	size_t len;
 
 	(void)state;
 	/* renaming a key breaks its AAD: the error names the new path */
 	build_yaml(&b, 0, 1);
-	t = edit(b.text, "db:", "    pass word:", "    pass_word:");
-	decrypt_fails(b.ids, t, strlen(t), MD_SOPS_YAML, "cannot decrypt the value at db:pass_word", NULL);
-	free(t);
+	tampered_fails(b.ids, b.text, &renamed);
 	built_free(&b);
 	/* a list has no env form: the error names the key */
 	fixture_file(FIX "example.json", MD_SOPS_JSON, &d);
@@ -388,6 +414,14 @@ static void test_env_list_and_rename(void **state)
 
 static void test_mac_only_encrypted(void **state)
 {
+	static const struct tamper no_flag = {
+		"without the flag the same document's MAC does not match", "sops:",
+		"    mac_only_encrypted: true\n", "", "MAC mismatch", NULL
+	};
+	static const struct tamper full_mac = {
+		"in a full-MAC document the same change is refused", "plain_unencrypted",
+		"name: hello", "name: hallo", "MAC mismatch", NULL
+	};
 	struct built b;
 	struct md_sops_doc *d;
 	char *t;
@@ -403,64 +437,58 @@ static void test_mac_only_encrypted(void **state)
 	leaf_is(d, 10, "plain_unencrypted:name", "hallo");
 	md_sops_doc_free(d);
 	free(t);
-	/* without the flag the same document's MAC does not match */
-	t = edit(b.text, "sops:", "    mac_only_encrypted: true\n", "");
-	decrypt_fails(b.ids, t, strlen(t), MD_SOPS_YAML, "MAC mismatch", NULL);
-	free(t);
+	tampered_fails(b.ids, b.text, &no_flag);
 	built_free(&b);
-	/* and in a full-MAC document the same change is refused */
 	build_yaml(&b, 0, 0);
-	t = edit(b.text, "plain_unencrypted", "name: hello", "name: hallo");
-	decrypt_fails(b.ids, t, strlen(t), MD_SOPS_YAML, "MAC mismatch", NULL);
-	free(t);
+	tampered_fails(b.ids, b.text, &full_mac);
 	built_free(&b);
 }
 
-static char *build_dotenv(struct tsops *s, const struct tid *id, int multi)
+/* A dotenv document (seed 7), with a multi-line value when multi is set. */
+static void build_dotenv(struct built *b, int multi)
 {
+	struct tsops s;
 	struct md_buf o;
-	char *a = E(s, "DB_USER:", "admin", "str"), *p = E(s, "DB_PASS:", "p=ss w0rd", "str");
-	char *m = multi ? E(s, "MULTI:", "line1\nline2", "str") : NULL, *mac, *armor, *esc;
+	char *u, *p, *m = NULL, *mac, *esc;
 
-	P(s, "visible");
-	mac = tsops_mac(s, LM);
-	armor = tsops_key_armor(s, id->pub);
-	esc = escape_nl(armor);
+	tid_make(&b->id, 7);
+	b->ids = tid_ids(&b->id);
+	tsops_init(&s, 0);
+	u = E(&s, "DB_USER:", "admin", "str");
+	p = E(&s, "DB_PASS:", "p=ss w0rd", "str");
+	if (multi)
+		m = E(&s, "MULTI:", "line1\nline2", "str");
+	P(&s, "visible");
+	seal(&s, &b->id, LM, NULL, &mac, &esc);
 	md_buf_init(&o, 1 << 20);
-	md_buf_printf(&o, "# comment\nDB_USER=%s\nDB_PASS=%s\n", a, p);
+	md_buf_printf(&o, "# comment\nDB_USER=%s\nDB_PASS=%s\n", u, p);
 	if (multi)
 		md_buf_printf(&o, "MULTI=%s\n", m);
 	md_buf_printf(&o, "\nPLAIN_unencrypted=visible\nsops_age__list_0__map_enc=%s\n"
 		      "sops_age__list_0__map_recipient=%s\nsops_lastmodified=%s\nsops_mac=%s\n"
 		      "sops_unencrypted_suffix=_unencrypted\nsops_version=3.8.1\n",
-		      esc, id->recipient, LM, mac);
-	free(a);
+		      esc, b->id.recipient, LM, mac);
+	b->text = md_buf_steal(&o);
+	free(u);
 	free(p);
 	free(m);
 	free(mac);
-	free(armor);
 	free(esc);
-	return md_buf_steal(&o);
 }
 
 static void test_built_dotenv(void **state)
 {
-	struct tid id;
-	struct md_age_identities *ids;
+	struct built b;
 	struct md_sops_doc *d;
-	struct tsops s;
 	struct md_err err;
 	const char *plain;
-	char *text, *env;
+	char *env;
 	size_t len;
 
 	(void)state;
-	tid_make(&id, 7);
-	ids = tid_ids(&id);
-	tsops_init(&s, 0);
-	text = build_dotenv(&s, &id, 1);
-	assert_int_equal(md_sops_detect(text, strlen(text), MD_SOPS_DOTENV), 1);
-	d = decrypt_ok(ids, "s.env", text, MD_SOPS_DOTENV);
+	build_dotenv(&b, 1);
+	assert_int_equal(md_sops_detect(b.text, strlen(b.text), MD_SOPS_DOTENV), 1);
+	d = decrypt_ok(b.ids, "s.env", b.text, MD_SOPS_DOTENV);
 	assert_int_equal(md_sops_doc_count(d), 4);
 	leaf_is(d, 0, "DB_USER", "admin");
 	leaf_is(d, 1, "DB_PASS", "p=ss w0rd");
@@ -473,35 +501,37 @@ static void test_built_dotenv(void **state)
 	assert_string_equal(err.msg, "s.env: the value of key MULTI holds a newline or NUL byte, "
 			    "which an env file cannot carry");
 	md_sops_doc_free(d);
-	free(text);
+	built_free(&b);
 
-	tsops_init(&s, 0);
-	text = build_dotenv(&s, &id, 0);
-	d = decrypt_ok(ids, "s.env", text, MD_SOPS_DOTENV);
+	build_dotenv(&b, 0);
+	d = decrypt_ok(b.ids, "s.env", b.text, MD_SOPS_DOTENV);
 	assert_int_equal(md_sops_doc_env(d, &env, &len, &err), 0);
 	assert_string_equal(env, "DB_USER=admin\nDB_PASS=p=ss w0rd\nPLAIN_unencrypted=visible\n");
 	assert_int_equal(len, strlen(env));
 	md_secrets_free_plain(env, len);
 	md_sops_doc_free(d);
-	free(text);
-	md_age_identities_free(ids);
+	built_free(&b);
 }
 
-static char *build_json(struct tsops *s, const struct tid *id, const char *lastmodified,
-			const char *aad_lm, const char *odd_key)
+/* A JSON document (seed 8): lastmodified as written, aad_lm as the MAC
+ * covers it; odd_key replaces "token:" when set. */
+static void build_json(struct built *b, const char *lastmodified, const char *aad_lm,
+		       const char *odd_key)
 {
+	struct tsops s;
 	struct md_buf o;
-	char *u = E(s, "app:user:", "u1", "str"), *p = E(s, "app:port:", "8080", "int");
-	char *dbg = E(s, "app:debug:", "False", "bool"), *tok, *mac, *armor, *esc;
+	char *u, *p, *dbg, *tok, *mac, *esc;
 
-	tok = odd_key ? NULL : E(s, "token:", "t0k", "str");
-	if (odd_key)
-		tok = E(s, odd_key, "x", "str");
-	P(s, "1.5");
-	P(s, "True");
-	mac = tsops_mac(s, aad_lm);
-	armor = tsops_key_armor(s, id->pub);
-	esc = escape_nl(armor);
+	tid_make(&b->id, 8);
+	b->ids = tid_ids(&b->id);
+	tsops_init(&s, 0);
+	u = E(&s, "app:user:", "u1", "str");
+	p = E(&s, "app:port:", "8080", "int");
+	dbg = E(&s, "app:debug:", "False", "bool");
+	tok = odd_key ? E(&s, odd_key, "x", "str") : E(&s, "token:", "t0k", "str");
+	P(&s, "1.5");
+	P(&s, "True");
+	seal(&s, &b->id, aad_lm, NULL, &mac, &esc);
 	md_buf_init(&o, 1 << 20);
 	md_buf_printf(&o, "{\n  \"app\": {\"user\": \"%s\", \"port\": \"%s\", \"debug\": \"%s\"},\n"
 		      "  \"%.*s\": \"%s\",\n  \"ratio_unencrypted\": 1.50,\n  \"on_unencrypted\": true,\n"
@@ -509,37 +539,31 @@ static char *build_json(struct tsops *s, const struct tid *id, const char *lastm
 		      "    \"lastmodified\": \"%s\", \"mac\": \"%s\",\n"
 		      "    \"unencrypted_suffix\": \"_unencrypted\", \"version\": \"3.8.1\"}\n}\n",
 		      u, p, dbg, odd_key ? (int)strlen(odd_key) - 1 : 5, odd_key ? odd_key : "token",
-		      tok, id->recipient, esc, lastmodified, mac);
+		      tok, b->id.recipient, esc, lastmodified, mac);
+	b->text = md_buf_steal(&o);
 	free(u);
 	free(p);
 	free(dbg);
 	free(tok);
 	free(mac);
-	free(armor);
 	free(esc);
-	return md_buf_steal(&o);
 }
 
 static void test_built_json(void **state)
 {
-	struct tid id;
-	struct md_age_identities *ids;
+	struct built b;
 	struct md_sops_doc *d;
-	struct tsops s;
 	struct md_err err;
 	const char *plain;
-	char *text, *env;
+	char *env;
 	size_t len;
 
 	(void)state;
-	tid_make(&id, 8);
-	ids = tid_ids(&id);
 	/* lastmodified with a fraction and an offset: the AAD drops the
 	 * fraction and keeps the offset, as Go's RFC3339 formatting does */
-	tsops_init(&s, 0);
-	text = build_json(&s, &id, "2024-05-01T12:00:00.123456+02:00", "2024-05-01T12:00:00+02:00", NULL);
-	assert_int_equal(md_sops_detect(text, strlen(text), MD_SOPS_JSON), 1);
-	d = decrypt_ok(ids, "s.json", text, MD_SOPS_JSON);
+	build_json(&b, "2024-05-01T12:00:00.123456+02:00", "2024-05-01T12:00:00+02:00", NULL);
+	assert_int_equal(md_sops_detect(b.text, strlen(b.text), MD_SOPS_JSON), 1);
+	d = decrypt_ok(b.ids, "s.json", b.text, MD_SOPS_JSON);
 	assert_int_equal(md_sops_doc_count(d), 6);
 	leaf_is(d, 0, "app:user", "u1");
 	leaf_is(d, 1, "app:port", "8080");
@@ -556,18 +580,16 @@ static void test_built_json(void **state)
 			    "\t\t\"debug\": false\n\t},\n\t\"token\": \"t0k\",\n"
 			    "\t\"ratio_unencrypted\": 1.5,\n\t\"on_unencrypted\": true\n}\n");
 	md_sops_doc_free(d);
-	free(text);
+	built_free(&b);
 
 	/* a key that is no variable name */
-	tsops_init(&s, 0);
-	text = build_json(&s, &id, LM, LM, "my-key:");
-	d = decrypt_ok(ids, "s.json", text, MD_SOPS_JSON);
+	build_json(&b, LM, LM, "my-key:");
+	d = decrypt_ok(b.ids, "s.json", b.text, MD_SOPS_JSON);
 	assert_int_equal(md_sops_doc_env(d, &env, &len, &err), -1);
 	assert_string_equal(err.msg, "s.json: key my-key is not a valid environment variable name "
 			    "([A-Za-z_][A-Za-z0-9_]*)");
 	md_sops_doc_free(d);
-	free(text);
-	md_age_identities_free(ids);
+	built_free(&b);
 }
 
 static void test_encrypted_regex(void **state)
@@ -577,7 +599,7 @@ static void test_encrypted_regex(void **state)
 	struct md_sops_doc *d;
 	struct tsops s;
 	struct md_buf o;
-	char *pw, *mac, *armor, *block;
+	char *pw, *mac, *block;
 
 	(void)state;
 	tid_make(&id, 11);
@@ -585,9 +607,7 @@ static void test_encrypted_regex(void **state)
 	tsops_init(&s, 0);
 	P(&s, "bob");
 	pw = E(&s, "svc:password:", "hunter2", "str");
-	mac = tsops_mac(&s, LM);
-	armor = tsops_key_armor(&s, id.pub);
-	block = indent_block(armor, "      ");
+	seal(&s, &id, LM, "      ", &mac, &block);
 	md_buf_init(&o, 1 << 20);
 	md_buf_printf(&o, "svc:\n  user: bob\n  password: %s\nsops:\n  age:\n  - recipient: %s\n"
 		      "    enc: |\n%s  lastmodified: '%s'\n  mac: %s\n"
@@ -599,7 +619,6 @@ static void test_encrypted_regex(void **state)
 	md_buf_free(&o);
 	free(pw);
 	free(mac);
-	free(armor);
 	free(block);
 	md_age_identities_free(ids);
 }
