@@ -106,6 +106,10 @@ int md_file_write_atomic(const char *path, const void *data, size_t len,
 /* mkdir -p with the given mode for created directories. */
 int md_mkdir_p(const char *path, mode_t mode, struct md_err *err);
 int md_path_exists(const char *path);
+/* The executable prog as a PATH search would find it in search_path (a
+ * ':'-separated list; an empty entry is "."), or prog itself when it holds
+ * a '/' and is executable. Caller frees; NULL when not found (or OOM). */
+char *md_path_find(const char *prog, const char *search_path);
 
 /* ---- hashing ----------------------------------------------------------- */
 

@@ -10,27 +10,16 @@
 
 #define ERRTAIL_MAX 4096u
 
-/* posix_spawnp searches *our* PATH; the child's environment decides here. */
+/* posix_spawnp searches *our* PATH; the child's environment decides here.
+ * Not found: the name as it is, so the spawn error names it. */
 static char *resolve(const struct md_applier *a, const char *prog)
 {
-	const char *p = a->path;
+	char *found;
 
-	if (strchr(prog, '/') || !p)
+	if (strchr(prog, '/') || !a->path)
 		return md_strdup(prog);
-	while (*p) {
-		size_t n = strcspn(p, ":");
-		char *cand = md_asprintf("%.*s/%s", (int)n, n ? p : ".", prog);
-
-		if (!cand)
-			return NULL;
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	return md_strdup(prog);
+	found = md_path_find(prog, a->path);
+	return found ? found : md_strdup(prog);
 }
 
 static void progress_cb(void *ctx)

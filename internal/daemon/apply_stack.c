@@ -47,7 +47,7 @@ static int build_env(struct apply_run *r, struct md_err *err)
 }
 
 /* docker's compose plugin inspects with docker; everything else is podman. */
-static const char *engine_for(const struct md_strv *cmd)
+const char *apply_engine_for(const struct md_strv *cmd)
 {
 	const char *c0 = cmd->n ? cmd->v[0] : "";
 
@@ -70,7 +70,7 @@ int apply_run_init(struct apply_run *r, struct md_err *err)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.compose_cmd = &s->compose_cmd;
-	o.engine = engine_for(&s->compose_cmd);
+	o.engine = apply_engine_for(&s->compose_cmd);
 	o.compose_timeout = s->compose_timeout;
 	o.health_timeout = s->health_timeout;
 	o.envp = r->env.v;

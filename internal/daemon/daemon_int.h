@@ -54,6 +54,9 @@ int cycle_new_registry(const struct md_config *cfg, const struct md_daemon_ctx *
 		       volatile sig_atomic_t *stop, struct md_registry **out,
 		       struct md_err *err);
 
+/* apply_stack.c: the container engine the compose command goes with. */
+const char *apply_engine_for(const struct md_strv *cmd);
+
 /* preflight.c: check mode — what enabled features need from this host
  * (compose command, age identities, the App's key), as problems. */
 void cycle_preflight(struct cycle *c);

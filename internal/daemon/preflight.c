@@ -4,10 +4,8 @@
  * the key (and where it was set) and is reported like a site problem. */
 #include "daemon_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "magos/github.h"
 #include "magos/secrets.h"
@@ -15,22 +13,12 @@
 #define KEY_FILE_MAX (1024u * 1024)
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
-/* Is prog (a path, or a name looked up in PATH) an executable file? */
 static int executable(const char *prog, const char *path)
 {
-	char buf[4096];
+	char *found = md_path_find(prog, path);
 
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, ":");
-
-		if (n && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
-			return 1;
-		p += n + (p[n] == ':');
-	}
-	return 0;
+	free(found);
+	return found != NULL;
 }
 
 static void check_programs(struct cycle *c)
@@ -38,8 +26,7 @@ static void check_programs(struct cycle *c)
 	const struct md_settings *s = c->s;
 	const char *path = md_config_lookup(c->cfg, "PATH");
 	const char *cmd = s->compose_cmd.v[0];
-	const char *slash = strrchr(cmd, '/');
-	const char *engine = strcmp(slash ? slash + 1 : cmd, "docker") ? "podman" : "docker";
+	const char *engine = apply_engine_for(&s->compose_cmd);
 
 	if (!path || !*path)
 		path = DEFAULT_PATH;

@@ -173,3 +173,26 @@ int md_is_sha256_digest(const char *s)
 			return 0;
 	return 1;
 }
+
+char *md_path_find(const char *prog, const char *search_path)
+{
+	const char *p = search_path ? search_path : "";
+
+	if (!prog || !*prog)
+		return NULL;
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0 ? md_strdup(prog) : NULL;
+	for (;;) {
+		size_t n = strcspn(p, ":");
+		char *cand = md_asprintf("%.*s/%s", (int)n, n ? p : ".", prog);
+
+		if (!cand)
+			return NULL;
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		if (!p[n])
+			return NULL;
+		p += n + 1;
+	}
+}

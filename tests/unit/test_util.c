@@ -293,6 +293,43 @@ static void test_proc_exec_timeout_progress(void **state)
 	md_buf_free(&out);
 }
 
+static void test_path_find(void **state)
+{
+	char dir[] = "/tmp/md-test-path-XXXXXX";
+	char *exe, *plain, *path, *found;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	exe = md_asprintf("%s/tool", dir);
+	plain = md_asprintf("%s/data", dir);
+	f = fopen(exe, "w");
+	fputs("#!/bin/sh\n", f);
+	fclose(f);
+	chmod(exe, 0755);
+	f = fopen(plain, "w");
+	fclose(f);
+	chmod(plain, 0644);
+	path = md_asprintf("/nonexistent::%s", dir);
+
+	found = md_path_find("tool", path);
+	assert_string_equal(found, exe); /* found after an empty and a missing entry */
+	free(found);
+	assert_null(md_path_find("data", path)); /* not executable */
+	assert_null(md_path_find("missing", path));
+	assert_null(md_path_find("", path));
+	found = md_path_find(exe, "/nonexistent");
+	assert_string_equal(found, exe); /* a path is taken as it is */
+	free(found);
+	assert_null(md_path_find(plain, path));
+	unlink(exe);
+	unlink(plain);
+	rmdir(dir);
+	free(exe);
+	free(plain);
+	free(path);
+}
+
 static void test_proc_exec_missing_in_cwd(void **state)
 {
 	char *argv[] = { (char *)(uintptr_t) "true", NULL };
@@ -328,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_proc_exec_err_tail_and_file),
 		cmocka_unit_test(test_proc_exec_timeout_progress),
 		cmocka_unit_test(test_proc_exec_missing_in_cwd),
+		cmocka_unit_test(test_path_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
