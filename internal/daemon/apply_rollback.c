@@ -303,29 +303,16 @@ static int run_old_version(struct apply_run *r, const struct apply_stack *s, con
 
 /* ---- MD_MODE=pr: the revert as a pull request ------------------------------------ */
 
-struct revert_files {
-	struct md_git_blob *v;
-	char **data;
-	size_t n;
-};
-
-static void revert_files_free(struct revert_files *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		free(f->data[i]);
-	free(f->data);
-	free(f->v);
-}
 
 /* The paths as they were at good, with the work tree's permission bits.
  * A path good did not have cannot be expressed as a file to write: that
  * revert is refused (the caller runs the old version without it). */
 static int good_files(struct apply_run *r, const char *good, const struct md_strv *paths,
-		      struct revert_files *f, struct md_err *err)
+		      struct cycle_blobs *f, struct md_err *err)
 {
 	f->v = calloc(paths->n ? paths->n : 1, sizeof(*f->v));
-	f->data = calloc(paths->n ? paths->n : 1, sizeof(*f->data));
-	if (!f->v || !f->data)
+	f->owned = calloc(paths->n ? paths->n : 1, sizeof(*f->owned));
+	if (!f->v || !f->owned)
 		return md_err_set(err, "out of memory");
 	for (size_t i = 0; i < paths->n; i++) {
 		char *abs = md_asprintf("%s/%s", md_git_workdir(r->c->git), paths->v[i]);
@@ -333,18 +320,18 @@ static int good_files(struct apply_run *r, const char *good, const struct md_str
 		size_t len = 0;
 		int rc;
 
-		rc = md_git_file_at(r->c->git, good, paths->v[i], REVERT_FILE_MAX, &f->data[f->n],
+		rc = md_git_file_at(r->c->git, good, paths->v[i], REVERT_FILE_MAX, &f->owned[f->n],
 				    &len, err);
 		if (rc == 1)
 			md_err_set(err, "%s did not exist in %.7s; a revert pull request cannot delete "
 				   "it", paths->v[i], good);
 		if (rc != 0) {
-			free(f->data[f->n]);
-			f->data[f->n] = NULL;
+			free(f->owned[f->n]);
+			f->owned[f->n] = NULL;
 			free(abs);
 			return -1;
 		}
-		f->v[f->n] = (struct md_git_blob){ .path = paths->v[i], .data = f->data[f->n],
+		f->v[f->n] = (struct md_git_blob){ .path = paths->v[i], .data = f->owned[f->n],
 						   .len = len, .mode = 0644 };
 		if (abs && stat(abs, &st) == 0)
 			f->v[f->n].mode = st.st_mode & 0777;
@@ -376,7 +363,7 @@ static int revert_by_pr(struct apply_run *r, const struct apply_stack *s, const 
 			const struct md_strv *paths, const struct revert_desc *d, const char *msg,
 			const char *reason, const char *failure, struct md_err *err)
 {
-	struct revert_files f = { 0 };
+	struct cycle_blobs f = { 0 };
 	struct md_err perr;
 	char *title = NULL, *body = NULL, num[32];
 	long pr = 0;
@@ -389,7 +376,7 @@ static int revert_by_pr(struct apply_run *r, const struct apply_stack *s, const 
 		rc = md_err_set(&perr, "out of memory");
 	else if ((rc = good_files(r, good, paths, &f, &perr)) == 0)
 		rc = cycle_pr_revert(r->c, s->dir, f.v, f.n, title, body, msg, &pr, &perr);
-	revert_files_free(&f);
+	cycle_blobs_free(&f);
 	if (rc < 0) {
 		md_log(MD_LOG_ERROR, "cannot propose the revert of the failed update; running the last "
 		       "good version instead", "stack", s->dir, "error", perr.msg, NULL);

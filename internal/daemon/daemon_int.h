@@ -79,6 +79,20 @@ char *cycle_commit_message(const struct cycle *c);
 #define PR_PREFIX "magos/"               /* the agent's branches */
 #define PR_REVERT_PREFIX "magos/revert/" /* pr_revert.c: one branch per stack */
 int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
+/* Whole files for a branch commit, with the buffers they point into. */
+struct cycle_blobs {
+	struct md_git_blob *v;
+	char **owned; /* v[i].data's buffer (NULL when borrowed) */
+	size_t n;
+};
+void cycle_blobs_free(struct cycle_blobs *b);
+
+/* Make branch hold one commit on base_oid with files replaced, pushed with
+ * git or created through the Git Data API (MD_COMMIT_VIA_API), forced.
+ * 1 when the branch already holds exactly that; 0 published; -1 error. */
+int cycle_branch_publish(struct cycle *c, const char *branch, const char *base_oid,
+			 const struct md_git_blob *files, size_t n, const char *message,
+			 struct md_err *err);
 /* Add a PR to the cycle's report and log "pull request <action>" (not for
  * "unchanged" nor "declined"; image may be NULL). -1 only on OOM. */
 int cycle_pr_report(struct cycle *c, const char *image, const char *branch, const char *action,

@@ -166,29 +166,23 @@ static int patch_for_group(const struct cycle *c, const struct pr_group *g, size
 	return rc;
 }
 
-struct pr_files {
-	struct md_git_blob *v;
-	char **owned;
-	size_t n;
-};
-
-static void pr_files_free(struct pr_files *pf)
+void cycle_blobs_free(struct cycle_blobs *b)
 {
-	for (size_t i = 0; i < pf->n; i++)
-		free(pf->owned[i]);
-	free(pf->owned);
-	free(pf->v);
-	memset(pf, 0, sizeof(*pf));
+	for (size_t i = 0; i < b->n; i++)
+		free(b->owned[i]);
+	free(b->owned);
+	free(b->v);
+	memset(b, 0, sizeof(*b));
 }
 
-static int group_files(const struct cycle *c, const struct pr_group *g, struct pr_files *pf,
+static int group_files(const struct cycle *c, const struct pr_group *g, struct cycle_blobs *pf,
 		       struct md_err *err)
 {
 	memset(pf, 0, sizeof(*pf));
 	pf->v = calloc(c->nfiles ? c->nfiles : 1, sizeof(*pf->v));
 	pf->owned = calloc(c->nfiles ? c->nfiles : 1, sizeof(*pf->owned));
 	if (!pf->v || !pf->owned) {
-		pr_files_free(pf);
+		cycle_blobs_free(pf);
 		return md_err_set(err, "out of memory");
 	}
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -198,7 +192,7 @@ static int group_files(const struct cycle *c, const struct pr_group *g, struct p
 		if (!c->files[i].scan)
 			continue;
 		if (patch_for_group(c, g, i, &data, &len, err) < 0) {
-			pr_files_free(pf);
+			cycle_blobs_free(pf);
 			return -1;
 		}
 		if (!data)
@@ -209,7 +203,7 @@ static int group_files(const struct cycle *c, const struct pr_group *g, struct p
 		pf->n++;
 	}
 	if (!pf->n) {
-		pr_files_free(pf);
+		cycle_blobs_free(pf);
 		return md_err_set(err, "branch %s: no file changes", g->branch);
 	}
 	return 0;
@@ -405,42 +399,50 @@ int cycle_pr_report(struct cycle *c, const char *image, const char *branch, cons
 	return v->branch && v->action ? 0 : -1;
 }
 
+int cycle_branch_publish(struct cycle *c, const char *branch, const char *base_oid,
+			 const struct md_git_blob *files, size_t n, const char *message,
+			 struct md_err *err)
+{
+	struct md_github_file *api = NULL;
+	char oid[41];
+	int rc, via_api = c->s->commit_via_api;
+
+	rc = md_git_branch_commit(c->git, branch, files, n, message, !via_api, oid, err);
+	if (rc != 0)
+		return rc;
+	if (!via_api) {
+		cycle_gh_git_op(c);
+		rc = md_git_branch_push(c->git, branch, oid, err);
+	} else if (!(api = calloc(n ? n : 1, sizeof(*api)))) {
+		rc = md_err_set(err, "out of memory");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			api[i] = (struct md_github_file){ .path = files[i].path,
+							  .data = files[i].data,
+							  .len = files[i].len,
+							  .mode = (files[i].mode & 0111) ? 0100755
+											 : 0100644 };
+		rc = md_github_commit(c->ctx->gh, branch, base_oid, api, n, message, 1, oid, err);
+		free(api);
+	}
+	cycle_progress(c);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Bring the branch to the commit it should hold: 1 when it already does. */
 static int update_branch(struct cycle *c, const struct pr_group *g, const char *base_oid,
 			 struct md_err *err)
 {
-	struct md_github_file *api = NULL;
-	struct pr_files pf;
-	char oid[41], *msg = pr_message(c, g);
-	int rc = -1, via_api = c->s->commit_via_api;
+	struct cycle_blobs pf;
+	char *msg = pr_message(c, g);
+	int rc = -1;
 
 	if (!msg)
 		return md_err_set(err, "out of memory");
-	if (group_files(c, g, &pf, err) < 0)
-		goto out;
-	rc = md_git_branch_commit(c->git, g->branch, pf.v, pf.n, msg, !via_api, oid, err);
-	if (rc != 0)
-		goto out;
-	rc = -1;
-	if (!via_api) {
-		cycle_gh_git_op(c);
-		if (md_git_branch_push(c->git, g->branch, oid, err) == 0)
-			rc = 0;
-		goto out;
+	if (group_files(c, g, &pf, err) == 0) {
+		rc = cycle_branch_publish(c, g->branch, base_oid, pf.v, pf.n, msg, err);
+		cycle_blobs_free(&pf);
 	}
-	if (!(api = calloc(pf.n, sizeof(*api)))) {
-		md_err_set(err, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < pf.n; i++)
-		api[i] = (struct md_github_file){ .path = pf.v[i].path, .data = pf.v[i].data,
-						  .len = pf.v[i].len,
-						  .mode = (pf.v[i].mode & 0111) ? 0100755 : 0100644 };
-	if (md_github_commit(c->ctx->gh, g->branch, base_oid, api, pf.n, msg, 1, oid, err) == 0)
-		rc = 0;
-out:
-	free(api);
-	pr_files_free(&pf);
 	free(msg);
 	return rc;
 }

@@ -18,31 +18,11 @@
 static int push_branch(struct cycle *c, const char *branch, const struct md_git_blob *files,
 		       size_t n, const char *message, struct md_err *err)
 {
-	struct md_github_file *api = NULL;
-	char base[41], oid[41];
-	int rc, via_api = c->s->commit_via_api;
+	char base[41];
 
 	if (md_git_base_head(c->git, base, err) < 0)
 		return -1;
-	rc = md_git_branch_commit(c->git, branch, files, n, message, !via_api, oid, err);
-	if (rc != 0)
-		return rc;
-	if (!via_api) {
-		cycle_gh_git_op(c);
-		rc = md_git_branch_push(c->git, branch, oid, err);
-		cycle_progress(c);
-		return rc < 0 ? -1 : 0;
-	}
-	if (!(api = calloc(n ? n : 1, sizeof(*api))))
-		return md_err_set(err, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		api[i] = (struct md_github_file){ .path = files[i].path, .data = files[i].data,
-						  .len = files[i].len,
-						  .mode = (files[i].mode & 0111) ? 0100755 : 0100644 };
-	rc = md_github_commit(c->ctx->gh, branch, base, api, n, message, 1, oid, err);
-	free(api);
-	cycle_progress(c);
-	return rc < 0 ? -1 : 0;
+	return cycle_branch_publish(c, branch, base, files, n, message, err);
 }
 
 int cycle_pr_revert(struct cycle *c, const char *stack, const struct md_git_blob *files,
