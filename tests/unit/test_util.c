@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "magos/util.h"
+#include "../../internal/util/util_int.h"
 
 static void test_buf_bounded(void **state)
 {
@@ -349,10 +350,70 @@ static void test_proc_exec_missing_in_cwd(void **state)
 	md_buf_free(&out);
 }
 
+/* What md_free_secret handed back to the allocator, checked on the way. */
+static struct {
+	const void *p[64];
+	size_t n[64];
+	int count, dirty;
+} freed;
+
+static void watch_free(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		freed.dirty |= c[i] != 0;
+	if (freed.count < 64) {
+		freed.p[freed.count] = p;
+		freed.n[freed.count] = n;
+	}
+	freed.count++;
+}
+
+/* A growing buffer moves its bytes by hand: every block it lets go of
+ * (each growth, then the free) is zeroed first, so a token read in pieces
+ * leaves no copy behind in freed memory. */
+static void test_buf_growth_leaves_no_copy(void **state)
+{
+	static const char secret[] = "ghs_0123456789abcdefghijklmnopqrstuvwxyz";
+	struct md_buf b;
+	const void *blocks[16];
+	int nblocks = 0;
+
+	(void)state;
+	memset(&freed, 0, sizeof(freed));
+	md_util__freeing_secret = watch_free;
+	md_buf_init(&b, 1 << 20);
+	for (int i = 0; i < 200; i++) {
+		const void *before = b.data;
+
+		assert_int_equal(md_buf_append(&b, secret, sizeof(secret) - 1), 0);
+		if (before && before != b.data && nblocks < 16)
+			blocks[nblocks++] = before;
+	}
+	assert_true(nblocks >= 5); /* 64 → 16384: it grew, and moved, every time */
+	assert_int_equal(freed.count, nblocks);
+	for (int i = 0; i < nblocks; i++)
+		assert_ptr_equal(freed.p[i], blocks[i]);
+	assert_memory_equal(b.data + 199 * (sizeof(secret) - 1), secret, sizeof(secret) - 1);
+	assert_int_equal(memcmp(b.data, secret, sizeof(secret) - 1), 0);
+
+	const void *last = b.data;
+	size_t cap = b.cap;
+
+	md_buf_free(&b);
+	assert_int_equal(freed.count, nblocks + 1);
+	assert_ptr_equal(freed.p[nblocks], last);
+	assert_int_equal(freed.n[nblocks], cap);
+	assert_false(freed.dirty);
+	md_util__freeing_secret = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_bounded), cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_buf_growth_leaves_no_copy),
 		cmocka_unit_test(test_rfc3339),     cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_digest),      cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_proc_stdin_to_stdout),
