@@ -127,7 +127,14 @@ void md_memzero(void *p, size_t n);
 /* Zero the n bytes at p, then free p (NULL is fine). */
 void md_free_secret(void *p, size_t n);
 
-/* ---- child processes ---------------------------------------------------- */
+/* ---- this process and child processes ------------------------------------ */
+
+/* No core dump of this process, and no ptrace or /proc/PID/mem, environ...
+ * by other processes of the same user (PR_SET_DUMPABLE 0, RLIMIT_CORE 0
+ * soft and hard): the agent holds tokens, keys and decrypted secrets.
+ * Programs it executes get the dumpable flag back (execve resets it) but
+ * inherit the core limit. */
+int md_proc_forbid_dumps(struct md_err *err);
 
 /* Run argv[0] (looked up in PATH by posix_spawnp; no shell) with envp (NULL
  * = this process's environment), `input` written to its stdin, stdout

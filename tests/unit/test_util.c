@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "magos/util.h"
@@ -409,11 +412,43 @@ static void test_buf_growth_leaves_no_copy(void **state)
 	md_util__freeing_secret = NULL;
 }
 
+/* In a child (the flags are for the whole process): no core dump, not
+ * dumpable, and no way to raise the limit again. */
+static void test_forbid_dumps(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl, up = { 1 << 20, 1 << 20 };
+		struct md_err err;
+
+		if (prctl(PR_GET_DUMPABLE) != 1 || md_proc_forbid_dumps(&err) < 0)
+			_exit(10);
+		if (prctl(PR_GET_DUMPABLE) != 0)
+			_exit(11);
+		if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_cur != 0 || rl.rlim_max != 0)
+			_exit(12);
+		/* Lowering the hard limit is for good (as root: without
+		 * CAP_SYS_RESOURCE this fails; with it, that is root's choice). */
+		if (geteuid() != 0 && setrlimit(RLIMIT_CORE, &up) == 0)
+			_exit(13);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_bounded), cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_buf_growth_leaves_no_copy),
+		cmocka_unit_test(test_forbid_dumps),
 		cmocka_unit_test(test_rfc3339),     cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_digest),      cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_proc_stdin_to_stdout),
