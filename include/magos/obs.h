@@ -194,8 +194,9 @@ void md_obs_read(struct md_obs *o, struct md_obs_snapshot *out);
 struct md_http;
 
 /* Serve GET/HEAD /healthz and /metrics from o on listen ("host:port",
- * "[v6]:port") in libmicrohttpd's own thread; everything else is 404/405.
- * o must outlive the server. */
+ * "[v6]:port") in a thread of its own; everything else is 404/405. A
+ * connection lives at most a few seconds and the oldest makes way for a new
+ * one (slow clients cannot starve a scrape). o must outlive the server. */
 int md_http_start(struct md_http **out, const char *listen, struct md_obs *o,
 		  struct md_err *err);
 void md_http_stop(struct md_http *h);

@@ -34,7 +34,9 @@ void md_err_clear(struct md_err *err);
 /* ---- bounded growable buffer ------------------------------------------ */
 
 /* A byte buffer that refuses to grow past `max` bytes. `data` is always
- * NUL-terminated (the terminator is not counted in `len`). */
+ * NUL-terminated (the terminator is not counted in `len`). It never leaves
+ * its bytes in freed memory (growing moves them and zeroes the old block;
+ * md_buf_free zeroes): bodies and files that hold a secret use it too. */
 struct md_buf {
 	char *data;
 	size_t len;
@@ -122,8 +124,17 @@ int md_is_sha256_digest(const char *s);
 
 /* Securely zero memory that held a secret. */
 void md_memzero(void *p, size_t n);
+/* Zero the n bytes at p, then free p (NULL is fine). */
+void md_free_secret(void *p, size_t n);
 
-/* ---- child processes ---------------------------------------------------- */
+/* ---- this process and child processes ------------------------------------ */
+
+/* No core dump of this process, and no ptrace or /proc/PID/mem, environ...
+ * by other processes of the same user (PR_SET_DUMPABLE 0, RLIMIT_CORE 0
+ * soft and hard): the agent holds tokens, keys and decrypted secrets.
+ * Programs it executes get the dumpable flag back (execve resets it) but
+ * inherit the core limit. */
+int md_proc_forbid_dumps(struct md_err *err);
 
 /* Run argv[0] (looked up in PATH by posix_spawnp; no shell) with envp (NULL
  * = this process's environment), `input` written to its stdin, stdout

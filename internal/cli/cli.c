@@ -115,9 +115,16 @@ int md_cli_main(int argc, char **argv, char **envp)
 		{ "explain", cli_cmd_explain }, { "version", cli_cmd_version },
 	};
 	struct cli c = { .envp = envp };
+	struct md_err err;
 	int rc;
 
 	md_log_setup(MD_LOG_TEXT, MD_LOG_INFO, stderr);
+	/* Before anything reads a key, a token or the configuration (which
+	 * may hold SOPS_AGE_KEY): fail closed if memory cannot be kept in. */
+	if (md_proc_forbid_dumps(&err) < 0) {
+		fprintf(stderr, "magos-dominus: %s\n", err.msg);
+		return 1;
+	}
 	rc = parse_globals(&c, argc, argv);
 	if (rc == -1)
 		return 0; /* --help */

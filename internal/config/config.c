@@ -266,7 +266,7 @@ static int load_file(struct md_config *cfg, const char *path, struct md_err *err
 	}
 	rc = 0;
 out:
-	free(text);
+	md_free_secret(text, len); /* may hold SOPS_AGE_KEY */
 	return rc;
 }
 

@@ -310,7 +310,9 @@ void md_config_entries_free(struct md_config_entries *e)
 		return;
 	for (size_t i = 0; i < e->n; i++) {
 		free(e->v[i].key);
-		free(e->v[i].value);
+		/* A value may be a secret (SOPS_AGE_KEY): a reload frees them. */
+		if (e->v[i].value)
+			md_free_secret(e->v[i].value, strlen(e->v[i].value));
 	}
 	free(e->v);
 	e->v = NULL;

@@ -259,8 +259,7 @@ fail:
 static void free_secret(char **s)
 {
 	if (*s) {
-		md_memzero(*s, strlen(*s));
-		free(*s);
+		md_free_secret(*s, strlen(*s));
 		*s = NULL;
 	}
 }
@@ -307,20 +306,22 @@ void md_github_stats(const struct md_github *gh, struct md_github_stats *out)
 static int sign_rs256(EVP_PKEY *key, const char *input, unsigned char **sig, size_t *siglen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t cap = 0;
 	int rc = -1;
 
 	*sig = NULL;
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(ctx, NULL, siglen, (const unsigned char *)input, strlen(input)) != 1)
+	    EVP_DigestSign(ctx, NULL, &cap, (const unsigned char *)input, strlen(input)) != 1)
 		goto out;
-	*sig = malloc(*siglen);
+	*sig = malloc(cap);
+	*siglen = cap;
 	if (!*sig ||
 	    EVP_DigestSign(ctx, *sig, siglen, (const unsigned char *)input, strlen(input)) != 1)
 		goto out;
 	rc = 0;
 out:
 	if (rc < 0) {
-		free(*sig);
+		md_free_secret(*sig, *sig ? cap : 0);
 		*sig = NULL;
 	}
 	EVP_MD_CTX_free(ctx);
@@ -362,7 +363,8 @@ out:
 	free(c);
 	free(claims);
 	free(input);
-	free(sig);
-	free(s);
+	/* The signature is what makes the JWT a credential. */
+	md_free_secret(sig, siglen);
+	md_free_secret(s, s ? strlen(s) : 0);
 	return rc;
 }

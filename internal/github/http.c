@@ -149,12 +149,10 @@ static struct curl_slist *make_headers(const struct md_gh_req *req, const char *
 	}
 	if (!(t = curl_slist_append(h, auth)))
 		goto fail;
-	md_memzero(auth, strlen(auth));
-	free(auth);
+	md_free_secret(auth, strlen(auth));
 	return t;
 fail:
-	md_memzero(auth, strlen(auth));
-	free(auth);
+	md_free_secret(auth, strlen(auth));
 	curl_slist_free_all(h);
 	return NULL;
 }
@@ -367,10 +365,7 @@ int md_gh_call(struct md_github *gh, const struct md_gh_req *req, struct md_gh_r
 		}
 		md_gh_resp_clear(resp);
 		rc = send_once(gh, req, jwt ? jwt : token, resp, err);
-		if (jwt) {
-			md_memzero(jwt, strlen(jwt));
-			free(jwt);
-		}
+		md_free_secret(jwt, jwt ? strlen(jwt) : 0);
 		if (rc < 0)
 			return -1;
 		/* A token GitHub no longer accepts (revoked, clock skew): mint once more. */

@@ -71,9 +71,14 @@ static int buf_reserve(struct md_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	p = realloc(b->data, cap);
+	/* Not realloc(): it would leave the old bytes in freed memory. */
+	p = malloc(cap);
 	if (!p)
 		return -1;
+	if (b->data) {
+		memcpy(p, b->data, b->len + 1);
+		md_free_secret(b->data, b->cap);
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -135,7 +140,7 @@ void md_buf_free(struct md_buf *b)
 {
 	if (!b)
 		return;
-	free(b->data);
+	md_free_secret(b->data, b->cap);
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;

@@ -41,12 +41,14 @@ int md_file_read(const char *path, size_t max, char **out, size_t *outlen,
 		}
 	}
 	close(fd);
+	md_memzero(chunk, sizeof(chunk)); /* the file may be a key */
 	if (outlen)
 		*outlen = b.len;
 	*out = md_buf_steal(&b);
 	return *out ? 0 : md_err_set(err, "out of memory reading %s", path);
 fail:
 	close(fd);
+	md_memzero(chunk, sizeof(chunk));
 	md_buf_free(&b);
 	return -1;
 }

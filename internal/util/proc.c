@@ -11,11 +11,26 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
+
+int md_proc_forbid_dumps(struct md_err *err)
+{
+	const struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		return md_err_set(err, "cannot turn core dumps off (RLIMIT_CORE): %s",
+				  strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return md_err_set(err, "cannot turn core dumps off (PR_SET_DUMPABLE): %s",
+				  strerror(errno));
+	return 0;
+}
 
 struct proc {
 	pid_t pid;

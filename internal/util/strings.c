@@ -1,5 +1,6 @@
 /* Small string helpers and owned string lists. */
 #include "magos/util.h"
+#include "util_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,4 +152,16 @@ void md_memzero(void *p, size_t n)
 
 	while (n--)
 		*q++ = 0;
+}
+
+void (*md_util__freeing_secret)(const void *p, size_t n);
+
+void md_free_secret(void *p, size_t n)
+{
+	if (!p)
+		return;
+	md_memzero(p, n);
+	if (md_util__freeing_secret)
+		md_util__freeing_secret(p, n);
+	free(p);
 }

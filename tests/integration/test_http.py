@@ -277,3 +277,114 @@ def test_hostile_clients_do_not_disturb_the_loop(agent_up):
     code, h = health(base)
     assert code == 200 and h["status"] == "ok"
     assert d.stop() == 0
+
+
+class SlowClients:
+    """A slowloris attacker on 127.0.0.1 (the address Prometheus scrapes
+    from): `dribblers` connections that send one byte of a request every
+    second and `silent` ones that send nothing. While `refill` is set, every
+    connection the server closes is replaced by a new one, so the attacker
+    keeps holding the same number of sockets."""
+
+    REQUEST = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 4000
+
+    def __init__(self, port, dribblers, silent):
+        self.port = port
+        self.refill = threading.Event()
+        self.refill.set()
+        self.closed_by_server = 0
+        self.lock = threading.Lock()
+        self.socks = []  # [socket, bytes sent or None for a silent one]
+        self._stop = threading.Event()
+        for i in range(dribblers + silent):
+            self._open(0 if i < dribblers else None)
+        self.first = [s for s, _ in self.socks]
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _open(self, sent):
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=1)
+        except OSError:
+            return
+        s.setblocking(False)
+        self.socks.append([s, sent])
+
+    @staticmethod
+    def _server_closed(s):
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    return True
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
+
+    def _tick(self):
+        with self.lock:
+            old, self.socks = self.socks, []
+            for s, sent in old:
+                if sent is not None and not self._server_closed(s):
+                    try:
+                        s.send(self.REQUEST[sent % len(self.REQUEST):][:1])
+                        sent += 1
+                    except OSError:
+                        pass
+                if not self._server_closed(s):
+                    self.socks.append([s, sent])
+                    continue
+                s.close()
+                self.closed_by_server += 1
+                if self.refill.is_set():
+                    self._open(sent if sent is None else 0)
+
+    def _run(self):
+        while not self._stop.wait(1.0):
+            self._tick()
+
+    def open_originals(self):
+        with self.lock:
+            return [s for s in self.first if s.fileno() >= 0]
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(timeout=10)
+        with self.lock:
+            for s, _ in self.socks:
+                s.close()
+
+
+def test_slow_clients_cannot_hold_the_endpoint_unreachable(agent_up):
+    """Slowloris from the scraper's own address: 64 sockets dribbling a
+    header byte a second and 16 silent ones, replaced as soon as the server
+    drops them. A scrape with the client's usual 5 s timeout is answered
+    every time, and the server closes every slow socket by itself even
+    though the dribblers are never idle for long."""
+    d, base, _ = agent_up()
+    port = int(base.rsplit(":", 1)[1])
+    wait_until(lambda: health(base)[1]["cycles"] >= 1, what="first cycle")
+
+    attack = SlowClients(port, dribblers=64, silent=16)
+    try:
+        for _ in range(6):
+            code, headers, body = get(base + "/metrics", timeout=5)
+            assert code == 200, code
+            assert b"magos_build_info{" in body
+            assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            code, h = health(base)
+            assert code == 200 and h["status"] == "ok", h
+            time.sleep(1)
+
+        # Stop replacing them: the sockets still open, dribbling or silent,
+        # must all be closed by the server, not by this test.
+        attack.refill.clear()
+        wait_until(lambda: not attack.open_originals() and not attack.socks, timeout=60,
+                   what="the server closing every slow socket")
+        assert attack.closed_by_server >= 80
+    finally:
+        attack.close()
+    assert d.alive()
+    assert get(base + "/healthz", timeout=5)[0] == 200
+    assert d.stop() == 0

@@ -312,6 +312,96 @@ def test_sigterm_during_a_cycle_leaves_nothing_half_made(registry_server, make_r
         remote.git("fsck", "--strict")  # raises on a broken object
 
 
+# ---- no core dumps, no peeking --------------------------------------------------
+
+AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+
+
+def core_limit(pid):
+    """(soft, hard) of RLIMIT_CORE as /proc/PID/limits shows them."""
+    for line in open(f"/proc/{pid}/limits"):
+        if line.startswith("Max core file size"):
+            return tuple(line.split()[4:6])
+    raise AssertionError(f"no core limit in /proc/{pid}/limits")
+
+
+def proc_uid(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no Uid in /proc/{pid}/status")
+
+
+def read_environ(pid, as_user):
+    """Read /proc/PID/environ from a process of the same user without
+    privileges: → (bytes, stderr)."""
+    p = subprocess.run([*as_user, "cat", f"/proc/{pid}/environ"], capture_output=True,
+                       timeout=30)
+    return (p.stdout if p.returncode == 0 else None), p.stderr.decode(errors="replace")
+
+
+def test_run_cannot_dump_core_nor_be_read_by_its_own_user(registry_server, git_http,
+                                                          make_remote, magos_bin):
+    """The daemon holds tokens, keys and decrypted secrets: it has a core
+    limit of 0 (soft and hard) and is not dumpable, so another process of
+    the same user can neither read its memory nor its environment (only a
+    process with CAP_SYS_PTRACE could). As root the agent runs as nobody
+    here, and so does the reader."""
+    import tempfile
+
+    from mdtest.agent import Agent
+
+    as_user = ()
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("setpriv (util-linux) is needed to run the agent unprivileged")
+        p = subprocess.run([*AS_NOBODY, magos_bin, "version"], capture_output=True)
+        if p.returncode != 0:
+            pytest.skip(f"nobody cannot run {magos_bin}: {p.stderr!r}")
+        as_user = AS_NOBODY
+    reg = registry_server
+    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
+    before = compose_site(reg.ref(WEB, "1.0.0"), policy="semver", range="^1.0").encode()
+    remote = make_remote({COMPOSE: before}, http_server=git_http)
+    # Outside pytest's private tmp_path, which nobody cannot enter.
+    home = tempfile.mkdtemp(prefix="md-nodump-")
+    control = None
+    try:
+        agent = Agent(home, git_url=remote.url, registry_host=reg.host, MD_INTERVAL="1h")
+        if as_user:
+            subprocess.run(["chown", "-R", "nobody:nogroup", home], check=True)
+        d = RunDaemon(agent, prefix=as_user)
+        try:
+            wait_log(d, "cycle finished")
+            assert [r for r in records(d) if r.get("msg") == "image updated"], d.stderr()
+            pid = d.proc.pid
+            assert proc_uid(pid) != 0
+            assert core_limit(pid) == ("0", "0")
+            # Not dumpable: its /proc files belong to root, not to its user...
+            assert os.stat(f"/proc/{pid}/environ").st_uid == 0
+            # ...and its own user cannot read them.
+            data, err = read_environ(pid, as_user)
+            assert data is None and "Permission denied" in err, (data, err)
+
+            # The same reader can read a dumpable process of that user.
+            control = subprocess.Popen([*as_user, "sleep", "60"], env={"MD_CONTROL": "1"})
+            deadline = time.monotonic() + 10
+            # Between its setuid and the exec, setpriv is not dumpable either.
+            while open(f"/proc/{control.pid}/comm").read().strip() != "sleep":
+                assert time.monotonic() < deadline, "setpriv never ran sleep"
+                time.sleep(0.05)
+            data, err = read_environ(control.pid, as_user)
+            assert data is not None and b"MD_CONTROL=1" in data, err
+            assert d.stop() == 0
+        finally:
+            d.kill()
+    finally:
+        if control:
+            control.kill()
+            control.wait()
+        shutil.rmtree(home, ignore_errors=True)
+
+
 # ---- unit files --------------------------------------------------------------
 
 UNITS = ("magos-dominus.service", "magos-dominus-user.service")
@@ -344,9 +434,17 @@ def test_unit_directives(unit):
     assert keys["UMask"] == ["0077"]
     for k in ("WatchdogSec", "TimeoutStopSec", "StateDirectory", "RuntimeDirectory"):
         assert k in keys, f"{unit}: no {k}="
+    # No core dump of a process holding tokens and decrypted secrets.
+    assert keys["LimitCORE"] == ["0"]
+    # MD_RUNTIME_DIR is the directory systemd creates private and removes
+    # (with whatever a killed agent left there) when the service stops.
+    assert keys["RuntimeDirectory"] == ["magos-dominus"]
+    assert keys["RuntimeDirectoryMode"] == ["0700"]
     if unit == "magos-dominus.service":
         assert keys["ProtectSystem"] == ["full"]
         assert "MD_RUNTIME_DIR=/run/magos-dominus" in keys["Environment"]
+    else:
+        assert "MD_RUNTIME_DIR=%t/magos-dominus" in keys["Environment"]
 
 
 @pytest.mark.parametrize("unit", UNITS)

@@ -4,6 +4,7 @@
  * message is checked for tokens and JWTs. */
 #include "unit.h"
 #include "test_github_fixture.h"
+#include "../../internal/util/util_int.h"
 
 
 #define MINT_PATH "/app/installations/42/access_tokens"
@@ -85,6 +86,80 @@ static void test_token_mint_cache_renew(void **state)
 	assert_int_equal(st.errors, 0);
 	assert_int_equal(st.rate_remaining, -1);
 	md_github_free(gh);
+	srv_stop(&s);
+}
+
+/* Blocks of memory md_free_secret handed back to the allocator. */
+static struct {
+	uintptr_t p[64];
+	size_t n[64];
+	int count, dirty;
+} dropped;
+
+static void watch_drop(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		dropped.dirty |= c[i] != 0;
+	if (dropped.count < 64) {
+		dropped.p[dropped.count] = (uintptr_t)p;
+		dropped.n[dropped.count] = n;
+	}
+	dropped.count++;
+}
+
+/* Was the block at p, n bytes long, zeroed and freed? */
+static int was_wiped(uintptr_t p, size_t n)
+{
+	for (int i = 0; i < dropped.count && i < 64; i++)
+		if (dropped.p[i] == p && dropped.n[i] == n)
+			return 1;
+	return 0;
+}
+
+/* A token the client drops (renewed, invalidated, or with the client) is
+ * zeroed before its memory is freed; so is every JWT after its request. */
+static void test_token_wiped_when_replaced_or_freed(void **state)
+{
+	struct srv s;
+	struct md_github *gh;
+	struct md_err err;
+	const char *tok;
+	uintptr_t old;
+	int before;
+
+	(void)state;
+	fx_now = 1700000000;
+	srv_start(&s, h_mint_only);
+	gh = client_for(&s, "42");
+	memset(&dropped, 0, sizeof(dropped));
+	md_util__freeing_secret = watch_drop;
+
+	assert_ok(md_github_token(gh, &tok, &err));
+	assert_string_equal(tok, "ghs_tok1");
+	old = (uintptr_t)tok;
+	/* The mint's JWT (header.claims.signature, hundreds of bytes) is gone. */
+	assert_true(dropped.count >= 1);
+	before = dropped.count;
+
+	fx_now += 3600 - 300; /* renewal replaces the cached token */
+	assert_ok(md_github_token(gh, &tok, &err));
+	assert_string_equal(tok, "ghs_tok2");
+	assert_true(was_wiped(old, strlen("ghs_tok1")));
+	assert_true(dropped.count > before);
+
+	old = (uintptr_t)tok;
+	md_github_token_invalidate(gh);
+	assert_true(was_wiped(old, strlen("ghs_tok2")));
+
+	assert_ok(md_github_token(gh, &tok, &err));
+	assert_string_equal(tok, "ghs_tok3");
+	old = (uintptr_t)tok;
+	md_github_free(gh);
+	assert_true(was_wiped(old, strlen("ghs_tok3")));
+	assert_false(dropped.dirty);
+	md_util__freeing_secret = NULL;
 	srv_stop(&s);
 }
 
@@ -372,6 +447,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token_mint_cache_renew),
+		cmocka_unit_test(test_token_wiped_when_replaced_or_freed),
 		cmocka_unit_test(test_installation_lookup),
 		cmocka_unit_test(test_jwt_rejected),
 		cmocka_unit_test(test_401_remints_once),

@@ -4,10 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "magos/util.h"
+#include "../../internal/util/util_int.h"
 
 static void test_buf_bounded(void **state)
 {
@@ -349,10 +353,102 @@ static void test_proc_exec_missing_in_cwd(void **state)
 	md_buf_free(&out);
 }
 
+/* What md_free_secret handed back to the allocator, checked on the way. */
+static struct {
+	const void *p[64];
+	size_t n[64];
+	int count, dirty;
+} freed;
+
+static void watch_free(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		freed.dirty |= c[i] != 0;
+	if (freed.count < 64) {
+		freed.p[freed.count] = p;
+		freed.n[freed.count] = n;
+	}
+	freed.count++;
+}
+
+/* A growing buffer moves its bytes by hand: every block it lets go of
+ * (each growth, then the free) is zeroed first, so a token read in pieces
+ * leaves no copy behind in freed memory. */
+static void test_buf_growth_leaves_no_copy(void **state)
+{
+	static const char secret[] = "ghs_0123456789abcdefghijklmnopqrstuvwxyz";
+	struct md_buf b;
+	const void *blocks[16];
+	int nblocks = 0;
+
+	(void)state;
+	memset(&freed, 0, sizeof(freed));
+	md_util__freeing_secret = watch_free;
+	md_buf_init(&b, 1 << 20);
+	for (int i = 0; i < 200; i++) {
+		const void *before = b.data;
+
+		assert_int_equal(md_buf_append(&b, secret, sizeof(secret) - 1), 0);
+		if (before && before != b.data && nblocks < 16)
+			blocks[nblocks++] = before;
+	}
+	assert_true(nblocks >= 5); /* 64 → 16384: it grew, and moved, every time */
+	assert_int_equal(freed.count, nblocks);
+	for (int i = 0; i < nblocks; i++)
+		assert_ptr_equal(freed.p[i], blocks[i]);
+	assert_memory_equal(b.data + 199 * (sizeof(secret) - 1), secret, sizeof(secret) - 1);
+	assert_int_equal(memcmp(b.data, secret, sizeof(secret) - 1), 0);
+
+	const void *last = b.data;
+	size_t cap = b.cap;
+
+	md_buf_free(&b);
+	assert_int_equal(freed.count, nblocks + 1);
+	assert_ptr_equal(freed.p[nblocks], last);
+	assert_int_equal(freed.n[nblocks], cap);
+	assert_false(freed.dirty);
+	md_util__freeing_secret = NULL;
+}
+
+/* In a child (the flags are for the whole process): no core dump, not
+ * dumpable, and no way to raise the limit again. */
+static void test_forbid_dumps(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl, up = { 1 << 20, 1 << 20 };
+		struct md_err err;
+
+		if (prctl(PR_GET_DUMPABLE) != 1 || md_proc_forbid_dumps(&err) < 0)
+			_exit(10);
+		if (prctl(PR_GET_DUMPABLE) != 0)
+			_exit(11);
+		if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_cur != 0 || rl.rlim_max != 0)
+			_exit(12);
+		/* Lowering the hard limit is for good (as root: without
+		 * CAP_SYS_RESOURCE this fails; with it, that is root's choice). */
+		if (geteuid() != 0 && setrlimit(RLIMIT_CORE, &up) == 0)
+			_exit(13);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_bounded), cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_buf_growth_leaves_no_copy),
+		cmocka_unit_test(test_forbid_dumps),
 		cmocka_unit_test(test_rfc3339),     cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_digest),      cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_proc_stdin_to_stdout),

@@ -92,13 +92,14 @@ def journal_dict(data):
 
 
 class RunDaemon:
-    """`magos-dominus run` with stderr in a file (never a full pipe)."""
+    """`magos-dominus run` with stderr in a file (never a full pipe). `prefix`
+    runs it through a program that execs it (e.g. setpriv): same PID."""
 
-    def __init__(self, agent, env=None, stderr_path=None):
+    def __init__(self, agent, env=None, stderr_path=None, prefix=()):
         self.agent = agent
         self.stderr_path = stderr_path or os.path.join(agent.tmp, "stderr.log")
         self._err = open(self.stderr_path, "ab")
-        self.proc = subprocess.Popen([magos_bin(), "--config", agent.env_file, "run"],
+        self.proc = subprocess.Popen([*prefix, magos_bin(), "--config", agent.env_file, "run"],
                                      env=agent.environ(env), cwd=agent.tmp,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=self._err)
