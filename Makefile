@@ -137,6 +137,8 @@ install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples
 	install -m 0644 examples/magos.env $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples/
 	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/docs/
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/systemd/user
 	sed 's|/usr/local|$(PREFIX)|g' contrib/systemd/magos-dominus.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service
