@@ -81,7 +81,13 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $$(call fuzz_objs,$$*
 unit-%: $(BUILD)/tests/test_%
 	$<
 fuzz-replay-%: $(BUILD)/fuzz-replay/fuzz_%
-	$< tests/fuzz/corpus/$*
+	$< tests/fuzz/corpus/$* $(FUZZ_SEEDS_$*)
+
+# Third-party data is read where it is, never copied into the tree (see
+# docs/testing.md): these seed directories are replayed beside a module's own
+# corpus. Also pass them to libFuzzer after the corpus directory.
+SHARED_FIXTURES ?= ../shared/fixtures
+FUZZ_SEEDS_secrets = $(SHARED_FIXTURES)/sops $(SHARED_FIXTURES)/age
 
 # fuzz_<module>.c likewise links only internal/<module>/ and internal/util/.
 fuzz_objs = $(filter $(BUILD)/obj/internal/$(patsubst fuzz_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ))
@@ -99,8 +105,8 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 fuzz-replay: $(FUZZ_REPLAY)
-	@set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
-		echo "== $$n"; $$t tests/fuzz/corpus/$${n#fuzz_}; done
+	@set -e; $(foreach t,$(FUZZ_REPLAY),m=$(patsubst fuzz_%,%,$(notdir $(t))); \
+		echo "== fuzz_$$m"; $(t) tests/fuzz/corpus/$$m $(FUZZ_SEEDS_$(patsubst fuzz_%,%,$(notdir $(t))));)
 
 integration: $(BIN)
 	MAGOS_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
@@ -131,6 +137,8 @@ install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples
 	install -m 0644 examples/magos.env $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/examples/
 	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/magos-dominus/docs/
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/systemd/user
 	sed 's|/usr/local|$(PREFIX)|g' contrib/systemd/magos-dominus.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/magos-dominus.service

@@ -10,7 +10,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* tests/fixtures/sops/keys.txt and tests/fixtures/age/example_keys.txt */
+/* The public test identities of ../shared/fixtures/sops/keys.txt and
+ * ../shared/fixtures/age/example_keys.txt, whose files `make fuzz-replay`
+ * replays beside this corpus (FUZZ_SEEDS_secrets in the Makefile). */
 static const char keys[] =
 	"AGE-SECRET-KEY-1NJT5YCS2LWU4V4QAJQ6R4JNU7LXPDX602DZ9NUFANVU5GDTGUWCQ5T59M6\n"
 	"AGE-SECRET-KEY-1T0Z66WSXS6RMNCPSL7P2E8N4Q7SUD8VMG9ND27S08JL7Y2XAU9EQECHDS7\n"

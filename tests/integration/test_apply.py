@@ -13,8 +13,6 @@ from mdtest import sopsenc
 from mdtest.podman import PodmanSandbox, push_exiter, push_healthcheck, push_sleeper
 
 ANN = '# {"magos": {"policy": "semver"}}'
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "apply")
-RECIPIENT = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"
 
 
 @pytest.fixture
@@ -195,19 +193,20 @@ def test_sops_env_reaches_the_container(sb, registry_server, make_remote, make_a
     reg = registry_server
     web, bad = sb.project("web"), sb.project("bad")
     w1 = push_sleeper(reg, "apps/web", "1.0.0")
+    keys = str(tmp_path / "keys.txt")
+    recipient = sopsenc.keygen(keys)
     secret = sopsenc.encrypt_dotenv({"DB_PASSWORD": "s3cret value", "API_TOKEN": "t0k"},
-                                    RECIPIENT)
-    tampered = sopsenc.encrypt_dotenv({"DB_PASSWORD": "x"}, RECIPIENT, tamper_mac=True)
+                                    recipient)
+    tampered = sopsenc.encrypt_dotenv({"DB_PASSWORD": "x"}, recipient, tamper_mac=True)
     remote = make_remote({f"{web}/compose.yaml": compose(image(reg, "apps/web", "1.0.0", w1),
                                                          annotate=False),
                           f"{web}/app.sops.env": secret,
-                          f"{web}/.sops.yaml": "creation_rules:\n  - age: " + RECIPIENT + "\n",
+                          f"{web}/.sops.yaml": "creation_rules:\n  - age: " + recipient + "\n",
                           f"{bad}/compose.yaml": compose(image(reg, "apps/web", "1.0.0", w1),
                                                          annotate=False),
                           f"{bad}/app.sops.env": tampered})
     run_dir = tmp_path / "run"
-    agent = apply_agent(make_agent, remote, reg, tmp_path,
-                        MD_AGE_KEY_FILE=os.path.abspath(os.path.join(FIXTURES, "keys.txt")))
+    agent = apply_agent(make_agent, remote, reg, tmp_path, MD_AGE_KEY_FILE=keys)
     res = once(agent, sb, code=1)  # the tampered stack fails
     assert logged(res, "stack applied", stack=web), res
     runs_digest(sb, web, w1)

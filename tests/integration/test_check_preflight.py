@@ -6,11 +6,10 @@ import shutil
 
 import pytest
 
-from mdtest import gitutil
+from mdtest import gitutil, sopsenc
 from mdtest.compose import compose_site
 
 SITE = "stacks/web/compose.yaml"
-AGE_KEY = os.path.join(os.path.dirname(__file__), "..", "fixtures", "apply", "keys.txt")
 
 
 @pytest.fixture
@@ -52,8 +51,10 @@ def test_good_applier_setup_passes(agent_with_clone):
     if not shutil.which("podman-compose", path="/usr/bin:/bin") or \
             not shutil.which("podman", path="/usr/bin:/bin"):
         pytest.skip("podman-compose/podman not installed")
-    agent = agent_with_clone(MD_APPLY="true",
-                             MD_AGE_KEY_FILE=os.path.abspath(AGE_KEY))
+    agent = agent_with_clone(MD_APPLY="true")
+    sopsenc.keygen(os.path.join(agent.tmp, "keys.txt"))
+    agent.settings["MD_AGE_KEY_FILE"] = os.path.join(agent.tmp, "keys.txt")
+    agent.write_env()
     c = agent.check()
     assert c.code == 0, str(c)
     assert c.lines == ["ok: 1 sites in 1 files"], str(c)

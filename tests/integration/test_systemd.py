@@ -427,7 +427,7 @@ def unit_keys(path):
 def test_unit_directives(unit):
     keys = unit_keys(os.path.join(REPO_ROOT, "contrib", "systemd", unit))
     for k in NO_NEW_PRIVS:
-        assert k not in keys, f"{unit}: {k}= breaks rootless podman (PROTOCOLS.md §9.3)"
+        assert k not in keys, f"{unit}: {k}= breaks rootless podman (docs/protocols.md, systemd)"
     assert keys["Type"] == ["notify"]
     assert keys["Restart"] == ["on-failure"]
     assert keys["KillMode"] == ["mixed"]

@@ -9,7 +9,10 @@
 
 #include "test_secrets_enc.h"
 
-#define FIX "tests/fixtures/sops/"
+/* The sops repository's examples are third-party data, read where they are:
+ * ../shared/fixtures/ from the repository's root, where the tests run (see
+ * docs/testing.md). */
+#define FIX "../shared/fixtures/sops/"
 #define LM "2024-05-01T10:00:00Z"
 
 static char *slurp(const char *path, size_t *len)

@@ -1,5 +1,6 @@
-"""A small SOPS encryptor for dotenv files (PROTOCOLS.md §6.1–6.3), so tests
-can make SOPS files for any recipient without the sops binary.
+"""A small SOPS encryptor for dotenv files (the format is described in
+docs/protocols.md, "SOPS"), so tests can make SOPS files for any recipient
+without the sops binary; and fresh age identities from the real age-keygen.
 
 encrypt_dotenv({"KEY": "value", ...}, recipient) → the file's text. The data
 key is age-encrypted by the real `age` binary; values are AES-256-GCM with a
@@ -16,6 +17,7 @@ import subprocess
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 AGE = "/usr/bin/age"
+AGE_KEYGEN = "/usr/bin/age-keygen"
 
 
 def _b64(b):
@@ -27,6 +29,17 @@ def encrypt_value(key, plaintext, aad, typ="str"):
     sealed = AESGCM(key).encrypt(iv, plaintext.encode(), aad.encode())
     data, tag = sealed[:-16], sealed[-16:]
     return f"ENC[AES256_GCM,data:{_b64(data)},iv:{_b64(iv)},tag:{_b64(tag)},type:{typ}]"
+
+
+def keygen(path):
+    """A new age identity written to path (0600) by the real age-keygen;
+    returns its recipient (public key)."""
+    subprocess.run([AGE_KEYGEN, "-o", path], capture_output=True, check=True, timeout=30)
+    with open(path) as f:
+        for line in f:
+            if line.startswith("# public key: "):
+                return line.split(": ", 1)[1].strip()
+    raise AssertionError(f"age-keygen wrote no public key to {path}")
 
 
 def age_encrypt(data, recipient):
