@@ -7,8 +7,9 @@
  *
  * Scope: a registry's credentials and the tokens its challenges earn go to
  * that registry's origin (scheme, host, port) and to the token realm its
- * own challenge names, nowhere else: not to a URL on another origin, nor in
- * answer to a challenge from another origin. */
+ * own challenge names, nowhere else: not to a URL on another origin, not in
+ * answer to a challenge from another origin, and over plain HTTP only to a
+ * host listed as insecure. */
 #include "registry_int.h"
 
 #include <stdio.h>
@@ -222,15 +223,36 @@ int md_reg_status_error(struct md_registry *r, const char *domain, const char *p
 
 /* ---- tokens ------------------------------------------------------------ */
 
-static int is_plain_http(const struct md_registry *r, const char *domain)
+/* Credentials travel over TLS, or over plain HTTP to a host the operator
+ * listed as insecure. The exception is for the hosts listed, not for a
+ * realm one of them names elsewhere. */
+static int creds_may_go(const struct md_registry *r, const char *realm)
 {
-	return md_strv_contains(&r->insecure, domain) ||
-	       md_strv_contains(&r->insecure, md_reg_api_host(domain));
+	return md_str_has_prefix(realm, "https://") ||
+	       md_reg_url_plain_listed(realm, &r->insecure);
 }
 
+/* Say why a token request went without credentials, at the end of err: a
+ * refusal must not be blamed on the auth file. */
+static void note_withheld(struct md_err *err, const char *realm)
+{
+	char host[MD_REG_NET_HOST_MAX];
+	size_t n;
+
+	if (!err)
+		return;
+	if (md_reg_url_host(realm, host, sizeof(host)) < 0)
+		md_strlcpy(host, "its host", sizeof(host));
+	n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n,
+		 "; no credentials were sent to the token service %.300s: it is plain HTTP and "
+		 "%s is not listed in MD_INSECURE_REGISTRIES", realm, host);
+}
+
+/* withheld: the realm credentials were kept from (NULL when none were). */
 static int token_error(struct md_registry *r, const char *domain, const char *path,
 		       const char *url, const struct md_reg_response *resp, int had_creds,
-		       struct md_err *err)
+		       const char *withheld, struct md_err *err)
 {
 	char *summary = md_reg_error_summary(resp->body.data, resp->body.len);
 	const char *s1 = summary ? ": " : "", *s2 = summary ? summary : "";
@@ -239,18 +261,24 @@ static int token_error(struct md_registry *r, const char *domain, const char *pa
 	if (denied && had_creds)
 		md_err_set(err, "registry %s: token service %s rejected the credentials for repository %s from %s (HTTP %ld%s%s)",
 			   domain, url, path, auth_file_hint(r), resp->status, s1, s2);
+	else if (denied && withheld)
+		md_err_set(err, "registry %s: token service %s refused an anonymous token for repository %s (HTTP %ld%s%s)",
+			   domain, url, path, resp->status, s1, s2);
 	else if (denied)
 		md_err_set(err, "registry %s: access to repository %s denied by token service %s (HTTP %ld); check credentials in %s",
 			   domain, path, url, resp->status, auth_file_hint(r));
 	else
 		md_err_set(err, "registry %s: token service %s answered HTTP %ld%s%s", domain, url,
 			   resp->status, s1, s2);
+	if (denied && withheld)
+		note_withheld(err, withheld);
 	free(summary);
 	return -1;
 }
 
 /* One token request: GET with Basic credentials (or none), or the OAuth2
- * refresh-token POST when what we hold is an identity token. */
+ * refresh-token POST when what we hold is an identity token. allow_creds
+ * is creds_may_go(realm): without it the request is anonymous. */
 static int token_fetch(struct md_registry *r, const char *domain, const char *path,
 		       const struct md_reg_challenge *c, const char *scope, const char *url,
 		       int allow_creds, struct md_reg_response *resp, int *had_creds,
@@ -263,8 +291,6 @@ static int token_fetch(struct md_registry *r, const char *domain, const char *pa
 	int rc = -1;
 
 	*had_creds = 0;
-	/* Credentials only travel over TLS, unless this registry is plain
-	 * HTTP anyway (then the operator has accepted that). */
 	if (allow_creds && md_reg_creds_get(r, domain, path, &cred, err) < 0)
 		goto out;
 	r->stats.token_requests++;
@@ -299,15 +325,15 @@ out:
 /* Fetch (or reuse) a token for the challenge home (the registry's origin)
  * sent; *authz = "Bearer …". */
 static int bearer_for(struct md_registry *r, const char *domain, const char *home,
-		      const char *path, const struct md_reg_challenge *c, int allow,
-		      char **authz, struct md_err *err)
+		      const char *path, const struct md_reg_challenge *c, char **authz,
+		      struct md_err *err)
 {
 	struct md_reg_response resp;
 	char *scope = c->scope ? md_strdup(c->scope) : md_asprintf("repository:%s:pull", path);
 	char *url = NULL, *token = NULL;
 	struct md_reg_token *t;
 	int64_t expires_at = 0;
-	int rc = -1, had_creds = 0;
+	int rc = -1, had_creds = 0, allow = creds_may_go(r, c->realm);
 
 	md_reg_response_init(&resp);
 	*authz = NULL;
@@ -323,7 +349,7 @@ static int bearer_for(struct md_registry *r, const char *domain, const char *hom
 	if (token_fetch(r, domain, path, c, scope, url, allow, &resp, &had_creds, err) < 0)
 		goto out;
 	if (resp.status != 200) {
-		token_error(r, domain, path, url, &resp, had_creds, err);
+		token_error(r, domain, path, url, &resp, had_creds, allow ? NULL : c->realm, err);
 		goto out;
 	}
 	if (md_reg_token_parse(resp.body.data, resp.body.len, md_time_now(), url, &token,
@@ -390,9 +416,10 @@ int md_reg_auth_upfront(struct md_registry *r, const char *domain, const char *p
 	return *authz || !h || h->scheme != MD_REG_SCHEME_BEARER;
 }
 
+/* *withheld (caller frees) is the realm credentials were kept from, or NULL. */
 static int answer_challenge(struct md_registry *r, const char *domain, const char *home,
 			    const char *path, const struct md_reg_response *resp, char **authz,
-			    struct md_err *err)
+			    char **withheld, struct md_err *err)
 {
 	struct md_reg_challenge c;
 	int rc = -1;
@@ -401,9 +428,9 @@ static int answer_challenge(struct md_registry *r, const char *domain, const cha
 		return md_err_prefix(err, "registry %s: HTTP 401", domain);
 	host_remember(r, domain, &c);
 	if (c.scheme == MD_REG_SCHEME_BEARER) {
-		int allow = md_str_has_prefix(c.realm, "https://") || is_plain_http(r, domain);
-
-		rc = bearer_for(r, domain, home, path, &c, allow, authz, err);
+		rc = bearer_for(r, domain, home, path, &c, authz, err);
+		if (rc == 0 && !creds_may_go(r, c.realm) && !(*withheld = md_strdup(c.realm)))
+			rc = md_err_set(err, "registry %s: out of memory", domain);
 	} else {
 		rc = basic_for(r, domain, path, authz, err);
 		if (rc == 0 && !*authz)
@@ -448,7 +475,7 @@ int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path
 {
 	struct md_reg_request req = *in;
 	struct md_reg_host *h;
-	char *home = md_reg_home_origin(r, domain), *authz = NULL;
+	char *home = md_reg_home_origin(r, domain), *authz = NULL, *withheld = NULL;
 	int rc = -1;
 
 	if (!home) {
@@ -477,18 +504,21 @@ int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path
 		token_forget_path(r, home, h->realm, h->service, path);
 	md_reg_secret_free(authz);
 	authz = NULL;
-	if (answer_challenge(r, domain, home, path, resp, &authz, err) < 0)
+	if (answer_challenge(r, domain, home, path, resp, &authz, &withheld, err) < 0)
 		goto out;
 	req.authorization = authz;
 	if (md_reg_http_do(r, &req, resp, err) < 0)
 		goto out;
 	if (resp->status == 401 || resp->status == 403) {
 		md_reg_status_error(r, domain, path, &req, resp, err);
+		if (withheld)
+			note_withheld(err, withheld);
 		goto out;
 	}
 	rc = 0;
 out:
 	md_reg_secret_free(authz);
+	free(withheld);
 	free(home);
 	return rc;
 }

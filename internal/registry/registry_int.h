@@ -103,6 +103,10 @@ int md_reg_url_resolve(const char *base, const char *ref, char **out, struct md_
 /* "scheme://host:port" of a URL (port made explicit, host lowercased), to
  * decide whether credentials may follow a redirect; NULL when unparsable. */
 char *md_reg_url_origin(const char *url);
+/* 1 when url is plain http:// and its host[:port] is listed in insecure
+ * (a bare listed host stands for port 80): the only plain-HTTP places
+ * credentials may go. 0 otherwise (https, unlisted, unparsable). */
+int md_reg_url_plain_listed(const char *url, const struct md_strv *insecure);
 
 /* ---- authfile.c: containers auth.json --------------------------------- */
 

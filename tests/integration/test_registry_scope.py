@@ -1,6 +1,7 @@
 """Credentials stay with the origin they belong to (issue 11): a tag list
-that links its next page to another origin. The "other host" is a small
-server on another port of 127.0.0.1: another origin."""
+that links its next page to another origin, and a token realm on a plain
+HTTP host nobody listed in MD_INSECURE_REGISTRIES. The "other host" is a
+small server on another port of 127.0.0.1: another origin."""
 import base64
 import json
 import os
@@ -96,3 +97,54 @@ def test_tag_list_linking_to_another_origin_is_refused(registry_server, make_rem
     for secret in (ALICE[1], raw):
         assert secret not in r.stdout + r.stderr
 
+
+def _agent_token_reqs(svc):
+    return [q for q in svc.recorded() if q.user != "pusher"]
+
+
+def test_plain_http_token_realm_elsewhere_gets_no_credentials(token_registry, token_service,
+                                                              make_remote, make_agent,
+                                                              tmp_path):
+    """The registry is plain HTTP and listed; its realm is plain HTTP on
+    another port (another host, as far as origins go) that is not."""
+    reg, svc = token_registry, token_service
+    push_tags(reg, WEB, ["1.0.0", "1.1.0"])
+    digests = push_tags(reg, API, ["1.0.0", "1.1.0"])
+    auth_file, raw = _auth_file(tmp_path, reg.host, *ALICE)
+    before = ("services:\n"
+              "  web:\n" + site_line(reg.ref(WEB, "1.0.0"), policy="semver", range="^1.0") +
+              "  api:\n" + site_line(reg.ref(API, "1.0.0"), policy="semver", range="^1.0")
+              ).encode()
+    remote = make_remote({COMPOSE: before})
+    agent = make_agent(remote, reg.host, MD_REGISTRY_AUTH_FILE=auth_file)
+    svc.clear()
+    r = agent.once()
+    # Anonymous pulls are allowed: the cycle works without the credentials.
+    assert r.code == 0, str(r)
+    assert reg.ref(API, "1.1.0", digests["1.1.0"]) in remote.show(COMPOSE).decode()
+    reqs = _agent_token_reqs(svc)
+    assert reqs and all(q.user is None and q.status == 200 for q in reqs), reqs
+
+    # A token service that wants credentials: the error says why none went.
+    svc.anonymous_actions = ()
+    svc.clear()
+    r = agent.once()
+    assert r.code == 1, str(r)
+    realm_host = urllib.parse.urlsplit(svc.url).netloc
+    why = (f"no credentials were sent to the token service {svc.realm}: it is plain HTTP "
+           f"and {realm_host} is not listed in MD_INSECURE_REGISTRIES")
+    assert why in r.stderr, str(r)
+    reqs = _agent_token_reqs(svc)
+    assert reqs and all(q.user is None and q.status == 401 for q in reqs), reqs
+
+    # Listed as well, the operator accepts plain HTTP to it: credentials go.
+    agent.settings["MD_INSECURE_REGISTRIES"] = f"{reg.host},{realm_host}"
+    agent.write_env()
+    svc.clear()
+    r = agent.once()
+    assert r.code == 0, str(r)
+    reqs = _agent_token_reqs(svc)
+    assert reqs and all((q.user, q.password, q.status) == (ALICE[0], ALICE[1], 200)
+                        for q in reqs), reqs
+    for secret in (ALICE[1], raw):
+        assert secret not in r.stdout + r.stderr

@@ -7,6 +7,7 @@
 
 /* Set before the servers fork, read by their handlers. */
 static int a_port, b_port;
+static int b_anonymous = 1; /* B's token service hands out anonymous tokens */
 
 #define DIGEST_HDR "Docker-Content-Digest: " DIGEST_A "\r\n"
 
@@ -301,12 +302,130 @@ static void test_scope_challenge_after_redirect_not_answered(void **state)
 	free(file);
 }
 
+/* ---- plain-HTTP token realms ------------------------------------------------------ */
+
+/* A (plain HTTP, listed) sends clients to a token realm on B. */
+static char *h_realm_on_b(const char *head, int port)
+{
+	char hdr[256];
+
+	(void)port;
+	if (strstr(head, "Authorization: Bearer tok-"))
+		return ok_head();
+	snprintf(hdr, sizeof(hdr),
+		 "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"fake\"\r\n",
+		 b_port);
+	return reply(401, hdr, "{}");
+}
+
+/* B's token service: Basic or a refresh token earn "tok-user"; anonymous
+ * callers "tok-anon" when b_anonymous, else 401. */
+static char *h_token_b(const char *head, int port)
+{
+	(void)port;
+	if (strncmp(head, "POST /token", 11) == 0 ||
+	    (strncmp(head, "GET /token", 10) == 0 && strstr(head, "Authorization: Basic ")))
+		return reply(200, "", "{\"token\":\"tok-user\",\"access_token\":\"tok-user\"}");
+	if (strncmp(head, "GET /token", 10) == 0 && b_anonymous)
+		return reply(200, "", "{\"token\":\"tok-anon\"}");
+	return reply(401, "", "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}");
+}
+
+static void test_scope_plain_http_realm_elsewhere_gets_no_credentials(void **state)
+{
+	struct md_registry *r;
+	struct md_err err;
+	struct fake a, b;
+	char dom[64], want[200], *dg, *file, *log;
+
+	(void)state;
+	/* Only A is listed: B's realm is plain HTTP on a host nobody listed. */
+	b_anonymous = 1;
+	start_ab(&a, h_realm_on_b, &b, h_token_b);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", a_port);
+	file = auth_file_for(a_port, "{\"auth\":\"" B64_USER_PASS "\"}");
+	r = client_ab(file, 0);
+	assert_ok(md_registry_head_manifest(r, dom, "acme/web", "1.0", &dg, NULL, &err));
+	free(dg);
+	md_registry_free(r);
+	/* an identity (refresh) token is not posted there either */
+	unlink(file);
+	free(file);
+	file = auth_file_for(a_port, "{\"identitytoken\":\"idt-123\"}");
+	r = client_ab(file, 0);
+	assert_ok(md_registry_head_manifest(r, dom, "acme/web", "1.0", &dg, NULL, &err));
+	free(dg);
+	md_registry_free(r);
+	log = fake_stop(&b);
+	assert_int_equal(count(log, "GET /token"), 2);
+	assert_null(strstr(log, "Authorization"));
+	assert_null(strstr(log, "POST /token"));
+	assert_null(strstr(log, "idt-123"));
+	free(log);
+	free(fake_stop(&a));
+
+	/* A token service that wants credentials: the error says why none were sent. */
+	b_anonymous = 0;
+	start_ab(&a, h_realm_on_b, &b, h_token_b);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", a_port);
+	unlink(file);
+	free(file);
+	file = auth_file_for(a_port, "{\"auth\":\"" B64_USER_PASS "\"}");
+	r = client_ab(file, 0);
+	assert_int_equal(md_registry_head_manifest(r, dom, "acme/web", "1.0", &dg, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "refused an anonymous token for repository acme/web (HTTP 401"));
+	snprintf(want, sizeof(want), "no credentials were sent to the token service "
+		 "http://127.0.0.1:%d/token: it is plain HTTP and 127.0.0.1:%d is not listed in "
+		 "MD_INSECURE_REGISTRIES", b_port, b_port);
+	if (!strstr(err.msg, want))
+		fail_msg("error \"%s\" does not say why credentials were withheld", err.msg);
+	md_registry_free(r);
+	/* listed as well: the operator accepts plain HTTP to it, credentials go */
+	r = client_ab(file, 1);
+	assert_ok(md_registry_head_manifest(r, dom, "acme/web", "1.0", &dg, NULL, &err));
+	free(dg);
+	md_registry_free(r);
+	log = fake_stop(&b);
+	assert_int_equal(count(log, "Authorization: Basic " B64_USER_PASS "\r\n"), 1);
+	free(log);
+	free(fake_stop(&a));
+	b_anonymous = 1;
+	unlink(file);
+	free(file);
+}
+
+static void test_scope_url_plain_listed(void **state)
+{
+	struct md_strv l = { 0 };
+
+	(void)state;
+	md_strv_push(&l, "reg.lan");
+	md_strv_push(&l, "127.0.0.1:5001");
+	md_strv_push(&l, "[::1]:5002");
+	assert_true(md_reg_url_plain_listed("http://reg.lan/token", &l));
+	assert_true(md_reg_url_plain_listed("http://REG.lan:80/token?x=1", &l));
+	assert_true(md_reg_url_plain_listed("http://127.0.0.1:5001/token", &l));
+	assert_true(md_reg_url_plain_listed("http://[::1]:5002/t", &l));
+	assert_false(md_reg_url_plain_listed("http://reg.lan:8080/token", &l));
+	assert_false(md_reg_url_plain_listed("http://127.0.0.1:5000/token", &l));
+	assert_false(md_reg_url_plain_listed("http://127.0.0.1/token", &l));
+	assert_false(md_reg_url_plain_listed("http://reg.lan.evil/token", &l));
+	assert_false(md_reg_url_plain_listed("http://user@evil/@reg.lan/token", &l));
+	assert_false(md_reg_url_plain_listed("https://reg.lan/token", &l));
+	assert_false(md_reg_url_plain_listed("ftp://reg.lan/token", &l));
+	assert_false(md_reg_url_plain_listed("not a url", &l));
+	assert_false(md_reg_url_plain_listed("http://reg.lan/token", NULL));
+	md_strv_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scope_link_to_other_origin_refused),
 		cmocka_unit_test(test_scope_token_stays_with_its_registry),
 		cmocka_unit_test(test_scope_challenge_after_redirect_not_answered),
+		cmocka_unit_test(test_scope_plain_http_realm_elsewhere_gets_no_credentials),
+		cmocka_unit_test(test_scope_url_plain_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
