@@ -85,6 +85,14 @@ int md_registry_head_manifest(struct md_registry *r, const char *domain, const c
 			      const char *reference, char **digest, char **media_type,
 			      struct md_err *err);
 
+/* GET the manifest by digest ("sha256:…", e.g. what a HEAD's
+ * Docker-Content-Digest claimed) and check that the exact bytes received
+ * hash to it: a registry (or anything between) cannot make us pin a digest
+ * it does not serve. 0 when they do; -1 otherwise, the error naming the
+ * registry, the repository and both digests (or why nothing came). */
+int md_registry_verify_manifest(struct md_registry *r, const char *domain, const char *path,
+				const char *digest, struct md_err *err);
+
 /* What a tag's image says about itself, for the arch and minAge gates and
  * the `newest` policy. */
 struct md_image_facts {

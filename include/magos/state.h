@@ -48,7 +48,9 @@ int md_state_tag_listed(struct md_state *st, const char *repo, const char *tag, 
 
 /* Image facts by digest (creation time, platforms "os/arch[/variant]").
  * A digest's content never changes, so they are kept until pushed out:
- * at most MD_STATE_MAX_DIGESTS, the oldest stored go first. */
+ * at most MD_STATE_MAX_DIGESTS, the oldest stored go first. Only digests
+ * whose manifest was fetched and hashed to the digest are stored, so a
+ * digest present here (with facts or without) is a verified one. */
 #define MD_STATE_MAX_DIGESTS 20000
 #define MD_STATE_MAX_PLATFORMS 64
 
@@ -61,6 +63,12 @@ int md_state_digest_facts_put(struct md_state *st, const char *digest, int64_t c
  * *platforms (caller frees). 0 when unknown, -1 on OOM. */
 int md_state_digest_facts_get(const struct md_state *st, const char *digest, int64_t *created,
 			      struct md_strv *platforms);
+/* Record that digest's manifest was fetched and hashed to it, facts not
+ * asked for (an entry with facts is left as it is). -1 for a digest that
+ * is not sha256:<64 hex>, or on OOM. */
+int md_state_digest_verified_put(struct md_state *st, const char *digest, int64_t now);
+/* 1 when digest was verified (md_state_digest_verified_put, or facts stored), else 0. */
+int md_state_digest_verified(const struct md_state *st, const char *digest);
 
 /* Outcome of the last cycle, for status and health. ok also sets the last
  * success time; commit (lowercase hex) may be NULL to keep the last one. */

@@ -66,6 +66,32 @@ out:
 	return rc;
 }
 
+int md_registry_verify_manifest(struct md_registry *r, const char *domain, const char *path,
+				const char *digest, struct md_err *err)
+{
+	struct md_reg_response resp;
+	char dg[MD_DIGEST_STR_LEN + 1];
+	int rc = -1;
+
+	md_reg_response_init(&resp);
+	if (md_reg_check_names(domain, path, digest, err) < 0)
+		goto out;
+	if (!md_is_sha256_digest(digest)) {
+		md_err_set(err, "registry %s: repository %s: cannot verify \"%.100s\": not a sha256 digest",
+			   domain, path, digest);
+		goto out;
+	}
+	if (get_verified(r, domain, path, "manifests", digest, MD_REG_MAX_MANIFEST, &resp, dg,
+			 err) < 0)
+		goto out;
+	rc = 0;
+out:
+	md_reg_response_clear(&resp);
+	if (rc < 0)
+		r->stats.errors++;
+	return rc;
+}
+
 /* GET a manifest and parse it. */
 static int get_manifest(struct md_registry *r, const char *domain, const char *path,
 			const char *ref, struct md_reg_manifest *m, char *dg, struct md_err *err)

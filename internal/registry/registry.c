@@ -122,9 +122,25 @@ char *md_reg_tags_url(struct md_registry *r, const char *domain, const char *pat
 	return url;
 }
 
-/* Next page URL from resp's Link header, or NULL (rc 0) at the end. */
-static int next_page(const struct md_reg_response *resp, const char *domain, char **next,
-		     struct md_err *err)
+/* A next page on another origin would get the registry's credentials and
+ * could add tags the registry never listed: refused, naming both origins. */
+static int check_next_origin(const char *domain, const char *path, const char *home,
+			     const char *page, const char *next, struct md_err *err)
+{
+	char *there = md_reg_url_origin(next);
+	int same = there && strcmp(there, home) == 0;
+
+	if (!same)
+		md_err_set(err, "registry %s: repository %s: tag list page %.300s links its next page to origin %s, not the registry's origin %s; refused (no credentials sent there, no tags of this listing used)",
+			   domain, path, page, there ? there : "(unparsable)", home);
+	free(there);
+	return same ? 0 : -1;
+}
+
+/* Next page URL from resp's Link header, or NULL (rc 0) at the end; it
+ * must be on home, the registry's origin. */
+static int next_page(const struct md_reg_response *resp, const char *domain, const char *path,
+		     const char *home, char **next, struct md_err *err)
 {
 	char *link = NULL;
 	int rc;
@@ -136,7 +152,14 @@ static int next_page(const struct md_reg_response *resp, const char *domain, cha
 		return 0;
 	rc = md_reg_url_resolve(resp->url, link, next, err);
 	free(link);
-	return rc < 0 ? md_err_prefix(err, "registry %s: bad Link header", domain) : 0;
+	if (rc < 0)
+		return md_err_prefix(err, "registry %s: bad Link header", domain);
+	if (check_next_origin(domain, path, home, resp->url, *next, err) < 0) {
+		free(*next);
+		*next = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int md_reg_not_found(const char *domain, const char *what, const struct md_reg_request *req,
@@ -176,7 +199,7 @@ static int smaller_page(int n)
 
 /* One page: fetch, check, parse into acc; *next gets the following page. */
 static int list_page(struct md_registry *r, const char *domain, const char *path,
-		     struct md_reg_request *req, struct md_reg_response *resp,
+		     const char *home, struct md_reg_request *req, struct md_reg_response *resp,
 		     struct md_strv *acc, char **next, struct md_err *err)
 {
 	char what[320];
@@ -193,7 +216,7 @@ static int list_page(struct md_registry *r, const char *domain, const char *path
 	if (md_reg_tags_parse(resp->body.data, resp->body.len, resp->url, acc,
 			      MD_REGISTRY_MAX_TAGS, err) < 0)
 		return md_err_prefix(err, "registry %s: repository %s", domain, path);
-	return next_page(resp, domain, next, err);
+	return next_page(resp, domain, path, home, next, err);
 }
 
 static int list_pages(struct md_registry *r, const char *domain, const char *path,
@@ -201,7 +224,7 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 {
 	struct md_reg_request req = { .method = "GET", .accept = "application/json", .what = domain };
 	struct md_reg_response resp;
-	char *url = NULL, *next = NULL;
+	char *url = NULL, *next = NULL, *home = md_reg_home_origin(r, domain);
 	int n = r->page_size, known, rc = -1;
 
 	md_reg_response_init(&resp);
@@ -210,7 +233,7 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 	free(url);
 	url = md_reg_tags_url(r, domain, path, n);
 	for (int page = 0;; page++) {
-		if (!url) {
+		if (!url || !home) {
 			md_err_set(err, "registry %s: out of memory listing tags of %s", domain, path);
 			goto out;
 		}
@@ -228,7 +251,7 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 		}
 		if (page == 0 && resp.status == 200)
 			md_reg_net_set_page_size(r, url, n);
-		if (list_page(r, domain, path, &req, &resp, acc, &next, err) < 0)
+		if (list_page(r, domain, path, home, &req, &resp, acc, &next, err) < 0)
 			goto out;
 		if (!next)
 			break;
@@ -243,6 +266,7 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 	}
 	rc = 0;
 out:
+	free(home);
 	free(url);
 	free(next);
 	md_reg_response_clear(&resp);
@@ -281,6 +305,15 @@ out:
 }
 
 /* ---- manifests ---------------------------------------------------------- */
+
+char *md_reg_home_origin(struct md_registry *r, const char *domain)
+{
+	char *base = md_reg_base_url(domain, &r->insecure);
+	char *origin = base ? md_reg_url_origin(base) : NULL;
+
+	free(base);
+	return origin;
+}
 
 char *md_reg_object_url(struct md_registry *r, const char *domain, const char *path,
 			const char *kind, const char *ref)

@@ -103,6 +103,10 @@ int md_reg_url_resolve(const char *base, const char *ref, char **out, struct md_
 /* "scheme://host:port" of a URL (port made explicit, host lowercased), to
  * decide whether credentials may follow a redirect; NULL when unparsable. */
 char *md_reg_url_origin(const char *url);
+/* 1 when url is plain http:// and its host[:port] is listed in insecure
+ * (a bare listed host stands for port 80): the only plain-HTTP places
+ * credentials may go. 0 otherwise (https, unlisted, unparsable). */
+int md_reg_url_plain_listed(const char *url, const struct md_strv *insecure);
 
 /* ---- authfile.c: containers auth.json --------------------------------- */
 
@@ -237,6 +241,10 @@ int md_reg_config_parse(const char *body, size_t len, const char *url, char **pl
 /* Validate what goes into a URL; ref may be NULL. */
 int md_reg_check_names(const char *domain, const char *path, const char *ref,
 		       struct md_err *err);
+/* The registry's origin ("http://127.0.0.1:5000", "https://ghcr.io:443"):
+ * where its credentials and the tokens its challenges earn may go. NULL on
+ * OOM. */
+char *md_reg_home_origin(struct md_registry *r, const char *domain);
 /* "<base>/v2/<path>/<kind>/<ref>", kind "manifests" or "blobs"; NULL on OOM. */
 char *md_reg_object_url(struct md_registry *r, const char *domain, const char *path,
 			const char *kind, const char *ref);
@@ -247,6 +255,7 @@ int md_reg_not_found(const char *domain, const char *what, const struct md_reg_r
 /* ---- registry.c: the client --------------------------------------------- */
 
 struct md_reg_token {
+	char *origin;     /* the registry origin whose challenge it answered */
 	char *realm, *service, *scope;
 	char *path;       /* repository the token was fetched for */
 	char *token;      /* secret: zeroed on free */
@@ -310,7 +319,9 @@ int md_reg_auth_upfront(struct md_registry *r, const char *domain, const char *p
 
 /* Perform req for repository path, answering one auth challenge. On
  * success resp holds the final response; 401/403 after authenticating is
- * already an error sentence. */
+ * already an error sentence. Credentials and tokens are scoped to the
+ * registry's origin: req->url must be on it (else an error, nothing sent),
+ * and a challenge from another origin (after a redirect) is not answered. */
 int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path,
 		     const struct md_reg_request *req, struct md_reg_response *resp,
 		     struct md_err *err);

@@ -227,3 +227,43 @@ out:
 	curl_url_cleanup(h);
 	return out;
 }
+
+/* 1 when host matches entry ("host" or "host:port", as MD_INSECURE_REGISTRIES
+ * lists them): a bare host stands for the default port. */
+static int listed_as(const char *entry, const char *host, const char *port, int port_given)
+{
+	size_t n = strlen(host);
+
+	if (strncasecmp(entry, host, n) != 0)
+		return 0;
+	if (entry[n] == '\0')
+		return !port_given || strcmp(port, "80") == 0;
+	return entry[n] == ':' && strcmp(entry + n + 1, port) == 0;
+}
+
+int md_reg_url_plain_listed(const char *url, const struct md_strv *insecure)
+{
+	CURLU *h = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *given = NULL;
+	int ok = 0;
+
+	if (!h || !insecure)
+		goto out;
+	if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    strcasecmp(scheme, "http") != 0 ||
+	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	/* CURLUE_NO_PORT when the URL has none: then a bare listed host matches. */
+	curl_url_get(h, CURLUPART_PORT, &given, 0);
+	for (size_t i = 0; i < insecure->n && !ok; i++)
+		ok = listed_as(insecure->v[i], host, port, given != NULL);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(given);
+	curl_url_cleanup(h);
+	return ok;
+}

@@ -4,13 +4,16 @@
  *   {"version":1,
  *    "repos":{"<repo>":{"list":"sha256:…",
  *                       "tags":{"<tag>":{"digest":"sha256:…","first_seen":N}}}},
- *    "digests":{"sha256:…":{"created":N,"platforms":["linux/amd64"],"stored":N}},
+ *    "digests":{"sha256:…":{"created":N,"platforms":["linux/amd64"],"stored":N},
+ *               "sha256:…":{"stored":N}},
  *    "last_cycle":{"at":N,"ok":true,"commit":"<hex>"},
  *    "last_success":N}
  *
  * A tag only listed (never resolved) has no "digest". "list" fingerprints
  * the repository's last tag list; a digest is only ever one resolved since
- * that list was last seen to change. It is only a cache, so a file that
+ * that list was last seen to change. A digest under "digests" is one whose
+ * manifest was fetched and hashed to it; its facts may be unknown ({"stored"}
+ * alone). It is only a cache, so a file that
  * cannot be used is set aside (never deleted, so a human can look at it)
  * and the agent starts empty. */
 #include "state_int.h"
@@ -139,8 +142,11 @@ static int check_facts(const char *digest, json_t *e)
 	json_t *pl = json_object_get(e, "platforms"), *p;
 	size_t i;
 
-	if (!md_is_sha256_digest(digest) || !json_is_object(e) || !json_is_integer(c) ||
-	    json_integer_value(c) < 0 || !json_is_integer(at) || !json_is_array(pl) ||
+	if (!md_is_sha256_digest(digest) || !json_is_object(e) || !json_is_integer(at))
+		return -1;
+	if (!c && !pl) /* verified, facts never asked for */
+		return 0;
+	if (!json_is_integer(c) || json_integer_value(c) < 0 || !json_is_array(pl) ||
 	    json_array_size(pl) > MD_STATE_MAX_PLATFORMS)
 		return -1;
 	json_array_foreach(pl, i, p)
@@ -720,13 +726,34 @@ int md_state_digest_facts_get(const struct md_state *st, const char *digest, int
 	json_t *e = st && digest ? json_object_get(st->digests, digest) : NULL, *p;
 	size_t i;
 
-	if (!e)
+	if (!e || !json_object_get(e, "platforms"))
 		return 0;
 	*created = json_integer_value(json_object_get(e, "created"));
 	json_array_foreach(json_object_get(e, "platforms"), i, p)
 		if (md_strv_push(platforms, json_string_value(p)) < 0)
 			return -1;
 	return 1;
+}
+
+int md_state_digest_verified_put(struct md_state *st, const char *digest, int64_t now)
+{
+	json_t *e;
+
+	if (!st || !digest || !md_is_sha256_digest(digest))
+		return -1;
+	if (json_object_get(st->digests, digest))
+		return 0; /* verified already, facts maybe known: keep them */
+	e = json_pack("{s:I}", "stored", (json_int_t)now);
+	if (!e || json_object_set_new(st->digests, digest, e) < 0)
+		return -1;
+	if (json_object_size(st->digests) > MD_STATE_MAX_DIGESTS + MD_STATE_MAX_DIGESTS / 4)
+		prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+	return 0;
+}
+
+int md_state_digest_verified(const struct md_state *st, const char *digest)
+{
+	return st && digest && json_object_get(st->digests, digest) != NULL;
 }
 
 /* ---- last cycle -------------------------------------------------------------- */

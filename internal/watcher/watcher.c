@@ -163,9 +163,10 @@ static void head_into(struct watch_run *w, struct resolved *r)
 	free(r->digest);
 	free(r->error);
 	free(r->facts_error);
+	free(r->verify_error);
 	md_strv_free(&r->platforms);
-	r->digest = r->error = r->facts_error = NULL;
-	r->cached = r->has_facts = 0;
+	r->digest = r->error = r->facts_error = r->verify_error = NULL;
+	r->cached = r->has_facts = r->verified = 0;
 	if (md_registry_head_manifest(w->reg, g->domain, g->path, r->tag, &digest, &media,
 				      &err) < 0) {
 		r->error = md_strdup(err.msg);
@@ -257,9 +258,11 @@ static int run_policy(struct watch_run *w, struct md_watch_site *s, struct repo_
 	return rc;
 }
 
-static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo_group *g)
+/* *pinned: the resolved digest s pins, checked once every site is decided. */
+static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo_group *g,
+		       struct resolved **pinned)
 {
-	const struct resolved *r;
+	struct resolved *r;
 	const char *tag, *warn;
 	int hold;
 
@@ -289,10 +292,63 @@ static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo
 	r = watch_resolve_digest(w, g, tag, md_policy_needs_tag_list(s->policy));
 	if (!r)
 		return -1;
-	if (r->error)
+	if (r->error) {
 		s->error = md_strdup(r->error);
-	else
+	} else {
 		s->digest = md_strdup(r->digest);
+		*pinned = r;
+	}
+	return 0;
+}
+
+/* A digest is pinned only once its manifest was fetched by that digest
+ * and its bytes hashed to it: a HEAD's Docker-Content-Digest alone is the
+ * registry's word. Facts were fetched that way (now or, from the state, in
+ * an earlier cycle), and so was a digest the state records as verified:
+ * those cost nothing, so a steady cycle still costs one HEAD. Otherwise
+ * one GET, remembered in the state. -1 only on OOM. */
+static int verify_pinned(struct watch_run *w, struct resolved *r)
+{
+	const struct repo_group *g = r->group;
+	struct md_err err;
+
+	if (r->verified || r->verify_error)
+		return 0;
+	if (r->has_facts || (w->st && md_state_digest_verified(w->st, r->digest))) {
+		r->verified = 1;
+		return 0;
+	}
+	if (md_registry_verify_manifest(w->reg, g->domain, g->path, r->digest, &err) < 0) {
+		r->verify_error = md_asprintf("%s:%s: the registry says the tag is at %s, but that "
+					      "digest does not check out (%s); site left as it is",
+					      g->canonical, r->tag, r->digest, err.msg);
+		return r->verify_error ? 0 : -1;
+	}
+	r->verified = 1;
+	/* Best effort, like all the state: unrecorded, it is checked again. */
+	if (w->st)
+		md_state_digest_verified_put(w->st, r->digest, w->ctx->now);
+	return 0;
+}
+
+/* After every site is decided, so a digest whose facts a choosing site
+ * fetched is not fetched again to verify it. */
+static int verify_sites(struct watch_run *w, struct md_watch_site *sites, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct resolved *r = w->site_res[i];
+
+		if (!r || !sites[i].digest)
+			continue;
+		if (verify_pinned(w, r) < 0)
+			return -1;
+		if (!r->verify_error)
+			continue;
+		free(sites[i].digest);
+		sites[i].digest = NULL;
+		if (!(sites[i].error = md_strdup(r->verify_error)))
+			return -1;
+	}
 	return 0;
 }
 
@@ -310,12 +366,14 @@ static void run_free(struct watch_run *w)
 		free(w->res[i]->digest);
 		free(w->res[i]->error);
 		free(w->res[i]->facts_error);
+		free(w->res[i]->verify_error);
 		md_strv_free(&w->res[i]->platforms);
 		free(w->res[i]);
 	}
 	free(w->groups);
 	free(w->res);
 	free(w->site_group);
+	free(w->site_res);
 }
 
 int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
@@ -327,7 +385,8 @@ int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
 
 	w.groups = calloc(n ? n : 1, sizeof(*w.groups));
 	w.site_group = calloc(n ? n : 1, sizeof(*w.site_group));
-	if (!w.groups || !w.site_group) {
+	w.site_res = calloc(n ? n : 1, sizeof(*w.site_res));
+	if (!w.groups || !w.site_group || !w.site_res) {
 		md_err_set(err, "out of memory");
 		goto out;
 	}
@@ -352,11 +411,16 @@ int md_watcher_resolve_ctx(struct md_registry *reg, struct md_state *st,
 
 			if (w.site_group[i] == SIZE_MAX || choosing != pass)
 				continue;
-			if (decide_site(&w, &sites[i], &w.groups[w.site_group[i]]) < 0) {
+			if (decide_site(&w, &sites[i], &w.groups[w.site_group[i]],
+					&w.site_res[i]) < 0) {
 				md_err_set(err, "out of memory");
 				goto out;
 			}
 		}
+	}
+	if (verify_sites(&w, sites, n) < 0) {
+		md_err_set(err, "out of memory");
+		goto out;
 	}
 	rc = 0;
 out:

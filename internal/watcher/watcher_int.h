@@ -34,6 +34,8 @@ struct resolved {
 	char *digest;
 	char *error;
 	int cached; /* digest taken from the state, no HEAD this cycle */
+	int verified;       /* its manifest was fetched by digest and hashed to it */
+	char *verify_error; /* why it could not be verified (the site's error) */
 	int has_facts;
 	char *facts_error;
 	int64_t created;
@@ -49,6 +51,7 @@ struct watch_run {
 	struct resolved **res; /* pointers: entries stay put while the list grows */
 	size_t nres;
 	size_t *site_group; /* index into groups per site */
+	struct resolved **site_res; /* the digest each site pins, or NULL */
 };
 
 /* The digest of tag, once per (group, tag); NULL only on OOM. With trust,

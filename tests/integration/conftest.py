@@ -131,12 +131,13 @@ def scratch(tmp_path):
 
 @pytest.fixture
 def make_proxy(request):
-    """make_proxy(upstream_registry, hook=None, tag_page_size=None) → RegistryProxy."""
+    """make_proxy(upstream_registry, hook=None, tag_page_size=None, **kw) → RegistryProxy
+    (kw: RegistryProxy's other options, e.g. fault, basic_auth)."""
     from mdtest.proxy import RegistryProxy
 
-    def make(upstream, hook=None, tag_page_size=None):
+    def make(upstream, hook=None, tag_page_size=None, **kw):
         proxy = RegistryProxy(upstream.url, hook=hook, ssl_context=upstream.ssl_context(),
-                              tag_page_size=tag_page_size)
+                              tag_page_size=tag_page_size, **kw)
         request.addfinalizer(proxy.stop)
         return proxy
 

@@ -122,8 +122,10 @@ def test_newest_picks_latest_build_and_caches_facts(registry_server, make_remote
     assert remote.show(COMPOSE) == replaced_once(after, cache, proxy.ref(CACHE, "latest", dc))
     assert f"{COMPOSE}:3 {proxy.host}/{WEB} build-a -> build-b" in r.lines, str(r)
     assert manifest_gets(proxy, repo=WEB), proxy.recorded()
-    # the latest site pins by HEAD alone
-    assert manifest_gets(proxy, repo=CACHE) == [], proxy.recorded()
+    # the latest site needs no facts: its new digest is only verified, with
+    # one GET of the manifest by that digest (issue 11)
+    assert manifest_gets(proxy, repo=CACHE) == [f"/v2/{CACHE}/manifests/{dc}"], \
+        proxy.recorded()
 
     # a second cycle: every digest's facts come from the state
     mark = len(proxy.recorded())
@@ -139,8 +141,8 @@ def test_host_platform_is_checked_once_per_digest(registry_server, make_remote, 
                                                   make_proxy):
     """With no `arch`, a choosing policy still checks the host's platform on
     the tag it is about to choose: one manifest (+ config) GET per new
-    digest, cached after that. A `latest` site follows one tag and never
-    GETs."""
+    digest, cached after that. A `latest` site follows one tag and GETs no
+    facts: only its manifest, once per new digest, to verify the digest."""
     reg = registry_server
     for t in ("1.0.0", "1.1.0"):
         push_image(reg, WEB, t)
@@ -154,9 +156,8 @@ def test_host_platform_is_checked_once_per_digest(registry_server, make_remote, 
     r = agent.once()
     assert r.code == 0, str(r)
     assert len(r.lines) == 3, str(r)
-    gets = manifest_gets(proxy)
-    assert gets and all(p.startswith(f"/v2/{WEB}/") for p in gets), gets
-    assert manifest_gets(proxy, repo=CACHE) == [], proxy.recorded()
+    gets, verify = manifest_gets(proxy, repo=WEB), f"/v2/{CACHE}/manifests/{d_cache}"
+    assert gets and sorted(manifest_gets(proxy)) == sorted(gets + [verify]), proxy.recorded()
     assert d_cache in remote.show(COMPOSE).decode()
 
     mark = len(proxy.recorded())

@@ -2,7 +2,8 @@
 
 After the first cycle a repository whose tags did not change costs one
 request per cycle (its tag list), a site following a mutable tag one HEAD,
-a moved tag one HEAD, and a new tag the requests for that candidate only.
+a moved tag one HEAD and one GET of the manifest by its new digest (to
+verify it, once), and a new tag the requests for that candidate only.
 Counted from docker-registry's own access log (User-Agent magos-dominus/),
 so nothing between the agent and the registry can hide a request."""
 import os
@@ -74,6 +75,13 @@ def head_only(reqs, repo, tag):
     return reqs.get(repo) == [("HEAD", "manifests", tag, 200)]
 
 
+def head_and_verify(reqs, repo, tag, digest):
+    """A followed tag at a digest not seen before: HEAD, then the manifest
+    fetched once by that digest to check its bytes hash to it."""
+    return reqs.get(repo) == [("HEAD", "manifests", tag, 200),
+                              ("GET", "manifests", digest, 200)]
+
+
 def cycle(agent, reg):
     mark = reg.mark()
     r = agent.once()
@@ -92,6 +100,7 @@ def test_steady_state_costs_one_request_per_repository(logged_registry, make_rem
     assert len([ln for ln in first.lines if " -> " in ln]) == 5, str(first)
     assert d_cache in remote.show(COMPOSE).decode()
     assert cold, "the access log recorded nothing: is it on?"
+    assert head_and_verify(by_repo(cold), CACHE, "latest", d_cache), cold
     head = remote.head()
 
     # Nothing new: each semver repository costs its tag list (shared by the
@@ -110,17 +119,23 @@ def test_steady_state_costs_one_request_per_repository(logged_registry, make_rem
     r, raw = cycle(agent, reg)
     assert r.lines == ["no changes"] and len(raw) == 4, (str(r), raw)
 
-    # `latest` moved: one HEAD finds it, nothing else is asked.
+    # `latest` moved: one HEAD finds it, one GET by the new digest verifies
+    # it; nothing else is asked.
     d_cache2 = push_image(reg, CACHE, "latest")
     r, raw = cycle(agent, reg)
     moved = f"{CACHE} {d_cache[:19]} -> {d_cache2[:19]}"
     assert [ln for ln in r.lines if " -> " in ln] == [f"{COMPOSE}:11 {reg.host}/{moved}"], str(r)
     assert d_cache2 in remote.show(COMPOSE).decode()
     reqs = by_repo(raw)
-    assert head_only(reqs, CACHE, "latest"), raw
+    assert head_and_verify(reqs, CACHE, "latest", d_cache2), raw
     for repo in SEMVER_REPOS:
         assert tag_list_only(reqs, repo), raw
-    assert len(raw) == 4, raw
+    assert len(raw) == 5, raw
+
+    # Verified once: the next cycle is back to one HEAD for it.
+    r, raw = cycle(agent, reg)
+    assert r.lines == ["no changes"] and len(raw) == 4, (str(r), raw)
+    assert head_only(by_repo(raw), CACHE, "latest"), raw
 
     # A new release of alpha: its tag list, then the new candidate only
     # (one HEAD shared by both sites, its manifest and config for the

@@ -2,6 +2,7 @@
 import base64
 import json
 import os
+import urllib.parse
 
 import pytest
 
@@ -87,11 +88,18 @@ def test_token_auth_anonymous(token_registry, token_service, make_remote, make_a
     assert all(q.service == token_service.service for q in agent_reqs)
 
 
+def _plain_hosts(reg, token_service):
+    """The registry and its token service: both plain HTTP, so both must be
+    listed before credentials go to the token service (issue 11)."""
+    return f"{reg.host},{urllib.parse.urlsplit(token_service.url).netloc}"
+
+
 def test_token_auth_with_basic_credentials(token_registry, token_service, make_remote,
                                            make_agent, tmp_path):
     reg = token_registry
     auth_file, _ = _auth_file(tmp_path, reg.host, *ALICE)
     r, remote, base, _, expected = bump_once(reg, make_remote, make_agent,
+                                             registry_host=_plain_hosts(reg, token_service),
                                              MD_REGISTRY_AUTH_FILE=auth_file)
     assert r.code == 0, str(r)
     assert remote.show(COMPOSE) == expected
@@ -109,6 +117,7 @@ def test_token_auth_wrong_password(token_registry, token_service, make_remote, m
     wrong = "Wr0ng-Pa55word-xyzzy"
     auth_file, raw = _auth_file(tmp_path, reg.host, ALICE[0], wrong)
     r, remote, base, before, _ = bump_once(reg, make_remote, make_agent,
+                                           registry_host=_plain_hosts(reg, token_service),
                                            MD_REGISTRY_AUTH_FILE=auth_file)
     assert r.code == 1, str(r)
     assert reg.host in r.stderr, str(r)

@@ -342,6 +342,8 @@ static char *h_facts(const char *head, int port)
 		return serve_doc(fx.c2, "application/octet-stream", NULL);
 	if (is_get(head, "blobs", DG_1)) /* not what DG_1 names */
 		return serve_doc(fx.c1, "application/octet-stream", NULL);
+	if (is_get(head, "manifests", DG_2)) /* m1's bytes, claimed to be DG_2 */
+		return serve_doc(fx.m1, MD_MT_OCI_MANIFEST, DG_2);
 	if (is_get(head, "manifests", "stamped"))
 		return serve_doc(fx.stamped, MD_MT_OCI_INDEX, NULL);
 	if (is_get(head, "manifests", "liar"))
@@ -457,6 +459,43 @@ static void test_client_image_facts_refused(void **state)
 	fx_free();
 }
 
+/* A digest a HEAD claimed: fetched by digest, its bytes must hash to it. */
+static void test_client_verify_manifest(void **state)
+{
+	struct md_registry_stats st;
+	struct md_registry *r;
+	struct md_err err;
+	struct fake f_srv;
+	char dom[64], want[600], *log;
+
+	(void)state;
+	fx_build();
+	fake_start(&f_srv, h_facts);
+	snprintf(dom, sizeof(dom), "127.0.0.1:%d", f_srv.port);
+	r = client(f_srv.port, NULL);
+	assert_ok(md_registry_verify_manifest(r, dom, "acme/app", fx.d_m1, &err));
+	assert_int_equal(requests_of(r), 1);
+	assert_int_equal(md_registry_verify_manifest(r, dom, "acme/app", DG_2, &err), -1);
+	snprintf(want, sizeof(want), "registry %s: manifest at http://%s/v2/acme/app/manifests/"
+		 DG_2 " has digest %s but should have " DG_2, dom, dom, fx.d_m1);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(md_registry_verify_manifest(r, dom, "acme/app", DG_3, &err), -1);
+	snprintf(want, sizeof(want), "registry %s: manifest " DG_3 " not found in repository "
+		 "acme/app", dom);
+	assert_true(md_str_has_prefix(err.msg, want));
+	assert_int_equal(md_registry_verify_manifest(r, dom, "acme/app", "multi", &err), -1);
+	assert_non_null(strstr(err.msg, "cannot verify \"multi\": not a sha256 digest"));
+	md_registry_stats(r, &st);
+	assert_int_equal(st.errors, 3);
+	assert_int_equal(st.requests, 3); /* the tag was not asked for */
+	md_registry_free(r);
+	log = fake_stop(&f_srv);
+	assert_non_null(strstr(log, "Accept: " MD_REG_MANIFEST_ACCEPT "\r\n"));
+	assert_int_equal(count(log, "GET /v2/acme/app/manifests/"), 3);
+	free(log);
+	fx_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_config_parse),
 		cmocka_unit_test(test_client_image_facts),
 		cmocka_unit_test(test_client_image_facts_refused),
+		cmocka_unit_test(test_client_verify_manifest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

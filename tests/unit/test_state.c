@@ -549,6 +549,56 @@ static void test_digest_facts_round_trip(void **state)
 	md_state_free(st);
 }
 
+/* A digest verified by fetching its manifest, facts not asked for: a
+ * {"stored"} entry that facts_get does not take for facts. */
+static void test_digest_verified(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_strv pl = { 0 };
+	struct md_err err;
+	int64_t created = -1;
+	char *text;
+
+	assert_int_equal(md_state_digest_verified(st, D1), 0);
+	assert_int_equal(md_state_digest_verified_put(st, D1, 3), 0);
+	assert_int_equal(md_state_digest_verified(st, D1), 1);
+	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 0);
+	assert_int_equal(created, -1);
+	/* stored facts are verified too (they were fetched by digest) */
+	assert_int_equal(md_state_digest_facts_put(st, D2, 7, &two_platforms, 4), 0);
+	assert_int_equal(md_state_digest_verified(st, D2), 1);
+	/* marking it verified again keeps its facts */
+	assert_int_equal(md_state_digest_verified_put(st, D2, 5), 0);
+	assert_ok(md_state_save(st, &err));
+	text = read_file(*state, "state.json");
+	assert_non_null(strstr(text, "\"" D1 "\":{\"stored\":3}"));
+	assert_non_null(strstr(text, "\"" D2 "\":{\"created\":7,"));
+	free(text);
+	md_state_free(st);
+	st = load_ok(*state, NULL);
+	assert_int_equal(md_state_digest_verified(st, D1), 1);
+	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 0);
+	assert_int_equal(md_state_digest_facts_get(st, D2, &created, &pl), 1);
+	assert_int_equal(created, 7);
+	md_strv_free(&pl);
+	/* facts learnt later replace the bare entry */
+	assert_int_equal(md_state_digest_facts_put(st, D1, 9, NULL, 6), 0);
+	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 1);
+	assert_int_equal(created, 9);
+	assert_int_equal(md_state_digest_verified_put(st, "sha256:abc", 1), -1);
+	assert_int_equal(md_state_digest_verified_put(st, NULL, 1), -1);
+	assert_int_equal(md_state_digest_verified_put(NULL, D1, 1), -1);
+	assert_int_equal(md_state_digest_verified(NULL, D1), 0);
+	assert_int_equal(md_state_digest_verified(st, NULL), 0);
+	md_state_free(st);
+	/* half a facts entry is no entry */
+	rm_rf(*state);
+	mkdir(*state, 0700);
+	expect_set_aside(*state,
+		"{\"version\":1,\"digests\":{\"" D1 "\":{\"created\":1,\"stored\":1}}}",
+		"bad facts for " D1);
+}
+
 static void test_digest_facts_rejects_bad_input(void **state)
 {
 	struct md_state *st = load_ok(*state, NULL);
@@ -726,6 +776,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bound_repos, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_facts_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_facts_rejects_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_facts_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag_list_unchanged_keeps_digests, setup, teardown),

@@ -15,10 +15,15 @@ with 413, as Quay does.
 `fault(method, path)` injects registry misbehaviour: it returns None (pass
 through) or a dict, see Fault below.
 
+With `basic_auth=(user, password)` every request must carry those Basic
+credentials, else 401 with a Basic challenge, as a registry behind an
+authenticating reverse proxy; the Authorization header is not forwarded.
+
 `delay(method, path)` returns seconds to hold a request before answering it
 (0 or None: none). The server is threaded: `in_flight` is the number of
 requests being answered right now and `max_in_flight` the most seen at once
 (reset with `reset_in_flight()`), to test client concurrency."""
+import base64
 import json
 import threading
 import time
@@ -36,8 +41,12 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgra
 
 class RegistryProxy:
     def __init__(self, upstream_url, hook=None, ssl_context=None, tag_page_size=None,
-                 fault=None, max_n=None, delay=None):
+                 fault=None, max_n=None, delay=None, basic_auth=None):
         self.upstream = upstream_url.rstrip("/")
+        self.basic_auth = None
+        if basic_auth:
+            raw = "%s:%s" % tuple(basic_auth)
+            self.basic_auth = "Basic " + base64.b64encode(raw.encode()).decode()
         self.hook = hook
         self.tag_page_size = tag_page_size
         self.fault = fault
@@ -85,7 +94,7 @@ class RegistryProxy:
     def _forward(self, method, full_path, body, headers):
         req = urllib.request.Request(self.upstream + full_path, data=body or None, method=method)
         for k, v in headers:
-            if k.lower() not in _HOP:
+            if k.lower() not in _HOP and not (self.basic_auth and k.lower() == "authorization"):
                 req.add_header(k, v)
         try:
             with self._opener.open(req, timeout=30) as resp:
@@ -110,6 +119,12 @@ class RegistryProxy:
                 self._leave()
 
         def answer(full):
+            if self.basic_auth and request.headers.get("Authorization") != self.basic_auth:
+                with self._lock:
+                    self.requests.append((request.method, full, 401))
+                resp = Response(b"" if request.method == "HEAD" else b"{}", status=401)
+                resp.headers["WWW-Authenticate"] = 'Basic realm="registry"'
+                return resp
             if self.hook is not None:
                 self.hook(request.method, full)
             f = self.fault(request.method, full) if self.fault is not None else None
