@@ -234,7 +234,23 @@ static void test_range_invalid(void **state)
 		{ "01.2.3", "01.2.3" },
 		{ "1.x.3", "1.x.3" },
 		{ "1.2-beta", "1.2-beta" },
-		{ ">=1.2.3,<2", ">=1.2.3,<2" },
+		{ "||", "||" },
+		{ " || ", "||" },
+		{ ">=1,", "," },
+		{ ",>=1", "," },
+		{ ">=1,,<2", "," },
+		{ ">=1, ,<2", "," },
+		{ "^1 ,|| 2", "," },
+		{ ">= ,1", "," },
+		{ "1 -,2", "," },
+		{ "1 ,- 2", "," },
+		{ "1 - ,2", "," },
+		{ "*-alpha", "*-alpha" },
+		{ "1.2-beta+b", "1.2-beta+b" },
+		{ "1.2.3+", "1.2.3+" },
+		{ "^1.x+", "^1.x+" },
+		{ "1.x.x-", "1.x.x-" },
+		{ "1.x.x-a..b", "1.x.x-a..b" },
 		{ "=>1.2.3", "=>1.2.3" },
 		{ "~>=1.2", "~>=1.2" },
 		{ "18446744073709551616", "18446744073709551616" },
@@ -255,6 +271,13 @@ static void test_range_invalid(void **state)
 		assert_string_equal(err.msg, want);
 	}
 	assert_int_equal(md_range_parse(&r, NULL, &err), -1);
+	/* An empty range would allow every major upgrade: a templating slip. */
+	assert_int_equal(md_range_parse(&r, "", &err), -1);
+	assert_string_equal(err.msg, "invalid range \"\": empty (leave \"range\" out to allow "
+				     "any version, or write \"*\")");
+	assert_int_equal(md_range_parse(&r, " \t ", &err), -1);
+	assert_string_equal(err.msg, "invalid range \" \t \": empty (leave \"range\" out to "
+				     "allow any version, or write \"*\")");
 }
 
 static void test_range_limits(void **state)
@@ -316,8 +339,8 @@ static void test_annotation_ok(void **state)
 		  MD_POLICY_DIGEST, MD_PIN_DIGEST, NULL, NULL, "1.25-alpine", 0, 0 },
 		{ "  \t{\"magos\":{\"policy\":\"latest\"}}  \n", MD_POLICY_LATEST, MD_PIN_DIGEST, NULL,
 		  NULL, NULL, 0, 0 },
-		{ "{\"magos\": {\"range\": \"\"}}", MD_POLICY_SEMVER, MD_PIN_DIGEST, "", NULL, NULL, 0,
-		  1 },
+		{ "{\"magos\": {\"range\": \">=1.2, <2\"}}", MD_POLICY_SEMVER, MD_PIN_DIGEST,
+		  ">=1.2, <2", NULL, NULL, 0, 1 },
 	};
 	struct md_policy *p;
 	struct md_err err;
