@@ -85,13 +85,16 @@ int md_regex_compile(struct md_regex **out, const char *field, const char *patte
 void md_regex_free(struct md_regex *re);
 /* The number of the named group, 0 when there is none. */
 uint32_t md_regex_group(const struct md_regex *re, const char *name);
+/* How many capturing groups the pattern has. */
+uint32_t md_regex_group_count(const struct md_regex *re);
 
 /* Matching needs scratch space; one per decision. */
 struct md_regex_scratch;
 struct md_regex_scratch *md_regex_scratch_new(void);
 void md_regex_scratch_free(struct md_regex_scratch *s);
-/* 1 match, 0 no match, -1 gave up (match limit). With group > 0 and a
- * match, *start and *len give the group's text (len 0 when unset). */
+/* 1 match, 0 no match, -1 gave up (match limit). With start non-NULL and
+ * a match, *start and *len give group's text (group 0: the whole match;
+ * len 0 when the group is unset). */
 int md_regex_match(const struct md_regex *re, struct md_regex_scratch *s, const char *subject,
 		   uint32_t group, size_t *start, size_t *len);
 
@@ -172,8 +175,9 @@ struct md_policy {
 	unsigned fields; /* MD_F_* present in the annotation */
 	struct md_regex *filter, *exclude;
 	char *filter_text, *exclude_text;
-	char *extract;          /* the group's name, without '$' */
-	uint32_t extract_group; /* its number in filter, 0 when none */
+	char *extract;          /* the group's name or number, without '$'; NULL: none */
+	int extract_numbered;   /* extract gave a number ("$1"), not a name */
+	uint32_t extract_group; /* its number in filter (0: the whole match) */
 	struct md_platform *arch; /* explicit `arch`, NULL: the host's */
 	size_t narch;
 	int64_t min_age;          /* seconds; 0 when not given */

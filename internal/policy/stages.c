@@ -78,7 +78,7 @@ static void read_key(const struct md_policy *p, struct md_cand *c)
 	const char *k = c->key ? c->key : c->tag;
 
 	/* With extract, a tag the filter did not match has no key at all. */
-	if (p->extract_group && !c->key) {
+	if (p->extract && !c->key) {
 		c->parsed = 0;
 		return;
 	}
@@ -108,12 +108,13 @@ static const char *run_filter(struct md_run *r, struct md_cand *c)
 
 	if (!p->filter)
 		return NULL;
-	m = md_regex_match(p->filter, r->scratch, c->tag, p->extract_group, &start, &len);
+	m = md_regex_match(p->filter, r->scratch, c->tag, p->extract_group,
+			   p->extract ? &start : NULL, &len);
 	if (m < 0)
 		return MD_R_REGEX_LIMIT;
 	if (m == 0)
 		return MD_R_FILTERED;
-	if (p->extract_group) {
+	if (p->extract) {
 		c->key = md_strndup(c->tag + start, len);
 		if (!c->key)
 			r->oom = 1;

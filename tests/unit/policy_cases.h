@@ -329,6 +329,17 @@ static const struct field_ok_case field_ok_cases[] = {
 	  "numerical", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^(?<d>[0-9]{8})\", \"extract\": \"d\""),
 	  "alphabetical", MD_POLICY_SEMVER, 1 },
+	/* Flux's numbered groups */
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^([0-9]+)$\", \"extract\": \"1\""),
+	  "numerical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^b-([0-9]+)-(\\\\d+)$\", \"extract\": \"$2\""),
+	  "numerical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^main-(.*)$\", \"extract\": \"${1}\""),
+	  "alphabetical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^(?<d>[0-9]{8})\", \"extract\": \"${d}\""),
+	  "alphabetical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"[0-9]+\", \"extract\": \"$0\""),
+	  "numerical", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"extract\": \"v\", \"filter\": \"^app-(?<v>.*)$\", \"range\": \"^1\""), "semver",
 	  MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"semver\", \"filter\": \"^v\", \"exclude\": \"-rc\""), "semver",
@@ -352,12 +363,33 @@ static const struct field_err_case field_err_cases[] = {
 	  "\"extract\" needs a \"filter\" with the named group \"v\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"^(?<n>[0-9]+)$\", \"extract\": \"$x\""),
 	  "\"extract\": \"filter\" has no group named \"x\"" },
-	{ ANN("\"policy\": \"numerical\", \"filter\": \"^([0-9]+)$\", \"extract\": \"1\""),
-	  "\"extract\" must name a group of \"filter\", e.g. \"$version\", not \"1\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^([0-9]+)$\", \"extract\": \"$2\""),
+	  "\"extract\": \"filter\" has no group 2 (it has 1)" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^[0-9]+$\", \"extract\": \"${1}\""),
+	  "\"extract\": \"filter\" has no group 1 (it has 0)" },
+	{ ANN("\"policy\": \"numerical\", \"extract\": \"$1\""),
+	  "\"extract\" needs a \"filter\" with the numbered group \"1\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"x\", \"extract\": \"$\""),
-	  "\"extract\" must name a group of \"filter\", e.g. \"$version\", not \"$\"" },
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"x\", \"extract\": \"$a-b\""),
-	  "\"extract\" must name a group of \"filter\", e.g. \"$version\", not \"$a-b\"" },
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$a-b\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"$1x\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$1x\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)(y)\", \"extract\": \"$1$2\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$1$2\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"${1\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"${1\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"${}\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"${}\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"$123456\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$123456\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"x\", \"extract\": 7"),
 	  "\"extract\" must be a string" },
 	{ ANN("\"policy\": \"semver\", \"arch\": \"\""),
@@ -522,6 +554,16 @@ static const struct engine_case engine_cases[] = {
 	  "old-5", "build-3 build-4", NULL, "build-4", "+build-4(chosen) +build-3(in range)" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"^build-(?<n>[0-9]+)$\", \"extract\": \"n\""),
 	  NULL, "build-7 build-007", NULL, "build-007", "+build-007(chosen) +build-7(in range)" },
+	/* numbered groups, as Flux writes them; $0 is the whole match */
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^build-([0-9]+)$\", \"extract\": \"$1\""),
+	  "build-9", "build-9 build-10 main", NULL, "build-10",
+	  "+build-10(chosen) +build-9(in range) -main(filtered)" },
+	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^(main|dev)-([0-9]{8})\", "
+	      "\"extract\": \"${2}\""),
+	  NULL, "dev-20240301 main-20240201 main-2024", NULL, "dev-20240301",
+	  "+dev-20240301(chosen) +main-20240201(in range) -main-2024(filtered)" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"[0-9]+\", \"extract\": \"$0\""),
+	  NULL, "r5-x r12-y none", NULL, "r12-y", "+r12-y(chosen) +r5-x(in range) -none(filtered)" },
 	/* alphabetical */
 	{ ANN("\"policy\": \"alphabetical\""), NULL, "a b c", NULL, "c",
 	  "+c(chosen) +b(in range) +a(in range)" },
