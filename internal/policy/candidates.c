@@ -27,7 +27,7 @@ int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_
 	case MD_ORDER_NUMBER:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;
-		return a->parsed ? md_digits_cmp(ka, strlen(ka), kb, strlen(kb)) : 0;
+		return a->parsed ? md_decimal_cmp(ka, kb) : 0;
 	case MD_ORDER_VERSION:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;

@@ -260,6 +260,59 @@ int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return r < 0 ? -1 : r > 0;
 }
 
+/* Longest integer or fraction part the numerical policy reads. */
+#define NUMBER_MAX_DIGITS 64
+
+/* The digit run at s, at most NUMBER_MAX_DIGITS long; its length, 0 when
+ * there is none or it is too long. */
+static size_t digit_run(const char *s)
+{
+	size_t i = 0;
+
+	while (s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i <= NUMBER_MAX_DIGITS ? i : 0;
+}
+
+/* The numerical policy's numbers: "42", "007", "53.47333823144817".
+ * No sign (a tag cannot start with '-'), exponent or bare dot ("1.",
+ * ".5"), and not "1.2.3": that is a version, for semver. */
+int md_decimal_valid(const char *s)
+{
+	size_t i = digit_run(s), f;
+
+	if (i == 0)
+		return 0;
+	if (s[i] == '\0')
+		return 1;
+	if (s[i] != '.')
+		return 0;
+	f = digit_run(s + i + 1);
+	return f > 0 && s[i + 1 + f] == '\0';
+}
+
+/* Fractions digit by digit; a missing digit is 0, so "5" == "50". */
+static int fraction_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		char x = *a ? *a++ : '0', y = *b ? *b++ : '0';
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+int md_decimal_cmp(const char *a, const char *b)
+{
+	size_t ai = digit_run(a), bi = digit_run(b);
+	int r = md_digits_cmp(a, ai, b, bi);
+
+	if (r)
+		return r;
+	return fraction_cmp(a[ai] ? a + ai + 1 : a + ai, b[bi] ? b + bi + 1 : b + bi);
+}
+
 static size_t alpha_prefix(const char *s, size_t n)
 {
 	size_t i = 0;

@@ -73,6 +73,10 @@ void md_tagver_clear(struct md_tagver *tv);
 int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b);
 /* Two digit strings as numbers, leading zeros ignored. */
 int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn);
+/* The numerical policy's numbers: digits, optionally '.' and digits. */
+int md_decimal_valid(const char *s);
+/* Two valid decimals as numbers, exactly: "1.5" == "1.50", "9" < "10.1". */
+int md_decimal_cmp(const char *a, const char *b);
 
 /* ---- regular expressions (regex.c) --------------------------------------- */
 

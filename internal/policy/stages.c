@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NUMBER_MAX_DIGITS 64
-
 int md_run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
 		struct md_err *err)
 {
@@ -59,18 +57,6 @@ static int is_signature_tag(const char *tag)
 	       md_str_has_suffix(tag, ".sbom");
 }
 
-static int all_digits(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NUMBER_MAX_DIGITS)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
 /* What the candidate is ordered by: the version (semver), the number
  * (numerical), the text (alphabetical). Sets c->parsed. */
 static void read_key(const struct md_policy *p, struct md_cand *c)
@@ -87,7 +73,7 @@ static void read_key(const struct md_policy *p, struct md_cand *c)
 		c->parsed = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
 		break;
 	case MD_ORDER_NUMBER:
-		c->parsed = all_digits(k);
+		c->parsed = md_decimal_valid(k);
 		break;
 	case MD_ORDER_ALPHA:
 		c->parsed = 1;

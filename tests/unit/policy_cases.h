@@ -554,6 +554,19 @@ static const struct engine_case engine_cases[] = {
 	  "old-5", "build-3 build-4", NULL, "build-4", "+build-4(chosen) +build-3(in range)" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"^build-(?<n>[0-9]+)$\", \"extract\": \"n\""),
 	  NULL, "build-7 build-007", NULL, "build-007", "+build-007(chosen) +build-7(in range)" },
+	/* decimals, exactly (Flux's numerical orders them); 1.5 == 1.50 */
+	{ ANN("\"policy\": \"numerical\""), "53.47333823144817",
+	  "53.47333823144817 53.5 53.47333823144818 9.99 100 1.2.3 1. .5 1e5 0x1F", NULL, "100",
+	  "+100(chosen) +53.5(in range) +53.47333823144818(in range) "
+	  "+53.47333823144817(in range) +9.99(in range) -.5(not numeric) -0x1F(not numeric) "
+	  "-1.(not numeric) -1.2.3(not numeric) -1e5(not numeric)" },
+	{ ANN("\"policy\": \"numerical\""), "1.5", "1.5 1.50 1.05 1.499999", NULL, "1.5",
+	  "+1.5(current) -1.50(same version as current) -1.499999(lower than current) "
+	  "-1.05(lower than current)" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^v(?<n>[0-9.]+)-amd64$\", "
+	      "\"extract\": \"n\""),
+	  NULL, "v0.9-amd64 v0.10-amd64 v0.1.2-amd64", NULL, "v0.9-amd64",
+	  "+v0.9-amd64(chosen) +v0.10-amd64(in range) -v0.1.2-amd64(not numeric)" },
 	/* numbered groups, as Flux writes them; $0 is the whole match */
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"^build-([0-9]+)$\", \"extract\": \"$1\""),
 	  "build-9", "build-9 build-10 main", NULL, "build-10",
