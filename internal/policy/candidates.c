@@ -11,6 +11,21 @@ static const char *key_of(const struct md_cand *c)
 	return c->key ? c->key : c->tag;
 }
 
+/* Tags pushed from one build share a creation time (`2`, `2.0`, `2.0.3`,
+ * `latest`): the tie goes to a version over a word, then to the one with
+ * more parts, then to the higher version, so `newest` writes `2.0.3`, never
+ * a moving alias of the same image. */
+static int specificity_cmp(const struct md_cand *a, const struct md_cand *b)
+{
+	if (a->versioned != b->versioned)
+		return a->versioned ? 1 : -1;
+	if (!a->versioned)
+		return 0;
+	if (a->tv.nnum != b->tv.nnum)
+		return a->tv.nnum > b->tv.nnum ? 1 : -1;
+	return md_tagver_cmp(&a->tv, &b->tv);
+}
+
 int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
 {
 	const char *ka = key_of(a), *kb = key_of(b);
@@ -18,7 +33,9 @@ int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_
 
 	switch (order) {
 	case MD_ORDER_CREATED:
-		return a->created == b->created ? 0 : (a->created > b->created ? 1 : -1);
+		if (a->created != b->created)
+			return a->created > b->created ? 1 : -1;
+		return specificity_cmp(a, b);
 	case MD_ORDER_ALPHA:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;

@@ -30,11 +30,15 @@ static int first_kept(const struct md_cand *c, size_t n)
 	return -1;
 }
 
-static const char *below_current(enum md_order order, int cmp)
+static const char *below_current(enum md_order order, const struct md_cand *c,
+				 const struct md_cand *cur)
 {
-	if (cmp == 0)
+	if (md_cand_value_cmp(c, cur, order) == 0)
 		return MD_R_SAME;
-	return order == MD_ORDER_CREATED ? MD_R_OLDER : MD_R_LOWER;
+	if (order != MD_ORDER_CREATED)
+		return MD_R_LOWER;
+	/* `latest` or `2.0` pushed with the declared 2.0.3: not older. */
+	return c->created == cur->created ? MD_R_SAME_BUILD : MD_R_OLDER;
 }
 
 /* The declared tag stays: survivors at or below it are not choices. */
@@ -51,7 +55,7 @@ static int keep_current(struct md_decision *d, struct md_run *r, struct md_cand 
 			continue;
 		}
 		c[i].kept = 0;
-		c[i].reason = below_current(order, md_cand_value_cmp(&c[i], cur, order));
+		c[i].reason = below_current(order, &c[i], cur);
 	}
 	if (md_cands_find(c, n, cur->tag) < 0) {
 		d->warning = md_asprintf("declared tag %s is no longer listed by the registry; "

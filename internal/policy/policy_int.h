@@ -223,6 +223,7 @@ int md_policy_check_fields(struct md_policy *p, struct md_err *err);
 #define MD_R_NOT_CHECKED "not checked"
 #define MD_R_NO_PLATFORMS "platforms unknown"
 #define MD_R_OLDER "older than current"
+#define MD_R_SAME_BUILD "same build as current"
 
 /* One candidate on its way through the pipeline. */
 struct md_cand {
@@ -231,6 +232,7 @@ struct md_cand {
 	int64_t created;
 	char *key;  /* the extracted text, NULL: the tag itself */
 	int parsed; /* the key is usable: a version (semver), a number (numerical) */
+	int versioned; /* tv holds the key read as a version */
 	const char *filter_why; /* the filter's verdict, NULL passed */
 	struct md_tagver tv;
 	int kept;

@@ -75,10 +75,12 @@ static void read_key(const struct md_policy *p, struct md_cand *c)
 	case MD_ORDER_NUMBER:
 		c->parsed = md_decimal_valid(k);
 		break;
-	case MD_ORDER_ALPHA:
+	case MD_ORDER_CREATED:
+		/* Ties in creation time go to the most specific version tag. */
+		c->versioned = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
 		c->parsed = 1;
 		break;
-	case MD_ORDER_CREATED:
+	case MD_ORDER_ALPHA:
 	case MD_ORDER_NONE:
 		c->parsed = 1;
 		break;

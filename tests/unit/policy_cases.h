@@ -601,6 +601,20 @@ static const struct engine_case engine_cases[] = {
 	  "+a(current) -b(older than current)" },
 	{ ANN("\"policy\": \"newest\""), NULL, "y|1d|- x|1d|-", NULL, "x",
 	  "+x(chosen) +y(in range)" },
+	/* tags of one build share a creation time: the most specific version
+	 * wins, never `latest` or a moving alias (Argo CD picks v2.0.3 too) */
+	{ ANN("\"policy\": \"newest\""), NULL,
+	  "latest|1d|- 2|1d|- 2.0|1d|- 2.0.3|1d|- 1.9.9|3d|- zz|1d|-", NULL, "2.0.3",
+	  "+2.0.3(chosen) +2.0(in range) +2(in range) +latest(in range) +zz(in range) "
+	  "+1.9.9(in range)" },
+	{ ANN("\"policy\": \"newest\""), NULL, "stable|1d|- v2.0|1d|- v2.0.3|1d|- v2.0.2|2d|-",
+	  NULL, "v2.0.3", "+v2.0.3(chosen) +v2.0(in range) +stable(in range) +v2.0.2(in range)" },
+	{ ANN("\"policy\": \"newest\""), "2", "2|1d|- 2.0.3|1d|- latest|1d|-", NULL, "2.0.3",
+	  "+2.0.3(chosen) +2(in range) +latest(in range)" },
+	{ ANN("\"policy\": \"newest\""), "2.0.3", "2|1d|- 2.0.3|1d|- latest|1d|- 1.0|9d|-", NULL,
+	  "2.0.3",
+	  "+2.0.3(current) -2(same build as current) -latest(same build as current) "
+	  "-1.0(older than current)" },
 	{ ANN("\"policy\": \"newest\", \"filter\": \"^main-\""), NULL,
 	  "main-1|2d|- dev-1|1h|- main-2|1d|-", NULL, "main-2",
 	  "-dev-1(filtered) +main-2(chosen) +main-1(in range)" },
