@@ -61,16 +61,23 @@ int md_semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b);
 struct md_tagver {
 	uint64_t num[4]; /* missing components are 0 */
 	int nnum;        /* components written (1..4) */
+	int vprefix;     /* written with a leading 'v' or 'V' */
 	char *pre;       /* prerelease identifiers, '.'-separated, NULL when none */
+	int pre_glued;   /* "3.13.0rc1", "2025.1.0.dev3": PEP 440 order */
 	char *flavour;   /* "alpine", "bookworm-slim"; NULL when none */
+	char *rev;       /* revision "ls220", "r7-ls245", "3.0.2"; NULL when none */
 	struct md_semver sv; /* num[0..2] and pre (aliased, not owned) for ranges */
 };
 
 /* Read s[0..n) leniently; -1 when it is not version-shaped. */
 int md_tagver_parse(struct md_tagver *tv, const char *s, size_t n);
 void md_tagver_clear(struct md_tagver *tv);
-/* Numbers, then prerelease (see lenient.c); flavour and tag not compared. */
+/* Numbers, then prerelease, then revision (see lenient.c); flavour and tag
+ * not compared. */
 int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b);
+/* Whether two revisions are of one kind: both none, or the same pieces
+ * ("ls220" and "ls221", "3.0.2" and "3.1.0"; not "ls5" and "r5"). */
+int md_tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b);
 /* Two digit strings as numbers, leading zeros ignored. */
 int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn);
 /* The numerical policy's numbers: digits, optionally '.' and digits. */
@@ -224,6 +231,7 @@ int md_policy_check_fields(struct md_policy *p, struct md_err *err);
 #define MD_R_NO_PLATFORMS "platforms unknown"
 #define MD_R_OLDER "older than current"
 #define MD_R_SAME_BUILD "same build as current"
+#define MD_R_CUR_UNREADABLE "declared tag is not a version"
 
 /* One candidate on its way through the pipeline. */
 struct md_cand {
@@ -241,8 +249,10 @@ struct md_cand {
 };
 
 struct md_decision {
+	enum md_decision_status status;
 	char *tag;
 	char *warning;
+	char *problem;
 	struct md_trace_entry *trace;
 	char *pool; /* the trace's tag strings and written reasons */
 	size_t n;
@@ -256,6 +266,7 @@ struct md_run {
 	struct md_regex_scratch *scratch;
 	const char *cur_flavour; /* the declared tag's flavour, NULL none */
 	const struct md_tagver *cur_tv; /* the declared tag's version, NULL when none */
+	int cur_unreadable;      /* a declared tag of unknown shape: nothing may replace it */
 	int gates;               /* fact gates apply to every candidate */
 	int oom;                 /* a stage ran out of memory: fail the decision */
 };

@@ -70,7 +70,7 @@ static void read_key(const struct md_policy *p, struct md_cand *c)
 	}
 	switch (p->kind->order) {
 	case MD_ORDER_VERSION:
-		c->parsed = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
+		c->parsed = c->versioned = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
 		break;
 	case MD_ORDER_NUMBER:
 		c->parsed = md_decimal_valid(k);
@@ -119,12 +119,16 @@ static int date_like(const struct md_tagver *tv)
 }
 
 /* Tags of one image often mix schemes: `1.2.3` beside the moving aliases
- * `1.2` and `1`, or dates beside versions. A site keeps the scheme of the
- * tag it declares — as many numeric parts, a date when it is a date — so
- * `7.2.4` never moves to the alias `8`, and `1.2.3` never to `20240105`. */
+ * `1.2` and `1`, dates beside versions, `v1.2.3` beside `1.2.3`, rebuilds
+ * `4.0.1-ls220` beside releases `4.0.1`. A site keeps the scheme of the
+ * tag it declares — as many numeric parts, a date when it is a date, the
+ * `v` when it has one, the same kind of revision — so `7.2.4` never moves
+ * to the alias `8`, `1.2.3` never to `20240105`, `4.0.1-ls220` never to
+ * `4.0.2`. */
 static int scheme_differs(const struct md_tagver *cur, const struct md_tagver *c)
 {
-	return cur && (cur->nnum != c->nnum || date_like(cur) != date_like(c));
+	return cur && (cur->nnum != c->nnum || date_like(cur) != date_like(c) ||
+		       cur->vprefix != c->vprefix || !md_tagver_same_rev_kind(cur, c));
 }
 
 static const char *version_stages(struct md_run *r, const struct md_cand *c)
@@ -134,6 +138,9 @@ static const char *version_stages(struct md_run *r, const struct md_cand *c)
 
 	if (!c->parsed)
 		return MD_R_NOT_SEMVER;
+	/* No shape to compare with: nothing may replace the declared tag. */
+	if (r->cur_unreadable)
+		return MD_R_CUR_UNREADABLE;
 	if ((f || want) && (!f || !want || strcmp(f, want) != 0))
 		return MD_R_FLAVOUR;
 	if (scheme_differs(r->cur_tv, &c->tv))

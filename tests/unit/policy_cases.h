@@ -24,7 +24,7 @@ static const struct describe_case describe_cases[] = {
 	{ "1.2.3-alpine3.19", "1.2.3 flavour=alpine3.19" },
 	{ "1.25-alpine", "1.25 flavour=alpine" },
 	{ "3-alpine", "3 flavour=alpine" },
-	{ "v1.2.3-debian-12-r5", "1.2.3 flavour=debian-12-r5" },
+	{ "v1.2.3-debian-12-r5", "1.2.3 flavour=debian-12 rev=r5" },
 	{ "1.2.3-alpine_3", "1.2.3 flavour=alpine_3" },
 	{ "1.2.3-rc.1", "1.2.3 pre=rc.1" },
 	{ "1.2.3-rc1", "1.2.3 pre=rc1" },
@@ -37,8 +37,8 @@ static const struct describe_case describe_cases[] = {
 	{ "1.2.3-snapshot", "1.2.3 pre=snapshot" },
 	{ "1.2.3-canary.5", "1.2.3 pre=canary.5" },
 	{ "1.2.3-nightly.20240101", "1.2.3 pre=nightly.20240101" },
-	{ "1.2.3-0.3.7", "1.2.3 pre=0.3.7" },
-	{ "1.2.3-1", "1.2.3 pre=1" },
+	{ "1.2.3-0.3.7", "1.2.3 rev=0.3.7" }, /* a revision, not SemVer's prerelease */
+	{ "1.2.3-1", "1.2.3 rev=1" },
 	{ "1.2.3-rc.1-alpine", "1.2.3 pre=rc.1 flavour=alpine" },
 	{ "1.2.3-rc1-2", "1.2.3 pre=rc1.2" },
 	{ "1.2.3-beta-alpine3.19", "1.2.3 pre=beta flavour=alpine3.19" },
@@ -50,6 +50,46 @@ static const struct describe_case describe_cases[] = {
 	{ "1.0.0-x-y-z.--", "1.0.0 pre=x-y-z.--" }, /* strict SemVer fallback */
 	{ "1.2.3+build.5", "1.2.3" },
 	{ "1.2.3-alpine+b", "1.2.3 flavour=alpine" },
+	/* prereleases glued to the last number (Python, PostgreSQL, Home Assistant) */
+	{ "3.13.0rc1", "3.13.0 pre=rc1" },
+	{ "3.13.0rc1-slim", "3.13.0 pre=rc1 flavour=slim" },
+	{ "3.8.0b1-alpine", "3.8.0 pre=b1 flavour=alpine" },
+	{ "3.14.0a1-slim-bookworm", "3.14.0 pre=a1 flavour=slim-bookworm" },
+	{ "17rc1-alpine3.20", "17 pre=rc1 flavour=alpine3.20" },
+	{ "17beta3", "17 pre=beta3" },
+	{ "1.0alpha2", "1.0 pre=alpha2" },
+	{ "2024.12.0b5", "2024.12.0 pre=b5" },
+	{ "2025.2.0.dev20250110", "2025.2.0 pre=dev20250110" },
+	{ "1.0dev3", "1.0 pre=dev3" },
+	{ "v2.0.0rc2", "2.0.0 pre=rc2" },
+	{ "3.13.0rc1-1", "3.13.0 pre=rc1 rev=1" },
+	{ "3.13.0rc", NULL },
+	{ "3.13.0c1", NULL },
+	{ "3.13.0RC1", NULL },
+	{ "1.2.3.a1", NULL },
+	{ "3.13.0rc1rc2", NULL },
+	{ "3.13.0rc1.1", NULL },
+	{ "10.10.3ubu2404-ls48", NULL },
+	/* revisions: a rebuild of the same release */
+	{ "4.0.1-ls220", "4.0.1 rev=ls220" },
+	{ "4.0.11.2680-ls262", "4.0.11.2680 rev=ls262" },
+	{ "1.24.0-r7-ls245", "1.24.0 rev=r7-ls245" },
+	{ "v4.1-3.0.2", "4.1 rev=3.0.2" },
+	{ "1.25.1-1", "1.25.1 rev=1" },
+	{ "3.16-r2", "3.16 rev=r2" },
+	{ "16.4.0-debian-12-r12", "16.4.0 flavour=debian-12 rev=r12" },
+	{ "1.2.3-alpine-r2", "1.2.3 flavour=alpine rev=r2" },
+	{ "1.2.3-alpine-ls9", "1.2.3 flavour=alpine rev=ls9" },
+	{ "1.2.3-rc1-ls5", "1.2.3 pre=rc1 rev=ls5" },
+	{ "1.2.3-rc.1-2", "1.2.3 pre=rc.1.2" },
+	{ "1.2.3-1-alpine", "1.2.3 flavour=1-alpine" },
+	{ "1.2.3-debian-12", "1.2.3 flavour=debian-12" },
+	{ "1.2.3-ubuntu-22.04", "1.2.3 flavour=ubuntu-22.04" },
+	{ "1.2.3-r7-alpine", "1.2.3 flavour=r7-alpine" },
+	{ "1.2.3-ls", "1.2.3 flavour=ls" },
+	{ "1.2.3-LS5", "1.2.3 flavour=LS5" },
+	{ "1.2.3-r", "1.2.3 flavour=r" },
+	{ "8.0-M02-alpine", "8.0 flavour=M02-alpine" },
 	{ "1.2.3-", NULL },
 	{ "1..2", NULL },
 	{ "1.2.", NULL },
@@ -91,8 +131,39 @@ static const struct order_case order_cases[] = {
 	{ "1.2.3-rc", "1.2.3-rc1", -1 },
 	{ "1.2.3-rc1", "1.2.3-rc.1", 1 },
 	{ "1.2.3-alpha2", "1.2.3-beta1", -1 },
-	{ "1.2.3-1", "1.2.3-rc1", -1 },
+	{ "1.2.3-1", "1.2.3-rc1", 1 }, /* a revision comes after the release */
 	{ "1.2.3-rc1-alpine", "1.2.3-alpine", -1 },
+	/* glued prereleases: dev < a < b < rc < release (PEP 440) */
+	{ "3.13.0rc1", "3.13.0rc2", -1 },
+	{ "3.13.0rc9", "3.13.0rc10", -1 },
+	{ "3.13.0rc2", "3.13.0", -1 },
+	{ "3.13.0b9", "3.13.0rc1", -1 },
+	{ "3.13.0a9", "3.13.0b1", -1 },
+	{ "3.13.0.dev5", "3.13.0a1", -1 },
+	{ "3.13.0dev5", "3.13.0.dev5", 0 },
+	{ "3.13.0alpha1", "3.13.0a1", 0 },
+	{ "3.13.0beta2", "3.13.0b3", -1 },
+	{ "3.12.9", "3.13.0a1", -1 },
+	{ "2025.1.0b0", "2024.12.5", 1 },
+	{ "17rc1", "17", -1 },
+	/* revisions: after the release, then by number */
+	{ "4.0.1-ls220", "4.0.1-ls221", -1 },
+	{ "4.0.1-ls99", "4.0.1-ls100", -1 },
+	{ "4.0.2-ls1", "4.0.1-ls999", 1 },
+	{ "4.0.1", "4.0.1-ls1", -1 },
+	{ "4.0.1-ls1", "4.0.2", -1 },
+	{ "1.24.0-r7-ls245", "1.24.0-r8-ls240", -1 },
+	{ "1.24.0-r7-ls245", "1.24.0-r7-ls246", -1 },
+	{ "v4.1-3.0.2", "v4.1-3.1.0", -1 },
+	{ "v4.1-3.0.2", "v4.2-3.0.2", -1 },
+	{ "v4.1-3.0.10", "v4.1-3.0.9", 1 },
+	{ "v4.1-3.0", "v4.1-3.0.0", -1 },
+	{ "1.25.1-1", "1.25.1-2", -1 },
+	{ "1.25.1-2", "1.25.2", -1 },
+	{ "1.25.1-1", "1.25.1", 1 },
+	{ "1.2.3-rc1-ls5", "1.2.3-ls1", -1 },
+	{ "16.4.0-debian-12-r12", "16.4.0-debian-12-r13", -1 },
+	{ "1.2.3-ls5", "1.2.3-r5", -1 }, /* kinds never meet in one shape; by letters */
 	{ "2024.01.05", "2024.01.10", -1 },
 	{ "2024.01.05", "2024.02.01", -1 },
 	{ "2024.12.31", "2025.01.01", -1 },
@@ -485,8 +556,9 @@ static const struct engine_case engine_cases[] = {
 	  "-1.3.0.0(out of range) +1.2.3.10(chosen) +1.2.3.5(in range) +1.2.3.4(in range)" },
 	{ SV("*"), "7", "7 8 10 9-alpine", NULL, "10",
 	  "+10(chosen) -9-alpine(flavour differs) +8(in range) +7(in range)" },
-	{ SV("*"), "1.2", "1.2 1.2.0 v1.2", NULL, "1.2",
-	  "+1.2(current) -1.2.0(version scheme differs) -v1.2(same version as current)" },
+	{ SV("*"), "1.2", "1.2 1.2.0 v1.2 01.2", NULL, "1.2",
+	  "-1.2.0(version scheme differs) -01.2(same version as current) +1.2(current) "
+	  "-v1.2(version scheme differs)" },
 	/* a site keeps its scheme: no jump to a less precise alias or a date */
 	{ SV("*"), "7.2.4", "7.2.4 7.2.5 7.2 7 8 8.0.1", NULL, "8.0.1",
 	  "+8.0.1(chosen) -8(version scheme differs) +7.2.5(in range) +7.2.4(in range) "
@@ -496,6 +568,52 @@ static const struct engine_case engine_cases[] = {
 	  "+1.2.4(chosen) +1.2.3(in range)" },
 	{ SV("*"), "20240105", "20240105 20240110 3", NULL, "20240110",
 	  "+20240110(chosen) +20240105(in range) -3(version scheme differs)" },
+	/* a v, a revision kind are part of the scheme */
+	{ SV("*"), "4.0.1-ls220", "4.0.1-ls220 4.0.1-ls221 4.0.1 4.0.2 v4.0.2-ls1 4.0.2-r1", NULL,
+	  "4.0.1-ls221",
+	  "-4.0.2-r1(version scheme differs) -v4.0.2-ls1(version scheme differs) "
+	  "-4.0.2(version scheme differs) +4.0.1-ls221(chosen) +4.0.1-ls220(in range) "
+	  "-4.0.1(version scheme differs)" },
+	{ SV("*"), "4.0.1-ls220", "4.0.1-ls999 4.0.2-ls1 4.0.1-ls220", NULL, "4.0.2-ls1",
+	  "+4.0.2-ls1(chosen) +4.0.1-ls999(in range) +4.0.1-ls220(in range)" },
+	{ SV("~1.24"), "1.24.0-r7-ls245", "1.24.0-r7-ls245 1.24.0-r8-ls240 1.24.0-ls250 1.25.0-r0-ls1",
+	  NULL, "1.24.0-r8-ls240",
+	  "-1.25.0-r0-ls1(out of range) +1.24.0-r8-ls240(chosen) +1.24.0-r7-ls245(in range) "
+	  "-1.24.0-ls250(version scheme differs)" },
+	{ SV("*"), "v4.1-3.0.2", "v4.1-3.0.2 v4.2-3.1.0 v4.2.1-3.1.0 v4.2 v4.3-3.1", NULL,
+	  "v4.2-3.1.0",
+	  "-v4.3-3.1(version scheme differs) -v4.2.1-3.1.0(version scheme differs) "
+	  "+v4.2-3.1.0(chosen) -v4.2(version scheme differs) +v4.1-3.0.2(in range)" },
+	{ SV("=1.25.1"), "1.25.1-1", "1.25.1-1 1.25.1-2 1.25.2-1 1.25.1", NULL, "1.25.1-2",
+	  "-1.25.2-1(out of range) +1.25.1-2(chosen) +1.25.1-1(in range) "
+	  "-1.25.1(version scheme differs)" },
+	{ SV("^16"), "16.4.0-debian-12-r12",
+	  "16.4.0-debian-12-r12 16.4.0-debian-12-r13 16.6.0-debian-12-r2 16.6.0-debian-11-r9", NULL,
+	  "16.6.0-debian-12-r2",
+	  "-16.6.0-debian-11-r9(flavour differs) +16.6.0-debian-12-r2(chosen) "
+	  "+16.4.0-debian-12-r13(in range) +16.4.0-debian-12-r12(in range)" },
+	/* glued prereleases keep their flavour (Python's 3.13.0rc1-slim) */
+	{ SV("*"), "3.13.0rc1-slim",
+	  "3.13.0rc1-slim 3.13.0rc2-slim 3.13.0-slim 3.13.1 3.13.1-slim-bookworm 3.14.0a1-slim "
+	  "3.13-slim", NULL, "3.13.0-slim",
+	  "-3.14.0a1-slim(prerelease) -3.13.1(flavour differs) "
+	  "-3.13.1-slim-bookworm(flavour differs) +3.13.0-slim(chosen) "
+	  "-3.13-slim(version scheme differs) -3.13.0rc2-slim(prerelease) "
+	  "-3.13.0rc1-slim(prerelease)" },
+	{ SV_PRE("~3.13"), "3.13.0rc1-slim", "3.13.0rc1-slim 3.13.0rc2-slim 3.13.0b4-slim", NULL,
+	  "3.13.0rc2-slim",
+	  "+3.13.0rc2-slim(chosen) +3.13.0rc1-slim(in range) +3.13.0b4-slim(in range)" },
+	{ SV_PRE("*"), "2024.12.0b0", "2024.12.0b0 2024.12.0b5 2025.2.0.dev20250110 2024.11.3", NULL,
+	  "2025.2.0.dev20250110",
+	  "+2025.2.0.dev20250110(chosen) +2024.12.0b5(in range) +2024.12.0b0(in range) "
+	  "+2024.11.3(in range)" },
+	/* starting from `latest` (or no tag): the plain versions, most specific
+	 * first among equal ones */
+	{ SV("^16"), "latest", "16 16.6 16.6-alpine 16.6-r1 17.2 latest alpine", NULL, "16.6-r1",
+	  "-17.2(out of range) +16.6-r1(chosen) +16.6(in range) -16.6-alpine(flavour differs) "
+	  "+16(in range) -alpine(not a semantic version) -latest(not a semantic version)" },
+	{ SV("*"), NULL, "1 1.2 1.2.0 v1.2.0", NULL, "1.2.0",
+	  "+1.2.0(chosen) +v1.2.0(in range) +1.2(in range) +1(in range)" },
 	/* CalVer and date tags */
 	{ SV("*"), "2024.01.05", "2024.01.05 2024.01.10 2024.02.01 2023.12.31", NULL, "2024.02.01",
 	  "+2024.02.01(chosen) +2024.01.10(in range) +2024.01.05(in range) +2023.12.31(in range)" },
@@ -698,6 +816,9 @@ static const struct rank_case rank_cases[] = {
 	{ ANN("\"policy\": \"newest\", \"exclude\": \"^dev\""), NULL, "b dev a", "a b" },
 	{ ANN("\"policy\": \"numerical\""), NULL, "3 x 20", "20 3" },
 	{ ANN("\"policy\": \"latest\""), "latest", "latest 1.0", "" },
+	/* a declared tag of unknown shape: nothing to look up */
+	{ SV("*"), "alpine", "1.0.0 2.0.0 alpine", "" },
+	{ ANN("\"policy\": \"numerical\""), "x", "1 2", "2 1" },
 };
 
 #endif

@@ -284,9 +284,12 @@ static const struct decide_case semver_decide_cases[] = {
 	  "+1.2.3(chosen) +v1.2.3(in range)" },
 	{ SEMVER("*"), NULL, "1.2.3+b 1.2.3+a", "1.2.3+a", NULL,
 	  "+1.2.3+a(chosen) +1.2.3+b(in range)" },
-	/* an equal version under another spelling is not a change */
-	{ SEMVER("*"), "v1.2.3", "1.2.3 v1.2.3", "v1.2.3", NULL,
-	  "-1.2.3(same version as current) +v1.2.3(current)" },
+	/* an equal version under another spelling is not a change; a `v` is
+	 * part of the scheme, so v1.2.3 never moves to 1.2.3 */
+	{ SEMVER("*"), "1.2.3", "01.2.3 1.2.3", "1.2.3", NULL,
+	  "-01.2.3(same version as current) +1.2.3(current)" },
+	{ SEMVER("*"), "v1.2.3", "1.2.3 v1.2.3 1.3.0", "v1.2.3", NULL,
+	  "-1.3.0(version scheme differs) -1.2.3(version scheme differs) +v1.2.3(current)" },
 	/* duplicates are traced once; non-versions sorted by tag */
 	{ SEMVER("^1"), NULL, "zeta 1.0.0 alpha 1.0.0", "1.0.0", NULL,
 	  "+1.0.0(chosen) -alpha(not a semantic version) -zeta(not a semantic version)" },
