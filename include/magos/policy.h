@@ -12,7 +12,9 @@
  * `filter`/`extract`). Choosing policies narrow with `filter`/`exclude` and
  * gate on `arch` and `minAge`. A policy never moves a site to a lower
  * version than the one it declares while the declared one still satisfies
- * it. newest/alphabetical/numerical report the kind MD_POLICY_SEMVER (they
+ * it, and semver never to a tag of another shape (scheme, number of parts,
+ * flavour, revision kind). newest/alphabetical/numerical report the kind
+ * MD_POLICY_SEMVER (they
  * replace the tag like semver); md_policy_name() tells them apart. */
 #ifndef MAGOS_POLICY_H
 #define MAGOS_POLICY_H
@@ -106,6 +108,20 @@ int md_policy_rank(struct md_strv *out, const struct md_policy *p, const char *c
 		   const struct md_candidate *cands, size_t n, struct md_err *err);
 void md_decision_free(struct md_decision *d);
 
+/* What a decision came to: an expected outcome, not a failure. */
+enum md_decision_status {
+	MD_DECISION_TAG,        /* md_decision_tag is the tag to declare */
+	MD_DECISION_NONE,       /* no candidate qualifies: the site is left as it is */
+	/* The declared tag does not read as a version (and is not `latest`),
+	 * so its shape — scheme, parts, flavour — is unknown and no tag may
+	 * replace it: the site is reported (md_decision_problem) and left. */
+	MD_DECISION_UNREADABLE,
+};
+
+enum md_decision_status md_decision_status(const struct md_decision *d);
+/* Why the site must be reported, naming the declared tag; NULL unless the
+ * status is MD_DECISION_UNREADABLE. */
+const char *md_decision_problem(const struct md_decision *d);
 /* The tag the site should declare, or NULL when no candidate qualifies (the
  * site is left as it is). Equal to current_tag when nothing should change. */
 const char *md_decision_tag(const struct md_decision *d);
@@ -137,7 +153,8 @@ char *md_range_to_string(const struct md_range *r);
  * -1 when either is not version-shaped, else 0 with *out <0, 0, >0. */
 int md_tag_version_cmp(const char *a, const char *b, int *out);
 /* How a tag reads as a version, for tests and `explain`: "1.2.3",
- * "1.2.3 pre=rc.1", "1.2.3 flavour=alpine"; -1 when it is not one. */
+ * "1.2.3 pre=rc.1", "1.2.3 flavour=alpine", "4.0.1 rev=ls220"; -1 when it
+ * is not one. */
 int md_tag_version_describe(const char *tag, char *out, size_t outlen);
 
 /* The OCI platform for a `uname -m` machine name ("x86_64" ->

@@ -177,6 +177,7 @@ static int decide_and_print(const struct explain_args *a, const struct md_policy
 	struct md_decide_ctx ctx = { now, NULL };
 	char host[64];
 	struct md_err err;
+	int rc;
 
 	if (!cands)
 		return 1;
@@ -199,9 +200,13 @@ static int decide_and_print(const struct explain_args *a, const struct md_policy
 		return 1;
 	}
 	print_decision(a, d);
+	/* The site would be reported, as a cycle reports it. */
+	rc = md_decision_status(d) == MD_DECISION_UNREADABLE;
+	if (rc)
+		fprintf(stderr, "magos-dominus: %s\n", md_decision_problem(d));
 	md_decision_free(d);
 	free(cands);
-	return 0;
+	return rc;
 }
 
 /* --now, else the clock. */

@@ -11,6 +11,21 @@ static const char *key_of(const struct md_cand *c)
 	return c->key ? c->key : c->tag;
 }
 
+/* Tags pushed from one build share a creation time (`2`, `2.0`, `2.0.3`,
+ * `latest`): the tie goes to a version over a word, then to the one with
+ * more parts, then to the higher version, so `newest` writes `2.0.3`, never
+ * a moving alias of the same image. */
+static int specificity_cmp(const struct md_cand *a, const struct md_cand *b)
+{
+	if (a->versioned != b->versioned)
+		return a->versioned ? 1 : -1;
+	if (!a->versioned)
+		return 0;
+	if (a->tv.nnum != b->tv.nnum)
+		return a->tv.nnum > b->tv.nnum ? 1 : -1;
+	return md_tagver_cmp(&a->tv, &b->tv);
+}
+
 int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
 {
 	const char *ka = key_of(a), *kb = key_of(b);
@@ -18,7 +33,9 @@ int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_
 
 	switch (order) {
 	case MD_ORDER_CREATED:
-		return a->created == b->created ? 0 : (a->created > b->created ? 1 : -1);
+		if (a->created != b->created)
+			return a->created > b->created ? 1 : -1;
+		return specificity_cmp(a, b);
 	case MD_ORDER_ALPHA:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;
@@ -27,7 +44,7 @@ int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_
 	case MD_ORDER_NUMBER:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;
-		return a->parsed ? md_digits_cmp(ka, strlen(ka), kb, strlen(kb)) : 0;
+		return a->parsed ? md_decimal_cmp(ka, kb) : 0;
 	case MD_ORDER_VERSION:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;
@@ -39,12 +56,19 @@ int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_
 }
 
 /* Best first; equal values ("1.2.3", "v1.2.3") and unordered candidates
- * by tag, so the order never depends on the registry's. */
+ * by tag, so the order never depends on the registry's. Equal versions
+ * put the most specific spelling first ("1.2.0" before "1.2"): a site
+ * starting from `latest` takes the full version, not a moving alias. */
 int md_cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
 {
 	int r = md_cand_value_cmp(a, b, order);
 
-	return r ? -r : strcmp(a->tag, b->tag);
+	if (r)
+		return -r;
+	if (order == MD_ORDER_VERSION && a->versioned && b->versioned &&
+	    a->tv.nnum != b->tv.nnum)
+		return a->tv.nnum > b->tv.nnum ? -1 : 1;
+	return strcmp(a->tag, b->tag);
 }
 
 static int sort_cmp(const void *pa, const void *pb, void *arg)
@@ -176,6 +200,7 @@ int md_decision_set_tag(struct md_decision *d, const char *tag, struct md_err *e
 {
 	free(d->tag);
 	d->tag = NULL;
+	d->status = tag ? MD_DECISION_TAG : MD_DECISION_NONE;
 	if (!tag)
 		return 0;
 	d->tag = md_strdup(tag);
@@ -204,6 +229,7 @@ int md_policy_decide_ctx(struct md_decision **out, const struct md_policy *p,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return md_err_set(err, "out of memory for a decision");
+	d->status = MD_DECISION_NONE;
 	if (p->kind->decide(d, p, current_tag, cands, n, ctx ? ctx : &dflt, err) < 0) {
 		md_decision_free(d);
 		return -1;
@@ -218,9 +244,20 @@ void md_decision_free(struct md_decision *d)
 		return;
 	free(d->tag);
 	free(d->warning);
+	free(d->problem);
 	free(d->trace);
 	free(d->pool);
 	free(d);
+}
+
+enum md_decision_status md_decision_status(const struct md_decision *d)
+{
+	return d->status;
+}
+
+const char *md_decision_problem(const struct md_decision *d)
+{
+	return d->problem;
 }
 
 const char *md_decision_tag(const struct md_decision *d)

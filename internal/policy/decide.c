@@ -30,11 +30,15 @@ static int first_kept(const struct md_cand *c, size_t n)
 	return -1;
 }
 
-static const char *below_current(enum md_order order, int cmp)
+static const char *below_current(enum md_order order, const struct md_cand *c,
+				 const struct md_cand *cur)
 {
-	if (cmp == 0)
+	if (md_cand_value_cmp(c, cur, order) == 0)
 		return MD_R_SAME;
-	return order == MD_ORDER_CREATED ? MD_R_OLDER : MD_R_LOWER;
+	if (order != MD_ORDER_CREATED)
+		return MD_R_LOWER;
+	/* `latest` or `2.0` pushed with the declared 2.0.3: not older. */
+	return c->created == cur->created ? MD_R_SAME_BUILD : MD_R_OLDER;
 }
 
 /* The declared tag stays: survivors at or below it are not choices. */
@@ -51,7 +55,7 @@ static int keep_current(struct md_decision *d, struct md_run *r, struct md_cand 
 			continue;
 		}
 		c[i].kept = 0;
-		c[i].reason = below_current(order, md_cand_value_cmp(&c[i], cur, order));
+		c[i].reason = below_current(order, &c[i], cur);
 	}
 	if (md_cands_find(c, n, cur->tag) < 0) {
 		d->warning = md_asprintf("declared tag %s is no longer listed by the registry; "
@@ -63,10 +67,34 @@ static int keep_current(struct md_decision *d, struct md_run *r, struct md_cand 
 	return md_decision_set_tag(d, cur->tag, err);
 }
 
+/* The site is reported, not moved: see MD_DECISION_UNREADABLE. */
+static int report_unreadable(struct md_decision *d, const struct md_run *r,
+			     const struct md_cand *cur, struct md_err *err)
+{
+	if (r->p->extract && !cur->key)
+		d->problem = md_asprintf("declared tag \"%s\" does not match \"filter\", so "
+					 "\"extract\" reads no version from it and its shape is "
+					 "unknown; no tag may replace it",
+					 cur->tag);
+	else
+		d->problem = md_asprintf("declared tag \"%s\" does not read as a version, so its "
+					 "shape (scheme, parts, flavour) is unknown and no tag may "
+					 "replace it; declare a version tag such as 1.2.3 or "
+					 "1.2.3-alpine, or use \"policy\": \"latest\"",
+					 cur->tag);
+	if (!d->problem)
+		return md_err_set(err, "out of memory for a problem");
+	d->status = MD_DECISION_UNREADABLE;
+	return 0;
+}
+
 static int decide_choose(struct md_decision *d, struct md_run *r, struct md_cand *c, size_t n,
 			 const struct md_cand *cur, struct md_err *err)
 {
 	int best = first_kept(c, n);
+
+	if (r->cur_unreadable)
+		return report_unreadable(d, r, cur, err);
 
 	/* Never downgrade: a declared tag that still satisfies the policy
 	 * stays unless something strictly better qualifies. A declared tag
@@ -96,9 +124,14 @@ static void judge_current(struct md_run *r, struct md_cand *cur, const struct md
 	}
 	md_stage_key(r, cur);
 	/* Its flavour and version scheme are the ones every candidate must
-	 * have. */
+	 * have. `latest` (like a line without a tag) has no shape to keep: the
+	 * site starts on the plain versions. Any other tag that does not read
+	 * as a version has a shape we cannot see ("3.13.0-foo_1"): guessing
+	 * would move the site to another flavour or scheme. */
 	r->cur_flavour = cur->tv.flavour;
 	r->cur_tv = cur->parsed ? &cur->tv : NULL;
+	r->cur_unreadable = r->p->kind->order == MD_ORDER_VERSION && !cur->parsed &&
+			    strcmp(cur->tag, "latest") != 0;
 	why = md_stage_static(r, cur);
 	cur->kept = !why;
 	cur->reason = why ? why : MD_R_IN_RANGE;

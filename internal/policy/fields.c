@@ -8,6 +8,7 @@
 
 #define MAX_ARCH 16
 #define GROUP_NAME_MAX 32
+#define GROUP_NUMBER_DIGITS 5 /* PCRE2 allows at most 65535 groups */
 
 int md_policy_set_filter(struct md_policy *p, const char *field, const char *text,
 			 struct md_err *err)
@@ -22,27 +23,49 @@ int md_policy_set_filter(struct md_policy *p, const char *field, const char *tex
 	return *dst ? 0 : md_err_set(err, "out of memory parsing the magos annotation");
 }
 
-/* "$name" or "name": PCRE2 group names are word characters, not starting
- * with a digit, at most 32 long. */
+static int bad_extract(const char *text, struct md_err *err)
+{
+	return md_err_set(err, "\"extract\" must name or number a group of \"filter\", e.g. "
+			       "\"$version\" or \"$1\", not \"%.64s\"",
+			  text);
+}
+
+static int is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/* "$name", "name" or "${name}" name a group; "$1", "1" or "${1}" number
+ * one, as Flux writes it ("$0": the whole match). PCRE2 group names are
+ * word characters, not starting with a digit, at most 32 long. */
 int md_policy_set_extract(struct md_policy *p, const char *text, struct md_err *err)
 {
-	const char *name = text[0] == '$' ? text + 1 : text;
-	size_t n = strlen(name);
+	const char *ref = text[0] == '$' ? text + 1 : text;
+	size_t n = strlen(ref), digits = 0;
 
-	if (n == 0 || n > GROUP_NAME_MAX || (name[0] >= '0' && name[0] <= '9'))
-		return md_err_set(err, "\"extract\" must name a group of \"filter\", e.g. \"$version\", "
-				       "not \"%.64s\"",
-				  text);
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_'))
-			return md_err_set(err, "\"extract\" must name a group of \"filter\", e.g. "
-					       "\"$version\", not \"%.64s\"",
-					  text);
+	if (text[0] == '$' && ref[0] == '{') {
+		if (n < 2 || ref[n - 1] != '}')
+			return bad_extract(text, err);
+		ref++;
+		n -= 2;
 	}
-	p->extract = md_strdup(name);
+	if (n == 0 || n > GROUP_NAME_MAX)
+		return bad_extract(text, err);
+	while (digits < n && ref[digits] >= '0' && ref[digits] <= '9')
+		digits++;
+	for (size_t i = 0; i < n; i++)
+		if (!is_word_char(ref[i]))
+			return bad_extract(text, err);
+	if (digits == n) {
+		if (n > GROUP_NUMBER_DIGITS)
+			return bad_extract(text, err);
+		p->extract_numbered = 1;
+		p->extract_group = (uint32_t)strtoul(ref, NULL, 10);
+	} else if (digits > 0) {
+		return bad_extract(text, err);
+	}
+	p->extract = md_strndup(ref, n);
 	return p->extract ? 0 : md_err_set(err, "out of memory parsing the magos annotation");
 }
 
@@ -82,8 +105,16 @@ int md_policy_check_fields(struct md_policy *p, struct md_err *err)
 	if (!p->extract)
 		return 0;
 	if (!p->filter)
-		return md_err_set(err, "\"extract\" needs a \"filter\" with the named group \"%s\"",
-				  p->extract);
+		return md_err_set(err, "\"extract\" needs a \"filter\" with the %s group \"%s\"",
+				  p->extract_numbered ? "numbered" : "named", p->extract);
+	if (p->extract_numbered) {
+		uint32_t count = md_regex_group_count(p->filter);
+
+		if (p->extract_group > count)
+			return md_err_set(err, "\"extract\": \"filter\" has no group %u (it has %u)",
+					  p->extract_group, count);
+		return 0;
+	}
 	p->extract_group = md_regex_group(p->filter, p->extract);
 	if (!p->extract_group)
 		return md_err_set(err, "\"extract\": \"filter\" has no group named \"%s\"",

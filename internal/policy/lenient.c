@@ -2,22 +2,36 @@
  *
  * Grammar (after an optional 'v'/'V'):
  *
- *   NUM{1,4 dot-separated, leading zeros allowed} [ '-' SUFFIX ] [ '+' BUILD ]
+ *   NUM{1,4 dot-separated, leading zeros allowed} [GLUED] [ '-' SUFFIX ] [ '+' BUILD ]
  *   YYYY-MM-DD [ '-' SUFFIX ]                      (a date tag, read as Y.M.D)
  *
- * SUFFIX is split on '-' into segments. The leading segments that look like
- * a prerelease form the prerelease; everything from the first other segment
- * on is the tag's *flavour* ("alpine", "bookworm-slim", "alpine3.19").
+ * GLUED is a prerelease written against the last number, as Python (PEP
+ * 440) and PostgreSQL tag them: "3.13.0rc1", "3.8.0b1", "3.14.0a1", "17rc1",
+ * "2025.2.0.dev20250110" (dev may follow a dot). Its word is a, alpha, b,
+ * beta, rc or dev, always followed by digits; they order dev < a < b < rc,
+ * then by number, all before the release.
  *
- * The prerelease/flavour rule: a segment is a prerelease when its first
- * dot-separated identifier is all digits (SemVer numeric prerelease,
- * "1.2.3-0.3.7") or one of the words alpha, beta, rc, pre, preview, dev,
- * snapshot, canary, nightly (any case) optionally followed by digits
- * ("rc1", "beta2", "rc.1", "alpha.beta"). So "1.2.3-rc.1-alpine" is the
- * prerelease "rc.1" of flavour "alpine", "1.2.3-alpine3.19" is a release of
- * flavour "alpine3.19", and "1.2.3-x.7.z.92" (valid SemVer) is a release of
- * flavour "x.7.z.92": an unknown word is far more often a variant name
- * than a prerelease in container tags.
+ * SUFFIX is split on '-' into segments, read as [prerelease] [flavour]
+ * [revision]:
+ *
+ * - prerelease: leading segments that are one of the words alpha, beta,
+ *   rc, pre, preview, dev, snapshot, canary, nightly (any case), optionally
+ *   followed by digits ("rc1", "beta2", "rc.1", "alpha.beta"); digit
+ *   segments after one continue it ("rc1-2" reads "rc1.2");
+ * - revision: a rebuild of the same release, ordered after it and by its
+ *   own numbers: a last segment "lsN" (linuxserver.io, with an "rN" just
+ *   before it: "r7-ls245"), "rN" (Alpine, Bitnami: "debian-12-r5"), or a
+ *   suffix that is only dotted digits ("1.25.1-1", NetBox's "v4.1-3.0.2",
+ *   Debian's "-1");
+ * - flavour: everything in between ("alpine", "bookworm-slim",
+ *   "alpine3.19", "debian-12").
+ *
+ * So "1.2.3-rc.1-alpine" is the prerelease "rc.1" of flavour "alpine",
+ * "1.2.3-alpine3.19" a release of flavour "alpine3.19", "4.0.1-ls220"
+ * revision ls220 of 4.0.1, and "1.2.3-x.7.z.92" (valid SemVer) a release of
+ * flavour "x.7.z.92": an unknown word is far more often a variant name than
+ * a prerelease in container tags, and an all-digit suffix far more often a
+ * packaging revision than SemVer's numeric prerelease.
  *
  * Prerelease order is SemVer's, identifier by identifier, with one
  * addition: two identifiers that are both letters followed by digits with
@@ -92,13 +106,67 @@ static int scan_date(const char *s, size_t n, size_t *i, struct md_tagver *tv)
 	return 0;
 }
 
+/* PEP 440's prerelease words, lowest first; alpha/beta are a/b spelled out. */
+static const struct {
+	const char *word;
+	int rank;
+} glued_words[] = {
+	{ "dev", 0 }, { "a", 1 }, { "alpha", 1 }, { "b", 2 }, { "beta", 2 }, { "rc", 3 },
+};
+
+/* The rank of a glued prerelease's word s[0..n), -1 when it is not one. */
+static int glued_rank(const char *s, size_t n)
+{
+	for (size_t w = 0; w < sizeof(glued_words) / sizeof(glued_words[0]); w++)
+		if (strlen(glued_words[w].word) == n && memcmp(s, glued_words[w].word, n) == 0)
+			return glued_words[w].rank;
+	return -1;
+}
+
+/* A glued prerelease at s[i]: its word, digits, then the end, '-' or '+'.
+ * Returns its length (0 when there is none). */
+static size_t glued_len(const char *s, size_t n, size_t i)
+{
+	size_t j = i, letters;
+
+	while (j < n && s[j] >= 'a' && s[j] <= 'z')
+		j++;
+	letters = j - i;
+	if (letters == 0 || glued_rank(s + i, letters) < 0)
+		return 0;
+	while (j < n && is_digit(s[j]))
+		j++;
+	if (j == i + letters || j - i - letters > MAX_DIGITS)
+		return 0;
+	if (j < n && s[j] != '-' && s[j] != '+')
+		return 0;
+	return j - i;
+}
+
+/* "rc1" right after a number, or ".dev3" (PEP 440's normal form). */
+static int read_glued(const char *s, size_t n, size_t *i, struct md_tagver *tv)
+{
+	size_t at = *i < n && s[*i] == '.' ? *i + 1 : *i, len = glued_len(s, n, at);
+
+	if (len == 0 || (at > *i && strncmp(s + at, "dev", 3) != 0))
+		return 0;
+	tv->pre = md_strndup(s + at, len);
+	if (!tv->pre)
+		return -1;
+	tv->pre_glued = 1;
+	*i = at + len;
+	return 0;
+}
+
 static int scan_numbers(const char *s, size_t n, size_t *i, struct md_tagver *tv)
 {
 	for (int k = 0; k < 4; k++) {
 		if (read_num(s, n, i, &tv->num[k]) < 0)
 			return -1;
 		tv->nnum++;
-		if (*i >= n || s[*i] != '.')
+		if (read_glued(s, n, i, tv) < 0)
+			return -1;
+		if (tv->pre || *i >= n || s[*i] != '.')
 			return 0;
 		(*i)++;
 	}
@@ -109,15 +177,13 @@ static const char *const pre_words[] = {
 	"alpha", "beta", "rc", "pre", "preview", "dev", "snapshot", "canary", "nightly",
 };
 
-/* Whether a '-' segment starts a prerelease (see the rule above). */
-static int is_pre_segment(const char *s, size_t n)
+/* Whether a '-' segment is a prerelease word (see the rule above). */
+static int is_pre_word(const char *s, size_t n)
 {
 	size_t id = 0, letters = 0;
 
 	while (id < n && s[id] != '.')
 		id++;
-	if (all_digits(s, id))
-		return 1;
 	while (letters < id && is_alpha(s[letters]))
 		letters++;
 	if (letters == 0 || (letters < id && !all_digits(s + letters, id - letters)))
@@ -126,6 +192,33 @@ static int is_pre_segment(const char *s, size_t n)
 		if (strlen(pre_words[w]) == letters && strncasecmp(s, pre_words[w], letters) == 0)
 			return 1;
 	return 0;
+}
+
+/* Digits after a prerelease word continue it: "rc1-2". */
+static int starts_with_digits(const char *s, size_t n)
+{
+	size_t id = 0;
+
+	while (id < n && s[id] != '.')
+		id++;
+	return all_digits(s, id);
+}
+
+/* "ls220", "r5": the given letters, then digits only. */
+static int is_tagged_rev(const char *s, size_t n, const char *letters)
+{
+	size_t l = strlen(letters);
+
+	return n > l && memcmp(s, letters, l) == 0 && all_digits(s + l, n - l);
+}
+
+/* "1", "3.0.2": dotted digits. */
+static int is_dotted_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_digit(s[i]) && !(s[i] == '.' && i > 0 && i + 1 < n && s[i + 1] != '.'))
+			return 0;
+	return n > 0;
 }
 
 /* Segments must be non-empty with non-empty dot identifiers. */
@@ -139,41 +232,99 @@ static int valid_segment(const char *s, size_t n)
 	return 1;
 }
 
-/* Split s[0..n) (the text after the first '-') into prerelease and flavour. */
-static int split_suffix(const char *s, size_t n, struct md_tagver *tv)
-{
-	size_t i = 0, pre_end = 0, flav = n;
-	int in_pre = 1;
+/* A tag is at most MD_SEMVER_MAX_LEN long, so this many segments at most. */
+#define MAX_SEGS (MD_SEMVER_MAX_LEN / 2 + 1)
 
+struct segs {
+	const char *p[MAX_SEGS];
+	size_t len[MAX_SEGS];
+	size_t n;
+};
+
+static int split_segments(const char *s, size_t n, struct segs *sg)
+{
+	size_t i = 0;
+
+	sg->n = 0;
 	while (i <= n) {
 		size_t j = i;
 
 		while (j < n && s[j] != '-')
 			j++;
-		if (!valid_segment(s + i, j - i))
+		if (sg->n == MAX_SEGS || !valid_segment(s + i, j - i))
 			return -1;
-		if (in_pre && is_pre_segment(s + i, j - i)) {
-			pre_end = j;
-		} else if (in_pre) {
-			in_pre = 0;
-			flav = i;
-		}
+		sg->p[sg->n] = s + i;
+		sg->len[sg->n++] = j - i;
 		i = j + 1;
 	}
-	if (pre_end) {
-		/* "rc1-2" reads as identifiers "rc1.2". */
-		tv->pre = md_strndup(s, pre_end);
+	return 0;
+}
+
+/* How many leading segments form the prerelease (none after a glued one). */
+static size_t pre_segments(const struct segs *sg, const struct md_tagver *tv)
+{
+	size_t k = 0;
+
+	if (tv->pre)
+		return 0;
+	while (k < sg->n && (is_pre_word(sg->p[k], sg->len[k]) ||
+			     (k > 0 && starts_with_digits(sg->p[k], sg->len[k]))))
+		k++;
+	return k;
+}
+
+/* Where the revision starts among segments [from, n); n when there is none. */
+static size_t rev_segment(const struct segs *sg, size_t from)
+{
+	size_t last = sg->n - 1;
+
+	if (last < from)
+		return sg->n;
+	if (is_tagged_rev(sg->p[last], sg->len[last], "ls")) {
+		if (last > from && is_tagged_rev(sg->p[last - 1], sg->len[last - 1], "r"))
+			return last - 1;
+		return last;
+	}
+	if (is_tagged_rev(sg->p[last], sg->len[last], "r"))
+		return last;
+	/* Plain digits are a revision only on their own: in "debian-12" they
+	 * name the flavour. */
+	if (last == from && from == 0 && is_dotted_digits(sg->p[last], sg->len[last]))
+		return last;
+	return sg->n;
+}
+
+/* The text of segments [a, b) as written (b > a). */
+static char *seg_text(const struct segs *sg, size_t a, size_t b)
+{
+	const char *end = sg->p[b - 1] + sg->len[b - 1];
+
+	return md_strndup(sg->p[a], (size_t)(end - sg->p[a]));
+}
+
+/* Split s[0..n) (the text after the first '-') into prerelease, flavour
+ * and revision. */
+static int split_suffix(const char *s, size_t n, struct md_tagver *tv)
+{
+	struct segs sg;
+	size_t npre, rev;
+
+	if (split_segments(s, n, &sg) < 0)
+		return -1;
+	npre = pre_segments(&sg, tv);
+	rev = rev_segment(&sg, npre);
+	if (npre) {
+		tv->pre = seg_text(&sg, 0, npre);
 		if (!tv->pre)
 			return -1;
 		for (char *p = tv->pre; *p; p++)
 			if (*p == '-')
 				*p = '.';
 	}
-	if (flav < n) {
-		tv->flavour = md_strndup(s + flav, n - flav);
-		if (!tv->flavour)
-			return -1;
-	}
+	if (rev > npre && !(tv->flavour = seg_text(&sg, npre, rev)))
+		return -1;
+	if (rev < sg.n && !(tv->rev = seg_text(&sg, rev, sg.n)))
+		return -1;
 	return 0;
 }
 
@@ -183,6 +334,7 @@ static int lenient_scan(struct md_tagver *tv, const char *s, size_t n)
 
 	if (n > 0 && (s[0] == 'v' || s[0] == 'V'))
 		i = 1;
+	tv->vprefix = i == 1;
 	if (scan_date(s, n, &i, tv) < 0) {
 		tv->nnum = 0;
 		if (scan_numbers(s, n, &i, tv) < 0)
@@ -210,6 +362,7 @@ static int strict_fallback(struct md_tagver *tv, const char *s, size_t n)
 		return -1;
 	memcpy(tv->num, vp.num, sizeof(vp.num));
 	tv->nnum = 3;
+	tv->vprefix = s[0] == 'v' || s[0] == 'V';
 	if (vp.pre) {
 		tv->pre = md_strndup(vp.pre, vp.pre_len);
 		if (!tv->pre)
@@ -224,6 +377,7 @@ void md_tagver_clear(struct md_tagver *tv)
 		return;
 	free(tv->pre);
 	free(tv->flavour);
+	free(tv->rev);
 	memset(tv, 0, sizeof(*tv));
 }
 
@@ -260,6 +414,59 @@ int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return r < 0 ? -1 : r > 0;
 }
 
+/* Longest integer or fraction part the numerical policy reads. */
+#define NUMBER_MAX_DIGITS 64
+
+/* The digit run at s, at most NUMBER_MAX_DIGITS long; its length, 0 when
+ * there is none or it is too long. */
+static size_t digit_run(const char *s)
+{
+	size_t i = 0;
+
+	while (s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i <= NUMBER_MAX_DIGITS ? i : 0;
+}
+
+/* The numerical policy's numbers: "42", "007", "53.47333823144817".
+ * No sign (a tag cannot start with '-'), exponent or bare dot ("1.",
+ * ".5"), and not "1.2.3": that is a version, for semver. */
+int md_decimal_valid(const char *s)
+{
+	size_t i = digit_run(s), f;
+
+	if (i == 0)
+		return 0;
+	if (s[i] == '\0')
+		return 1;
+	if (s[i] != '.')
+		return 0;
+	f = digit_run(s + i + 1);
+	return f > 0 && s[i + 1 + f] == '\0';
+}
+
+/* Fractions digit by digit; a missing digit is 0, so "5" == "50". */
+static int fraction_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		char x = *a ? *a++ : '0', y = *b ? *b++ : '0';
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+int md_decimal_cmp(const char *a, const char *b)
+{
+	size_t ai = digit_run(a), bi = digit_run(b);
+	int r = md_digits_cmp(a, ai, b, bi);
+
+	if (r)
+		return r;
+	return fraction_cmp(a[ai] ? a + ai + 1 : a + ai, b[bi] ? b + bi + 1 : b + bi);
+}
+
 static size_t alpha_prefix(const char *s, size_t n)
 {
 	size_t i = 0;
@@ -292,15 +499,93 @@ static int ident_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return an == bn ? 0 : (an < bn ? -1 : 1);
 }
 
+/* Glued prereleases: PEP 440's word order, then the number. */
+static int glued_cmp(const char *a, const char *b)
+{
+	size_t al = alpha_prefix(a, strlen(a)), bl = alpha_prefix(b, strlen(b));
+	int ra = glued_rank(a, al), rb = glued_rank(b, bl);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return md_digits_cmp(a + al, strlen(a + al), b + bl, strlen(b + bl));
+}
+
+static int pre_cmp(const struct md_tagver *a, const struct md_tagver *b)
+{
+	if (!a->pre || !b->pre)
+		return a->pre ? -1 : (b->pre ? 1 : 0);
+	/* Two spellings of prereleases never meet in one shape; any fixed
+	 * order between them keeps the order total. */
+	if (a->pre_glued != b->pre_glued)
+		return a->pre_glued ? -1 : 1;
+	if (a->pre_glued)
+		return glued_cmp(a->pre, b->pre);
+	return md_pre_cmp(a->pre, b->pre, ident_cmp);
+}
+
+/* The next piece of a revision ("r7", "ls245", "3"): its letters and its
+ * digits. Pieces are separated by '-' or '.'. */
+static const char *rev_piece(const char *s, size_t *letters, size_t *digits)
+{
+	size_t l = alpha_prefix(s, strlen(s)), d = 0;
+
+	while (is_digit(s[l + d]))
+		d++;
+	*letters = l;
+	*digits = d;
+	s += l + d;
+	return *s ? s + 1 : s;
+}
+
+/* Piece by piece: letters, then the number; fewer pieces first. */
+static int rev_cmp(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a ? 1 : (b ? -1 : 0);
+	while (*a && *b) {
+		size_t al, ad, bl, bd;
+		const char *an = rev_piece(a, &al, &ad), *bn = rev_piece(b, &bl, &bd);
+		int r = memcmp(a, b, al < bl ? al : bl);
+
+		if (r || al != bl)
+			return r ? (r < 0 ? -1 : 1) : (al < bl ? -1 : 1);
+		r = md_digits_cmp(a + al, ad, b + bl, bd);
+		if (r)
+			return r;
+		a = an;
+		b = bn;
+	}
+	return *a ? 1 : (*b ? -1 : 0);
+}
+
+int md_tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b)
+{
+	const char *x = a->rev, *y = b->rev;
+
+	if (!x || !y)
+		return !x && !y;
+	while (*x && *y) {
+		size_t xl, xd, yl, yd;
+		const char *xn = rev_piece(x, &xl, &xd), *yn = rev_piece(y, &yl, &yd);
+
+		if (xl != yl || memcmp(x, y, xl) != 0)
+			return 0;
+		x = xn;
+		y = yn;
+	}
+	return !*x && !*y;
+}
+
 int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b)
 {
+	int r;
+
 	/* Missing components are zeros: "1.2" == "1.2.0". */
 	for (int i = 0; i < 4; i++)
 		if (a->num[i] != b->num[i])
 			return a->num[i] < b->num[i] ? -1 : 1;
-	if (!a->pre || !b->pre)
-		return a->pre ? -1 : (b->pre ? 1 : 0);
-	return md_pre_cmp(a->pre, b->pre, ident_cmp);
+	r = pre_cmp(a, b);
+	return r ? r : rev_cmp(a->rev, b->rev);
 }
 
 int md_tag_version_cmp(const char *a, const char *b, int *out)
@@ -333,7 +618,9 @@ int md_tag_version_describe(const char *tag, char *out, size_t outlen)
 	if (v.pre && off < outlen)
 		off += (size_t)snprintf(out + off, outlen - off, " pre=%s", v.pre);
 	if (v.flavour && off < outlen)
-		snprintf(out + off, outlen - off, " flavour=%s", v.flavour);
+		off += (size_t)snprintf(out + off, outlen - off, " flavour=%s", v.flavour);
+	if (v.rev && off < outlen)
+		snprintf(out + off, outlen - off, " rev=%s", v.rev);
 	md_tagver_clear(&v);
 	return 0;
 }

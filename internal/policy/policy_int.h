@@ -61,18 +61,29 @@ int md_semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b);
 struct md_tagver {
 	uint64_t num[4]; /* missing components are 0 */
 	int nnum;        /* components written (1..4) */
+	int vprefix;     /* written with a leading 'v' or 'V' */
 	char *pre;       /* prerelease identifiers, '.'-separated, NULL when none */
+	int pre_glued;   /* "3.13.0rc1", "2025.1.0.dev3": PEP 440 order */
 	char *flavour;   /* "alpine", "bookworm-slim"; NULL when none */
+	char *rev;       /* revision "ls220", "r7-ls245", "3.0.2"; NULL when none */
 	struct md_semver sv; /* num[0..2] and pre (aliased, not owned) for ranges */
 };
 
 /* Read s[0..n) leniently; -1 when it is not version-shaped. */
 int md_tagver_parse(struct md_tagver *tv, const char *s, size_t n);
 void md_tagver_clear(struct md_tagver *tv);
-/* Numbers, then prerelease (see lenient.c); flavour and tag not compared. */
+/* Numbers, then prerelease, then revision (see lenient.c); flavour and tag
+ * not compared. */
 int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b);
+/* Whether two revisions are of one kind: both none, or the same pieces
+ * ("ls220" and "ls221", "3.0.2" and "3.1.0"; not "ls5" and "r5"). */
+int md_tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b);
 /* Two digit strings as numbers, leading zeros ignored. */
 int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn);
+/* The numerical policy's numbers: digits, optionally '.' and digits. */
+int md_decimal_valid(const char *s);
+/* Two valid decimals as numbers, exactly: "1.5" == "1.50", "9" < "10.1". */
+int md_decimal_cmp(const char *a, const char *b);
 
 /* ---- regular expressions (regex.c) --------------------------------------- */
 
@@ -85,13 +96,16 @@ int md_regex_compile(struct md_regex **out, const char *field, const char *patte
 void md_regex_free(struct md_regex *re);
 /* The number of the named group, 0 when there is none. */
 uint32_t md_regex_group(const struct md_regex *re, const char *name);
+/* How many capturing groups the pattern has. */
+uint32_t md_regex_group_count(const struct md_regex *re);
 
 /* Matching needs scratch space; one per decision. */
 struct md_regex_scratch;
 struct md_regex_scratch *md_regex_scratch_new(void);
 void md_regex_scratch_free(struct md_regex_scratch *s);
-/* 1 match, 0 no match, -1 gave up (match limit). With group > 0 and a
- * match, *start and *len give the group's text (len 0 when unset). */
+/* 1 match, 0 no match, -1 gave up (match limit). With start non-NULL and
+ * a match, *start and *len give group's text (group 0: the whole match;
+ * len 0 when the group is unset). */
 int md_regex_match(const struct md_regex *re, struct md_regex_scratch *s, const char *subject,
 		   uint32_t group, size_t *start, size_t *len);
 
@@ -172,8 +186,9 @@ struct md_policy {
 	unsigned fields; /* MD_F_* present in the annotation */
 	struct md_regex *filter, *exclude;
 	char *filter_text, *exclude_text;
-	char *extract;          /* the group's name, without '$' */
-	uint32_t extract_group; /* its number in filter, 0 when none */
+	char *extract;          /* the group's name or number, without '$'; NULL: none */
+	int extract_numbered;   /* extract gave a number ("$1"), not a name */
+	uint32_t extract_group; /* its number in filter (0: the whole match) */
 	struct md_platform *arch; /* explicit `arch`, NULL: the host's */
 	size_t narch;
 	int64_t min_age;          /* seconds; 0 when not given */
@@ -215,6 +230,8 @@ int md_policy_check_fields(struct md_policy *p, struct md_err *err);
 #define MD_R_NOT_CHECKED "not checked"
 #define MD_R_NO_PLATFORMS "platforms unknown"
 #define MD_R_OLDER "older than current"
+#define MD_R_SAME_BUILD "same build as current"
+#define MD_R_CUR_UNREADABLE "declared tag is not a version"
 
 /* One candidate on its way through the pipeline. */
 struct md_cand {
@@ -223,6 +240,7 @@ struct md_cand {
 	int64_t created;
 	char *key;  /* the extracted text, NULL: the tag itself */
 	int parsed; /* the key is usable: a version (semver), a number (numerical) */
+	int versioned; /* tv holds the key read as a version */
 	const char *filter_why; /* the filter's verdict, NULL passed */
 	struct md_tagver tv;
 	int kept;
@@ -231,8 +249,10 @@ struct md_cand {
 };
 
 struct md_decision {
+	enum md_decision_status status;
 	char *tag;
 	char *warning;
+	char *problem;
 	struct md_trace_entry *trace;
 	char *pool; /* the trace's tag strings and written reasons */
 	size_t n;
@@ -246,6 +266,7 @@ struct md_run {
 	struct md_regex_scratch *scratch;
 	const char *cur_flavour; /* the declared tag's flavour, NULL none */
 	const struct md_tagver *cur_tv; /* the declared tag's version, NULL when none */
+	int cur_unreadable;      /* a declared tag of unknown shape: nothing may replace it */
 	int gates;               /* fact gates apply to every candidate */
 	int oom;                 /* a stage ran out of memory: fail the decision */
 };

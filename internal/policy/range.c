@@ -4,7 +4,15 @@
  * time into primitive comparators, exactly as node-semver documents, so
  * matching is one small loop. Exclusive upper bounds carry the lowest
  * prerelease ("<2.0.0-0") so that 2.0.0-rc.1 never slips under "<2.0.0"
- * when prereleases are included. */
+ * when prereleases are included. Build metadata is ignored wherever it is
+ * written ("^1.x.x+build"), as is a prerelease on an x-range
+ * ("1.x.x-alpha"). Terms of a set may also be separated by commas, the
+ * form Masterminds (and so Flux) writes: ">=1.2, <2" is ">=1.2 <2".
+ *
+ * Two forms node-semver accepts are refused: an empty range ("") and an
+ * empty alternative ("^1 ||", "||"). Both mean "any version" to node, and
+ * both are far more often a templating slip than a wish for major
+ * upgrades. */
 #include "policy_int.h"
 
 #include <stdio.h>
@@ -18,10 +26,11 @@ enum cmp_op { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE };
 struct comparator {
 	enum cmp_op op;
 	struct md_semver v;
-	/* A lower bound written as a partial ("1.2", "^1"): when prereleases
-	 * are included it admits v's own prereleases (node's ">=1.2.0-0"), but
-	 * it never grants the prerelease exception below. */
-	int partial_lower;
+	/* A lower bound that node-semver writes with "-0" when prereleases
+	 * are included (a partial "1.2" or "^1", a hyphen range's "1.0.0 -",
+	 * "^0.1.2"): it then admits v's own prereleases (">=1.2.0-0"), but it
+	 * never grants the prerelease exception below. */
+	int floor_pre;
 };
 
 struct cset {
@@ -67,7 +76,7 @@ static int oom(struct rparse *rp)
 }
 
 static int add_cmp(struct rparse *rp, enum cmp_op op, uint64_t ma, uint64_t mi, uint64_t pa,
-		   const char *pre, size_t pre_len, int partial_lower)
+		   const char *pre, size_t pre_len, int floor_pre)
 {
 	struct cset *s = rp->set;
 	struct comparator *c = realloc(s->c, (s->n + 1) * sizeof(*c));
@@ -79,7 +88,7 @@ static int add_cmp(struct rparse *rp, enum cmp_op op, uint64_t ma, uint64_t mi, 
 	if (md_semver_set(&c->v, ma, mi, pa, pre, pre_len) < 0)
 		return oom(rp);
 	c->op = op;
-	c->partial_lower = partial_lower;
+	c->floor_pre = floor_pre;
 	s->n++;
 	return 0;
 }
@@ -115,6 +124,12 @@ static int add_lower_partial(struct rparse *rp, const uint64_t *num, int nfull)
 static int add_full(struct rparse *rp, enum cmp_op op, const struct md_vparts *vp)
 {
 	return add_cmp(rp, op, vp->num[0], vp->num[1], vp->num[2], vp->pre, vp->pre_len, 0);
+}
+
+/* ">=M.m.p" that becomes ">=M.m.p-0" when prereleases are included. */
+static int add_floor(struct rparse *rp, const struct md_vparts *vp)
+{
+	return add_cmp(rp, OP_GE, vp->num[0], vp->num[1], vp->num[2], NULL, 0, 1);
 }
 
 /* "1", "1.2.x", ">1.2", "<=1": node-semver's replaceXRange. */
@@ -177,7 +192,8 @@ static int desugar_caret(struct rparse *rp, const struct md_vparts *vp)
 		which = (vp->nfull == 2 && vp->num[0] == 0) ? 1 : 0;
 		return add_upper_bump(rp, vp->num, which);
 	}
-	if (add_full(rp, OP_GE, vp) < 0)
+	/* node-semver floors "^0.x.y" at its prereleases, not "^1.2.3". */
+	if ((vp->num[0] == 0 && !vp->pre ? add_floor(rp, vp) : add_full(rp, OP_GE, vp)) < 0)
 		return -1;
 	which = vp->num[0] ? 0 : (vp->num[1] ? 1 : 2);
 	return add_upper_bump(rp, vp->num, which);
@@ -188,7 +204,9 @@ static int desugar_hyphen(struct rparse *rp, const struct md_vparts *a,
 			  const struct md_vparts *b)
 {
 	if (a->nfull == 3) {
-		if (add_full(rp, OP_GE, a) < 0)
+		/* With prereleases, "1.0.0 - 2.0.0" admits 1.0.0-rc.1 (node's
+		 * ">=1.0.0-0 <2.0.1-0"). */
+		if ((a->pre ? add_full(rp, OP_GE, a) : add_floor(rp, a)) < 0)
 			return -1;
 	} else if (a->nfull > 0 && add_lower_partial(rp, a->num, a->nfull) < 0) {
 		return -1;
@@ -244,39 +262,58 @@ static int desugar(struct rparse *rp, enum sugar op, const struct md_vparts *vp)
 	return desugar_x(rp, prim[op], op == S_NONE, vp);
 }
 
-/* Whitespace-separated words of one AND-set. */
+/* The words of one AND-set, separated by whitespace or commas. */
 struct words {
 	const char *p[64];
 	size_t len[64];
+	int comma[64]; /* a comma comes before this word */
 	size_t n;
 };
 
+static int is_blank(char c)
+{
+	return c != '\0' && strchr(" \t\r\n\v\f", c) != NULL;
+}
+
+static int too_many(struct rparse *rp, const struct words *w)
+{
+	char t[QUOTE_MAX + 4];
+
+	return md_err_set(rp->err, "invalid range \"%s\": more than %zu terms in one set",
+			  abbrev(rp->text, strlen(rp->text), t, sizeof(t)),
+			  sizeof(w->p) / sizeof(w->p[0]));
+}
+
+/* A comma stands between two terms: never first, last or doubled. */
 static int split_words(struct rparse *rp, const char *s, size_t n, struct words *w)
 {
+	const char *comma = NULL;
 	size_t i = 0;
 
 	w->n = 0;
 	while (i < n) {
 		size_t start;
 
-		while (i < n && strchr(" \t\r\n\v\f", s[i]))
+		while (i < n && (is_blank(s[i]) || s[i] == ',')) {
+			if (s[i] == ',' && (comma || w->n == 0))
+				return unexpected(rp, s + i, 1);
+			if (s[i] == ',')
+				comma = s + i;
 			i++;
+		}
 		if (i >= n)
 			break;
 		start = i;
-		while (i < n && !strchr(" \t\r\n\v\f", s[i]))
+		while (i < n && !is_blank(s[i]) && s[i] != ',')
 			i++;
-		if (w->n == sizeof(w->p) / sizeof(w->p[0])) {
-			char t[QUOTE_MAX + 4];
-
-			return md_err_set(rp->err, "invalid range \"%s\": more than %zu terms in one set",
-					  abbrev(rp->text, strlen(rp->text), t, sizeof(t)),
-					  sizeof(w->p) / sizeof(w->p[0]));
-		}
+		if (w->n == sizeof(w->p) / sizeof(w->p[0]))
+			return too_many(rp, w);
 		w->p[w->n] = s + start;
+		w->comma[w->n] = comma != NULL;
 		w->len[w->n++] = i - start;
+		comma = NULL;
 	}
-	return 0;
+	return comma ? unexpected(rp, comma, 1) : 0;
 }
 
 static int is_word(const struct words *w, size_t i, const char *s)
@@ -299,6 +336,8 @@ static int parse_set(struct rparse *rp, const char *s, size_t n)
 		enum sugar op = scan_op(w.p[i], w.len[i], &oplen);
 
 		if (op == S_NONE && is_word(&w, i + 1, "-")) {
+			if (w.comma[i + 1] || (i + 2 < w.n && w.comma[i + 2]))
+				return unexpected(rp, ",", 1);
 			if (i + 2 >= w.n)
 				return unexpected(rp, w.p[i + 1], w.len[i + 1]);
 			if (scan_version(rp, w.p[i], w.len[i], &a) < 0 ||
@@ -310,6 +349,8 @@ static int parse_set(struct rparse *rp, const char *s, size_t n)
 		}
 		if (op != S_NONE && oplen == w.len[i]) {
 			/* A lone operator takes the next word as its version. */
+			if (i + 1 < w.n && w.comma[i + 1])
+				return unexpected(rp, ",", 1);
 			if (i + 1 >= w.n)
 				return unexpected(rp, w.p[i], w.len[i]);
 			i++;
@@ -329,7 +370,7 @@ static int parse_set(struct rparse *rp, const char *s, size_t n)
 static int is_blank_text(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strchr(" \t\r\n\v\f", s[i]))
+		if (!is_blank(s[i]))
 			return 0;
 	return 1;
 }
@@ -350,15 +391,18 @@ static int add_set(struct md_range *r, struct rparse *rp)
 static int parse_sets(struct md_range *r, struct rparse *rp)
 {
 	const char *s = rp->text;
-	size_t len = strlen(s);
-	int whole_blank = is_blank_text(s, len);
+	char t[QUOTE_MAX + 4];
 
+	if (is_blank_text(s, strlen(s)))
+		return md_err_set(rp->err, "invalid range \"%s\": empty (leave \"range\" out to "
+					   "allow any version, or write \"*\")",
+				  abbrev(s, strlen(s), t, sizeof(t)));
 	for (;;) {
 		const char *bar = strstr(s, "||");
 		size_t n = bar ? (size_t)(bar - s) : strlen(s);
 
-		/* "" means any version, but "^1 ||" is a typo, not "or anything". */
-		if (!whole_blank && is_blank_text(s, n))
+		/* "^1 ||" is a typo, not "or anything". */
+		if (is_blank_text(s, n))
 			return unexpected(rp, "||", 2);
 		if (add_set(r, rp) < 0 || parse_set(rp, s, n) < 0)
 			return -1;
@@ -406,7 +450,7 @@ static int cmp_test(const struct comparator *c, const struct md_semver *v, int i
 {
 	int r;
 
-	if (c->partial_lower && include_pre)
+	if (c->floor_pre && include_pre)
 		return md_semver_tuple_cmp(v, &c->v) >= 0;
 	r = md_semver_cmp(v, &c->v);
 	switch (c->op) {
@@ -435,7 +479,7 @@ static int set_match(const struct cset *s, const struct md_semver *v, int includ
 	if (!v->pre || include_pre)
 		return 1;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->c[i].v.pre && !s->c[i].partial_lower &&
+		if (s->c[i].v.pre && !s->c[i].floor_pre &&
 		    md_semver_tuple_cmp(&s->c[i].v, v) == 0)
 			return 1;
 	return 0;

@@ -70,6 +70,13 @@ uint32_t md_regex_group(const struct md_regex *re, const char *name)
 	return n > 0 ? (uint32_t)n : 0;
 }
 
+uint32_t md_regex_group_count(const struct md_regex *re)
+{
+	uint32_t n = 0;
+
+	return pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &n) == 0 ? n : 0;
+}
+
 struct md_regex_scratch *md_regex_scratch_new(void)
 {
 	struct md_regex_scratch *s = calloc(1, sizeof(*s));
@@ -108,7 +115,7 @@ int md_regex_match(const struct md_regex *re, struct md_regex_scratch *s, const 
 		return 0;
 	if (rc < 0)
 		return -1;
-	if (group) {
+	if (start) {
 		ov = pcre2_get_ovector_pointer(s->md);
 		*start = 0;
 		*len = 0;

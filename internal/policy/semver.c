@@ -114,8 +114,13 @@ int md_semver_scan(const char *s, size_t n, unsigned flags, struct md_vparts *ou
 		i = 1;
 	if (scan_components(s, n, &i, flags, out) < 0)
 		return -1;
-	/* A prerelease or build only qualifies a complete version. */
-	if (i < n && (s[i] == '-' || s[i] == '+') && out->nfull != 3)
+	/* A prerelease qualifies three written components. On an x-range
+	 * ("1.x.x-alpha") node-semver accepts and ignores it, as it ignores
+	 * build metadata after any range version ("^1.x+build"); a tag needs
+	 * all three numbers for either. */
+	if (i < n && s[i] == '-' && (out->ncomp != 3 || (out->nfull != 3 && !(flags & MD_VS_WILDCARD))))
+		return -1;
+	if (i < n && s[i] == '+' && out->nfull != 3 && !(flags & MD_VS_PARTIAL))
 		return -1;
 	if (i < n && s[i] == '-') {
 		size_t start = ++i;
@@ -124,8 +129,10 @@ int md_semver_scan(const char *s, size_t n, unsigned flags, struct md_vparts *ou
 			i++;
 		if (check_idents(s + start, i - start, 1) < 0)
 			return -1;
-		out->pre = s + start;
-		out->pre_len = i - start;
+		if (out->nfull == 3) {
+			out->pre = s + start;
+			out->pre_len = i - start;
+		}
 	}
 	if (i < n && s[i] == '+') {
 		i++;

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NUMBER_MAX_DIGITS 64
-
 int md_run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
 		struct md_err *err)
 {
@@ -59,18 +57,6 @@ static int is_signature_tag(const char *tag)
 	       md_str_has_suffix(tag, ".sbom");
 }
 
-static int all_digits(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NUMBER_MAX_DIGITS)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
 /* What the candidate is ordered by: the version (semver), the number
  * (numerical), the text (alphabetical). Sets c->parsed. */
 static void read_key(const struct md_policy *p, struct md_cand *c)
@@ -78,21 +64,23 @@ static void read_key(const struct md_policy *p, struct md_cand *c)
 	const char *k = c->key ? c->key : c->tag;
 
 	/* With extract, a tag the filter did not match has no key at all. */
-	if (p->extract_group && !c->key) {
+	if (p->extract && !c->key) {
 		c->parsed = 0;
 		return;
 	}
 	switch (p->kind->order) {
 	case MD_ORDER_VERSION:
-		c->parsed = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
+		c->parsed = c->versioned = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
 		break;
 	case MD_ORDER_NUMBER:
-		c->parsed = all_digits(k);
-		break;
-	case MD_ORDER_ALPHA:
-		c->parsed = 1;
+		c->parsed = md_decimal_valid(k);
 		break;
 	case MD_ORDER_CREATED:
+		/* Ties in creation time go to the most specific version tag. */
+		c->versioned = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
+		c->parsed = 1;
+		break;
+	case MD_ORDER_ALPHA:
 	case MD_ORDER_NONE:
 		c->parsed = 1;
 		break;
@@ -108,12 +96,13 @@ static const char *run_filter(struct md_run *r, struct md_cand *c)
 
 	if (!p->filter)
 		return NULL;
-	m = md_regex_match(p->filter, r->scratch, c->tag, p->extract_group, &start, &len);
+	m = md_regex_match(p->filter, r->scratch, c->tag, p->extract_group,
+			   p->extract ? &start : NULL, &len);
 	if (m < 0)
 		return MD_R_REGEX_LIMIT;
 	if (m == 0)
 		return MD_R_FILTERED;
-	if (p->extract_group) {
+	if (p->extract) {
 		c->key = md_strndup(c->tag + start, len);
 		if (!c->key)
 			r->oom = 1;
@@ -130,12 +119,16 @@ static int date_like(const struct md_tagver *tv)
 }
 
 /* Tags of one image often mix schemes: `1.2.3` beside the moving aliases
- * `1.2` and `1`, or dates beside versions. A site keeps the scheme of the
- * tag it declares — as many numeric parts, a date when it is a date — so
- * `7.2.4` never moves to the alias `8`, and `1.2.3` never to `20240105`. */
+ * `1.2` and `1`, dates beside versions, `v1.2.3` beside `1.2.3`, rebuilds
+ * `4.0.1-ls220` beside releases `4.0.1`. A site keeps the scheme of the
+ * tag it declares — as many numeric parts, a date when it is a date, the
+ * `v` when it has one, the same kind of revision — so `7.2.4` never moves
+ * to the alias `8`, `1.2.3` never to `20240105`, `4.0.1-ls220` never to
+ * `4.0.2`. */
 static int scheme_differs(const struct md_tagver *cur, const struct md_tagver *c)
 {
-	return cur && (cur->nnum != c->nnum || date_like(cur) != date_like(c));
+	return cur && (cur->nnum != c->nnum || date_like(cur) != date_like(c) ||
+		       cur->vprefix != c->vprefix || !md_tagver_same_rev_kind(cur, c));
 }
 
 static const char *version_stages(struct md_run *r, const struct md_cand *c)
@@ -145,6 +138,9 @@ static const char *version_stages(struct md_run *r, const struct md_cand *c)
 
 	if (!c->parsed)
 		return MD_R_NOT_SEMVER;
+	/* No shape to compare with: nothing may replace the declared tag. */
+	if (r->cur_unreadable)
+		return MD_R_CUR_UNREADABLE;
 	if ((f || want) && (!f || !want || strcmp(f, want) != 0))
 		return MD_R_FLAVOUR;
 	if (scheme_differs(r->cur_tv, &c->tv))

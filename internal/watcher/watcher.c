@@ -274,6 +274,11 @@ static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo
 		return -1;
 	if (s->error || !s->decision)
 		return 0;
+	/* A declared tag of unknown shape is the user's to fix: a problem. */
+	if (md_decision_status(s->decision) == MD_DECISION_UNREADABLE) {
+		s->error = md_strdup(md_decision_problem(s->decision));
+		return s->error ? 0 : -1;
+	}
 	warn = md_decision_warning(s->decision);
 	if (warn && !s->warning)
 		s->warning = md_strdup(warn);

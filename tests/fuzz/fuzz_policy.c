@@ -2,7 +2,8 @@
  * tag; then line by line as "annotation-or-range / current tag / candidate
  * tags" through ranges, precedence (strict and lenient), flavours and a
  * full decision with facts derived from the input, checking the invariants
- * a decision must keep. Candidate lines may carry facts as
+ * a decision must keep (including: the same choice with the candidates
+ * reversed, and a problem exactly when the site is reported). Candidate lines may carry facts as
  * "tag|created|platform,platform" (see add_facts). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -94,6 +95,44 @@ static void add_facts(struct md_candidate *c, char *line, const char **plats, si
 	}
 }
 
+/* A reported site (declared tag of unknown shape) has a problem and no
+ * tag; any other decision has no problem. */
+static void check_status(const struct md_decision *d)
+{
+	int unreadable = md_decision_status(d) == MD_DECISION_UNREADABLE;
+
+	if (unreadable != (md_decision_problem(d) != NULL))
+		abort();
+	if (unreadable && md_decision_tag(d))
+		abort();
+	if (md_decision_status(d) == MD_DECISION_TAG && !md_decision_tag(d))
+		abort();
+}
+
+/* The same decision with the candidates in reverse order. */
+static void check_reversed(const struct md_policy *p, const char *current,
+			   const struct md_candidate *cands, size_t n, const char *tag)
+{
+	struct md_candidate rev[MAX_LINES];
+	struct md_decision *d = NULL;
+	struct md_err err;
+	const char *t;
+
+	for (size_t i = 0; i < n; i++)
+		rev[i] = cands[n - 1 - i];
+	/* Duplicate tags with different facts may keep either's facts. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (strcmp(cands[i].tag, cands[j].tag) == 0)
+				return;
+	if (md_policy_decide(&d, p, current, rev, n, &err) < 0)
+		abort();
+	t = md_decision_tag(d);
+	if ((t == NULL) != (tag == NULL) || (t && strcmp(t, tag) != 0))
+		abort();
+	md_decision_free(d);
+}
+
 /* The decision is the current tag, a candidate, or nothing; a chosen
  * candidate is one the ranking kept. */
 static void check_decision(const char *annotation, const char *current, char **tags, size_t n)
@@ -131,10 +170,13 @@ static void check_decision(const char *annotation, const char *current, char **t
 		abort();
 	md_strv_free(&ranked);
 	md_policy_needs_facts(p);
+	check_status(d);
 	md_decision_free(d);
 	if (md_policy_decide(&d, p, current, cands, n, &err) < 0)
 		abort();
+	check_status(d);
 	tag = md_decision_tag(d);
+	check_reversed(p, current, cands, n, tag);
 	found = !tag || (current && strcmp(tag, current) == 0) ||
 		md_policy_kind(p) != MD_POLICY_SEMVER;
 	for (size_t i = 0; i < n && !found; i++)

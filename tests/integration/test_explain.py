@@ -100,3 +100,23 @@ def test_explain_bad_tags_line(magos_bin, tmp_path):
                           "--tags", str(tags)], capture_output=True, text=True, timeout=30)
     assert res.returncode == 1
     assert f"{tags}:2: " in res.stderr
+
+
+def test_explain_declared_tag_of_unknown_shape(magos_bin, tmp_path):
+    """A declared tag that does not read as a version is reported (exit 1),
+    as a cycle reports the site; the table still says why."""
+    tags = tmp_path / "tags"
+    tags.write_text("1.27.3-alpine\n1.27.3\nstable-alpine\n")
+    res = subprocess.run([magos_bin, "explain", "--annotation", '{"magos": {"range": "^1"}}',
+                          "--current", "stable-alpine", "--tags", str(tags)],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 1, res
+    assert res.stderr == ('magos-dominus: declared tag "stable-alpine" does not read as a '
+                          'version, so its shape (scheme, parts, flavour) is unknown and no tag '
+                          'may replace it; declare a version tag such as 1.2.3 or 1.2.3-alpine, '
+                          'or use "policy": "latest"\n')
+    assert res.stdout.splitlines()[1:] == [
+        "1.27.3                           dropped  declared tag is not a version",
+        "1.27.3-alpine                    dropped  declared tag is not a version",
+        "stable-alpine                    dropped  not a semantic version",
+        "decision: none (the site is left as it is)"]

@@ -4,7 +4,7 @@ import re
 
 from mdtest import gitutil
 from mdtest.agent import AUTHOR
-from mdtest.checks import HEX40, replaced_once, short
+from mdtest.checks import HEX40, names_site, replaced_once, short
 from mdtest.compose import compose_site
 from mdtest.images import push_image, push_tags
 
@@ -229,3 +229,53 @@ def test_tag_list_pagination_is_followed(registry_server, make_remote, make_agen
     assert len(pages) == 3, pages  # 6 tags, 2 per page, each page fetched once
     assert pages[1:] == [f"/v2/{WEB}/tags/list?n=2&last=1.0.1",
                          f"/v2/{WEB}/tags/list?n=2&last=2.0.0"], pages
+
+
+def test_revisions_and_glued_prereleases_keep_their_shape(registry_server, make_remote,
+                                                          make_agent):
+    """linuxserver.io's -lsN rebuilds move to newer releases and rebuilds;
+    Python's 3.13.0rc1-slim stays on -slim (never plain 3.13.1)."""
+    reg = registry_server
+    ls = push_tags(reg, "app/sonarr", ["4.0.1-ls220", "4.0.1-ls999", "4.0.2-ls1", "4.0.2",
+                                       "latest"])
+    py = push_tags(reg, "app/python", ["3.13.0rc1-slim", "3.13.0-slim", "3.13.1-slim",
+                                       "3.13.1", "3.14.0a1-slim"])
+    a_old, b_old = reg.ref("app/sonarr", "4.0.1-ls220"), reg.ref("app/python", "3.13.0rc1-slim")
+    a = compose_site(a_old, policy="semver", range="^4").encode()
+    b = compose_site(b_old, policy="semver").encode()
+    remote = make_remote({"stacks/a/compose.yaml": a, "stacks/b/compose.yaml": b})
+    r = make_agent(remote, reg.host).once()
+    assert r.code == 0, str(r)
+    assert remote.show("stacks/a/compose.yaml") == replaced_once(
+        a, a_old, reg.ref("app/sonarr", "4.0.2-ls1", ls["4.0.2-ls1"]))
+    assert remote.show("stacks/b/compose.yaml") == replaced_once(
+        b, b_old, reg.ref("app/python", "3.13.1-slim", py["3.13.1-slim"]))
+
+
+def test_declared_tag_of_unknown_shape_is_reported(registry_server, make_remote, make_agent):
+    """`alpine` does not read as a version: its flavour cannot be kept, so the
+    site is reported with FILE:LINE and left; the other site is updated."""
+    reg = registry_server
+    digests = push_tags(reg, WEB, ["1.0.0", "1.1.0"])
+    push_tags(reg, "app/other", ["1.0.0", "1.1.0", "1.1.0-alpine", "alpine"])
+    good_old = reg.ref(WEB, "1.0.0")
+    good = compose_site(good_old, policy="semver", range="^1.0").encode()
+    odd = compose_site(reg.ref("app/other", "alpine"), policy="semver", range="^1").encode()
+    remote = make_remote({"stacks/good/compose.yaml": good, "stacks/odd/compose.yaml": odd})
+    base = remote.head()
+    agent = make_agent(remote, reg.host)
+    r = agent.once()
+    assert r.code == 1, str(r)
+    (skipped,) = [rec for rec in r.logs() if rec.get("msg") == "site skipped"]
+    assert skipped["error"].startswith(
+        f"stacks/odd/compose.yaml:3: {reg.host}/app/other:alpine: declared tag \"alpine\" "
+        "does not read as a version"), str(r)
+    assert remote.parents() == [base]
+    assert remote.changed_files() == ["stacks/good/compose.yaml"]
+    assert remote.show("stacks/good/compose.yaml") == replaced_once(
+        good, good_old, reg.ref(WEB, "1.1.0", digests["1.1.0"]))
+    assert remote.show("stacks/odd/compose.yaml") == odd
+    # Reported again next cycle, never silently kept or moved.
+    r = agent.once()
+    assert r.code == 1 and names_site(r.stderr, "stacks/odd/compose.yaml", 3), str(r)
+    assert remote.show("stacks/odd/compose.yaml") == odd

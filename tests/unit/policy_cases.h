@@ -24,7 +24,7 @@ static const struct describe_case describe_cases[] = {
 	{ "1.2.3-alpine3.19", "1.2.3 flavour=alpine3.19" },
 	{ "1.25-alpine", "1.25 flavour=alpine" },
 	{ "3-alpine", "3 flavour=alpine" },
-	{ "v1.2.3-debian-12-r5", "1.2.3 flavour=debian-12-r5" },
+	{ "v1.2.3-debian-12-r5", "1.2.3 flavour=debian-12 rev=r5" },
 	{ "1.2.3-alpine_3", "1.2.3 flavour=alpine_3" },
 	{ "1.2.3-rc.1", "1.2.3 pre=rc.1" },
 	{ "1.2.3-rc1", "1.2.3 pre=rc1" },
@@ -37,8 +37,8 @@ static const struct describe_case describe_cases[] = {
 	{ "1.2.3-snapshot", "1.2.3 pre=snapshot" },
 	{ "1.2.3-canary.5", "1.2.3 pre=canary.5" },
 	{ "1.2.3-nightly.20240101", "1.2.3 pre=nightly.20240101" },
-	{ "1.2.3-0.3.7", "1.2.3 pre=0.3.7" },
-	{ "1.2.3-1", "1.2.3 pre=1" },
+	{ "1.2.3-0.3.7", "1.2.3 rev=0.3.7" }, /* a revision, not SemVer's prerelease */
+	{ "1.2.3-1", "1.2.3 rev=1" },
 	{ "1.2.3-rc.1-alpine", "1.2.3 pre=rc.1 flavour=alpine" },
 	{ "1.2.3-rc1-2", "1.2.3 pre=rc1.2" },
 	{ "1.2.3-beta-alpine3.19", "1.2.3 pre=beta flavour=alpine3.19" },
@@ -50,6 +50,46 @@ static const struct describe_case describe_cases[] = {
 	{ "1.0.0-x-y-z.--", "1.0.0 pre=x-y-z.--" }, /* strict SemVer fallback */
 	{ "1.2.3+build.5", "1.2.3" },
 	{ "1.2.3-alpine+b", "1.2.3 flavour=alpine" },
+	/* prereleases glued to the last number (Python, PostgreSQL, Home Assistant) */
+	{ "3.13.0rc1", "3.13.0 pre=rc1" },
+	{ "3.13.0rc1-slim", "3.13.0 pre=rc1 flavour=slim" },
+	{ "3.8.0b1-alpine", "3.8.0 pre=b1 flavour=alpine" },
+	{ "3.14.0a1-slim-bookworm", "3.14.0 pre=a1 flavour=slim-bookworm" },
+	{ "17rc1-alpine3.20", "17 pre=rc1 flavour=alpine3.20" },
+	{ "17beta3", "17 pre=beta3" },
+	{ "1.0alpha2", "1.0 pre=alpha2" },
+	{ "2024.12.0b5", "2024.12.0 pre=b5" },
+	{ "2025.2.0.dev20250110", "2025.2.0 pre=dev20250110" },
+	{ "1.0dev3", "1.0 pre=dev3" },
+	{ "v2.0.0rc2", "2.0.0 pre=rc2" },
+	{ "3.13.0rc1-1", "3.13.0 pre=rc1 rev=1" },
+	{ "3.13.0rc", NULL },
+	{ "3.13.0c1", NULL },
+	{ "3.13.0RC1", NULL },
+	{ "1.2.3.a1", NULL },
+	{ "3.13.0rc1rc2", NULL },
+	{ "3.13.0rc1.1", NULL },
+	{ "10.10.3ubu2404-ls48", NULL },
+	/* revisions: a rebuild of the same release */
+	{ "4.0.1-ls220", "4.0.1 rev=ls220" },
+	{ "4.0.11.2680-ls262", "4.0.11.2680 rev=ls262" },
+	{ "1.24.0-r7-ls245", "1.24.0 rev=r7-ls245" },
+	{ "v4.1-3.0.2", "4.1 rev=3.0.2" },
+	{ "1.25.1-1", "1.25.1 rev=1" },
+	{ "3.16-r2", "3.16 rev=r2" },
+	{ "16.4.0-debian-12-r12", "16.4.0 flavour=debian-12 rev=r12" },
+	{ "1.2.3-alpine-r2", "1.2.3 flavour=alpine rev=r2" },
+	{ "1.2.3-alpine-ls9", "1.2.3 flavour=alpine rev=ls9" },
+	{ "1.2.3-rc1-ls5", "1.2.3 pre=rc1 rev=ls5" },
+	{ "1.2.3-rc.1-2", "1.2.3 pre=rc.1.2" },
+	{ "1.2.3-1-alpine", "1.2.3 flavour=1-alpine" },
+	{ "1.2.3-debian-12", "1.2.3 flavour=debian-12" },
+	{ "1.2.3-ubuntu-22.04", "1.2.3 flavour=ubuntu-22.04" },
+	{ "1.2.3-r7-alpine", "1.2.3 flavour=r7-alpine" },
+	{ "1.2.3-ls", "1.2.3 flavour=ls" },
+	{ "1.2.3-LS5", "1.2.3 flavour=LS5" },
+	{ "1.2.3-r", "1.2.3 flavour=r" },
+	{ "8.0-M02-alpine", "8.0 flavour=M02-alpine" },
 	{ "1.2.3-", NULL },
 	{ "1..2", NULL },
 	{ "1.2.", NULL },
@@ -91,8 +131,39 @@ static const struct order_case order_cases[] = {
 	{ "1.2.3-rc", "1.2.3-rc1", -1 },
 	{ "1.2.3-rc1", "1.2.3-rc.1", 1 },
 	{ "1.2.3-alpha2", "1.2.3-beta1", -1 },
-	{ "1.2.3-1", "1.2.3-rc1", -1 },
+	{ "1.2.3-1", "1.2.3-rc1", 1 }, /* a revision comes after the release */
 	{ "1.2.3-rc1-alpine", "1.2.3-alpine", -1 },
+	/* glued prereleases: dev < a < b < rc < release (PEP 440) */
+	{ "3.13.0rc1", "3.13.0rc2", -1 },
+	{ "3.13.0rc9", "3.13.0rc10", -1 },
+	{ "3.13.0rc2", "3.13.0", -1 },
+	{ "3.13.0b9", "3.13.0rc1", -1 },
+	{ "3.13.0a9", "3.13.0b1", -1 },
+	{ "3.13.0.dev5", "3.13.0a1", -1 },
+	{ "3.13.0dev5", "3.13.0.dev5", 0 },
+	{ "3.13.0alpha1", "3.13.0a1", 0 },
+	{ "3.13.0beta2", "3.13.0b3", -1 },
+	{ "3.12.9", "3.13.0a1", -1 },
+	{ "2025.1.0b0", "2024.12.5", 1 },
+	{ "17rc1", "17", -1 },
+	/* revisions: after the release, then by number */
+	{ "4.0.1-ls220", "4.0.1-ls221", -1 },
+	{ "4.0.1-ls99", "4.0.1-ls100", -1 },
+	{ "4.0.2-ls1", "4.0.1-ls999", 1 },
+	{ "4.0.1", "4.0.1-ls1", -1 },
+	{ "4.0.1-ls1", "4.0.2", -1 },
+	{ "1.24.0-r7-ls245", "1.24.0-r8-ls240", -1 },
+	{ "1.24.0-r7-ls245", "1.24.0-r7-ls246", -1 },
+	{ "v4.1-3.0.2", "v4.1-3.1.0", -1 },
+	{ "v4.1-3.0.2", "v4.2-3.0.2", -1 },
+	{ "v4.1-3.0.10", "v4.1-3.0.9", 1 },
+	{ "v4.1-3.0", "v4.1-3.0.0", -1 },
+	{ "1.25.1-1", "1.25.1-2", -1 },
+	{ "1.25.1-2", "1.25.2", -1 },
+	{ "1.25.1-1", "1.25.1", 1 },
+	{ "1.2.3-rc1-ls5", "1.2.3-ls1", -1 },
+	{ "16.4.0-debian-12-r12", "16.4.0-debian-12-r13", -1 },
+	{ "1.2.3-ls5", "1.2.3-r5", -1 }, /* kinds never meet in one shape; by letters */
 	{ "2024.01.05", "2024.01.10", -1 },
 	{ "2024.01.05", "2024.02.01", -1 },
 	{ "2024.12.31", "2025.01.01", -1 },
@@ -329,6 +400,17 @@ static const struct field_ok_case field_ok_cases[] = {
 	  "numerical", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^(?<d>[0-9]{8})\", \"extract\": \"d\""),
 	  "alphabetical", MD_POLICY_SEMVER, 1 },
+	/* Flux's numbered groups */
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^([0-9]+)$\", \"extract\": \"1\""),
+	  "numerical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^b-([0-9]+)-(\\\\d+)$\", \"extract\": \"$2\""),
+	  "numerical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^main-(.*)$\", \"extract\": \"${1}\""),
+	  "alphabetical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^(?<d>[0-9]{8})\", \"extract\": \"${d}\""),
+	  "alphabetical", MD_POLICY_SEMVER, 1 },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"[0-9]+\", \"extract\": \"$0\""),
+	  "numerical", MD_POLICY_SEMVER, 1 },
 	{ ANN("\"extract\": \"v\", \"filter\": \"^app-(?<v>.*)$\", \"range\": \"^1\""), "semver",
 	  MD_POLICY_SEMVER, 1 },
 	{ ANN("\"policy\": \"semver\", \"filter\": \"^v\", \"exclude\": \"-rc\""), "semver",
@@ -352,12 +434,33 @@ static const struct field_err_case field_err_cases[] = {
 	  "\"extract\" needs a \"filter\" with the named group \"v\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"^(?<n>[0-9]+)$\", \"extract\": \"$x\""),
 	  "\"extract\": \"filter\" has no group named \"x\"" },
-	{ ANN("\"policy\": \"numerical\", \"filter\": \"^([0-9]+)$\", \"extract\": \"1\""),
-	  "\"extract\" must name a group of \"filter\", e.g. \"$version\", not \"1\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^([0-9]+)$\", \"extract\": \"$2\""),
+	  "\"extract\": \"filter\" has no group 2 (it has 1)" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^[0-9]+$\", \"extract\": \"${1}\""),
+	  "\"extract\": \"filter\" has no group 1 (it has 0)" },
+	{ ANN("\"policy\": \"numerical\", \"extract\": \"$1\""),
+	  "\"extract\" needs a \"filter\" with the numbered group \"1\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"x\", \"extract\": \"$\""),
-	  "\"extract\" must name a group of \"filter\", e.g. \"$version\", not \"$\"" },
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"x\", \"extract\": \"$a-b\""),
-	  "\"extract\" must name a group of \"filter\", e.g. \"$version\", not \"$a-b\"" },
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$a-b\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"$1x\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$1x\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)(y)\", \"extract\": \"$1$2\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$1$2\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"${1\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"${1\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"${}\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"${}\"" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"(x)\", \"extract\": \"$123456\""),
+	  "\"extract\" must name or number a group of \"filter\", e.g. \"$version\" or \"$1\", "
+	  "not \"$123456\"" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"x\", \"extract\": 7"),
 	  "\"extract\" must be a string" },
 	{ ANN("\"policy\": \"semver\", \"arch\": \"\""),
@@ -453,8 +556,9 @@ static const struct engine_case engine_cases[] = {
 	  "-1.3.0.0(out of range) +1.2.3.10(chosen) +1.2.3.5(in range) +1.2.3.4(in range)" },
 	{ SV("*"), "7", "7 8 10 9-alpine", NULL, "10",
 	  "+10(chosen) -9-alpine(flavour differs) +8(in range) +7(in range)" },
-	{ SV("*"), "1.2", "1.2 1.2.0 v1.2", NULL, "1.2",
-	  "+1.2(current) -1.2.0(version scheme differs) -v1.2(same version as current)" },
+	{ SV("*"), "1.2", "1.2 1.2.0 v1.2 01.2", NULL, "1.2",
+	  "-1.2.0(version scheme differs) -01.2(same version as current) +1.2(current) "
+	  "-v1.2(version scheme differs)" },
 	/* a site keeps its scheme: no jump to a less precise alias or a date */
 	{ SV("*"), "7.2.4", "7.2.4 7.2.5 7.2 7 8 8.0.1", NULL, "8.0.1",
 	  "+8.0.1(chosen) -8(version scheme differs) +7.2.5(in range) +7.2.4(in range) "
@@ -464,6 +568,52 @@ static const struct engine_case engine_cases[] = {
 	  "+1.2.4(chosen) +1.2.3(in range)" },
 	{ SV("*"), "20240105", "20240105 20240110 3", NULL, "20240110",
 	  "+20240110(chosen) +20240105(in range) -3(version scheme differs)" },
+	/* a v, a revision kind are part of the scheme */
+	{ SV("*"), "4.0.1-ls220", "4.0.1-ls220 4.0.1-ls221 4.0.1 4.0.2 v4.0.2-ls1 4.0.2-r1", NULL,
+	  "4.0.1-ls221",
+	  "-4.0.2-r1(version scheme differs) -v4.0.2-ls1(version scheme differs) "
+	  "-4.0.2(version scheme differs) +4.0.1-ls221(chosen) +4.0.1-ls220(in range) "
+	  "-4.0.1(version scheme differs)" },
+	{ SV("*"), "4.0.1-ls220", "4.0.1-ls999 4.0.2-ls1 4.0.1-ls220", NULL, "4.0.2-ls1",
+	  "+4.0.2-ls1(chosen) +4.0.1-ls999(in range) +4.0.1-ls220(in range)" },
+	{ SV("~1.24"), "1.24.0-r7-ls245", "1.24.0-r7-ls245 1.24.0-r8-ls240 1.24.0-ls250 1.25.0-r0-ls1",
+	  NULL, "1.24.0-r8-ls240",
+	  "-1.25.0-r0-ls1(out of range) +1.24.0-r8-ls240(chosen) +1.24.0-r7-ls245(in range) "
+	  "-1.24.0-ls250(version scheme differs)" },
+	{ SV("*"), "v4.1-3.0.2", "v4.1-3.0.2 v4.2-3.1.0 v4.2.1-3.1.0 v4.2 v4.3-3.1", NULL,
+	  "v4.2-3.1.0",
+	  "-v4.3-3.1(version scheme differs) -v4.2.1-3.1.0(version scheme differs) "
+	  "+v4.2-3.1.0(chosen) -v4.2(version scheme differs) +v4.1-3.0.2(in range)" },
+	{ SV("=1.25.1"), "1.25.1-1", "1.25.1-1 1.25.1-2 1.25.2-1 1.25.1", NULL, "1.25.1-2",
+	  "-1.25.2-1(out of range) +1.25.1-2(chosen) +1.25.1-1(in range) "
+	  "-1.25.1(version scheme differs)" },
+	{ SV("^16"), "16.4.0-debian-12-r12",
+	  "16.4.0-debian-12-r12 16.4.0-debian-12-r13 16.6.0-debian-12-r2 16.6.0-debian-11-r9", NULL,
+	  "16.6.0-debian-12-r2",
+	  "-16.6.0-debian-11-r9(flavour differs) +16.6.0-debian-12-r2(chosen) "
+	  "+16.4.0-debian-12-r13(in range) +16.4.0-debian-12-r12(in range)" },
+	/* glued prereleases keep their flavour (Python's 3.13.0rc1-slim) */
+	{ SV("*"), "3.13.0rc1-slim",
+	  "3.13.0rc1-slim 3.13.0rc2-slim 3.13.0-slim 3.13.1 3.13.1-slim-bookworm 3.14.0a1-slim "
+	  "3.13-slim", NULL, "3.13.0-slim",
+	  "-3.14.0a1-slim(prerelease) -3.13.1(flavour differs) "
+	  "-3.13.1-slim-bookworm(flavour differs) +3.13.0-slim(chosen) "
+	  "-3.13-slim(version scheme differs) -3.13.0rc2-slim(prerelease) "
+	  "-3.13.0rc1-slim(prerelease)" },
+	{ SV_PRE("~3.13"), "3.13.0rc1-slim", "3.13.0rc1-slim 3.13.0rc2-slim 3.13.0b4-slim", NULL,
+	  "3.13.0rc2-slim",
+	  "+3.13.0rc2-slim(chosen) +3.13.0rc1-slim(in range) +3.13.0b4-slim(in range)" },
+	{ SV_PRE("*"), "2024.12.0b0", "2024.12.0b0 2024.12.0b5 2025.2.0.dev20250110 2024.11.3", NULL,
+	  "2025.2.0.dev20250110",
+	  "+2025.2.0.dev20250110(chosen) +2024.12.0b5(in range) +2024.12.0b0(in range) "
+	  "+2024.11.3(in range)" },
+	/* starting from `latest` (or no tag): the plain versions, most specific
+	 * first among equal ones */
+	{ SV("^16"), "latest", "16 16.6 16.6-alpine 16.6-r1 17.2 latest alpine", NULL, "16.6-r1",
+	  "-17.2(out of range) +16.6-r1(chosen) +16.6(in range) -16.6-alpine(flavour differs) "
+	  "+16(in range) -alpine(not a semantic version) -latest(not a semantic version)" },
+	{ SV("*"), NULL, "1 1.2 1.2.0 v1.2.0", NULL, "1.2.0",
+	  "+1.2.0(chosen) +v1.2.0(in range) +1.2(in range) +1(in range)" },
 	/* CalVer and date tags */
 	{ SV("*"), "2024.01.05", "2024.01.05 2024.01.10 2024.02.01 2023.12.31", NULL, "2024.02.01",
 	  "+2024.02.01(chosen) +2024.01.10(in range) +2024.01.05(in range) +2023.12.31(in range)" },
@@ -522,6 +672,29 @@ static const struct engine_case engine_cases[] = {
 	  "old-5", "build-3 build-4", NULL, "build-4", "+build-4(chosen) +build-3(in range)" },
 	{ ANN("\"policy\": \"numerical\", \"filter\": \"^build-(?<n>[0-9]+)$\", \"extract\": \"n\""),
 	  NULL, "build-7 build-007", NULL, "build-007", "+build-007(chosen) +build-7(in range)" },
+	/* decimals, exactly (Flux's numerical orders them); 1.5 == 1.50 */
+	{ ANN("\"policy\": \"numerical\""), "53.47333823144817",
+	  "53.47333823144817 53.5 53.47333823144818 9.99 100 1.2.3 1. .5 1e5 0x1F", NULL, "100",
+	  "+100(chosen) +53.5(in range) +53.47333823144818(in range) "
+	  "+53.47333823144817(in range) +9.99(in range) -.5(not numeric) -0x1F(not numeric) "
+	  "-1.(not numeric) -1.2.3(not numeric) -1e5(not numeric)" },
+	{ ANN("\"policy\": \"numerical\""), "1.5", "1.5 1.50 1.05 1.499999", NULL, "1.5",
+	  "+1.5(current) -1.50(same version as current) -1.499999(lower than current) "
+	  "-1.05(lower than current)" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^v(?<n>[0-9.]+)-amd64$\", "
+	      "\"extract\": \"n\""),
+	  NULL, "v0.9-amd64 v0.10-amd64 v0.1.2-amd64", NULL, "v0.9-amd64",
+	  "+v0.9-amd64(chosen) +v0.10-amd64(in range) -v0.1.2-amd64(not numeric)" },
+	/* numbered groups, as Flux writes them; $0 is the whole match */
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"^build-([0-9]+)$\", \"extract\": \"$1\""),
+	  "build-9", "build-9 build-10 main", NULL, "build-10",
+	  "+build-10(chosen) +build-9(in range) -main(filtered)" },
+	{ ANN("\"policy\": \"alphabetical\", \"filter\": \"^(main|dev)-([0-9]{8})\", "
+	      "\"extract\": \"${2}\""),
+	  NULL, "dev-20240301 main-20240201 main-2024", NULL, "dev-20240301",
+	  "+dev-20240301(chosen) +main-20240201(in range) -main-2024(filtered)" },
+	{ ANN("\"policy\": \"numerical\", \"filter\": \"[0-9]+\", \"extract\": \"$0\""),
+	  NULL, "r5-x r12-y none", NULL, "r12-y", "+r12-y(chosen) +r5-x(in range) -none(filtered)" },
 	/* alphabetical */
 	{ ANN("\"policy\": \"alphabetical\""), NULL, "a b c", NULL, "c",
 	  "+c(chosen) +b(in range) +a(in range)" },
@@ -546,6 +719,20 @@ static const struct engine_case engine_cases[] = {
 	  "+a(current) -b(older than current)" },
 	{ ANN("\"policy\": \"newest\""), NULL, "y|1d|- x|1d|-", NULL, "x",
 	  "+x(chosen) +y(in range)" },
+	/* tags of one build share a creation time: the most specific version
+	 * wins, never `latest` or a moving alias (Argo CD picks v2.0.3 too) */
+	{ ANN("\"policy\": \"newest\""), NULL,
+	  "latest|1d|- 2|1d|- 2.0|1d|- 2.0.3|1d|- 1.9.9|3d|- zz|1d|-", NULL, "2.0.3",
+	  "+2.0.3(chosen) +2.0(in range) +2(in range) +latest(in range) +zz(in range) "
+	  "+1.9.9(in range)" },
+	{ ANN("\"policy\": \"newest\""), NULL, "stable|1d|- v2.0|1d|- v2.0.3|1d|- v2.0.2|2d|-",
+	  NULL, "v2.0.3", "+v2.0.3(chosen) +v2.0(in range) +stable(in range) +v2.0.2(in range)" },
+	{ ANN("\"policy\": \"newest\""), "2", "2|1d|- 2.0.3|1d|- latest|1d|-", NULL, "2.0.3",
+	  "+2.0.3(chosen) +2(in range) +latest(in range)" },
+	{ ANN("\"policy\": \"newest\""), "2.0.3", "2|1d|- 2.0.3|1d|- latest|1d|- 1.0|9d|-", NULL,
+	  "2.0.3",
+	  "+2.0.3(current) -2(same build as current) -latest(same build as current) "
+	  "-1.0(older than current)" },
 	{ ANN("\"policy\": \"newest\", \"filter\": \"^main-\""), NULL,
 	  "main-1|2d|- dev-1|1h|- main-2|1d|-", NULL, "main-2",
 	  "-dev-1(filtered) +main-2(chosen) +main-1(in range)" },
@@ -629,6 +816,9 @@ static const struct rank_case rank_cases[] = {
 	{ ANN("\"policy\": \"newest\", \"exclude\": \"^dev\""), NULL, "b dev a", "a b" },
 	{ ANN("\"policy\": \"numerical\""), NULL, "3 x 20", "20 3" },
 	{ ANN("\"policy\": \"latest\""), "latest", "latest 1.0", "" },
+	/* a declared tag of unknown shape: nothing to look up */
+	{ SV("*"), "alpine", "1.0.0 2.0.0 alpine", "" },
+	{ ANN("\"policy\": \"numerical\""), "x", "1 2", "2 1" },
 };
 
 #endif

@@ -49,9 +49,19 @@ struct rank_case {
 struct engine_case {
 	const char *annotation, *current, *tags, *host, *want_tag, *want_trace;
 };
+struct family_case {
+	const char *family, *annotation, *current, *tags, *want;
+	enum md_decision_status status;
+};
+struct status_case {
+	const char *annotation, *current, *tags;
+	enum md_decision_status status;
+	const char *want_tag, *problem, *want_trace;
+};
 
 #include "policy_cases_base.h"
 #include "policy_cases.h"
+#include "policy_families.h"
 
 /* ---- SemVer ------------------------------------------------------------ */
 
@@ -234,7 +244,23 @@ static void test_range_invalid(void **state)
 		{ "01.2.3", "01.2.3" },
 		{ "1.x.3", "1.x.3" },
 		{ "1.2-beta", "1.2-beta" },
-		{ ">=1.2.3,<2", ">=1.2.3,<2" },
+		{ "||", "||" },
+		{ " || ", "||" },
+		{ ">=1,", "," },
+		{ ",>=1", "," },
+		{ ">=1,,<2", "," },
+		{ ">=1, ,<2", "," },
+		{ "^1 ,|| 2", "," },
+		{ ">= ,1", "," },
+		{ "1 -,2", "," },
+		{ "1 ,- 2", "," },
+		{ "1 - ,2", "," },
+		{ "*-alpha", "*-alpha" },
+		{ "1.2-beta+b", "1.2-beta+b" },
+		{ "1.2.3+", "1.2.3+" },
+		{ "^1.x+", "^1.x+" },
+		{ "1.x.x-", "1.x.x-" },
+		{ "1.x.x-a..b", "1.x.x-a..b" },
 		{ "=>1.2.3", "=>1.2.3" },
 		{ "~>=1.2", "~>=1.2" },
 		{ "18446744073709551616", "18446744073709551616" },
@@ -255,6 +281,13 @@ static void test_range_invalid(void **state)
 		assert_string_equal(err.msg, want);
 	}
 	assert_int_equal(md_range_parse(&r, NULL, &err), -1);
+	/* An empty range would allow every major upgrade: a templating slip. */
+	assert_int_equal(md_range_parse(&r, "", &err), -1);
+	assert_string_equal(err.msg, "invalid range \"\": empty (leave \"range\" out to allow "
+				     "any version, or write \"*\")");
+	assert_int_equal(md_range_parse(&r, " \t ", &err), -1);
+	assert_string_equal(err.msg, "invalid range \" \t \": empty (leave \"range\" out to "
+				     "allow any version, or write \"*\")");
 }
 
 static void test_range_limits(void **state)
@@ -316,8 +349,8 @@ static void test_annotation_ok(void **state)
 		  MD_POLICY_DIGEST, MD_PIN_DIGEST, NULL, NULL, "1.25-alpine", 0, 0 },
 		{ "  \t{\"magos\":{\"policy\":\"latest\"}}  \n", MD_POLICY_LATEST, MD_PIN_DIGEST, NULL,
 		  NULL, NULL, 0, 0 },
-		{ "{\"magos\": {\"range\": \"\"}}", MD_POLICY_SEMVER, MD_PIN_DIGEST, "", NULL, NULL, 0,
-		  1 },
+		{ "{\"magos\": {\"range\": \">=1.2, <2\"}}", MD_POLICY_SEMVER, MD_PIN_DIGEST,
+		  ">=1.2, <2", NULL, NULL, 0, 1 },
 	};
 	struct md_policy *p;
 	struct md_err err;
@@ -768,6 +801,126 @@ static void test_rank(void **state)
 	assert_int_equal(md_policy_rank(NULL, NULL, NULL, NULL, 0, &err), -1);
 }
 
+/* ---- outcomes, real image families ---------------------------------------- */
+
+#define UNREADABLE_MSG(tag)                                                              \
+	"declared tag \"" tag "\" does not read as a version, so its shape (scheme, parts, " \
+	"flavour) is unknown and no tag may replace it; declare a version tag such as 1.2.3 " \
+	"or 1.2.3-alpine, or use \"policy\": \"latest\""
+
+static const struct status_case status_cases[] = {
+	{ SV("*"), "10.10.3ubu2404-ls48", "10.10.3ubu2404-ls48 10.10.4 latest",
+	  MD_DECISION_UNREADABLE, NULL, UNREADABLE_MSG("10.10.3ubu2404-ls48"),
+	  "-10.10.4(declared tag is not a version) -10.10.3ubu2404-ls48(not a semantic version) "
+	  "-latest(not a semantic version)" },
+	/* not listed either: still reported, not kept with a warning */
+	{ SV("^1"), "stable", "1.0.0 1.1.0-alpine", MD_DECISION_UNREADABLE, NULL,
+	  UNREADABLE_MSG("stable"),
+	  "-1.1.0-alpine(declared tag is not a version) -1.0.0(declared tag is not a version)" },
+	{ ANN("\"filter\": \"^app-(?<v>.+)$\", \"extract\": \"v\", \"range\": \"^1\""),
+	  "lib-1.0.0", "app-1.2.0 lib-1.0.0", MD_DECISION_UNREADABLE, NULL,
+	  "declared tag \"lib-1.0.0\" does not match \"filter\", so \"extract\" reads no "
+	  "version from it and its shape is unknown; no tag may replace it",
+	  "-app-1.2.0(declared tag is not a version) -lib-1.0.0(filtered)" },
+	{ SV("^1"), "latest", "1.0.0 latest", MD_DECISION_TAG, "1.0.0", NULL,
+	  "+1.0.0(chosen) -latest(not a semantic version)" },
+	{ SV("^1"), NULL, "1.0.0", MD_DECISION_TAG, "1.0.0", NULL, "+1.0.0(chosen)" },
+	{ SV("^1"), "1.0.0", "1.0.0", MD_DECISION_TAG, "1.0.0", NULL, "+1.0.0(current)" },
+	{ SV("^3"), "2.0.0", "1.0.0 2.0.0", MD_DECISION_NONE, NULL, NULL,
+	  "-2.0.0(out of range) -1.0.0(out of range)" },
+	/* the shape rule is semver's: other orders have no shape */
+	{ ANN("\"policy\": \"numerical\""), "old-5", "3 4", MD_DECISION_TAG, "4", NULL,
+	  "+4(chosen) +3(in range)" },
+	{ ANN("\"policy\": \"alphabetical\""), "zz", "a", MD_DECISION_TAG, "zz", NULL,
+	  "-a(lower than current)" },
+	{ ANN("\"policy\": \"latest\""), "stable", "", MD_DECISION_TAG, "stable", NULL, "" },
+};
+
+static void test_decide_status(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(status_cases); i++) {
+		const struct status_case *c = &status_cases[i];
+		struct md_candidate cands[16];
+		char buf[512], trace[1024], *save = NULL;
+		struct md_decision *d;
+		struct md_policy *p;
+		struct md_err err;
+		size_t n = 0;
+
+		memset(cands, 0, sizeof(cands));
+		snprintf(buf, sizeof(buf), "%s", c->tags);
+		for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			cands[n++].tag = t;
+		if (md_policy_parse(&p, c->annotation, &err) != 0)
+			fail_msg("%s: %s", c->annotation, err.msg);
+		if (md_policy_decide(&d, p, c->current, cands, n, &err) != 0)
+			fail_msg("%s: %s", c->annotation, err.msg);
+		if (md_decision_status(d) != c->status)
+			fail_msg("%s / %s: status %d, expected %d", c->annotation, c->tags,
+				 (int)md_decision_status(d), (int)c->status);
+		if (c->want_tag)
+			assert_string_equal(md_decision_tag(d), c->want_tag);
+		else
+			assert_null(md_decision_tag(d));
+		if (c->problem)
+			assert_string_equal(md_decision_problem(d), c->problem);
+		else
+			assert_null(md_decision_problem(d));
+		/* A reported site is never also "kept with a warning". */
+		if (c->status == MD_DECISION_UNREADABLE)
+			assert_null(md_decision_warning(d));
+		trace_string(d, trace, sizeof(trace));
+		if (strcmp(trace, c->want_trace) != 0)
+			fail_msg("%s / %s\n  trace:    %s\n  expected: %s", c->annotation, c->tags,
+				 trace, c->want_trace);
+		md_decision_free(d);
+		md_policy_free(p);
+	}
+}
+
+/* Decide one family case with the tags in the given order (1 reversed). */
+static void decide_family(const struct family_case *c, int reversed)
+{
+	struct md_candidate cands[64];
+	char buf[1024], *save = NULL, *tags[64];
+	struct md_decision *d;
+	struct md_policy *p;
+	struct md_err err;
+	size_t n = 0;
+	const char *got;
+
+	snprintf(buf, sizeof(buf), "%s", c->tags);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		assert_true(n < N(tags));
+		tags[n++] = t;
+	}
+	memset(cands, 0, sizeof(cands));
+	for (size_t i = 0; i < n; i++)
+		cands[i].tag = tags[reversed ? n - 1 - i : i];
+	if (md_policy_parse(&p, c->annotation, &err) != 0)
+		fail_msg("%s: %s", c->annotation, err.msg);
+	if (md_policy_decide(&d, p, c->current, cands, n, &err) != 0)
+		fail_msg("%s: %s", c->family, err.msg);
+	got = md_decision_tag(d);
+	if ((c->want == NULL) != (got == NULL) || (got && strcmp(got, c->want) != 0) ||
+	    md_decision_status(d) != c->status)
+		fail_msg("%s %s from %s: decided %s (status %d), expected %s (status %d)", c->family,
+			 c->annotation, c->current, got ? got : "nothing", (int)md_decision_status(d),
+			 c->want ? c->want : "nothing", (int)c->status);
+	md_decision_free(d);
+	md_policy_free(p);
+}
+
+static void test_families(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N(family_cases); i++) {
+		decide_family(&family_cases[i], 0);
+		decide_family(&family_cases[i], 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -794,6 +947,8 @@ int main(void)
 		cmocka_unit_test(test_fields_errors),
 		cmocka_unit_test(test_decide_engine),
 		cmocka_unit_test(test_rank),
+		cmocka_unit_test(test_decide_status),
+		cmocka_unit_test(test_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
