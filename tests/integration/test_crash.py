@@ -103,11 +103,8 @@ class Paused:
         return code, out
 
 
-def compose(reg, tag, digest=None, env_file=None):
-    text = f"services:\n  app:\n    image: {reg.ref(WEB, tag, digest)} {ANN}\n"
-    if env_file:
-        text += f"    env_file: {env_file}\n"
-    return text
+def compose(reg, tag, digest=None):
+    return f"services:\n  app:\n    image: {reg.ref(WEB, tag, digest)} {ANN}\n"
 
 
 def scenario(reg, tmp, n, phase, with_clone=True):
@@ -276,7 +273,7 @@ def test_sigkill_during_compose_up_leaves_no_secret(hooks, reg, sb, tmp_path):
         os.makedirs(root)
         old = f"{reg.host}/apps/sleeper:1.0.0@{reg.sleepers['1.0.0']}"
         remote = gitutil.bare_remote(root, {
-            path: f"services:\n  app:\n    image: {old} {ANN}\n    env_file: app.env\n",
+            path: f"services:\n  app:\n    image: {old} {ANN}\n",
             f"{stack}/app.sops.env": secret})
         remote.base = remote.head()
         run_dir = os.path.join(root, "run")
