@@ -80,6 +80,9 @@ char *cycle_commit_message(const struct cycle *c);
  * what an interrupted earlier cycle left in the work tree. when says which
  * run the undone change belonged to ("this cycle", "an earlier run"). */
 int cycle_intent_begin(struct cycle *c, struct md_err *err);
+/* The same for a revert of paths to their content at commit good. */
+int cycle_intent_begin_revert(struct cycle *c, const char *good, const struct md_strv *paths,
+			      struct md_err *err);
 void cycle_intent_done(struct cycle *c);
 int cycle_intent_undo(struct cycle *c, const char *when, struct md_err *err);
 int cycle_recover_worktree(struct cycle *c, struct md_err *err);

@@ -16,6 +16,8 @@
 #include "magos/obs.h"
 #include "magos/state.h"
 
+#define MD_INTENT_FILE_MAX (64u << 20) /* a file of a reverted stack */
+
 static void log_removed(const char *msg, const struct md_strv *removed)
 {
 	for (size_t i = 0; i < removed->n; i++)
@@ -117,6 +119,52 @@ int cycle_intent_begin(struct cycle *c, struct md_err *err)
 	}
 	rc = md_state_intent_save(c->s->state_dir, &in, err);
 out:
+	free(in.files);
+	md_strv_free(&in.decisions);
+	return rc;
+}
+
+/* The blob id of path at commit into out ("" when it has none there). */
+static int id_at(struct cycle *c, const char *commit, const char *path, char out[41],
+		 struct md_err *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc = md_git_file_at(c->git, commit, path, MD_INTENT_FILE_MAX, &data, &len, err);
+
+	out[0] = '\0';
+	if (rc == 0)
+		rc = md_git_blob_id(data, len, out, err);
+	free(data);
+	return rc < 0 ? -1 : 0;
+}
+
+int cycle_intent_begin_revert(struct cycle *c, const char *good, const struct md_strv *paths,
+			      struct md_err *err)
+{
+	struct md_intent in;
+	char *what = md_asprintf("revert to %.12s", good);
+	int rc = -1;
+
+	memset(&in, 0, sizeof(in));
+	in.files = calloc(paths->n ? paths->n : 1, sizeof(*in.files));
+	if (!in.files || !what || md_strv_push(&in.decisions, what) < 0) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	if (md_git_head(c->git, in.head, err) < 0)
+		goto out;
+	for (size_t i = 0; i < paths->n; i++) {
+		struct md_intent_file *d = &in.files[in.nfiles++];
+
+		d->path = paths->v[i]; /* borrowed */
+		if (id_at(c, in.head, d->path, d->old_id, err) < 0 ||
+		    id_at(c, good, d->path, d->new_id, err) < 0)
+			goto out;
+	}
+	rc = md_state_intent_save(c->s->state_dir, &in, err);
+out:
+	free(what);
 	free(in.files);
 	md_strv_free(&in.decisions);
 	return rc;
