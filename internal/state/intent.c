@@ -46,9 +46,21 @@ static int blob_id_ok(const char *s)
 	return 1;
 }
 
+/* Relative, inside the work tree: no "." or ".." component, no "//". */
 static int rel_path_ok(const char *p)
 {
-	return *p && *p != '/' && strlen(p) < 4096 && !strstr(p, "..");
+	if (!*p || *p == '/' || strlen(p) >= 4096)
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/' && !*++p)
+			return 0;
+	}
+	return 1;
 }
 
 static char *intent_path(const char *dir)

@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "tmpdir.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,9 @@ static void write_text(const char *dir, const char *name, const char *text)
 static void test_none_then_round_trip_then_removed(void **state)
 {
 	const char *dir = *state;
-	struct md_intent_file files[2] = { { "stacks/a/compose.yaml", B1, B2 },
-					   { "b.yaml", "", B1 } };
-	struct md_intent in = { .head = B2, .files = files, .nfiles = 2 };
+	struct md_intent_file files[3] = { { "stacks/a/compose.yaml", B1, B2 },
+					   { "b.yaml", "", B1 }, { "x..y/c.yaml", B1, "" } };
+	struct md_intent in = { .head = B2, .files = files, .nfiles = 3 };
 	struct md_intent *got = NULL;
 	struct md_err err;
 	char *warning = NULL;
@@ -51,7 +52,8 @@ static void test_none_then_round_trip_then_removed(void **state)
 	assert_int_equal(md_state_intent_load(dir, &got, &warning, &err), 0);
 	assert_null(warning);
 	assert_string_equal(got->head, B2);
-	assert_int_equal(got->nfiles, 2);
+	assert_int_equal(got->nfiles, 3);
+	assert_string_equal(got->files[2].path, "x..y/c.yaml");
 	assert_string_equal(got->files[0].path, "stacks/a/compose.yaml");
 	assert_string_equal(got->files[0].old_id, B1);
 	assert_string_equal(got->files[0].new_id, B2);
@@ -69,11 +71,16 @@ static void test_bad_input_refused_on_save(void **state)
 {
 	struct md_intent_file bad[] = { { "../etc/passwd", B1, B2 } };
 	struct md_intent_file badid[] = { { "a.yaml", "xyz", B2 } };
+	static const char *const paths[] = { "a/../b", "./a", "a//b", "a/", "/abs", "" };
 	struct md_intent in = { .files = bad, .nfiles = 1 };
 	struct md_err err;
 
 	assert_int_equal(md_state_intent_save(*state, &in, &err), -1);
 	assert_non_null(strstr(err.msg, "../etc/passwd"));
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		bad[0].path = (char *)(uintptr_t)paths[i];
+		assert_int_equal(md_state_intent_save(*state, &in, &err), -1);
+	}
 	in.files = badid;
 	assert_int_equal(md_state_intent_save(*state, &in, &err), -1);
 }
