@@ -291,6 +291,20 @@ static int is_mount_point(const char *path)
 	return a.st_dev != b.st_dev;
 }
 
+/* The mode MD_REPO has (an empty directory made for it), or the one
+ * mkdir would give it. */
+static mode_t target_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0)
+		return st.st_mode & 07777;
+	mask = umask(077);
+	umask(mask);
+	return 0777 & ~mask;
+}
+
 static int clone_repo(struct md_git *g, const struct md_git_opts *opts, struct md_err *err)
 {
 	struct md_git_op op;
@@ -312,7 +326,10 @@ static int clone_repo(struct md_git *g, const struct md_git_opts *opts, struct m
 				  opts->url, opts->path, strerror(errno));
 	}
 	rc = clone_into(opts, tmp, err);
-	/* rename(2) replaces an empty directory: MD_REPO may exist, empty */
+	/* rename(2) replaces an empty directory: MD_REPO may exist, empty,
+	 * and keeps its mode (mkdtemp made ours 0700) */
+	if (rc == 0 && chmod(tmp, target_mode(opts->path)) < 0)
+		rc = md_err_set(err, "cannot set the mode of %s: %s", tmp, strerror(errno));
 	if (rc == 0 && rename(tmp, opts->path) < 0)
 		rc = md_err_set(err, "cannot move the new clone into %s: %s", opts->path,
 				strerror(errno));

@@ -14,6 +14,7 @@ MAGOS_CRASH_KILLS (default 5; `make crash-long`: 100) sets the kills per phase.
 import json
 import os
 import signal
+import stat
 import subprocess
 import time
 
@@ -228,6 +229,10 @@ def test_sigkill_at_phase_recovers(phase, hooks, reg, tmp_path):
         if GIT_PHASES[phase]:
             GIT_PHASES[phase](agent, remote)
         check_recovered(agent, remote, reg)
+        if phase == "clone":  # renamed into place with the mode mkdir gives
+            mask = os.umask(0o22)
+            os.umask(mask)
+            assert stat.S_IMODE(os.stat(agent.repo).st_mode) == 0o777 & ~mask
 
 
 def test_every_phase_is_reached(hooks, reg, tmp_path):
