@@ -23,7 +23,7 @@ import pytest
 from mdtest import gitutil, sopsenc
 from mdtest.agent import AUTHOR, REPO_ROOT, Agent
 from mdtest.images import push_tags
-from mdtest.podman import PodmanSandbox, push_sleeper
+from mdtest.podman import PodmanSandbox, push_exiter, push_sleeper
 
 KILLS = int(os.environ.get("MAGOS_CRASH_KILLS", "5"))
 ANN = '# {"magos": {"policy": "semver", "range": "^1.0"}}'
@@ -305,6 +305,43 @@ def test_sigkill_during_compose_up_leaves_no_secret(hooks, reg, sb, tmp_path):
         ctr = sb.containers(stack)[0]
         assert f"DB_PASSWORD={SECRET}" in ctr["Config"]["Env"]
         assert SECRET not in res.stderr
+
+
+def test_sigkill_during_a_revert_recovers(hooks, reg, sb, tmp_path):
+    """The agent's update fails on this host and the agent reverts it in Git:
+    killed with the revert written but not committed, the next cycle undoes
+    the half-made revert and makes it again, once. (Not a phase of every
+    cycle: 1 kill in `make test`, KILLS/5 with crash-long.)"""
+    for n in range(max(1, KILLS // 5)):
+        stack = sb.project(f"revert{n}")
+        path = f"{stack}/compose.yaml"
+        root = str(tmp_path / f"revert-{n}")
+        os.makedirs(root)
+        repo = f"apps/flaky{n}"
+        good = (f"services:\n  app:\n    image: {reg.host}/{repo}:1.0.0@"
+                f"{push_sleeper(reg, repo, '1.0.0')} {ANN}\n")
+        remote = gitutil.bare_remote(root, {path: good})
+        agent = Agent(os.path.join(root, "agent"), git_url=remote.url, registry_host=reg.host,
+                      MD_APPLY="true", MD_RUNTIME_DIR=os.path.join(root, "run"),
+                      MD_HEALTH_TIMEOUT="30s", MD_COMPOSE_TIMEOUT="2m")
+        first = agent.once(env=sb.env, timeout=240)  # 1.0.0 runs: the last good version
+        assert first.code == 0, str(first)
+        remote.base = remote.head()
+        push_exiter(reg, repo, "1.1.0", code=3)
+        paused = Paused(agent, hooks, "revert", env=sb.env)
+        paused.kill()
+        check_after_kill(agent, remote)
+        left_dirty_tree(agent, remote)
+        assert len(agent_commits(remote)) == 1  # the update, not yet its revert
+        res = agent.once(env=sb.env, timeout=240)
+        # recovered by itself: the stack rolled back (exit 1 says so), reverted once
+        assert res.code == 1 and f"ROLLED BACK stack {stack}: " in res.stdout, str(res)
+        assert "uncommitted changes" not in res.stderr, str(res)
+        assert remote.show(path).decode() == good
+        assert len(agent_commits(remote)) == 2, remote.git("log", "--format=%H %ae %s")
+        assert gitutil.worktree_head(remote.home, agent.repo) == remote.head()
+        assert gitutil.worktree_status(remote.home, agent.repo) == ""
+        assert not os.path.exists(os.path.join(agent.state_dir, "intent.json"))
 
 
 # ---- one instance -----------------------------------------------------------------
