@@ -31,6 +31,11 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/cmd/server/main.o
 BIN      := $(BUILD)/magos-dominus
 LIBA     := $(BUILD)/libmagos.a
+# The crash tests' binary: the same objects, with the no-op test hook
+# replaced by one that pauses at a named phase (tests/crash/hook.c).
+HOOKS_BIN := $(BUILD)/magos-dominus-hooks
+HOOK_OBJ  := $(BUILD)/obj/tests/crash/hook.o
+NOHOOK_OBJ := $(BUILD)/obj/internal/util/testhook.o
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -39,7 +44,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all test unit integration fuzz-replay fuzz deps demo demo-clean install \
-        asan clean bench
+        asan clean bench crash crash-long
 
 all: $(BIN)
 
@@ -47,7 +52,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(MD_CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(HOOK_OBJ:.o=.d)
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -55,6 +60,9 @@ $(LIBA): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(LIBA)
+	$(CC) $(MD_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(HOOKS_BIN): $(MAIN_OBJ) $(HOOK_OBJ) $(filter-out $(NOHOOK_OBJ),$(LIB_OBJ))
 	$(CC) $(MD_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # A unit test links only its own module and util, so each module's tests
@@ -108,11 +116,21 @@ fuzz-replay: $(FUZZ_REPLAY)
 	@set -e; $(foreach t,$(FUZZ_REPLAY),m=$(patsubst fuzz_%,%,$(notdir $(t))); \
 		echo "== fuzz_$$m"; $(t) tests/fuzz/corpus/$$m $(FUZZ_SEEDS_$(patsubst fuzz_%,%,$(notdir $(t))));)
 
-integration: $(BIN)
-	MAGOS_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+integration: $(BIN) $(HOOKS_BIN)
+	MAGOS_BIN=$(abspath $(BIN)) MAGOS_HOOKS_BIN=$(abspath $(HOOKS_BIN)) \
+		$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+# The crash tests alone (5 SIGKILLs per phase, as in `make test`), and the
+# long run: 100 per phase.
+crash: $(BIN) $(HOOKS_BIN)
+	MAGOS_BIN=$(abspath $(BIN)) MAGOS_HOOKS_BIN=$(abspath $(HOOKS_BIN)) \
+		$(PYTHON) -m pytest -q tests/integration/test_crash.py $(PYTEST_ARGS)
+crash-long: $(BIN) $(HOOKS_BIN)
+	MAGOS_CRASH_KILLS=100 MAGOS_BIN=$(abspath $(BIN)) MAGOS_HOOKS_BIN=$(abspath $(HOOKS_BIN)) \
+		$(PYTHON) -m pytest -q tests/integration/test_crash.py $(PYTEST_ARGS)
 
 # The whole suite: what CI runs (see .ci/run and the README).
-test: $(BIN) unit fuzz-replay integration
+test: $(BIN) $(HOOKS_BIN) unit fuzz-replay integration
 
 # Unit and integration tests under AddressSanitizer + UBSan.
 asan:

@@ -109,6 +109,12 @@ int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
 int md_daemon_explain(const struct md_config *cfg, const char *site, int64_t now,
 		      struct md_decision **decision, char **problem, struct md_err *err);
 
+/* What a process killed half-way left behind, removed before the first
+ * cycle (call it only while holding the instance lock): an unfinished clone
+ * next to MD_REPO, stale *.lock files in its .git, decrypted secrets in
+ * MD_RUNTIME_DIR, temp files in MD_STATE_DIR. Each removal is logged. */
+int md_daemon_recover(const struct md_config *cfg, struct md_err *err);
+
 /* The daemon: run a cycle every MD_INTERVAL (±10 % jitter) until SIGTERM or
  * SIGINT; SIGUSR1 runs a cycle now; SIGHUP reloads the configuration from
  * config_path (an invalid one is rejected and the old one kept). Returns

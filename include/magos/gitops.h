@@ -76,6 +76,49 @@ int md_git_diff_buffers(char **out, const char *path, const char *old_data, size
 int md_git_list_files(const struct md_git *g, const struct md_strv *globs, struct md_strv *out,
 		      struct md_err *err);
 
+/* ---- after a crash ---- */
+
+/* Call these only under the instance lock: they assume no other process of
+ * the agent writes the clone. */
+
+/* Remove "<parent>/.<name>.magos-clone-XXXXXX" siblings of path: clones a
+ * killed process did not finish (a clone is made there and renamed into
+ * place). removed (may be NULL) receives what was removed. */
+int md_git_clear_clone_leftovers(const char *path, struct md_strv *removed, struct md_err *err);
+
+/* Remove every *.lock file under path/.git (objects excepted): index.lock,
+ * HEAD.lock, config.lock, packed-refs.lock, refs/... — left by a process
+ * killed while it held them, they would fail every later operation. */
+int md_git_clear_stale_locks(const char *path, struct md_strv *removed, struct md_err *err);
+
+/* The applier runs an older version of a stack from copies named
+ * MD_GIT_ROLLBACK_PREFIX "<compose file>" in the stack's directory. */
+#define MD_GIT_ROLLBACK_PREFIX ".magos-rollback."
+
+/* Remove untracked work-tree files of the agent's own naming: rollback
+ * copies and temp files of atomic writes (see md_file_is_atomic_tmp).
+ * removed (relative paths) may be NULL. */
+int md_git_clear_leftovers(struct md_git *g, struct md_strv *removed, struct md_err *err);
+
+/* The git blob id (40 hex) of data. */
+int md_git_blob_id(const void *data, size_t len, char out[41], struct md_err *err);
+
+/* One file of a change the agent was making: its blob ids before and after
+ * ("" where the file does not exist). */
+struct md_git_owned {
+	const char *path; /* relative */
+	const char *old_id;
+	const char *new_id;
+};
+
+/* Undo an interrupted change of the agent's: every file whose work-tree
+ * content and index entry are its old, new or HEAD's content is the
+ * agent's own and goes back to HEAD (index entry and file). Anything else
+ * is a person's: left untouched and its path appended to foreign (may be
+ * NULL), so the usual refusal of a dirty work tree applies to it. */
+int md_git_undo_change(struct md_git *g, const struct md_git_owned *files, size_t n,
+		       struct md_strv *foreign, struct md_err *err);
+
 /* ---- history ---- */
 
 /* What the applier needs from history: which paths changed between two

@@ -132,4 +132,34 @@ int md_state_bad_digest_add(struct md_state *st, const char *repo, const char *d
 /* 1 when digest of repo is recorded as bad, else 0. */
 int md_state_bad_digest(const struct md_state *st, const char *repo, const char *digest);
 
+/* ---- intent: a change of the work tree in progress ---- */
+
+/* Recorded in <dir>/intent.json before the agent writes any file of its
+ * clone, removed once the change is committed or undone: after a crash the
+ * next start undoes exactly that change (its files hold one of the two
+ * recorded contents) and nothing else. */
+struct md_intent_file {
+	char *path;      /* relative to the work tree */
+	char old_id[41]; /* git blob ids, "" where the file does not exist */
+	char new_id[41];
+};
+
+struct md_intent {
+	char head[41];             /* HEAD when the change started ("" unborn) */
+	struct md_intent_file *files;
+	size_t nfiles;
+	struct md_strv decisions;  /* what the change was, for the log */
+};
+
+/* Write the record atomically (temp file, fsync, rename, fsync of dir). */
+int md_state_intent_save(const char *dir, const struct md_intent *in, struct md_err *err);
+/* 0 with *out (free with md_state_intent_free); 1 when there is none. A
+ * record that cannot be read is moved aside to intent.json.corrupt-<time>
+ * and 1 returned with *warning (caller frees) saying so. -1 on error. */
+int md_state_intent_load(const char *dir, struct md_intent **out, char **warning,
+			 struct md_err *err);
+/* Remove the record (no error when there is none) and sync the directory. */
+int md_state_intent_remove(const char *dir, struct md_err *err);
+void md_state_intent_free(struct md_intent *in);
+
 #endif

@@ -105,13 +105,42 @@ int md_file_read(const char *path, size_t max, char **out, size_t *outlen,
  * it, rename over path, fsync the directory. mode applies to the new file. */
 int md_file_write_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, struct md_err *err);
+/* The same, calling md_testhook(phase) between writing the temp file and
+ * renaming it (phase NULL: no hook). */
+int md_file_write_atomic_hooked(const char *path, const void *data, size_t len, mode_t mode,
+				const char *phase, struct md_err *err);
+/* Temp files md_file_write_atomic leaves behind when the process dies
+ * half-way are named "<path>" MD_FILE_TMP_INFIX "XXXXXX". */
+#define MD_FILE_TMP_INFIX ".magos-tmp."
+/* 1 when name (a base name) is such a temp file. */
+int md_file_is_atomic_tmp(const char *name);
 /* mkdir -p with the given mode for created directories. */
 int md_mkdir_p(const char *path, mode_t mode, struct md_err *err);
 int md_path_exists(const char *path);
+/* rm -rf path: symbolic links are removed, never followed, and other file
+ * systems mounted below are not entered. A missing path is no error. */
+int md_remove_tree(const char *path, struct md_err *err);
 /* The executable prog as a PATH search would find it in search_path (a
  * ':'-separated list; an empty entry is "."), or prog itself when it holds
  * a '/' and is executable. Caller frees; NULL when not found (or OOM). */
 char *md_path_find(const char *prog, const char *search_path);
+
+/* ---- instance lock ------------------------------------------------------- */
+
+/* Take an exclusive flock() on path (created 0600) without waiting and
+ * write our PID into it. 0: locked, *fd keeps it (hold it open for the
+ * process's life; the kernel releases it when the process dies). 1: another
+ * process holds it, *holder its PID (0 when it could not be read). -1 on
+ * error. */
+int md_lock_acquire(const char *path, int *fd, long *holder, struct md_err *err);
+void md_lock_release(int fd);
+
+/* ---- test hook ------------------------------------------------------------ */
+
+/* A named point of a cycle (clone, fetch, compose-write, commit, push,
+ * remote-tracking, state-write, compose-up). A no-op in the real binary; the
+ * crash tests' build pauses there on request (tests/crash/hook.c). */
+void md_testhook(const char *phase);
 
 /* ---- hashing ----------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "magos/daemon.h"
@@ -26,20 +27,66 @@ int cli_cmd_version(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* The commands that write (the clone, the remote, the state, the host)
+ * hold MD_STATE_DIR/lock for their whole life: two instances would race
+ * on the clone. The kernel drops the lock when the process dies, however
+ * it dies. Then what a killed earlier run left behind is cleared. Returns
+ * 0 with *fd held, or the exit code: 2 when another instance holds it. */
+static int take_instance_lock(const struct md_config *cfg, int *fd)
+{
+	const char *dir = md_config_settings(cfg)->state_dir;
+	char *path = md_asprintf("%s/lock", dir);
+	struct md_err err;
+	char pid[24];
+	long holder = 0;
+	int rc;
+
+	if (!path || md_mkdir_p(dir, 0700, &err) < 0 ||
+	    (rc = md_lock_acquire(path, fd, &holder, &err)) < 0) {
+		md_log(MD_LOG_ERROR, "cannot take the instance lock", "error",
+		       path ? err.msg : "out of memory", NULL);
+		free(path);
+		return 1;
+	}
+	if (rc == 1) {
+		snprintf(pid, sizeof(pid), "%ld", holder);
+		md_log(MD_LOG_ERROR, holder ? "another instance is running (it holds the instance "
+				       "lock); only one may write at a time"
+					    : "another instance is running (it holds the instance "
+					      "lock, its PID is not known yet)",
+		       "pid", holder ? pid : NULL, "lock", path, NULL);
+		free(path);
+		return 2;
+	}
+	free(path);
+	if (md_daemon_recover(cfg, &err) < 0) {
+		md_log(MD_LOG_ERROR, "cannot clear what an earlier run left behind", "error", err.msg,
+		       NULL);
+		md_lock_release(*fd);
+		*fd = -1;
+		return 1;
+	}
+	return 0;
+}
+
 int cli_cmd_run(struct cli *c, int argc, char **argv)
 {
 	struct md_config *cfg = NULL;
-	int rc;
+	int rc, lock = -1;
 
 	(void)argv;
 	if (no_args("run", argc))
 		return 2;
 	/* Validate up front so a bad config exits 2 before the loop starts. */
 	rc = cli_load_config(c, &cfg);
+	if (rc == 0)
+		rc = take_instance_lock(cfg, &lock);
 	md_config_free(cfg);
 	if (rc)
 		return rc;
-	return md_daemon_run(c->config_path, c->envp);
+	rc = md_daemon_run(c->config_path, c->envp);
+	md_lock_release(lock);
+	return rc;
 }
 
 static void log_problems(const struct md_cycle_report *rep)
@@ -103,13 +150,18 @@ static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycl
 	struct md_config *cfg = NULL;
 	char branch[256];
 	struct md_err err;
-	int rc;
+	int rc, lock = -1;
 
 	if (no_args(name, argc))
 		return 2;
 	rc = cli_load_config(c, &cfg);
-	if (rc)
+	/* plan and check write nothing: they run beside a daemon */
+	if (rc == 0 && mode == MD_CYCLE_APPLY)
+		rc = take_instance_lock(cfg, &lock);
+	if (rc) {
+		md_config_free(cfg);
 		return rc;
+	}
 	md_strlcpy(branch, md_config_settings(cfg)->branch, sizeof(branch));
 	catch_stop_signals();
 	rc = md_daemon_cycle(cfg, mode, &rep, &once_stop, &err) < 0 ? 1 : 0;
@@ -120,6 +172,7 @@ static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycl
 	if (rep.problems.n || stacks_failed(&rep))
 		rc = 1;
 	md_cycle_report_free(&rep);
+	md_lock_release(lock);
 	return rc;
 }
 

@@ -229,10 +229,17 @@ static int push_revert(struct apply_run *r, const char *good, const char *head,
 	char now[41];
 
 	for (int attempt = 1;; attempt++) {
-		int pushed;
+		int pushed, rc;
 
-		if (md_git_revert_paths(r->c->git, good, (const char *const *)paths->v, paths->n, msg,
-					oid, err) < 0)
+		/* Killed half-way, the next start undoes exactly this revert. */
+		if (cycle_intent_begin_revert(r->c, good, paths, err) < 0)
+			return -1;
+		rc = md_git_revert_paths(r->c->git, good, (const char *const *)paths->v, paths->n,
+					 msg, oid, err);
+		/* Committed, or failed and undone by md_git_revert_paths itself
+		 * (which never touches a work tree that was not clean). */
+		cycle_intent_done(r->c);
+		if (rc < 0)
 			return strstr(err->msg, "nothing to revert") ? (oid[0] = '\0', 0) : -1;
 		pushed = md_git_push(r->c->git, err);
 		cycle_progress(r->c);

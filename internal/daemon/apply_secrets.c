@@ -176,13 +176,15 @@ out:
 	return rc;
 }
 
+#define SECRETS_DIR_PREFIX "stack-"
+
 static int make_private_dir(struct apply_run *r, struct apply_secrets *sec, struct md_err *err)
 {
 	const char *base = r->c->s->runtime_dir;
 
 	if (md_mkdir_p(base, 0700, err) < 0)
 		return md_err_prefix(err, "MD_RUNTIME_DIR");
-	if (!(sec->dir = md_asprintf("%s/stack-XXXXXX", base)))
+	if (!(sec->dir = md_asprintf("%s/" SECRETS_DIR_PREFIX "XXXXXX", base)))
 		return md_err_set(err, "out of memory");
 	if (!mkdtemp(sec->dir)) {
 		md_err_set(err, "cannot create a private directory in %s: %s", base,
@@ -248,4 +250,49 @@ void apply_secrets_cleanup(struct apply_secrets *sec)
 	free(sec->dir);
 	sec->dir = NULL;
 	md_strv_free(&sec->files);
+}
+
+/* "stack-" and mkdtemp's six characters. */
+static int is_secrets_dir_name(const char *name)
+{
+	const char *p = name + strlen(SECRETS_DIR_PREFIX);
+
+	if (!md_str_has_prefix(name, SECRETS_DIR_PREFIX) || strlen(p) != 6)
+		return 0;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+int apply_secrets_clear_stale(const char *runtime_dir, struct md_strv *removed,
+			      struct md_err *err)
+{
+	DIR *d = opendir(runtime_dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : md_err_set(err, "cannot read MD_RUNTIME_DIR %s: %s",
+							  runtime_dir, strerror(errno));
+	while (rc == 0 && (e = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		/* only our own private directories, never anything else there */
+		if (!is_secrets_dir_name(e->d_name) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		if (!(path = md_asprintf("%s/%s", runtime_dir, e->d_name))) {
+			rc = md_err_set(err, "out of memory");
+			break;
+		}
+		rc = md_remove_tree(path, err);
+		if (rc == 0 && md_strv_push(removed, path) < 0)
+			rc = md_err_set(err, "out of memory");
+		free(path);
+	}
+	closedir(d);
+	return rc;
 }

@@ -14,7 +14,7 @@
 #include "magos/secrets.h"
 #include "magos/state.h"
 
-#define ROLLBACK_PREFIX ".magos-rollback."
+#define ROLLBACK_PREFIX MD_GIT_ROLLBACK_PREFIX
 
 /* ---- setup ------------------------------------------------------------------ */
 
@@ -163,6 +163,7 @@ static int up_and_wait(struct apply_run *r, const struct apply_stack *s,
 	spec->env_files = (const char *const *)sec.files.v;
 	spec->nenv_files = sec.files.n;
 	spec->secrets_dir = sec.dir;
+	md_testhook("compose-up"); /* the secrets are decrypted on disk */
 	rc = md_applier_up(r->a, spec, &output, err);
 	cycle_progress(r->c);
 	apply_secrets_cleanup(&sec);

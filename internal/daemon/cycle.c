@@ -249,7 +249,8 @@ static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t
 {
 	if (open_repo(c, err) < 0)
 		return -1;
-	if (c->mode == MD_CYCLE_APPLY && md_git_sync(c->git, err) < 0)
+	if (c->mode == MD_CYCLE_APPLY &&
+	    (cycle_recover_worktree(c, err) < 0 || md_git_sync(c->git, err) < 0))
 		return -1;
 	cycle_progress(c); /* the repository is usable: the daemon reports ready */
 	if (STOPPED(stop))

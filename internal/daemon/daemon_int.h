@@ -75,6 +75,18 @@ int cycle_reapply(struct cycle *c, struct md_err *err);
 int cycle_publish(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
 char *cycle_commit_message(const struct cycle *c);
 
+/* recover.c: the intent record of a change of the work tree (written
+ * before the first file is touched, removed once committed or undone), and
+ * what an interrupted earlier cycle left in the work tree. when says which
+ * run the undone change belonged to ("this cycle", "an earlier run"). */
+int cycle_intent_begin(struct cycle *c, struct md_err *err);
+/* The same for a revert of paths to their content at commit good. */
+int cycle_intent_begin_revert(struct cycle *c, const char *good, const struct md_strv *paths,
+			      struct md_err *err);
+void cycle_intent_done(struct cycle *c);
+int cycle_intent_undo(struct cycle *c, const char *when, struct md_err *err);
+int cycle_recover_worktree(struct cycle *c, struct md_err *err);
+
 /* pr.c: MD_MODE=pr — one branch and pull request per image (issue 4). */
 #define PR_PREFIX "magos/"               /* the agent's branches */
 #define PR_REVERT_PREFIX "magos/revert/" /* pr_revert.c: one branch per stack */
@@ -165,6 +177,10 @@ int apply_stack(struct apply_run *r, const struct apply_stack *s, const char *re
 int apply_secrets_prepare(struct apply_run *r, const struct apply_stack *s,
 			  const char *commit, struct apply_secrets *out, struct md_err *err);
 void apply_secrets_cleanup(struct apply_secrets *sec);
+/* Remove the private directories earlier runs left in runtime_dir (a
+ * process killed while `up` ran); removed receives their paths. */
+int apply_secrets_clear_stale(const char *runtime_dir, struct md_strv *removed,
+			      struct md_err *err);
 
 /* apply_rollback.c: after a failure — revert the agent's own change in Git,
  * or run the last good version (a human's change). Reports and logs. */

@@ -73,6 +73,7 @@ static void restore_files(struct cycle *c, size_t upto)
 static int write_files(struct cycle *c, struct md_err *err)
 {
 	const char *wd = md_git_workdir(c->git);
+	int written = 0;
 
 	for (size_t i = 0; i < c->nfiles; i++) {
 		struct cycle_file *f = &c->files[i];
@@ -89,6 +90,8 @@ static int write_files(struct cycle *c, struct md_err *err)
 			restore_files(c, i);
 			return -1;
 		}
+		if (!written++)
+			md_testhook("compose-write");
 	}
 	return 0;
 }
@@ -107,12 +110,27 @@ static int commit_files(struct cycle *c, struct md_err *err)
 	for (size_t i = 0; i < c->nfiles; i++)
 		if (c->files[i].patched)
 			paths[n++] = c->files[i].path;
-	if (write_files(c, err) < 0)
+	/* Recorded first: killed from here on, the next start undoes exactly
+	 * this change and never mistakes it for a person's edit. */
+	if (cycle_intent_begin(c, err) < 0)
 		goto out;
+	if (write_files(c, err) < 0) {
+		cycle_intent_done(c);
+		goto out;
+	}
 	rc = md_git_commit(c->git, paths, n, msg, c->rep->commit, err);
-	if (rc < 0) {
+	if (rc == 0) {
+		cycle_intent_done(c);
+	} else {
+		struct md_err uerr;
+
+		/* Bytes back, then the index entries (the commit may have failed
+		 * after staging, e.g. on a held ref lock). */
 		restore_files(c, c->nfiles);
 		c->rep->commit[0] = '\0';
+		if (cycle_intent_undo(c, "this cycle", &uerr) < 0)
+			md_log(MD_LOG_ERROR, "cannot undo the failed commit's change", "error",
+			       uerr.msg, NULL);
 	}
 out:
 	free(paths);

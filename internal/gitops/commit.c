@@ -208,6 +208,7 @@ int md_git_commit(struct md_git *g, const char *const *paths, size_t n, const ch
 		goto out;
 	}
 	parents[0] = parent;
+	md_testhook("commit"); /* staged and written, the branch not yet moved */
 	if (md_git__commit_tree(g, g->local_ref, &tree_id, message, parents, parent ? 1 : 0,
 				oid) < 0) {
 		md_git__fail(err, "cannot commit in %s", g->workdir);

@@ -34,6 +34,7 @@ struct md_git_op {
 	void *cred_ctx;
 	char cred_url[512]; /* the URL the attempts below count for */
 	unsigned cred_attempts;
+	int progress_seen; /* the test hook fired for this operation */
 	/* push: first per-ref rejection reported by the remote */
 	char push_ref[256];
 	char push_status[256];
@@ -60,8 +61,10 @@ void md_git__lib_shutdown(void);
  * differs from HEAD (ignored files excepted). */
 int md_git__require_clean(struct md_git *g, struct md_err *err);
 /* Make HEAD point at the configured branch, creating it from origin/<branch>
- * when missing. Refuses when that needs a checkout over local changes. */
-int md_git__ensure_branch(struct md_git *g, struct md_err *err);
+ * when missing. Refuses when that needs a checkout over local changes. With
+ * defer, a branch that cannot be made yet (neither it nor origin/<branch>
+ * exists: nothing fetched so far) is left to sync, which fetches first. */
+int md_git__ensure_branch(struct md_git *g, int defer, struct md_err *err);
 /* Fail unless HEAD is the configured branch (born or unborn). */
 int md_git__require_on_branch(struct md_git *g, struct md_err *err);
 /* Fail for a read-only handle; what names the refused operation. */

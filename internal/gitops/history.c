@@ -446,6 +446,7 @@ int md_git_revert_paths(struct md_git *g, const char *commit, const char *const 
 	for (size_t i = 0; i < n; i++)
 		if (restore_path(g, idx, old, paths[i], err) < 0)
 			goto out;
+	md_testhook("revert"); /* the files are written, nothing committed */
 	rc = make_commit(g, idx, head, message, oid, err);
 out:
 	if (rc < 0 && touched)

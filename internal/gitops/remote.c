@@ -179,6 +179,20 @@ int md_git__origin_remote(struct md_git *g, int push, git_remote **out, char **u
 
 /* ---- fetch ------------------------------------------------------------- */
 
+/* The first transfer progress of a fetch is a test hook point: the pack
+ * is being received, no ref has moved yet. */
+static int fetch_progress_cb(const git_indexer_progress *stats, void *payload)
+{
+	struct md_git_op *op = payload;
+
+	(void)stats;
+	if (!op->progress_seen) {
+		op->progress_seen = 1;
+		md_testhook("fetch");
+	}
+	return 0;
+}
+
 int md_git__fetch_spec(struct md_git *g, git_remote *r, char *spec, const char *reflog_msg)
 {
 	git_fetch_options fo;
@@ -190,6 +204,7 @@ int md_git__fetch_spec(struct md_git *g, git_remote *r, char *spec, const char *
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.callbacks.credentials = md_git__cred_cb;
+	fo.callbacks.transfer_progress = fetch_progress_cb;
 	fo.callbacks.payload = &op;
 	return git_remote_fetch(r, &specs, &fo, reflog_msg);
 }
@@ -259,19 +274,32 @@ static int is_push_race(const char *msg)
 }
 
 /* After a successful push origin/<branch> is what we pushed; recording it
- * keeps ahead/behind right even without a fetch. */
+ * keeps ahead/behind right even without a fetch. A transaction, so the
+ * test hook sits where the ref's lock file is held (a kill there leaves it
+ * behind, which the next start removes). */
 static int update_tracking_ref(struct md_git *g, struct md_err *err)
 {
-	git_reference *ref = NULL;
+	git_transaction *tx = NULL;
+	git_signature *sig = NULL;
 	git_oid id;
+	int rc = -1;
 
 	if (git_reference_name_to_id(&id, g->repo, g->local_ref) < 0 ||
-	    git_reference_create(&ref, g->repo, g->remote_ref, &id, 1,
-				 "magos-dominus: push") < 0)
-		return md_git__fail(err, "pushed, but cannot update %s in %s", g->remote_ref,
-				    g->workdir);
-	git_reference_free(ref);
-	return 0;
+	    (g->author_name && g->author_email &&
+	     git_signature_now(&sig, g->author_name, g->author_email) < 0) ||
+	    git_transaction_new(&tx, g->repo) < 0 || git_transaction_lock_ref(tx, g->remote_ref) < 0)
+		goto out;
+	md_testhook("remote-tracking");
+	if (git_transaction_set_target(tx, g->remote_ref, &id, sig, "magos-dominus: push") < 0 ||
+	    git_transaction_commit(tx) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		md_git__fail(err, "pushed, but cannot update %s in %s", g->remote_ref, g->workdir);
+	git_transaction_free(tx);
+	git_signature_free(sig);
+	return rc;
 }
 
 static int push_result(struct md_git *g, int rc, const struct md_git_op *op, const char *url,
@@ -301,6 +329,7 @@ static int push_result(struct md_git *g, int rc, const struct md_git_op *op, con
 			md_git__redact(err->msg);
 		return rc;
 	}
+	md_testhook("push"); /* origin has the commit; the tracking ref is still old */
 	return update_tracking_ref(g, err);
 }
 

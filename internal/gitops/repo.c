@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* A clone is made in a hidden sibling "<parent>/.<name>" CLONE_TMP_INFIX
+ * "XXXXXX" and renamed into place, so a process killed half-way never
+ * leaves a partial repository at the configured path, only that sibling,
+ * which the next start removes (md_git_clear_clone_leftovers). */
+#define CLONE_TMP_INFIX ".magos-clone-"
 
 /* ---- errors ----------------------------------------------------------- */
 
@@ -188,28 +195,6 @@ static int needs_clone(const char *path)
 	return empty;
 }
 
-static int clone_repo(struct md_git *g, const struct md_git_opts *opts, struct md_err *err)
-{
-	git_clone_options co;
-	struct md_git_op op;
-
-	md_git__op_init(&op, opts->cred, opts->cred_ctx);
-	if (md_git__remote_check_branch(opts->url, opts->branch, &op, err) < 0)
-		return -1;
-	md_git__op_init(&op, opts->cred, opts->cred_ctx);
-	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
-	co.checkout_branch = opts->branch;
-	co.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE;
-	co.remote_cb = md_git__clone_remote_cb;
-	co.fetch_opts.callbacks.credentials = md_git__cred_cb;
-	co.fetch_opts.callbacks.payload = &op;
-	if (git_clone(&g->repo, opts->url, opts->path, &co) < 0) {
-		g->repo = NULL;
-		return md_git__fail(err, "git clone %s into %s", opts->url, opts->path);
-	}
-	return 0;
-}
-
 /* Open without searching parent directories: a wrong MD_REPO must not
  * silently land in some enclosing repository. */
 static int open_existing(struct md_git *g, const struct md_git_opts *opts, struct md_err *err)
@@ -242,6 +227,153 @@ static int open_existing(struct md_git *g, const struct md_git_opts *opts, struc
 		rc = -1;
 	}
 	free(have);
+	return rc;
+}
+
+/* The first transfer progress of an operation is a test hook point: the
+ * pack is being received (a kill there leaves partial objects). */
+static int clone_progress_cb(const git_indexer_progress *stats, void *payload)
+{
+	struct md_git_op *op = payload;
+
+	(void)stats;
+	if (!op->progress_seen) {
+		op->progress_seen = 1;
+		md_testhook("clone");
+	}
+	return 0;
+}
+
+static int clone_into(const struct md_git_opts *opts, const char *dest, struct md_err *err)
+{
+	git_repository *repo = NULL;
+	git_clone_options co;
+	struct md_git_op op;
+
+	md_git__op_init(&op, opts->cred, opts->cred_ctx);
+	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
+	co.checkout_branch = opts->branch;
+	co.checkout_opts.checkout_strategy = GIT_CHECKOUT_SAFE;
+	co.remote_cb = md_git__clone_remote_cb;
+	co.fetch_opts.callbacks.credentials = md_git__cred_cb;
+	co.fetch_opts.callbacks.transfer_progress = clone_progress_cb;
+	co.fetch_opts.callbacks.payload = &op;
+	if (git_clone(&repo, opts->url, dest, &co) < 0)
+		return md_git__fail(err, "git clone %s into %s", opts->url, opts->path);
+	git_repository_free(repo);
+	return 0;
+}
+
+/* "<parent>/.<name>" CLONE_TMP_INFIX into buf; -1 when path has no name. */
+static int clone_tmp_prefix(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path) : 1;
+	int n;
+
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -1;
+	n = snprintf(buf, len, "%.*s/.%s" CLONE_TMP_INFIX, dirlen,
+		     slash ? (slash == path ? "/" : path) : ".", name);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* A mount point (a volume mounted at MD_REPO) cannot be renamed over. */
+static int is_mount_point(const char *path)
+{
+	char parent[4096];
+	struct stat a, b;
+
+	if (stat(path, &a) < 0 || snprintf(parent, sizeof(parent), "%s/..", path) >=
+					  (int)sizeof(parent) || stat(parent, &b) < 0)
+		return 0;
+	return a.st_dev != b.st_dev;
+}
+
+/* The mode MD_REPO has (an empty directory made for it), or the one
+ * mkdir would give it. */
+static mode_t target_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0)
+		return st.st_mode & 07777;
+	mask = umask(077);
+	umask(mask);
+	return 0777 & ~mask;
+}
+
+static int clone_repo(struct md_git *g, const struct md_git_opts *opts, struct md_err *err)
+{
+	struct md_git_op op;
+	char tmp[4096 + 32];
+	int rc;
+
+	md_git__op_init(&op, opts->cred, opts->cred_ctx);
+	if (md_git__remote_check_branch(opts->url, opts->branch, &op, err) < 0)
+		return -1;
+	if (clone_tmp_prefix(opts->path, tmp, sizeof(tmp) - 6) < 0 || is_mount_point(opts->path))
+		return clone_into(opts, opts->path, err) < 0 ? -1 : open_existing(g, opts, err);
+	md_strlcpy(tmp + strlen(tmp), "XXXXXX", 7);
+	if (!mkdtemp(tmp)) {
+		/* a parent we may not write to: clone in place */
+		if (errno == EACCES || errno == EPERM || errno == EROFS)
+			return clone_into(opts, opts->path, err) < 0 ? -1
+								    : open_existing(g, opts, err);
+		return md_err_set(err, "cannot create a directory to clone %s into next to %s: %s",
+				  opts->url, opts->path, strerror(errno));
+	}
+	rc = clone_into(opts, tmp, err);
+	/* rename(2) replaces an empty directory: MD_REPO may exist, empty,
+	 * and keeps its mode (mkdtemp made ours 0700) */
+	if (rc == 0 && chmod(tmp, target_mode(opts->path)) < 0)
+		rc = md_err_set(err, "cannot set the mode of %s: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, opts->path) < 0)
+		rc = md_err_set(err, "cannot move the new clone into %s: %s", opts->path,
+				strerror(errno));
+	if (rc < 0) {
+		md_remove_tree(tmp, NULL);
+		return -1;
+	}
+	return open_existing(g, opts, err);
+}
+
+int md_git_clear_clone_leftovers(const char *path, struct md_strv *removed, struct md_err *err)
+{
+	char prefix[4096 + 32], *slash, *base;
+	struct dirent *de;
+	size_t blen;
+	DIR *d;
+	int rc = 0;
+
+	if (clone_tmp_prefix(path, prefix, sizeof(prefix)) < 0)
+		return 0;
+	slash = strrchr(prefix, '/');
+	*slash = '\0';
+	base = slash + 1;
+	blen = strlen(base);
+	d = opendir(prefix[0] ? prefix : "/");
+	if (!d)
+		return errno == ENOENT ? 0 : md_err_set(err, "cannot read directory %s: %s", prefix,
+							  strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *full;
+
+		if (strncmp(de->d_name, base, blen) != 0 || strlen(de->d_name + blen) != 6)
+			continue;
+		full = md_asprintf("%s/%s", prefix[0] ? prefix : "", de->d_name);
+		if (!full) {
+			rc = md_err_set(err, "out of memory");
+			break;
+		}
+		rc = md_remove_tree(full, err);
+		if (rc == 0 && removed && md_strv_push(removed, full) < 0)
+			rc = md_err_set(err, "out of memory");
+		free(full);
+	}
+	closedir(d);
 	return rc;
 }
 
@@ -279,7 +411,7 @@ static int open_common(struct md_git **out, const struct md_git_opts *opts, int 
 	}
 	if (take_workdir(g, err) < 0)
 		goto out;
-	if (!readonly && md_git__ensure_branch(g, err) < 0)
+	if (!readonly && md_git__ensure_branch(g, 1, err) < 0)
 		goto out;
 	*out = g;
 	g = NULL;
@@ -413,7 +545,15 @@ static int branch_commit(struct md_git *g, git_commit **out, struct md_err *err)
 	return 0;
 }
 
-int md_git__ensure_branch(struct md_git *g, struct md_err *err)
+/* 1 when the ref exists. */
+static int ref_exists(struct md_git *g, const char *name)
+{
+	git_oid id;
+
+	return git_reference_name_to_id(&id, g->repo, name) == 0;
+}
+
+int md_git__ensure_branch(struct md_git *g, int defer, struct md_err *err)
 {
 	git_checkout_options co;
 	git_commit *commit = NULL;
@@ -427,6 +567,10 @@ int md_git__ensure_branch(struct md_git *g, struct md_err *err)
 		return 0; /* already there (possibly unborn: sync creates it) */
 	}
 	free(target);
+	/* A clone cut short, or `git init` + `remote add origin`: the branch
+	 * comes with the first fetch, which sync makes before asking again. */
+	if (defer && !ref_exists(g, g->local_ref) && !ref_exists(g, g->remote_ref))
+		return 0;
 	/* Switching rewrites the work tree: only ever over a clean one. */
 	if (md_git__require_clean(g, err) < 0)
 		return -1;

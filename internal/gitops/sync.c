@@ -172,7 +172,7 @@ int md_git_sync(struct md_git *g, struct md_err *err)
 
 	if (md_git__require_writable(g, "sync", err) < 0 || md_git__require_clean(g, err) < 0)
 		return -1;
-	if (md_git__fetch(g, err) < 0 || md_git__ensure_branch(g, err) < 0)
+	if (md_git__fetch(g, err) < 0 || md_git__ensure_branch(g, 0, err) < 0)
 		return -1;
 	if (remote_tip(g, &upstream, err) < 0)
 		return -1;

@@ -544,7 +544,8 @@ int md_state_save(struct md_state *st, struct md_err *err)
 		free(text);
 		return md_err_set(err, "state for %s exceeds %u bytes", st->path, MD_STATE_MAX_FILE);
 	}
-	rc = md_file_write_atomic(st->path, text, strlen(text), 0600, err);
+	rc = md_file_write_atomic_hooked(st->path, text, strlen(text), 0600, "state-write",
+					 err);
 	free(text);
 	return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,13 @@ static int fsync_dir_of(const char *path)
 int md_file_write_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, struct md_err *err)
 {
-	char *tmp = md_asprintf("%s.magos-tmp.XXXXXX", path);
+	return md_file_write_atomic_hooked(path, data, len, mode, NULL, err);
+}
+
+int md_file_write_atomic_hooked(const char *path, const void *data, size_t len, mode_t mode,
+				const char *phase, struct md_err *err)
+{
+	char *tmp = md_asprintf("%s" MD_FILE_TMP_INFIX "XXXXXX", path);
 	int fd, saved;
 
 	if (!tmp)
@@ -115,6 +122,8 @@ int md_file_write_atomic(const char *path, const void *data, size_t len,
 		free(tmp);
 		return md_err_set(err, "cannot write %s: %s", path, strerror(saved));
 	}
+	if (phase)
+		md_testhook(phase); /* the temp file is written, not yet renamed */
 	if (close(fd) < 0 || rename(tmp, path) < 0) {
 		saved = errno;
 		unlink(tmp);
@@ -125,6 +134,49 @@ int md_file_write_atomic(const char *path, const void *data, size_t len,
 	if (fsync_dir_of(path) < 0)
 		return md_err_set(err, "cannot sync the directory of %s: %s", path,
 				  strerror(errno));
+	return 0;
+}
+
+int md_file_is_atomic_tmp(const char *name)
+{
+	const char *p = strstr(name, MD_FILE_TMP_INFIX), *q;
+
+	if (!p || p == name)
+		return 0;
+	/* mkostemp's six characters, then the end */
+	for (;;) {
+		q = strstr(p + 1, MD_FILE_TMP_INFIX);
+		if (!q)
+			break;
+		p = q;
+	}
+	p += strlen(MD_FILE_TMP_INFIX);
+	if (strlen(p) != 6)
+		return 0;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int md_remove_tree(const char *path, struct md_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : md_err_set(err, "cannot remove %s: %s", path,
+							  strerror(errno));
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
+		return md_err_set(err, "cannot remove %s: %s", path, strerror(errno));
 	return 0;
 }
 
