@@ -63,6 +63,12 @@ int md_sigstore__check_chain(const struct md_sigstore_root *r, X509 *leaf, int64
 				"was logged or timestamped", when);
 		return SG_REFUSE;
 	}
+	/* OpenSSL would say only "unable to get local issuer certificate" */
+	if (X509_get_extension_flags(leaf) & EXFLAG_CRITICAL) {
+		md_err_set(err, "the signing certificate has a critical extension this verifier "
+				"does not know");
+		return SG_REFUSE;
+	}
 	for (size_t i = 0; r && i < r->n_cas; i++) {
 		if (!md_sigstore__range_has(&r->cas[i].valid, t))
 			continue;
