@@ -119,10 +119,16 @@ static int verify(const struct vb_args *a, const struct md_sigstore_root *r,
 	}
 	o = md_sigstore_verify(r, q, &s, b, &res, &err);
 	if (o == MD_SIGSTORE_VERIFIED) {
+		char when[32] = "";
+
+		if (res.signed_at)
+			md_time_format_rfc3339(res.signed_at, when, sizeof(when));
 		if (res.keyless)
-			printf("verified: signed by %s (issuer %s)\n", res.identity, res.issuer);
+			printf("verified: signed by %s (issuer %s)", res.identity, res.issuer);
 		else
-			printf("verified: signed by %s\n", md_sigstore_req_describe(q));
+			printf("verified: signed by %s", md_sigstore_req_describe(q));
+		printf("%s%s; %zu log entries, %zu timestamps\n", *when ? " at " : "", when,
+		       res.tlog_verified, res.stamps_verified);
 		rc = 0;
 	} else {
 		fprintf(stderr, "magos-dominus: %s%s\n", o == MD_SIGSTORE_REFUSED ? "refused: " : "",
