@@ -213,9 +213,10 @@ int md_sigstore_root_parse(struct md_sigstore_root **out, const char *name, cons
 		return -1;
 	mt = md_sigstore__json_str(j, "mediaType");
 	if (!mt || !md_str_has_prefix(mt, "application/vnd.dev.sigstore.trustedroot")) {
+		md_err_set(err, "%s: mediaType is %s%s%s, not a Sigstore trusted root", name,
+			   mt ? "'" : "", mt ? mt : "missing", mt ? "'" : "");
 		json_decref(j);
-		return md_err_set(err, "%s: mediaType is %s%s%s, not a Sigstore trusted root", name,
-				  mt ? "'" : "", mt ? mt : "missing", mt ? "'" : "");
+		return -1;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {

@@ -126,6 +126,10 @@ __attribute__((unused)) static void jdel(json_t *j, const char *path)
 	char parent[256];
 	const char *dot = strrchr(path, '.');
 
+	if (!dot) {
+		json_object_del(j, path);
+		return;
+	}
 	snprintf(parent, sizeof(parent), "%.*s", (int)(dot - path), path);
 	json_object_del(jpath(j, parent), dot + 1);
 }
