@@ -327,6 +327,8 @@ static int parse_dsse(struct md_sigstore_bundle *b, json_t *env, struct md_err *
 	if (!pt || md_sigstore__json_b64(env, "payload", &b->payload, &b->payload_len) != 1)
 		return md_err_set(err, "%s: dsseEnvelope needs a base64 payload and a payloadType",
 				  b->name);
+	if (strlen(pt) > 256)
+		return md_err_set(err, "%s: the DSSE payload type is longer than 256 bytes", b->name);
 	b->payload_type = md_strdup(pt);
 	if (!b->payload_type)
 		return md_err_set(err, "out of memory");

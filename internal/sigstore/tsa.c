@@ -36,9 +36,14 @@ static int verify_with_tsa(const struct sg_ca *tsa, TS_RESP *resp, const unsigne
 
 	if (!ctx || !store || !param || !certs || !bio || n < 1)
 		goto out;
-	for (int i = 0; i < n - 1; i++)
-		if (!sk_X509_push(certs, X509_dup(sk_X509_value(tsa->chain, i))))
+	for (int i = 0; i < n - 1; i++) {
+		X509 *c = X509_dup(sk_X509_value(tsa->chain, i));
+
+		if (!c || !sk_X509_push(certs, c)) {
+			X509_free(c);
 			goto out;
+		}
+	}
 	if (!X509_STORE_add_cert(store, sk_X509_value(tsa->chain, n - 1)))
 		goto out;
 	/* The chain is judged at the token's time, not now: a TSA

@@ -114,11 +114,9 @@ static int check_material(struct vctx *v)
 static int make_pae(struct vctx *v)
 {
 	const struct md_sigstore_bundle *b = v->b;
-	char head[64 + 1024];
+	char head[64 + 256]; /* the parser bounds the payload type */
 	int n;
 
-	if (strlen(b->payload_type) > 1024)
-		return -1;
 	n = snprintf(head, sizeof(head), "DSSEv1 %zu %s %zu ", strlen(b->payload_type),
 		     b->payload_type, b->payload_len);
 	if (n < 0 || (size_t)n >= sizeof(head))

@@ -224,6 +224,7 @@ static json_t *edited(const char *file, const char *path, json_t *v)
 
 static void test_bundle_shapes_refused(void **state)
 {
+	char longtype[300];
 	json_t *j, *root;
 
 	(void)state;
@@ -273,6 +274,10 @@ static void test_bundle_shapes_refused(void **state)
 			    "dsseEnvelope needs a base64 payload and a payloadType");
 	expect_bundle_error(edited(MSG, "messageSignature.messageDigest.digest", json_string("AAAA")),
 			    "messageDigest is not a SHA-256");
+	memset(longtype, 'a', sizeof(longtype) - 1);
+	longtype[sizeof(longtype) - 1] = 0;
+	expect_bundle_error(edited(DSSE, "dsseEnvelope.payloadType", json_string(longtype)),
+			    "the DSSE payload type is longer than 256 bytes");
 }
 
 static void test_bundle_entries_refused(void **state)
