@@ -24,6 +24,16 @@
  * bundle; an image gate requires it (cosign itself does not). */
 #define MD_SIGSTORE_PREDICATE_SIGN "https://sigstore.dev/cosign/sign/v1"
 
+/* Where cosign puts signatures (for the registry side): the bundle media type
+ * of an OCI 1.1 referrer (its artifactType and its one layer), and the legacy
+ * `sha256-<hex>.sig` layer's media type and annotation keys. */
+#define MD_SIGSTORE_BUNDLE_MEDIA_TYPE "application/vnd.dev.sigstore.bundle.v0.3+json"
+#define MD_SIGSTORE_SIMPLESIGNING_MEDIA_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
+#define MD_SIGSTORE_ANN_SIGNATURE "dev.cosignproject.cosign/signature"
+#define MD_SIGSTORE_ANN_CERTIFICATE "dev.sigstore.cosign/certificate"
+#define MD_SIGSTORE_ANN_CHAIN "dev.sigstore.cosign/chain"
+#define MD_SIGSTORE_ANN_BUNDLE "dev.sigstore.cosign/bundle"
+
 /* ---- trusted root ------------------------------------------------------- */
 
 /* Fulcio CAs, Rekor v1/v2 log keys, CT logs and TSAs with their validity
@@ -97,10 +107,10 @@ int md_sigstore_bundle_parse(struct md_sigstore_bundle **out, const char *name,
 struct md_sigstore_legacy {
 	const void *payload; /* the layer blob */
 	size_t payload_len;
-	const char *signature;   /* dev.cosignproject.cosign/signature: base64 */
-	const char *certificate; /* dev.sigstore.cosign/certificate: PEM, or NULL */
-	const char *chain;       /* dev.sigstore.cosign/chain: PEM, or NULL */
-	const char *bundle;      /* dev.sigstore.cosign/bundle: Rekor bundle JSON, or NULL */
+	const char *signature;   /* MD_SIGSTORE_ANN_SIGNATURE: base64 */
+	const char *certificate; /* MD_SIGSTORE_ANN_CERTIFICATE: PEM, or NULL */
+	const char *chain;       /* MD_SIGSTORE_ANN_CHAIN: PEM, or NULL */
+	const char *bundle;      /* MD_SIGSTORE_ANN_BUNDLE: Rekor bundle JSON, or NULL */
 };
 
 int md_sigstore_legacy_parse(struct md_sigstore_bundle **out, const char *name,

@@ -199,10 +199,10 @@ __attribute__((unused)) static int legacy_from(struct md_sigstore_bundle **b, co
 	struct md_sigstore_legacy in = {
 		.payload = payload,
 		.payload_len = plen,
-		.signature = json_string_value(json_object_get(ann, "dev.cosignproject.cosign/signature")),
-		.certificate = json_string_value(json_object_get(ann, "dev.sigstore.cosign/certificate")),
-		.chain = json_string_value(json_object_get(ann, "dev.sigstore.cosign/chain")),
-		.bundle = json_string_value(json_object_get(ann, "dev.sigstore.cosign/bundle")),
+		.signature = json_string_value(json_object_get(ann, MD_SIGSTORE_ANN_SIGNATURE)),
+		.certificate = json_string_value(json_object_get(ann, MD_SIGSTORE_ANN_CERTIFICATE)),
+		.chain = json_string_value(json_object_get(ann, MD_SIGSTORE_ANN_CHAIN)),
+		.bundle = json_string_value(json_object_get(ann, MD_SIGSTORE_ANN_BUNDLE)),
 	};
 
 	return md_sigstore_legacy_parse(b, "layer 0", &in, err);
@@ -215,6 +215,9 @@ __attribute__((unused)) static json_t *legacy_annotations(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
 	m = load_json(path);
+	/* the generators write what cosign writes */
+	assert_string_equal(json_string_value(jpath(m, "layers.0.mediaType")),
+			    MD_SIGSTORE_SIMPLESIGNING_MEDIA_TYPE);
 	ann = json_incref(jpath(m, "layers.0.annotations"));
 	json_decref(m);
 	return ann;

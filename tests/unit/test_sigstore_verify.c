@@ -51,10 +51,13 @@ static void test_keyless_dsse_bundle_verifies(void **state)
 {
 	struct env *e = *state;
 	struct md_sigstore_bundle *b = bundle_at(BASE "bundle-dsse.sigstore.json");
+	json_t *b_json = load_json(BASE "bundle-dsse.sigstore.json");
 	json_t *meta = load_json(BASE "meta.json");
 	struct md_sigstore_result res;
 	struct md_err err;
 
+	assert_string_equal(json_string_value(jpath(b_json, "mediaType")), MD_SIGSTORE_BUNDLE_MEDIA_TYPE);
+	json_decref(b_json);
 	assert_verified(verify_image(e->base, e->base_id, b, &res, &err), err);
 	assert_int_equal(res.failed, MD_SIGSTORE_CHECK_NONE);
 	assert_true(res.keyless);
