@@ -73,13 +73,15 @@ static int parse_chain(struct md_sigstore_bundle *b, json_t *ch, struct md_err *
 		return md_err_set(err, "%s: x509CertificateChain has more than %d certificates",
 				  b->name, SG_MAX_CHAIN);
 	json_array_foreach(certs, i, v) {
-		unsigned char *der;
+		unsigned char *der = NULL;
 		size_t len;
 		X509 *x;
 
-		if (!json_is_object(v) || md_sigstore__json_b64(v, "rawBytes", &der, &len) != 1)
+		if (!json_is_object(v) || md_sigstore__json_b64(v, "rawBytes", &der, &len) != 1) {
+			free(der);
 			return md_err_set(err, "%s: certificate %zu is missing or not base64",
 					  b->name, i);
+		}
 		x = md_sigstore__der_cert(der, len);
 		free(der);
 		if (!x)
@@ -103,7 +105,7 @@ static int parse_material(struct md_sigstore_bundle *b, json_t *vm, struct md_er
 {
 	json_t *ch = json_object_get(vm, "x509CertificateChain");
 	json_t *c = json_object_get(vm, "certificate"), *pk = json_object_get(vm, "publicKey");
-	unsigned char *der;
+	unsigned char *der = NULL;
 	size_t len;
 
 	if (!!ch + !!c + !!pk != 1)
@@ -132,7 +134,7 @@ static int parse_material(struct md_sigstore_bundle *b, json_t *vm, struct md_er
 static int parse_proof(struct sg_entry *e, json_t *p, const char *where, struct md_err *err)
 {
 	json_t *hashes = json_object_get(p, "hashes"), *cp = json_object_get(p, "checkpoint"), *v;
-	unsigned char *root;
+	unsigned char *root = NULL;
 	const char *env;
 	size_t i, len;
 
@@ -155,14 +157,13 @@ static int parse_proof(struct sg_entry *e, json_t *p, const char *where, struct 
 	if (!e->hashes)
 		return md_err_set(err, "out of memory");
 	json_array_foreach(hashes, i, v) {
-		unsigned char *h;
+		unsigned char *h = NULL;
 		size_t hl;
 
 		if (!json_is_string(v) ||
 		    md_sigstore__b64_decode(json_string_value(v), json_string_length(v), &h, &hl) < 0 ||
 		    hl != 32) {
-			if (json_is_string(v))
-				free(h);
+			free(h);
 			return md_err_set(err, "%s: inclusionProof hash %zu is not a base64 SHA-256",
 					  where, i);
 		}
@@ -187,7 +188,7 @@ static int parse_entry(struct md_sigstore_bundle *b, struct sg_entry *e, json_t 
 	json_t *lid = json_object_get(o, "logId"), *pr = json_object_get(o, "inclusionProof");
 	const char *kind = json_is_object(kv) ? md_sigstore__json_str(kv, "kind") : NULL;
 	const char *ver = json_is_object(kv) ? md_sigstore__json_str(kv, "version") : NULL;
-	unsigned char *id;
+	unsigned char *id = NULL;
 	size_t idlen;
 	int rc;
 
@@ -197,8 +198,7 @@ static int parse_entry(struct md_sigstore_bundle *b, struct sg_entry *e, json_t 
 		return md_err_set(err, "%s: logIndex is missing or negative", where);
 	if (!json_is_object(lid) || md_sigstore__json_b64(lid, "keyId", &id, &idlen) != 1 ||
 	    !idlen || idlen > SG_KEYID_MAX) {
-		if (json_is_object(lid))
-			free(id);
+		free(id);
 		return md_err_set(err, "%s: logId.keyId is missing or not base64", where);
 	}
 	memcpy(e->log_id, id, idlen);
@@ -297,11 +297,13 @@ static int parse_message(struct md_sigstore_bundle *b, json_t *ms, struct md_err
 				  b->name);
 	if (md) {
 		const char *alg = json_is_object(md) ? md_sigstore__json_str(md, "algorithm") : NULL;
-		unsigned char *d;
+		unsigned char *d = NULL;
 		size_t len;
 
-		if (!alg || md_sigstore__json_b64(md, "digest", &d, &len) != 1)
+		if (!alg || md_sigstore__json_b64(md, "digest", &d, &len) != 1) {
+			free(d);
 			return md_err_set(err, "%s: messageDigest is malformed", b->name);
+		}
 		/* Only SHA-256 digests are compared; others are an unchecked hint. */
 		if (!strcmp(alg, "SHA2_256")) {
 			if (len != 32) {

@@ -325,10 +325,10 @@ static int v2_verifier_is_signer(json_t *v, const struct sg_expect *x)
 	return ok;
 }
 
-#define JGET(o, ...) md_sigstore__json_path(o, __VA_ARGS__, NULL)
+#define JGET(o, ...) json_path(o, __VA_ARGS__, NULL)
 
-static json_t *md_sigstore__json_path(json_t *o, ...) __attribute__((sentinel));
-static json_t *md_sigstore__json_path(json_t *o, ...)
+static json_t *json_path(json_t *o, ...) __attribute__((sentinel));
+static json_t *json_path(json_t *o, ...)
 {
 	va_list ap;
 	const char *k;
