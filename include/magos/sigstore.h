@@ -70,9 +70,10 @@ struct md_sigstore_req_spec {
 	const char *issuer_regexp;
 	const char *github;
 	const char *github_ref;
-	/* "tlog": false — a key-based signature with no transparency log entry
-	 * is accepted (cosign's --insecure-ignore-tlog); log entries are then
-	 * not examined at all. Only with a key. */
+	/* "tlog": false — a key-based signature without a transparency log
+	 * entry is accepted (cosign's --insecure-ignore-tlog). An entry that is
+	 * there is still checked when the trusted root lists its log. Only
+	 * with a key. */
 	int tlog_optional;
 };
 
@@ -173,7 +174,7 @@ struct md_sigstore_result {
 };
 
 /* Verify b for subject s against requirement q, with trusted root r (may be
- * NULL only for a key with tlog_optional). Checks, in this order: the
+ * NULL for a key with tlog_optional: log entries are then not checked). Checks, in this order: the
  * material fits q; the signature over the payload (or DSSE PAE); the signed
  * content names the subject's digest; each log entry from a trusted log
  * (SET, inclusion proof + signed checkpoint, body matching signature,

@@ -288,9 +288,11 @@ static int check_tlog(struct vctx *v, enum md_sigstore_outcome *o)
 		.msg_sha256 = v->msg_sha, .payload_sha256 = v->payload_sha,
 		.pae_sha256 = v->pae_sha, .payload_type = b->payload_type,
 	};
+	int optional = !md_sigstore_req_is_keyless(v->q) && md_sigstore__req_tlog_optional(v->q);
 	size_t unknown = 0;
 
-	if (!md_sigstore_req_is_keyless(v->q) && md_sigstore__req_tlog_optional(v->q))
+	/* tlog: false makes an entry optional, not a bad one acceptable */
+	if (optional && !v->r)
 		return 0;
 	for (size_t i = 0; i < b->n_entries; i++) {
 		const struct sg_entry *e = &b->entries[i];
@@ -321,7 +323,7 @@ static int check_tlog(struct vctx *v, enum md_sigstore_outcome *o)
 			v->times[v->n_times++] = set_time;
 		v->res->tlog_verified++;
 	}
-	if (v->res->tlog_verified)
+	if (v->res->tlog_verified || optional)
 		return 0;
 	if (!b->n_entries)
 		md_err_set(v->err, "%s has no transparency log entry%s", b->name,

@@ -613,6 +613,7 @@ static void test_tlog_optional_for_keys(void **state)
 	struct md_sigstore_req *lax = req_key(EXTRA "key-p256.pub", 1);
 	struct md_sigstore_result res;
 	struct md_err err;
+	json_t *j;
 
 	assert_refused(verify_image(e->extra, strict, b, &res, &err), err, res,
 		       MD_SIGSTORE_CHECK_TLOG, "tlog: false");
@@ -624,10 +625,25 @@ static void test_tlog_optional_for_keys(void **state)
 	assert_verified(verify_image(NULL, lax, l, &res, &err), err);
 	assert_int_equal(verify_image(NULL, strict, l, &res, &err), MD_SIGSTORE_UNDECIDED);
 	assert_non_null(strstr(err.msg, "trusted root"));
-	md_sigstore_req_free(strict);
-	md_sigstore_req_free(lax);
 	md_sigstore_bundle_free(b);
 	md_sigstore_bundle_free(l);
+
+	/* an entry that is there is still checked */
+	b = bundle_at(EXTRA "key-p256.sigstore.json");
+	assert_verified(verify_image(e->extra, lax, b, &res, &err), err);
+	assert_int_equal(res.tlog_verified, 1);
+	md_sigstore_bundle_free(b);
+	j = load_json(EXTRA "key-p256.sigstore.json");
+	jflip_b64(j, "verificationMaterial.tlogEntries.0.inclusionPromise.signedEntryTimestamp", 9);
+	b = bundle_json(j);
+	assert_refused(verify_image(e->extra, lax, b, &res, &err), err, res, MD_SIGSTORE_CHECK_TLOG,
+		       "the signed entry timestamp does not verify");
+	/* unless no root lists its log */
+	assert_verified(verify_image(e->base, lax, b, &res, &err), err);
+	assert_int_equal(res.tlog_verified, 0);
+	md_sigstore_bundle_free(b);
+	md_sigstore_req_free(strict);
+	md_sigstore_req_free(lax);
 }
 
 static void test_legacy_p384_sha256(void **state)
