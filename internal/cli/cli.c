@@ -22,7 +22,9 @@ static const char usage_text[] =
 	"  check      validate the configuration and every annotation\n"
 	"  explain    FILE:LINE, or --annotation JSON --current TAG --tags FILE\n"
 	"             [--format json] [--now RFC3339]: why each tag was kept or dropped\n"
-	"  version    print the version\n";
+	"  version    print the version\n"
+	"  verify-bundle --bundle F (--certificate-identity I --certificate-oidc-issuer U\n"
+	"             | --key K) [--trusted-root T] FILE_OR_DIGEST: verify a Sigstore bundle\n";
 
 static const char *env_get(char **envp, const char *key)
 {
@@ -113,6 +115,7 @@ int md_cli_main(int argc, char **argv, char **envp)
 		{ "run", cli_cmd_run },         { "once", cli_cmd_once },
 		{ "plan", cli_cmd_plan },       { "check", cli_cmd_check },
 		{ "explain", cli_cmd_explain }, { "version", cli_cmd_version },
+		{ "verify-bundle", cli_cmd_verify_bundle },
 	};
 	struct cli c = { .envp = envp };
 	struct md_err err;

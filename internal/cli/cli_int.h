@@ -21,5 +21,6 @@ int cli_cmd_plan(struct cli *c, int argc, char **argv);
 int cli_cmd_check(struct cli *c, int argc, char **argv);
 int cli_cmd_explain(struct cli *c, int argc, char **argv);
 int cli_cmd_version(struct cli *c, int argc, char **argv);
+int cli_cmd_verify_bundle(struct cli *c, int argc, char **argv);
 
 #endif
