@@ -594,7 +594,9 @@ int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
 		return -1;
 	if ((e = json_object_get(tags, tag)))
 		return json_object_set_new(e, "digest", json_string(digest));
-	e = json_pack("{s:s, s:I}", "digest", digest, "first_seen", (json_int_t)now);
+	/* The loader refuses a negative first_seen: a clock before 1970
+	 * must not make the next start set the file aside. */
+	e = json_pack("{s:s, s:I}", "digest", digest, "first_seen", (json_int_t)(now > 0 ? now : 0));
 	if (!e || json_object_set_new(tags, tag, e) < 0)
 		return -1;
 	bound_after_insert(st, tags);
@@ -611,7 +613,7 @@ int md_state_tag_listed(struct md_state *st, const char *repo, const char *tag, 
 		return -1;
 	if (json_object_get(tags, tag))
 		return 0;
-	e = json_pack("{s:I}", "first_seen", (json_int_t)now);
+	e = json_pack("{s:I}", "first_seen", (json_int_t)(now > 0 ? now : 0));
 	if (!e || json_object_set_new(tags, tag, e) < 0)
 		return -1;
 	bound_after_insert(st, tags);
