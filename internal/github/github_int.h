@@ -147,6 +147,9 @@ int md_gh_link_next(const char *link, char **out);
  * Control characters are replaced so a message stays one line. */
 void md_gh_error_text(const char *body, size_t len, char *out, size_t outlen);
 
+/* An App slug safe to use as a commit author name and in a URL. */
+int md_gh_valid_slug(const char *s);
+
 /* True when s is 40 lowercase hex digits. */
 int md_gh_is_oid(const char *s);
 

@@ -139,7 +139,7 @@ static int app_slug(struct md_github *gh, char **slug, struct md_err *err)
 	if (get_object(gh, url, MD_GH_AUTH_JWT, NULL, NULL, &j, err) < 0)
 		goto out;
 	s = json_string_value(json_object_get(j, "slug"));
-	if (!s || !*s || strlen(s) > 100) {
+	if (!md_gh_valid_slug(s)) {
 		md_err_set(err, "GitHub's answer to GET %s has no usable \"slug\"", url);
 		goto out;
 	}
