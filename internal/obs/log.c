@@ -199,6 +199,15 @@ static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *
 	json_decref(o);
 }
 
+void obs_format_line(struct md_buf *b, enum md_log_format fmt, const char *ts,
+		     const struct obs_entry *e)
+{
+	if (fmt == MD_LOG_JSON)
+		emit_json(b, ts, e);
+	else
+		emit_text(b, ts, e);
+}
+
 /* Collect the pairs once: every format walks the same list. */
 static void collect(struct obs_entry *e, va_list ap, char *cycle, size_t cyclelen)
 {
@@ -241,10 +250,7 @@ void md_log(enum md_log_level level, const char *msg, ...)
 		goto out;
 	md_time_format_rfc3339(md_time_now(), ts, sizeof(ts));
 	md_buf_init(&b, 64 * 1024);
-	if (logger.fmt == MD_LOG_JSON)
-		emit_json(&b, ts, &e);
-	else
-		emit_text(&b, ts, &e);
+	obs_format_line(&b, logger.fmt, ts, &e);
 	if (b.data)
 		write_line(out, b.data, b.len);
 	md_buf_free(&b);
