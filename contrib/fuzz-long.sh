@@ -20,6 +20,11 @@ build=$2
 shift 2
 out=$build/fuzz-long
 mkdir -p "$out"
+# Unless the caller says otherwise: a smaller quarantine, no fill of fresh
+# allocations and short allocation stacks roughly double the executions
+# per second; errors are still caught, with shorter allocation traces
+# (replay a crashing input with the defaults for the full report).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=16:max_malloc_fill_size=0:malloc_context_size=5}"
 failed=0
 rows=""
 
