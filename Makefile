@@ -43,8 +43,8 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test unit integration fuzz-replay fuzz deps demo demo-clean install \
-        asan clean bench crash crash-long
+.PHONY: all test unit integration fuzz-replay fuzz fuzz-long deps demo demo-clean install \
+        asan asan-unit clean bench crash crash-long
 
 all: $(BIN)
 
@@ -80,7 +80,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(call unit_objs,$$
 	$(CC) $(MD_CFLAGS) $(LDFLAGS) -Itests/unit $(shell pkg-config --cflags cmocka) -o $@ $< \
 		$(call unit_objs,$*) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $$(call fuzz_objs,$$*)
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $$(call fuzz_objs,$$*) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(MD_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(call fuzz_objs,$*) $(LDLIBS)
 
@@ -98,17 +98,42 @@ SHARED_FIXTURES ?= ../shared/fixtures
 FUZZ_SEEDS_secrets = $(SHARED_FIXTURES)/sops $(SHARED_FIXTURES)/age
 FUZZ_SEEDS_sigstore = $(wildcard $(SHARED_FIXTURES)/sigstore-conformance/bundle-verify/*/)
 
-# fuzz_<module>.c likewise links only internal/<module>/ and internal/util/.
-fuzz_objs = $(filter $(BUILD)/obj/internal/$(patsubst fuzz_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ))
+# fuzz_<name>.c likewise links internal/<name>/ and internal/util/, unless
+# FUZZ_MODULES_<name> lists the modules it needs ("all": the whole library,
+# for parsers that live in a module calling every other one).
+FUZZ_MODULES_cli := all
+FUZZ_MODULES_daemon := all
+fuzz_mods = $(or $(FUZZ_MODULES_$(patsubst fuzz_%,%,$(1))),$(patsubst fuzz_%,%,$(1)))
+fuzz_srcs = $(if $(filter all,$(call fuzz_mods,$(1))),$(LIB_SRC),\
+	$(filter $(foreach m,$(call fuzz_mods,$(1)) util,internal/$(m)/%),$(LIB_SRC)))
+fuzz_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call fuzz_srcs,$(1)))
 
-# libFuzzer builds need clang: `make fuzz` then run build/fuzz/fuzz_<name> corpus/.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(wildcard internal/$$(patsubst fuzz_%,%,$$*)/*.c internal/$$(patsubst fuzz_%,%,$$*)/*.h) $(wildcard internal/util/*.c)
+# libFuzzer builds need clang: `make fuzz`, then run build/fuzz/fuzz_<name>
+# on a copy of tests/fuzz/corpus/<name> (or `make fuzz-long`). The library
+# is compiled once with coverage instrumentation and the sanitizers.
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined $(filter-out -Werror,$(WARN)) -D_DEFAULT_SOURCE \
+	-D_GNU_SOURCE -Iinclude -DMD_VERSION=\"$(VERSION)\" $(shell pkg-config --cflags $(PKGS))
+fuzz_cobjs = $(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$(call fuzz_srcs,$(1)))
+
+$(BUILD)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -Werror,$(WARN)) \
-		-D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
-		$(wildcard internal/$(patsubst fuzz_%,%,$*)/*.c) internal/util/*.c $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+-include $(wildcard $(BUILD)/fuzz-obj/internal/*/*.d)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(call fuzz_cobjs,$$*) $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(call fuzz_cobjs,$*) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
+
+# Every target for FUZZ_SECONDS each, one after the other on one core
+# (libFuzzer's new inputs go to build/fuzz-corpus/, never into the
+# repository's seeds), then a table of executions, coverage and crashes.
+FUZZ_SECONDS ?= 600
+fuzz-long: $(FUZZ_BIN)
+	contrib/fuzz-long.sh $(FUZZ_SECONDS) $(BUILD) $(FUZZ_BIN)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -133,10 +158,18 @@ crash-long: $(BIN) $(HOOKS_BIN)
 # The whole suite: what CI runs (see .ci/run and the README).
 test: $(BIN) $(HOOKS_BIN) unit fuzz-replay integration
 
-# Unit and integration tests under AddressSanitizer + UBSan.
+# Unit and integration tests under AddressSanitizer + UBSan (gcc's).
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-		LDFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" test
+
+# Only the unit tests and the fuzz corpus replays under the sanitizers: a
+# few minutes, run by CI after `make test`.
+asan-unit:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		unit fuzz-replay
 
 deps:
 	contrib/deps.sh

@@ -1,11 +1,13 @@
 #!/bin/sh
-# Install the Debian packages magos-dominus needs to build, run and test.
+# Install the Debian packages magos-dominus needs to build, run and test
+# (clang and libclang-rt-dev for the libFuzzer targets of `make fuzz`; gcc's
+# own libasan/libubsan serve `make asan` and `make asan-unit`).
 # Idempotent: checks what is missing with dpkg first and runs apt-get only
 # when something is (one `apt-get update`, one install).
 set -eu
 
 PKGS="
-gcc make pkg-config ca-certificates
+gcc make pkg-config ca-certificates clang libclang-rt-dev
 libcurl4-openssl-dev libgit2-dev libjansson-dev libyaml-dev libssl-dev
 libcmocka-dev libpcre2-dev libmicrohttpd-dev
 git docker-registry

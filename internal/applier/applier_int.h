@@ -61,7 +61,17 @@ int app_parse_inspect(const char *json, struct md_container **out, size_t *n,
 		      struct md_err *err);
 int app_parse_repo_digests(const char *json, struct md_strv *digests);
 
-/* drift.c */
+/* declared.c: md_applier_declared on texts already read, one per compose
+ * file in order (path names it in errors). */
+struct app_text {
+	const char *path;
+	const char *text;
+	size_t len;
+};
+int app_declared_texts(const struct app_text *files, size_t nfiles, struct md_service_decl **out,
+		       size_t *n, struct md_err *err);
+
+/* image.c */
 /* Does the container run the declared image? */
 int app_image_matches(const struct md_container *c, const char *declared);
 /* Canonical form for comparison: docker.io/library/ and :latest filled in. */

@@ -301,6 +301,34 @@ static void mark_oneshot(struct decls *s)
 		}
 }
 
+/* The merged services once every file is read (or none on error). */
+static int decls_finish(struct decls *s, int rc, struct md_service_decl **out, size_t *n)
+{
+	if (rc == 0)
+		mark_oneshot(s);
+	decls_extra_free(s);
+	if (rc < 0) {
+		md_service_decls_free(s->v, s->n);
+		return -1;
+	}
+	*out = s->v;
+	*n = s->n;
+	return 0;
+}
+
+int app_declared_texts(const struct app_text *files, size_t nfiles, struct md_service_decl **out,
+		       size_t *n, struct md_err *err)
+{
+	struct decls s = { NULL, 0, NULL };
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < nfiles && rc == 0; i++)
+		rc = merge_text(files[i].path, files[i].text, files[i].len, &s, err);
+	return decls_finish(&s, rc, out, n);
+}
+
 int md_applier_declared(const struct md_stack_spec *spec, struct md_service_decl **out,
 			size_t *n, struct md_err *err)
 {
@@ -327,14 +355,5 @@ int md_applier_declared(const struct md_stack_spec *spec, struct md_service_decl
 		free(text);
 		free(path);
 	}
-	if (rc == 0)
-		mark_oneshot(&s);
-	decls_extra_free(&s);
-	if (rc < 0) {
-		md_service_decls_free(s.v, s.n);
-		return -1;
-	}
-	*out = s.v;
-	*n = s.n;
-	return 0;
+	return decls_finish(&s, rc, out, n);
 }

@@ -15,6 +15,22 @@ struct cli {
 
 int cli_load_config(struct cli *c, struct md_config **out);
 
+/* The candidate tags of explain: offline, the --tags file's lines (tags
+ * point into data); live, the registry's list. */
+struct cli_tags {
+	struct md_strv live;
+	char *data;
+	char **tags;
+	size_t n, cap;
+	int64_t *created;       /* offline only; 0 when the line gives none */
+	struct md_strv *plats;  /* offline only; empty when the line gives none */
+};
+void cli_tags_free(struct cli_tags *l);
+/* The --tags file (explain.c, fuzzed): one tag a line, `tag
+ * [created-RFC3339] [os/arch[/variant],...]`, # comments. l (zeroed) takes
+ * data (NUL-terminated, parsed in place); errors name path:line. */
+int cli_tags_parse(struct cli_tags *l, const char *path, char *data, struct md_err *err);
+
 int cli_cmd_run(struct cli *c, int argc, char **argv);
 int cli_cmd_once(struct cli *c, int argc, char **argv);
 int cli_cmd_plan(struct cli *c, int argc, char **argv);

@@ -23,18 +23,7 @@ struct explain_args {
 	int json;
 };
 
-/* The candidate tags: offline, the file's lines (tags point into data);
- * live, the registry's list. */
-struct tag_list {
-	struct md_strv live;
-	char *data;
-	char **tags;
-	size_t n, cap;
-	int64_t *created;       /* offline only; 0 when the line gives none */
-	struct md_strv *plats;  /* offline only; empty when the line gives none */
-};
-
-static void tag_list_free(struct tag_list *l)
+void cli_tags_free(struct cli_tags *l)
 {
 	for (size_t i = 0; i < l->n && l->plats; i++)
 		md_strv_free(&l->plats[i]);
@@ -47,7 +36,7 @@ static void tag_list_free(struct tag_list *l)
 }
 
 /* Doubling, so 100,000 lines cost no quadratic copying. */
-static int tag_list_grow(struct tag_list *l)
+static int tag_list_grow(struct cli_tags *l)
 {
 	size_t cap = l->cap ? l->cap * 2 : 64;
 	int64_t *cr;
@@ -74,7 +63,7 @@ static int tag_list_grow(struct tag_list *l)
 
 /* The optional columns after the tag: a creation time and/or a
  * comma-separated platform list (told apart by the '/'). */
-static int read_columns(struct tag_list *l, size_t i, char **tok_save, struct md_err *err)
+static int read_columns(struct cli_tags *l, size_t i, char **tok_save, struct md_err *err)
 {
 	char *col;
 
@@ -91,14 +80,12 @@ static int read_columns(struct tag_list *l, size_t i, char **tok_save, struct md
 	return 0;
 }
 
-/* One tag a line: `tag [created-RFC3339] [os/arch[/variant],...]`; # comments. */
-static int read_tags_file(const char *path, struct tag_list *l, struct md_err *err)
+int cli_tags_parse(struct cli_tags *l, const char *path, char *data, struct md_err *err)
 {
 	char *save = NULL;
-	size_t len, lineno = 0;
+	size_t lineno = 0;
 
-	if (md_file_read(path, TAGS_FILE_MAX, &l->data, &len, err) < 0)
-		return -1;
+	l->data = data;
 	for (char *line = strtok_r(l->data, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *tok_save = NULL, *tag;
@@ -118,6 +105,15 @@ static int read_tags_file(const char *path, struct tag_list *l, struct md_err *e
 			return md_err_prefix(err, "%s:%zu", path, lineno);
 	}
 	return 0;
+}
+
+static int read_tags_file(const char *path, struct cli_tags *l, struct md_err *err)
+{
+	char *data = NULL;
+
+	if (md_file_read(path, TAGS_FILE_MAX, &data, NULL, err) < 0)
+		return -1;
+	return cli_tags_parse(l, path, data, err);
 }
 
 static void print_table(const struct md_decision *d)
@@ -170,7 +166,7 @@ static void print_decision(const struct explain_args *a, const struct md_decisio
 /* Offline lines (l->created set) carry their facts, so the gates apply;
  * live tags have none. */
 static int decide_and_print(const struct explain_args *a, const struct md_policy *p,
-			    const char *current, const struct tag_list *l, int64_t now)
+			    const char *current, const struct cli_tags *l, int64_t now)
 {
 	struct md_candidate *cands = calloc(l->n ? l->n : 1, sizeof(*cands));
 	struct md_decision *d = NULL;
@@ -224,7 +220,7 @@ static int explain_now(const struct explain_args *a, int64_t *now)
 
 static int explain_offline(const struct explain_args *a)
 {
-	struct tag_list l = { 0 };
+	struct cli_tags l = { 0 };
 	struct md_policy *p = NULL;
 	struct md_err err;
 	int64_t now;
@@ -242,7 +238,7 @@ static int explain_offline(const struct explain_args *a)
 	}
 	rc = decide_and_print(a, p, a->current, &l, now);
 out:
-	tag_list_free(&l);
+	cli_tags_free(&l);
 	md_policy_free(p);
 	return rc;
 }

@@ -19,11 +19,10 @@ static int git_call(struct md_github *gh, const char *method, const char *suffix
 	return md_gh_repo_call(gh, &rr, a, err);
 }
 
-/* The 40-hex "sha" of obj (or obj.key.sha when key is given). */
-static int answer_sha(const struct md_gh_answer *a, const char *key, const char *what, char out[41],
-		      struct md_err *err)
+int md_gh_answer_sha(json_t *j, const char *key, const char *what, char out[41],
+		     struct md_err *err)
 {
-	json_t *o = key ? json_object_get(a->json, key) : a->json;
+	json_t *o = key ? json_object_get(j, key) : j;
 	const char *s = json_string_value(json_object_get(o, "sha"));
 
 	if (!s || !md_gh_is_oid(s))
@@ -49,7 +48,7 @@ static int make_blob(struct md_github *gh, const struct md_github_file *f, char 
 		md_err_prefix(err, "uploading %s", f->path);
 		goto out;
 	}
-	rc = answer_sha(&a, NULL, "POST /git/blobs", sha, err);
+	rc = md_gh_answer_sha(a.json, NULL, "POST /git/blobs", sha, err);
 	json_decref(a.json);
 out:
 	json_decref(body);
@@ -67,7 +66,7 @@ static int parent_tree(struct md_github *gh, const char *parent, char tree[41],
 	snprintf(suffix, sizeof(suffix), "/git/commits/%s", parent);
 	if (git_call(gh, "GET", suffix, NULL, NULL, &a, err) < 0)
 		return -1;
-	rc = answer_sha(&a, "tree", "GET /git/commits", tree, err);
+	rc = md_gh_answer_sha(a.json, "tree", "GET /git/commits", tree, err);
 	json_decref(a.json);
 	return rc;
 }
@@ -94,7 +93,7 @@ static int make_tree(struct md_github *gh, const char *base, const struct md_git
 		goto oom;
 	if (git_call(gh, "POST", "/git/trees", body, NULL, &a, err) < 0)
 		goto out;
-	rc = answer_sha(&a, NULL, "POST /git/trees", tree, err);
+	rc = md_gh_answer_sha(a.json, NULL, "POST /git/trees", tree, err);
 	json_decref(a.json);
 	goto out;
 oom:
@@ -121,7 +120,7 @@ static int make_commit(struct md_github *gh, const char *tree, const char *paren
 	json_decref(body);
 	if (rc < 0)
 		return -1;
-	rc = answer_sha(&a, NULL, "POST /git/commits", oid, err);
+	rc = md_gh_answer_sha(a.json, NULL, "POST /git/commits", oid, err);
 	json_decref(a.json);
 	return rc;
 }

@@ -147,6 +147,23 @@ int md_gh_link_next(const char *link, char **out);
  * Control characters are replaced so a message stays one line. */
 void md_gh_error_text(const char *body, size_t len, char *out, size_t outlen);
 
+/* The 40-hex "sha" of j (of j.key when key is given) into out; else an
+ * error naming what (the request). */
+int md_gh_answer_sha(json_t *j, const char *key, const char *what, char out[41],
+		     struct md_err *err);
+
+/* The first closed, unmerged PR of arr (GET .../pulls?state=closed) from
+ * the branch head of full ("owner/repo"), whose body holds marker (NULL:
+ * any) → *out (caller frees), or *out NULL when there is none. */
+int md_gh_pick_closed(json_t *arr, const char *full, const char *head, const char *marker,
+		      const char *what, struct md_github_pr **out, struct md_err *err);
+
+/* o's positive integer "id" (installation, user), or 0. */
+long long md_gh_positive_id(json_t *o);
+
+/* An App slug safe to use as a commit author name and in a URL. */
+int md_gh_valid_slug(const char *s);
+
 /* True when s is 40 lowercase hex digits. */
 int md_gh_is_oid(const char *s);
 

@@ -277,3 +277,22 @@ void md_gh_error_text(const char *body, size_t len, char *out, size_t outlen)
 		append_clean(out, outlen, em);
 	json_decref(j);
 }
+
+/* ---- the App's slug --------------------------------------------------------------- */
+
+/* GitHub makes an App's slug from its name: lowercase letters, digits and
+ * '-'. It becomes the bot's commit author ("<slug>[bot]"), its email and a
+ * URL path, so anything else (a newline, '<', '@', ' ') is refused rather
+ * than written into a commit. Upper case and '_' are let through: they
+ * are harmless in both places. */
+int md_gh_valid_slug(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 100)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+	return 1;
+}

@@ -265,16 +265,14 @@ static int closed_wanted(json_t *o, const char *full_name, const char *head, con
 	return !marker || (body && strstr(body, marker));
 }
 
-static int pick_closed(struct md_github *gh, json_t *arr, const char *head, const char *marker,
-		       const char *what, struct md_github_pr **out, struct md_err *err)
+int md_gh_pick_closed(json_t *arr, const char *full, const char *head, const char *marker,
+		      const char *what, struct md_github_pr **out, struct md_err *err)
 {
-	char *full = md_asprintf("%s/%s", gh->owner, gh->repo);
 	size_t i;
 	json_t *o;
 	int rc = 0;
 
-	if (!full)
-		return md_err_set(err, "out of memory reading %s", what);
+	*out = NULL;
 	json_array_foreach(arr, i, o) {
 		if (!json_is_object(o) || !closed_wanted(o, full, head, marker))
 			continue;
@@ -290,6 +288,18 @@ static int pick_closed(struct md_github *gh, json_t *arr, const char *head, cons
 		}
 		break;
 	}
+	return rc;
+}
+
+static int pick_closed(struct md_github *gh, json_t *arr, const char *head, const char *marker,
+		       const char *what, struct md_github_pr **out, struct md_err *err)
+{
+	char *full = md_asprintf("%s/%s", gh->owner, gh->repo);
+	int rc;
+
+	if (!full)
+		return md_err_set(err, "out of memory reading %s", what);
+	rc = md_gh_pick_closed(arr, full, head, marker, what, out, err);
 	free(full);
 	return rc;
 }

@@ -61,7 +61,21 @@ static int valid_host(const char *s, size_t n)
 	return 1;
 }
 
-/* Split "OWNER/REPO[.git][/]" into its parts. */
+static int has_suffix_n(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && !strncmp(s + n - k, suffix, k);
+}
+
+/* Split "OWNER/REPO[.git][/]" into its parts.
+ *
+ * One ".git" is Git's conventional suffix for the repository's URL and is
+ * not part of its name. GitHub never lets a repository's own name end in
+ * ".git" (it removes that suffix when one is created or renamed) and
+ * reserves ".wiki" for the wiki's repository, so a name that still ends in
+ * either after the one ".git" is cut (".../web.git.git", ".../web.wiki.git")
+ * names no repository the API knows: refused rather than guessed. */
 static int split_path(const char *path, char **owner, char **repo)
 {
 	const char *slash = strchr(path, '/');
@@ -73,11 +87,13 @@ static int split_path(const char *path, char **owner, char **repo)
 	rlen = strlen(slash + 1);
 	if (rlen && slash[1 + rlen - 1] == '/')
 		rlen--;
-	if (rlen >= 4 && !strncmp(slash + 1 + rlen - 4, ".git", 4))
+	if (has_suffix_n(slash + 1, rlen, ".git"))
 		rlen -= 4;
 	if (!valid_owner(path, olen) || !valid_repo(slash + 1, rlen) ||
 	    memchr(slash + 1, '/', rlen))
 		return -1;
+	if (has_suffix_n(slash + 1, rlen, ".git") || has_suffix_n(slash + 1, rlen, ".wiki"))
+		return -2;
 	*owner = md_strndup(path, olen);
 	*repo = md_strndup(slash + 1, rlen);
 	if (!*owner || !*repo) {
@@ -122,12 +138,18 @@ int md_github_parse_remote(const char *url, char **owner, char **repo, struct md
 {
 	char shown[256];
 	const char *path;
+	int rc = -1;
 
 	*owner = *repo = NULL;
 	if (url && strlen(url) < REMOTE_MAX && (path = path_of(url)) &&
-	    split_path(path, owner, repo) == 0)
+	    (rc = split_path(path, owner, repo)) == 0)
 		return 0;
 	redact(url ? url : "", shown, sizeof(shown));
+	if (rc == -2)
+		return md_err_set(err,
+				  "cannot read owner/repo from the remote URL '%s': a GitHub "
+				  "repository name never ends in .git or .wiki",
+				  shown);
 	return md_err_set(err,
 			  "cannot read owner/repo from the remote URL '%s': expected "
 			  "https://HOST/OWNER/REPO(.git) or git@HOST:OWNER/REPO(.git)",

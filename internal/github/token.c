@@ -25,8 +25,7 @@ static int get_object(struct md_github *gh, const char *url, enum md_gh_auth aut
 	return rc;
 }
 
-/* o's positive integer "id", or 0. */
-static long long positive_id(json_t *o)
+long long md_gh_positive_id(json_t *o)
 {
 	json_t *id = json_object_get(o, "id");
 
@@ -56,7 +55,7 @@ static int lookup_installation(struct md_github *gh, struct md_err *err)
 			   gh->owner, gh->repo, url);
 		goto out;
 	}
-	if (!(id = positive_id(j))) {
+	if (!(id = md_gh_positive_id(j))) {
 		md_err_set(err, "GitHub's answer to GET %s has no installation \"id\"", url);
 		goto out;
 	}
@@ -139,7 +138,7 @@ static int app_slug(struct md_github *gh, char **slug, struct md_err *err)
 	if (get_object(gh, url, MD_GH_AUTH_JWT, NULL, NULL, &j, err) < 0)
 		goto out;
 	s = json_string_value(json_object_get(j, "slug"));
-	if (!s || !*s || strlen(s) > 100) {
+	if (!md_gh_valid_slug(s)) {
 		md_err_set(err, "GitHub's answer to GET %s has no usable \"slug\"", url);
 		goto out;
 	}
@@ -168,7 +167,7 @@ static int bot_user_id(struct md_github *gh, const char *slug, long long *id,
 	}
 	if (get_object(gh, url, MD_GH_AUTH_TOKEN, NULL, NULL, &j, err) < 0)
 		goto out;
-	if (!(*id = positive_id(j))) {
+	if (!(*id = md_gh_positive_id(j))) {
 		md_err_set(err, "GitHub's answer to GET %s has no user \"id\"", url);
 		goto out;
 	}

@@ -22,6 +22,7 @@
  * run and cleans up (and reports NOTIFY_CLOSED) as for any other client.
  * Memory stays bounded by HTTP_CONN_LIMIT × HTTP_CONN_MEMORY. */
 #include "magos/obs.h"
+#include "obs_int.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -80,39 +81,58 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const c
 	return rc;
 }
 
-static enum MHD_Result plain(struct MHD_Connection *conn, unsigned code, const char *text,
-			     int allow)
+#define TYPE_TEXT "text/plain; charset=utf-8"
+
+static int text_answer(struct obs_http_answer *a, struct md_buf *body, unsigned code,
+		       const char *text, int allow)
 {
-	return reply(conn, code, "text/plain; charset=utf-8", text, strlen(text), allow);
+	a->code = code;
+	a->type = TYPE_TEXT;
+	a->allow = allow;
+	md_buf_reset(body);
+	return md_buf_puts(body, text);
 }
 
-static enum MHD_Result serve(struct md_http *h, struct MHD_Connection *conn, const char *url)
+/* GET or HEAD of /metrics or /healthz, from the published snapshot. */
+static int serve(struct md_obs *o, const char *url, int64_t now_mono_ms,
+		 struct obs_http_answer *a, struct md_buf *b)
 {
 	struct md_obs_snapshot *s = malloc(sizeof(*s));
-	struct md_buf b;
-	enum MHD_Result rc = MHD_NO;
-	int code = -1;
+	int code;
 
 	if (!s)
-		return MHD_NO;
-	md_obs_read(h->obs, s);
-	md_buf_init(&b, HTTP_BODY_MAX);
+		return -1;
+	md_obs_read(o, s);
+	a->allow = 0;
 	if (!strcmp(url, "/metrics")) {
-		if (md_metrics_render(&b, s, md_metrics_rss_bytes()) == 0 && b.data)
-			rc = reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-				   b.data, b.len, 0);
-		else
-			rc = plain(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics unavailable\n", 0);
+		code = md_metrics_render(b, s, md_metrics_rss_bytes()) == 0 && b->data ? 200 : -1;
+		a->type = "text/plain; version=0.0.4; charset=utf-8";
 	} else {
-		code = md_health_eval(s, md_time_mono_ms(), &b);
-		if (code > 0 && b.data)
-			rc = reply(conn, (unsigned)code, "application/json", b.data, b.len, 0);
-		else
-			rc = plain(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "health unavailable\n", 0);
+		code = md_health_eval(s, now_mono_ms, b);
+		a->type = "application/json";
 	}
-	md_buf_free(&b);
 	free(s);
-	return rc;
+	if (code > 0 && b->data) {
+		a->code = (unsigned)code;
+		return 0;
+	}
+	return text_answer(a, b, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			   !strcmp(url, "/metrics") ? "metrics unavailable\n" : "health unavailable\n",
+			   0);
+}
+
+int obs_http_answer(struct md_obs *o, const char *method, const char *url, int64_t now_mono_ms,
+		    struct obs_http_answer *a, struct md_buf *body)
+{
+	int known = !strcmp(url, "/metrics") || !strcmp(url, "/healthz");
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return known ? text_answer(a, body, MHD_HTTP_METHOD_NOT_ALLOWED,
+					   "method not allowed\n", 1)
+			     : text_answer(a, body, MHD_HTTP_NOT_FOUND, "not found\n", 0);
+	if (!known)
+		return text_answer(a, body, MHD_HTTP_NOT_FOUND, "not found\n", 0);
+	return serve(o, url, now_mono_ms, a, body);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -120,7 +140,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *upload_data, size_t *upload_data_size, void **req)
 {
 	struct md_http *h = cls;
-	int known = !strcmp(url, "/metrics") || !strcmp(url, "/healthz");
+	struct obs_http_answer a;
+	struct md_buf b;
+	enum MHD_Result rc = MHD_NO;
 
 	(void)version;
 	(void)upload_data;
@@ -128,12 +150,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	/* Answer on the first call: bodies are never read, only refused. */
 	if (*upload_data_size)
 		*upload_data_size = 0;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return known ? plain(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", 1)
-			     : plain(conn, MHD_HTTP_NOT_FOUND, "not found\n", 0);
-	if (!known)
-		return plain(conn, MHD_HTTP_NOT_FOUND, "not found\n", 0);
-	return serve(h, conn, url);
+	md_buf_init(&b, HTTP_BODY_MAX);
+	if (obs_http_answer(h->obs, method, url, md_time_mono_ms(), &a, &b) == 0)
+		rc = reply(conn, a.code, a.type, b.data ? b.data : "", b.len, a.allow);
+	md_buf_free(&b);
+	return rc;
 }
 
 /* "host:port" or "[v6]:port" → the first address it resolves to. */

@@ -114,7 +114,7 @@ static int priority_of(enum md_log_level level)
 	}
 }
 
-static int encode(struct md_buf *b, const struct obs_entry *e)
+int obs_journal_encode(struct md_buf *b, const struct obs_entry *e)
 {
 	struct md_buf msg;
 	char name[JOURNAL_NAME_MAX + 1], prio[2] = { (char)('0' + priority_of(e->level)), 0 };
@@ -176,7 +176,7 @@ int obs_journal_send(const struct obs_entry *e)
 	int rc = -1;
 
 	md_buf_init(&b, JOURNAL_ENTRY_MAX);
-	if (encode(&b, e) < 0 || !b.data)
+	if (obs_journal_encode(&b, e) < 0 || !b.data)
 		goto out;
 	pthread_mutex_lock(&journal_lock);
 	md_strlcpy(sa.sun_path, journal.path, sizeof(sa.sun_path));

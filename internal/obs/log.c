@@ -100,11 +100,26 @@ static void put_text_value(struct md_buf *b, const char *v)
 	md_buf_puts(b, "\"");
 }
 
+/* The message as is, but for control characters: a message may quote
+ * outside text (a state file's keys, a server's error) and must stay one
+ * line. */
+static void put_message(struct md_buf *b, const char *m)
+{
+	for (const char *p = m; *p; p++) {
+		if (*p == '\n')
+			md_buf_puts(b, "\\n");
+		else if ((unsigned char)*p < 0x20)
+			md_buf_printf(b, "\\x%02x", (unsigned char)*p);
+		else
+			md_buf_append(b, p, 1);
+	}
+}
+
 /* "msg k=v k=v": the text line without time and level, also the journal's
  * MESSAGE so `journalctl` shows the details without -o verbose. */
 void obs_format_message(struct md_buf *b, const struct obs_entry *e)
 {
-	md_buf_puts(b, e->msg);
+	put_message(b, e->msg);
 	for (size_t i = 0; i < e->n; i++) {
 		md_buf_printf(b, " %s=", e->kv[i].k);
 		put_text_value(b, e->kv[i].v);
@@ -118,6 +133,53 @@ static void emit_text(struct md_buf *b, const char *ts, const struct obs_entry *
 	md_buf_puts(b, "\n");
 }
 
+/* Length of the UTF-8 sequence starting at s (1..4), 0 when none starts
+ * there: jansson's rules (no overlong forms, surrogates, or code points
+ * above U+10FFFF). Stops at a NUL before reading past it. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (c >= 0xe0 && c <= 0xef)
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	if (c >= 0xf0 && c <= 0xf4)
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+			       ? 4
+			       : 0;
+	return 0;
+}
+
+json_t *obs_json_string(const char *s)
+{
+	json_t *j = json_string(s);
+	struct md_buf b;
+
+	if (j)
+		return j;
+	md_buf_init(&b, strlen(s) * 3 + 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = utf8_len(p);
+
+		md_buf_append(&b, n ? (const char *)p : "\xef\xbf\xbd", n ? n : 3);
+		p += n ? n : 1;
+	}
+	j = json_string(b.data ? b.data : "");
+	md_buf_free(&b);
+	return j;
+}
+
 static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *e)
 {
 	json_t *o = json_object();
@@ -125,9 +187,9 @@ static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *
 
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "level", json_string(level_names[e->level]));
-	json_object_set_new(o, "msg", json_string(e->msg));
+	json_object_set_new(o, "msg", obs_json_string(e->msg));
 	for (size_t i = 0; i < e->n; i++)
-		json_object_set_new(o, e->kv[i].k, json_string(e->kv[i].v));
+		json_object_set_new(o, e->kv[i].k, obs_json_string(e->kv[i].v));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s) {
 		md_buf_puts(b, s);
@@ -135,6 +197,15 @@ static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *
 		free(s);
 	}
 	json_decref(o);
+}
+
+void obs_format_line(struct md_buf *b, enum md_log_format fmt, const char *ts,
+		     const struct obs_entry *e)
+{
+	if (fmt == MD_LOG_JSON)
+		emit_json(b, ts, e);
+	else
+		emit_text(b, ts, e);
 }
 
 /* Collect the pairs once: every format walks the same list. */
@@ -179,10 +250,7 @@ void md_log(enum md_log_level level, const char *msg, ...)
 		goto out;
 	md_time_format_rfc3339(md_time_now(), ts, sizeof(ts));
 	md_buf_init(&b, 64 * 1024);
-	if (logger.fmt == MD_LOG_JSON)
-		emit_json(&b, ts, &e);
-	else
-		emit_text(&b, ts, &e);
+	obs_format_line(&b, logger.fmt, ts, &e);
 	if (b.data)
 		write_line(out, b.data, b.len);
 	md_buf_free(&b);

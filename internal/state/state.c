@@ -402,11 +402,25 @@ static int set_aside(const struct md_state *st, const char *why, char **warning,
 	return 0;
 }
 
-static int read_doc(struct md_state *st, char *why, size_t n)
+int md_state__parse(struct md_state *st, const char *text, size_t len, char *why, size_t n)
 {
 	json_error_t jerr;
-	struct md_err rerr;
 	json_t *root;
+	int rc;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(why, n, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+		return -1;
+	}
+	rc = adopt(st, root, why, n);
+	json_decref(root);
+	return rc;
+}
+
+static int read_doc(struct md_state *st, char *why, size_t n)
+{
+	struct md_err rerr;
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
@@ -415,14 +429,8 @@ static int read_doc(struct md_state *st, char *why, size_t n)
 		md_strlcpy(why, rerr.msg, n);
 		return -1;
 	}
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	rc = md_state__parse(st, text, len, why, n);
 	free(text);
-	if (!root) {
-		snprintf(why, n, "invalid JSON at line %d: %s", jerr.line, jerr.text);
-		return -1;
-	}
-	rc = adopt(st, root, why, n);
-	json_decref(root);
 	return rc;
 }
 
@@ -593,7 +601,9 @@ int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
 		return -1;
 	if ((e = json_object_get(tags, tag)))
 		return json_object_set_new(e, "digest", json_string(digest));
-	e = json_pack("{s:s, s:I}", "digest", digest, "first_seen", (json_int_t)now);
+	/* The loader refuses a negative first_seen: a clock before 1970
+	 * must not make the next start set the file aside. */
+	e = json_pack("{s:s, s:I}", "digest", digest, "first_seen", (json_int_t)(now > 0 ? now : 0));
 	if (!e || json_object_set_new(tags, tag, e) < 0)
 		return -1;
 	bound_after_insert(st, tags);
@@ -610,7 +620,7 @@ int md_state_tag_listed(struct md_state *st, const char *repo, const char *tag, 
 		return -1;
 	if (json_object_get(tags, tag))
 		return 0;
-	e = json_pack("{s:I}", "first_seen", (json_int_t)now);
+	e = json_pack("{s:I}", "first_seen", (json_int_t)(now > 0 ? now : 0));
 	if (!e || json_object_set_new(tags, tag, e) < 0)
 		return -1;
 	bound_after_insert(st, tags);
@@ -792,4 +802,22 @@ const char *md_state_last_commit(const struct md_state *st)
 json_t *md_state__applied(const struct md_state *st)
 {
 	return st->applied;
+}
+
+/* ---- seams for the fuzz target (state_int.h) ----------------------------- */
+
+struct md_state *md_state__new(const char *dir)
+{
+	return state_new(dir);
+}
+
+void md_state__prune(struct md_state *st)
+{
+	prune(st->repos);
+	prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+}
+
+char *md_state__serialise(const struct md_state *st)
+{
+	return serialise(st);
 }

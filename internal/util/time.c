@@ -164,6 +164,10 @@ void md_time_format_rfc3339(int64_t t, char *out, size_t outlen)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
+	/* A year beyond int (from a header) leaves tm unset. */
+	if (!gmtime_r(&tt, &tm)) {
+		md_strlcpy(out, "(time out of range)", outlen);
+		return;
+	}
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

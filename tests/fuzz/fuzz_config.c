@@ -25,8 +25,17 @@ static void load_as_env(const struct md_config_entries *e)
 	if (md_config_load(&cfg, NULL, envp, &err) == 0) {
 		const struct md_settings *s = md_config_settings(cfg);
 
+		/* The loader's contract: the required and defaulted strings are
+		 * set, and every duration and count lies within its key's
+		 * bounds (config.c's table: durations at least 1 s). */
 		if (!s->repo || !s->branch || !s->commit_template || s->compose_globs.n == 0 ||
-		    s->interval < 10)
+		    !s->state_dir || !s->runtime_dir || !s->git_author_name ||
+		    !*s->git_author_name || !s->git_author_email || !*s->git_author_email ||
+		    s->compose_cmd.n == 0 || s->interval < 1 || s->registry_timeout < 1 ||
+		    s->registry_connect_timeout < 1 || s->health_timeout < 1 ||
+		    s->compose_timeout < 1 || s->registry_page_size < 1 ||
+		    s->registry_page_size > 10000 || s->registry_concurrency < 1 ||
+		    s->registry_concurrency > 32 || s->push_retries < 0 || s->push_retries > 20)
 			abort();
 		for (size_t i = 0; i < e->n; i++)
 			if (!md_config_lookup(cfg, e->v[i].key) ||

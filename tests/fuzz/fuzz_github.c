@@ -1,6 +1,10 @@
 /* Fuzz the github module's parsers of untrusted input: the first byte picks
- * the parser (byte % 5; the seeds use ASCII '0'..'4'), the rest is its
- * input. Besides "no crash", each branch checks what the parser promises. */
+ * the parser (byte % 16, so the seeds' ASCII '0'..'8' are parsers 0..8), the
+ * rest is its input: 0 installation token, 1 PR list, 2 remote URL, 3 Link,
+ * 4 error body, 5 Git Data answers (blob, tree, commit), 6 the PR that
+ * POST/PATCH .../pulls answers, 7 "head\nmarker\n" + closed PRs, 8 the
+ * installation and App answers (id, slug). Besides "no crash", each branch
+ * checks what the parser promises. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +83,129 @@ static void fuzz_error(const char *s, size_t n)
 		abort();
 }
 
+/* A 2xx body as md_gh_resp_json hands it to the callers. */
+static json_t *answer(const char *s, size_t n, int want_array)
+{
+	struct md_gh_req req = { "GET", "https://api.example/x", NULL, MD_GH_AUTH_TOKEN, NULL,
+				 NULL };
+	struct md_gh_resp resp;
+	struct md_err err = { { 0 } };
+	json_t *j = NULL;
+
+	md_gh_resp_init(&resp, MD_GH_BODY_MAX);
+	if (md_buf_append(&resp.body, s, n) == 0 &&
+	    md_gh_resp_json(&req, &resp, want_array, &j, &err) < 0 &&
+	    (j || !strstr(err.msg, "https://api.example/x")))
+		abort();
+	md_gh_resp_clear(&resp);
+	md_buf_free(&resp.body);
+	return j;
+}
+
+static void check_sha(json_t *j, const char *key)
+{
+	const char *want = json_string_value(json_object_get(key ? json_object_get(j, key) : j, "sha"));
+	struct md_err err = { { 0 } };
+	char sha[41];
+
+	if (md_gh_answer_sha(j, key, "POST fuzz", sha, &err) == 0) {
+		/* exactly the answer's 40 lowercase hex digits */
+		if (!want || strcmp(sha, want) != 0 || strlen(sha) != 40 ||
+		    strspn(sha, "0123456789abcdef") != 40)
+			abort();
+	} else if (!strstr(err.msg, "POST fuzz")) {
+		abort();
+	}
+}
+
+static void fuzz_gitdata(const char *s, size_t n)
+{
+	json_t *j = answer(s, n, 0);
+
+	if (!j)
+		return;
+	check_sha(j, NULL);   /* blob, tree, commit */
+	check_sha(j, "tree"); /* a parent commit's tree */
+	json_decref(j);
+}
+
+static void check_pr(const struct md_github_pr *pr)
+{
+	if (pr->number <= 0 || pr->number > 1000000000 || !pr->head || !pr->base || !pr->title ||
+	    !pr->body || !pr->html_url || !pr->head_sha)
+		abort();
+}
+
+static void fuzz_pr_answer(const char *s, size_t n)
+{
+	struct md_github_pr pr;
+	struct md_err err = { { 0 } };
+	json_t *j = answer(s, n, 0);
+
+	if (!j)
+		return;
+	if (md_gh_parse_pr(j, &pr, &err) == 0) {
+		check_pr(&pr);
+		md_github_pr_free(&pr);
+	} else if (pr.head || pr.base || pr.title || pr.body || !err.msg[0]) {
+		abort();
+	}
+	json_decref(j);
+}
+
+/* "head\nmarker\n[closed PRs]" (an empty marker: none). */
+static void fuzz_closed(char *s, size_t n)
+{
+	char *marker = memchr(s, '\n', n), *body;
+	struct md_github_pr *pr = (struct md_github_pr *)1;
+	struct md_err err = { { 0 } };
+	json_t *j;
+
+	if (!marker || !(body = memchr(marker + 1, '\n', n - (size_t)(marker + 1 - s))))
+		return;
+	*marker++ = '\0';
+	*body++ = '\0';
+	if (!(j = answer(body, n - (size_t)(body - s), 1)))
+		return;
+	if (md_gh_pick_closed(j, "acme/web", s, *marker ? marker : NULL, "GET fuzz", &pr, &err) == 0) {
+		/* only one of ours, from that branch, with the marker */
+		if (pr && (strcmp(pr->head, s) != 0 || (*marker && !strstr(pr->body, marker))))
+			abort();
+		if (pr)
+			check_pr(pr);
+	} else if (pr || !strstr(err.msg, "GET fuzz")) {
+		abort();
+	}
+	md_github_pr_free(pr);
+	free(pr);
+	json_decref(j);
+}
+
+static void fuzz_install(const char *s, size_t n)
+{
+	json_t *j = answer(s, n, 0), *id;
+	const char *slug;
+	long long v;
+
+	if (!j)
+		return;
+	id = json_object_get(j, "id");
+	v = md_gh_positive_id(j);
+	if (v < 0 || (v > 0 && (!json_is_integer(id) || json_integer_value(id) != v)) ||
+	    (v == 0 && json_is_integer(id) && json_integer_value(id) > 0))
+		abort();
+	slug = json_string_value(json_object_get(j, "slug"));
+	if (md_gh_valid_slug(slug)) {
+		/* it becomes "<slug>[bot]" and "<id>+<slug>[bot]@users.noreply..." */
+		if (!*slug || strlen(slug) > 100 || strpbrk(slug, "<>@ \n\r\t\"\\/%?#:"))
+			abort();
+		for (const char *p = slug; *p; p++)
+			if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+				abort();
+	}
+	json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
@@ -90,7 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 5) {
+	switch (data[0] % 16) {
 	case 0:
 		fuzz_token(s, size - 1);
 		break;
@@ -102,6 +229,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		fuzz_link(s);
+		break;
+	case 5:
+		fuzz_gitdata(s, size - 1);
+		break;
+	case 6:
+		fuzz_pr_answer(s, size - 1);
+		break;
+	case 7:
+		fuzz_closed(s, size - 1);
+		break;
+	case 8:
+		fuzz_install(s, size - 1);
 		break;
 	default:
 		fuzz_error(s, size - 1);

@@ -32,8 +32,6 @@ STACKS = ("stacks/web/compose.yaml", "stacks/api/compose.yaml")
 README = "# homelab\n"
 AGENT_EMAIL = AUTHOR.split("<")[1].rstrip(">")
 PAUSE_TIMEOUT = 120  # a hung run fails the test instead of hanging the suite
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "apply")
-RECIPIENT = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"
 SECRET = "crash-test-s3cret"
 
 
@@ -270,7 +268,8 @@ def sb(request, tmp_path_factory, reg):
 
 
 def test_sigkill_during_compose_up_leaves_no_secret(hooks, reg, sb, tmp_path):
-    secret = sopsenc.encrypt_dotenv({"DB_PASSWORD": SECRET}, RECIPIENT)
+    keys = str(tmp_path / "keys.txt")  # an identity of our own, made by the real age-keygen
+    secret = sopsenc.encrypt_dotenv({"DB_PASSWORD": SECRET}, sopsenc.keygen(keys))
     for n in range(KILLS):
         stack = sb.project(f"crash{n}")
         path = f"{stack}/compose.yaml"
@@ -285,7 +284,7 @@ def test_sigkill_during_compose_up_leaves_no_secret(hooks, reg, sb, tmp_path):
         agent = Agent(os.path.join(root, "agent"), git_url=remote.url, registry_host=reg.host,
                       MD_APPLY="true", MD_RUNTIME_DIR=run_dir, MD_HEALTH_TIMEOUT="30s",
                       MD_COMPOSE_TIMEOUT="2m",
-                      MD_AGE_KEY_FILE=os.path.abspath(os.path.join(FIXTURES, "keys.txt")))
+                      MD_AGE_KEY_FILE=keys)
         paused = Paused(agent, hooks, "compose-up", env=sb.env)
         assert plaintext_left(run_dir), "no decrypted env file while up was starting"
         paused.kill()

@@ -206,6 +206,10 @@ static void test_parse_remote_table(void **state)
 		{ "ssh://git@github.com:22/acme/web.git", "acme", "web" },
 		{ "https://ghes.example.net:8443/ops/homelab.git", "ops", "homelab" },
 		{ "http://127.0.0.1:3000/acme/web.git", "acme", "web" },
+		/* ".git" inside a name, or a name that is only "git", is fine */
+		{ "https://github.com/acme/web.gitops.git", "acme", "web.gitops" },
+		{ "https://github.com/acme/git.git", "acme", "git" },
+		{ "git@github.com:acme/my.wikis", "acme", "my.wikis" },
 	};
 	static const char *const bad[] = {
 		"", "github.com", "https://github.com/acme", "https://github.com/acme/",
@@ -234,6 +238,24 @@ static void test_parse_remote_table(void **state)
 		assert_null(o);
 		assert_null(r);
 		assert_contains(err.msg, "cannot read owner/repo from the remote URL '");
+	}
+	/* exactly one ".git" is the URL's suffix; GitHub removes ".git" from
+	 * names and reserves ".wiki", so what is left must not end in either */
+	{
+		static const char *const reserved[] = {
+			"https://github.com/acme/web.git.git", "git@github.com:acme/web.git.git",
+			"https://github.com/acme/web.git.git/", "ssh://git@github.com/acme/web.git.git",
+			"https://github.com/acme/web.wiki.git", "https://github.com/acme/web.wiki",
+		};
+
+		for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+			if (md_github_parse_remote(reserved[i], &o, &r, &err) != -1)
+				fail_msg("accepted %s as %s/%s", reserved[i], o, r);
+			assert_null(o);
+			assert_null(r);
+			assert_contains(err.msg, "acme/web.");
+			assert_contains(err.msg, "a GitHub repository name never ends in .git or .wiki");
+		}
 	}
 	/* credentials in the URL never reach the message */
 	assert_int_equal(md_github_parse_remote("https://x:ghs_secret@github.com/acme", &o, &r, &err),

@@ -548,6 +548,36 @@ static void test_bot_identity(void **state)
 	rest_stop(&s, gh);
 }
 
+/* A slug that would bend the commit author (a newline, '<', '@') is
+ * refused before anything is built from it. */
+static char *h_bot_bad(struct srv *s, const char *method, const char *path, const char *head)
+{
+	(void)head;
+	if (is(method, path, "GET", "/app"))
+		return reply(200, "", s->mode ? "{\"id\":1,\"slug\":\"a b@x\"}"
+					      : "{\"id\":1,\"slug\":\"evil\\n<x>\"}");
+	return reply(404, "", "{\"message\":\"Not Found\"}");
+}
+
+static void test_bot_identity_bad_slug(void **state)
+{
+	struct srv s;
+	struct md_github *gh;
+	struct md_err err;
+	char *name = (char *)1, *email = (char *)1;
+
+	(void)state;
+	gh = rest_start(&s, h_bot_bad);
+	for (s.mode = 0; s.mode < 2; s.mode++) {
+		assert_int_equal(md_github_bot_identity(gh, &name, &email, &err), -1);
+		assert_null(name);
+		assert_null(email);
+		assert_contains(err.msg, "/app has no usable \"slug\"");
+	}
+	assert_int_equal(count(s.log.data, "/users/"), 0);
+	rest_stop(&s, gh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_commit_ref_outcomes),
 		cmocka_unit_test(test_branch_delete),
 		cmocka_unit_test(test_bot_identity),
+		cmocka_unit_test(test_bot_identity_bad_slug),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);

@@ -258,6 +258,48 @@ static void test_cycle_in_text_lines(void **state)
 	assert_non_null(strstr(buf, " info  stopping\n"));
 }
 
+/* A message holding a newline (a state file's warning quotes its keys)
+ * stays one text line (found by fuzz_obs). */
+static void test_text_message_one_line(void **state)
+{
+	char buf[512];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	(void)state;
+	md_log_setup(MD_LOG_TEXT, MD_LOG_INFO, f);
+	md_log(MD_LOG_WARN, "state unusable (bad entry for \"a\nb\r\")", "file", "x", NULL);
+	fclose(f);
+	md_log_setup(MD_LOG_TEXT, MD_LOG_INFO, stderr);
+	assert_non_null(strstr(buf, " warn  state unusable (bad entry for \"a\\nb\\x0d\") file=x\n"));
+	assert_int_equal(strchr(buf, '\n') - buf + 1, (long)strlen(buf));
+}
+
+/* A value or message that is not UTF-8 (a registry's error text) keeps
+ * its field in a JSON line, invalid bytes shown as U+FFFD (found by
+ * fuzz_obs). */
+static void test_json_keeps_invalid_utf8(void **state)
+{
+	char buf[512];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	json_t *o;
+
+	(void)state;
+	md_log_setup(MD_LOG_JSON, MD_LOG_INFO, f);
+	md_log(MD_LOG_ERROR, "fetch failed \xff", "error", "caf\xc3", "tag", "1.0",
+	       "host", "\xed\xa0\x80x\xf4\x90\x80\x80", NULL);
+	fclose(f);
+	md_log_setup(MD_LOG_TEXT, MD_LOG_INFO, stderr);
+	o = json_loads(buf, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "msg")), "fetch failed \xef\xbf\xbd");
+	assert_string_equal(json_string_value(json_object_get(o, "error")), "caf\xef\xbf\xbd");
+	assert_string_equal(json_string_value(json_object_get(o, "tag")), "1.0");
+	/* a surrogate and a code point above U+10FFFF are not UTF-8 either */
+	assert_string_equal(json_string_value(json_object_get(o, "host")),
+			    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +312,8 @@ int main(void)
 		cmocka_unit_test(test_journal_stream_matching),
 		cmocka_unit_test(test_journal_entries_on_a_socket),
 		cmocka_unit_test(test_cycle_in_text_lines),
+		cmocka_unit_test(test_text_message_one_line),
+		cmocka_unit_test(test_json_keeps_invalid_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,6 +189,22 @@ static void test_health(void **state)
 	assert_non_null(strstr(body, "no successful cycle since the start 10s ago"));
 }
 
+/* An error text cut inside a UTF-8 character (last_error holds 255 bytes)
+ * still gives the reason (found by fuzz_obs). */
+static void test_health_reason_not_utf8(void **state)
+{
+	struct md_obs_snapshot s;
+	char body[1024];
+
+	(void)state;
+	md_obs_snapshot_init(&s, 1700000000, 10000, 1);
+	s.cycle = 2;
+	strcpy(s.last_error, "registry said caf\xc3");
+	assert_int_equal(health(&s, 20000, body, sizeof(body)), 503);
+	assert_non_null(strstr(body, "\"reason\":\"no successful cycle since the start 10s ago; "
+				     "last error: registry said caf\xef\xbf\xbd\""));
+}
+
 static void test_rss(void **state)
 {
 	(void)state;
@@ -223,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_families_contiguous_with_help_and_type),
 		cmocka_unit_test(test_registry_table_overflow),
 		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_health_reason_not_utf8),
 		cmocka_unit_test(test_rss),
 		cmocka_unit_test(test_shared_snapshot),
 	};

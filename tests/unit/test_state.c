@@ -512,6 +512,27 @@ static void test_tag_listed(void **state)
 	md_state_free(st);
 }
 
+/* A clock before 1970 (found by fuzz_state): first_seen is kept at 0, so
+ * the file saved loads again instead of being set aside as corrupt. */
+static void test_negative_clock_saves_loadable_file(void **state)
+{
+	struct md_state *st = load_ok(*state, NULL);
+	struct md_err err;
+	char *w = NULL;
+
+	assert_int_equal(md_state_tag_listed(st, "r/a", "1.0", -4), 0);
+	assert_int_equal(md_state_tag_seen(st, "r/a", "2.0", D1, -5), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "1.0"), 0);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "2.0"), 0);
+	assert_ok(md_state_save(st, &err));
+	md_state_free(st);
+	st = load_ok(*state, &w);
+	assert_null(w);
+	assert_string_equal(md_state_tag_digest(st, "r/a", "2.0"), D1);
+	assert_int_equal(md_state_tag_first_seen(st, "r/a", "1.0"), 0);
+	md_state_free(st);
+}
+
 /* ---- digest facts ------------------------------------------------------------ */
 
 static void test_digest_facts_round_trip(void **state)
@@ -775,6 +796,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bound_tags_amortised, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_repos, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tag_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_negative_clock_saves_loadable_file, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_digest_facts_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_verified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_facts_rejects_bad_input, setup, teardown),

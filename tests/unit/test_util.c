@@ -69,6 +69,13 @@ static void test_rfc3339(void **state)
 	assert_int_equal(md_time_parse_rfc3339("2024-13-02T03:04:05Z", &t, &err), -1);
 	md_time_format_rfc3339(1704164645, out, sizeof(out));
 	assert_string_equal(out, "2024-01-02T03:04:05Z");
+	/* a year gmtime cannot represent (a server's x-ratelimit-reset of 18
+	 * digits) is said so, not printed from an unset struct tm */
+	memset(out, 'x', sizeof(out));
+	md_time_format_rfc3339(INT64_MAX, out, sizeof(out));
+	assert_string_equal(out, "(time out of range)");
+	md_time_format_rfc3339(999999999999999999LL, out, sizeof(out));
+	assert_string_equal(out, "(time out of range)");
 }
 
 static void test_atomic_write(void **state)
