@@ -267,6 +267,15 @@ def sb(request, tmp_path_factory, reg):
     return box
 
 
+def drop_stack(sb, stack):
+    """Remove an iteration's containers and network: 100 iterations must not
+    leave 100 containers running until the module ends."""
+    ids = sb.container_ids(stack)
+    if ids:
+        sb.podman("rm", "-f", "-t", "0", *ids)
+    sb.podman("network", "rm", "-f", f"{stack}_default", check=False)
+
+
 def test_sigkill_during_compose_up_leaves_no_secret(hooks, reg, sb, tmp_path):
     keys = str(tmp_path / "keys.txt")  # an identity of our own, made by the real age-keygen
     secret = sopsenc.encrypt_dotenv({"DB_PASSWORD": SECRET}, sopsenc.keygen(keys))
@@ -304,6 +313,7 @@ def test_sigkill_during_compose_up_leaves_no_secret(hooks, reg, sb, tmp_path):
         ctr = sb.containers(stack)[0]
         assert f"DB_PASSWORD={SECRET}" in ctr["Config"]["Env"]
         assert SECRET not in res.stderr
+        drop_stack(sb, stack)
 
 
 def test_sigkill_during_a_revert_recovers(hooks, reg, sb, tmp_path):
@@ -341,6 +351,7 @@ def test_sigkill_during_a_revert_recovers(hooks, reg, sb, tmp_path):
         assert gitutil.worktree_head(remote.home, agent.repo) == remote.head()
         assert gitutil.worktree_status(remote.home, agent.repo) == ""
         assert not os.path.exists(os.path.join(agent.state_dir, "intent.json"))
+        drop_stack(sb, stack)
 
 
 # ---- one instance -----------------------------------------------------------------
