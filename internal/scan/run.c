@@ -43,10 +43,14 @@ static int find_trivy(const struct md_scan_opts *o, char **exe, struct md_err *e
 {
 	const char *prog = o->trivy && *o->trivy ? o->trivy : "trivy";
 	const char *path = o->search_path ? o->search_path : DEFAULT_PATH;
+	struct stat sb;
 
 	*exe = md_path_find(prog, path);
-	if (*exe)
+	/* a directory passes the X_OK test, but cannot be run */
+	if (*exe && stat(*exe, &sb) == 0 && S_ISREG(sb.st_mode))
 		return MD_SCAN_OK;
+	free(*exe);
+	*exe = NULL;
 	if (strchr(prog, '/'))
 		md_err_set(err, "%s is not an executable file: install Trivy there, or set "
 				"MD_TRIVY to where it is", prog);
