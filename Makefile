@@ -88,6 +88,7 @@ fuzz-replay-%: $(BUILD)/fuzz-replay/fuzz_%
 # corpus. Also pass them to libFuzzer after the corpus directory.
 SHARED_FIXTURES ?= ../shared/fixtures
 FUZZ_SEEDS_secrets = $(SHARED_FIXTURES)/sops $(SHARED_FIXTURES)/age
+FUZZ_SEEDS_scan = $(SHARED_FIXTURES)/trivy
 
 # fuzz_<module>.c likewise links only internal/<module>/ and internal/util/.
 fuzz_objs = $(filter $(BUILD)/obj/internal/$(patsubst fuzz_%,%,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ))

@@ -33,6 +33,22 @@ int md_scan_severity_parse(const char *s, enum md_severity *out)
 
 /* ---- parsing ------------------------------------------------------------------ */
 
+int md_scan__json_error(struct md_err *err, const char *text, int line, int column)
+{
+	char clean[JSON_ERROR_TEXT_LENGTH];
+	size_t n = strnlen(text, sizeof(clean) - 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		clean[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	clean[n] = '\0';
+	if (line > 0)
+		return md_err_set(err, "not JSON (%s, line %d column %d)", clean, line, column);
+	return md_err_set(err, "not JSON (%s)", clean);
+}
+
 /* The string at key, "" when absent or null; NULL (err set) for another
  * type. where names the object for the message. */
 static const char *opt_string(json_t *obj, const char *key, const char *where,
@@ -269,8 +285,7 @@ int md_scan_report_parse(struct md_scan_report **out, const char *json, size_t l
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		md_err_set(err, "not JSON (%s, line %d column %d)", jerr.text, jerr.line,
-			   jerr.column);
+		md_scan__json_error(err, jerr.text, jerr.line, jerr.column);
 		return MD_SCAN_INVALID;
 	}
 	if (!(r = calloc(1, sizeof(*r)))) {

@@ -41,6 +41,11 @@ int md_scan__put_safe(struct md_buf *out, const char *s, size_t max);
  * "library/" dropped. Returns a pointer into name. */
 const char *md_scan__short_name(const char *name);
 
+/* Set err to "not JSON (<jansson's text>, line L column C)", with the
+ * input bytes jansson quotes ("near '…'") made printable: a message is one
+ * line, whatever Trivy (or something posing as it) printed. */
+int md_scan__json_error(struct md_err *err, const char *text, int line, int column);
+
 /* Valid name / digest / platform / server URL for the command line (no
  * leading '-', no blanks, no credentials in a URL). -1 with err set. */
 int md_scan__check_args(const struct md_scan_opts *o, const char *name, const char *digest,

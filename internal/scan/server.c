@@ -34,9 +34,13 @@ int md_scan__parse_version(char **out, const char *json, size_t len, struct md_e
 	int rc = MD_SCAN_INVALID;
 
 	*out = NULL;
-	root = len ? json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	if (len == 0) {
+		md_err_set(err, "the output is empty");
+		return MD_SCAN_INVALID;
+	}
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		md_err_set(err, "not JSON (%s)", len ? jerr.text : "empty output");
+		md_scan__json_error(err, jerr.text, jerr.line, jerr.column);
 		return MD_SCAN_INVALID;
 	}
 	db = json_object_get(root, "VulnerabilityDB");

@@ -421,6 +421,9 @@ static void test_parse_bad(void **state)
 		assert_null(r);
 		if (!strstr(err.msg, t->msg))
 			fail_msg("%s: message \"%s\", expected \"%s\"", t->json, err.msg, t->msg);
+		for (const char *p = err.msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+				fail_msg("%s: control character in \"%s\"", t->json, err.msg);
 	}
 }
 
