@@ -17,6 +17,18 @@
 #define NAME_MAX_LEN 512
 #define URL_MAX_LEN 512
 
+/* s cut to 80 characters with controls made '?', for a message about a
+ * value that was refused (it came from a file or the environment). */
+static const char *shown(char *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n] && n < len - 1 && n < 80; n++)
+		buf[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Reference characters only, starting with a letter or digit, so the
  * argument can never read as an option to Trivy. */
 static int valid_name(const char *s)
@@ -46,6 +58,7 @@ static int valid_platform(const char *s)
  * password in it would be on the command line). */
 static int check_server(const char *url, struct md_err *err)
 {
+	char buf[96];
 	const char *auth;
 	size_t alen;
 
@@ -57,15 +70,16 @@ static int check_server(const char *url, struct md_err *err)
 	else if (md_str_has_prefix(url, "https://"))
 		auth = url + 8;
 	else
-		return md_err_set(err, "the Trivy server URL \"%.80s\" does not start with http:// "
-				       "or https://", url);
+		return md_err_set(err, "the Trivy server URL \"%s\" does not start with http:// "
+				       "or https://", shown(buf, sizeof(buf), url));
 	for (const char *p = url; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return md_err_set(err, "the Trivy server URL has a blank or control "
 					       "character");
 	alen = strcspn(auth, "/?#");
 	if (alen == 0)
-		return md_err_set(err, "the Trivy server URL \"%.80s\" has no host", url);
+		return md_err_set(err, "the Trivy server URL \"%s\" has no host",
+				  shown(buf, sizeof(buf), url));
 	if (memchr(auth, '@', alen))
 		return md_err_set(err, "the Trivy server URL holds credentials; give the token in "
 				       "a token file instead");
@@ -75,15 +89,17 @@ static int check_server(const char *url, struct md_err *err)
 int md_scan__check_args(const struct md_scan_opts *o, const char *name, const char *digest,
 			struct md_err *err)
 {
+	char buf[96];
+
 	if (!name || !valid_name(name))
-		return md_err_set(err, "cannot scan \"%.80s\": not an image name",
-				  name ? name : "(none)");
+		return md_err_set(err, "cannot scan \"%s\": not an image name",
+				  name ? shown(buf, sizeof(buf), name) : "(none)");
 	if (!digest || !md_is_sha256_digest(digest))
-		return md_err_set(err, "cannot scan %s: \"%.80s\" is not a sha256 digest", name,
-				  digest ? digest : "(none)");
+		return md_err_set(err, "cannot scan %s: \"%s\" is not a sha256 digest", name,
+				  digest ? shown(buf, sizeof(buf), digest) : "(none)");
 	if (!valid_platform(o->platform))
-		return md_err_set(err, "cannot scan %s@%s: the host platform \"%.40s\" is not "
-				       "os/arch", name, digest, o->platform ? o->platform : "");
+		return md_err_set(err, "cannot scan %s@%s: the host platform \"%s\" is not "
+				       "os/arch", name, digest, shown(buf, sizeof(buf), o->platform));
 	if (o->server && check_server(o->server, err) < 0)
 		return -1;
 	return 0;

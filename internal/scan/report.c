@@ -148,9 +148,16 @@ static int parse_vuln(struct md_scan_report *r, json_t *v, const char *where, st
 			return -1;
 	if (!(sevs = opt_string(v, "Severity", where, err)))
 		return -1;
-	if (*sevs && md_scan_severity_parse(sevs, &sev) < 0)
-		return md_err_set(err, "%s.Severity \"%.40s\" is not a Trivy severity", where,
-				  sevs);
+	if (*sevs && md_scan_severity_parse(sevs, &sev) < 0) {
+		struct md_buf shown;
+
+		md_buf_init(&shown, 64);
+		md_scan__put_safe(&shown, sevs, 40);
+		md_err_set(err, "%s.Severity \"%s\" is not a Trivy severity", where,
+			   shown.data ? shown.data : "");
+		md_buf_free(&shown);
+		return -1;
+	}
 	if (r->n >= MD_SCAN__FINDINGS_MAX)
 		return md_err_set(err, "more than %u findings", MD_SCAN__FINDINGS_MAX);
 	if (push_finding(r, s, sev, is_fixable(s[4], s[3])) < 0)

@@ -228,6 +228,8 @@ static const struct bad_case bad_cases[] = {
 	{ "{\"Results\": [{\"Vulnerabilities\": [{\"Status\": 3}]}]}",
 	  "Results[0].Vulnerabilities[0].Status is not a string" },
 	{ "{\"ArtifactName\": \"a\\u0000b\"}", "not JSON" },
+	{ "{\"Results\": [{\"Vulnerabilities\": [{\"Severity\": \"HI\\nGH\\u0007\"}]}]}",
+	  "Results[0].Vulnerabilities[0].Severity \"HI?GH?\" is not a Trivy severity" },
 	/* jansson quotes the input near an error: it stays one printable line */
 	{ "{\"a\": \"\\u12\n\"}", "not JSON (invalid escape near '\"\\u12?', line 2 column 0)" },
 	{ "{\"a\": \"\\u\x01\"}", "not JSON (invalid escape near '\"\\u?', line 1" },

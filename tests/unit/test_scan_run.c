@@ -448,6 +448,8 @@ static void test_run_bad_arguments(void **state)
 		{ "ghcr.io/acme/app tag", DA, "linux/amd64", NULL, "not an image name" },
 		{ "ghcr.io/acme/app@" DA, DA, "linux/amd64", NULL, "not an image name" },
 		{ "", DA, "linux/amd64", NULL, "not an image name" },
+		{ "ghcr.io/acme/app\nx", DA, "linux/amd64", NULL,
+		  "cannot scan \"ghcr.io/acme/app?x\": not an image name" },
 		{ NULL, DA, "linux/amd64", NULL, "not an image name" },
 		{ APP, "sha256:abc", "linux/amd64", NULL, "is not a sha256 digest" },
 		{ APP, "latest", "linux/amd64", NULL, "is not a sha256 digest" },
@@ -459,6 +461,7 @@ static void test_run_bad_arguments(void **state)
 		{ APP, DA, "linux/amd64", "http://user:pw@127.0.0.1:4954", "holds credentials" },
 		{ APP, DA, "linux/amd64", "http://127.0.0.1:4954 -q", "blank or control" },
 		{ APP, DA, "linux/amd64", "http://", "has no host" },
+		{ APP, DA, "linux/amd64", "gopher://\x1b[2J", "URL \"gopher://?[2J\" does not start" },
 	};
 	struct standin s;
 	json_t *calls;
