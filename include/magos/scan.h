@@ -108,6 +108,11 @@ void md_scan_report_free(struct md_scan_report *r);
 int md_scan_report_check_artifact(const struct md_scan_report *r, const char *name,
 				  const char *digest, struct md_err *err);
 
+/* The report as compact JSON that md_scan_report_parse reads back to the
+ * same findings and artifact (a Trivy report holding only what the gate
+ * uses), for a cache of verdicts. -1 when out is full or on OOM. */
+int md_scan_report_save(const struct md_scan_report *r, struct md_buf *out);
+
 /* ArtifactName, or "" when absent. */
 const char *md_scan_report_artifact(const struct md_scan_report *r);
 size_t md_scan_report_count(const struct md_scan_report *r);

@@ -81,9 +81,16 @@ static json_t *opt_array(json_t *obj, const char *key, const char *where, int *b
 	return v;
 }
 
+/* A copy cut to MD_SCAN__STR_MAX bytes, never inside a UTF-8 sequence
+ * (jansson only holds valid UTF-8, and a saved report must stay so). */
 static char *keep(const char *s)
 {
-	return md_strndup(s, strnlen(s, MD_SCAN__STR_MAX));
+	size_t n = strnlen(s, MD_SCAN__STR_MAX);
+
+	if (s[n])
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	return md_strndup(s, n);
 }
 
 static void finding_free(struct md_scan__finding *f)
@@ -253,6 +260,22 @@ static int finding_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* Give dst the fix src knows of: its FixedVersion and Status, so the
+ * strings still say what `fixable` says (a saved report reads back the
+ * same). */
+static void take_fix(struct md_scan__finding *dst, struct md_scan__finding *src)
+{
+	for (int k = 3; k < 5; k++) {
+		char *t = dst->own[k];
+
+		dst->own[k] = src->own[k];
+		src->own[k] = t;
+	}
+	dst->pub.fixed = dst->own[3];
+	dst->pub.status = dst->own[4];
+	dst->pub.fixable = 1;
+}
+
 /* The same vulnerability of the same package can be listed twice (a
  * library found at two paths of one image); it is one thing to fix. The
  * merged finding keeps the higher severity and any fix. */
@@ -268,7 +291,8 @@ static void dedup(struct md_scan_report *r)
 		if (prev && finding_cmp(prev, &r->f[i]) == 0) {
 			if (r->f[i].pub.severity > prev->pub.severity)
 				prev->pub.severity = r->f[i].pub.severity;
-			prev->pub.fixable |= r->f[i].pub.fixable;
+			if (r->f[i].pub.fixable && !prev->pub.fixable)
+				take_fix(prev, &r->f[i]);
 			finding_free(&r->f[i]);
 			continue;
 		}
@@ -414,4 +438,37 @@ int md_scan_report_check_artifact(const struct md_scan_report *r, const char *na
 	md_err_set(err, "the report names no image (no ArtifactName, and %s@%s is not among its "
 			"RepoDigests)", name, digest);
 	return MD_SCAN_WRONG_ARTIFACT;
+}
+
+/* ---- saving ------------------------------------------------------------------------ */
+
+/* A Trivy report of its own, so md_scan_report_parse reads it back: the
+ * artifact and one Vulnerabilities entry per finding. */
+int md_scan_report_save(const struct md_scan_report *r, struct md_buf *out)
+{
+	json_t *root, *vulns;
+	char *text = NULL;
+	int rc = -1;
+
+	vulns = json_array();
+	root = json_pack("{si ss ss s[{so}]}", "SchemaVersion", 2, "ArtifactName", r->artifact,
+			 "ArtifactType", r->artifact_type, "Results", "Vulnerabilities", vulns);
+	if (!root)
+		return -1;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct md_scan_finding *f = &r->f[i].pub;
+		json_t *v = json_pack("{ss ss ss ss ss ss}", "VulnerabilityID", f->id, "PkgName",
+				      f->pkg, "InstalledVersion", f->installed, "FixedVersion",
+				      f->fixed, "Status", f->status, "Severity",
+				      md_scan_severity_name(f->severity));
+
+		if (!v || json_array_append_new(vulns, v) < 0)
+			goto out;
+	}
+	text = json_dumps(root, JSON_COMPACT);
+	rc = text ? md_buf_puts(out, text) : -1;
+out:
+	free(text);
+	json_decref(root);
+	return rc;
 }

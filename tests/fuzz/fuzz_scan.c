@@ -3,8 +3,8 @@
  * one line; a parsed report keeps its invariants (findings sorted and
  * unique, bounded strings, counts that add up), judges and compares without
  * surprise (nothing differs from itself; a report is never worse than
- * itself), and the text it yields for commit messages is two lines of safe
- * characters. */
+ * itself), it reads back the same once saved, and the text it yields for
+ * commit messages is two lines of safe characters. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +77,34 @@ static void check_text(const struct md_buf *b, const char *first)
 	}
 }
 
+/* Saved and read back, a report is the same report. */
+static void check_save(const struct md_scan_report *r)
+{
+	struct md_scan_report *back = NULL;
+	struct md_err err;
+	struct md_buf b;
+
+	md_buf_init(&b, 4 << 20);
+	if (md_scan_report_save(r, &b) < 0 ||
+	    md_scan_report_parse(&back, b.data, b.len, &err) != MD_SCAN_OK)
+		abort();
+	if (md_scan_report_count(back) != md_scan_report_count(r) ||
+	    strcmp(md_scan_report_artifact(back), md_scan_report_artifact(r)) != 0)
+		abort();
+	for (size_t i = 0; i < md_scan_report_count(r); i++) {
+		const struct md_scan_finding *x = md_scan_report_at(r, i);
+		const struct md_scan_finding *y = md_scan_report_at(back, i);
+
+		if (strcmp(x->id, y->id) || strcmp(x->pkg, y->pkg) ||
+		    strcmp(x->installed, y->installed) || strcmp(x->fixed, y->fixed) ||
+		    strcmp(x->status, y->status) || x->severity != y->severity ||
+		    x->fixable != y->fixable)
+			abort();
+	}
+	md_scan_report_free(back);
+	md_buf_free(&b);
+}
+
 static void check_compare(const struct md_scan_report *r)
 {
 	struct md_scan_report *empty = NULL;
@@ -135,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc != MD_SCAN_OK)
 			check_message(&err);
 		check_compare(r);
+		check_save(r);
 		md_scan_report_free(r);
 	} else if (r != NULL || (rc != MD_SCAN_INVALID && rc != MD_SCAN_ERROR)) {
 		abort();

@@ -444,6 +444,90 @@ static void test_parse_long_strings(void **state)
 	md_scan_report_free(r);
 }
 
+/* ---- saving for a cache ----------------------------------------------------------------------- */
+
+static void same_report(const struct md_scan_report *a, const struct md_scan_report *b,
+			const char *what)
+{
+	if (md_scan_report_count(a) != md_scan_report_count(b))
+		fail_msg("%s: %zu findings read back as %zu", what, md_scan_report_count(a),
+			 md_scan_report_count(b));
+	assert_string_equal(md_scan_report_artifact(a), md_scan_report_artifact(b));
+	for (size_t i = 0; i < md_scan_report_count(a); i++) {
+		const struct md_scan_finding *x = md_scan_report_at(a, i), *y = md_scan_report_at(b, i);
+
+		if (strcmp(x->id, y->id) || strcmp(x->pkg, y->pkg) ||
+		    strcmp(x->installed, y->installed) || strcmp(x->fixed, y->fixed) ||
+		    strcmp(x->status, y->status) || x->severity != y->severity ||
+		    x->fixable != y->fixable)
+			fail_msg("%s: finding %zu (%s) differs after saving", what, i, x->id);
+	}
+}
+
+static void save_and_reload(const struct md_scan_report *r, const char *what)
+{
+	struct md_scan_report *back = NULL;
+	struct md_err err;
+	struct md_buf b;
+
+	md_buf_init(&b, 1 << 20);
+	assert_int_equal(md_scan_report_save(r, &b), 0);
+	if (md_scan_report_parse(&back, b.data, b.len, &err) != MD_SCAN_OK)
+		fail_msg("%s: saved report does not parse: %s", what, err.msg);
+	same_report(r, back, what);
+	md_scan_report_free(back);
+	md_buf_free(&b);
+}
+
+static void test_save(void **state)
+{
+	/* merged rows keep the fix they know of; a long multibyte string is
+	 * cut between characters */
+	static const char merged[] =
+		"{\"ArtifactName\": \"ghcr.io/acme/app@" D1 "\", \"Results\": ["
+		"{\"Vulnerabilities\": [{\"VulnerabilityID\": \"CVE-1\", \"PkgName\": \"p\","
+		" \"InstalledVersion\": \"1\", \"Status\": \"affected\", \"Severity\": \"LOW\"},"
+		"{\"VulnerabilityID\": \"CVE-1\", \"PkgName\": \"p\", \"InstalledVersion\": \"1\","
+		" \"Status\": \"fixed\", \"FixedVersion\": \"2\", \"Severity\": \"HIGH\"}]}]}";
+	char json[4096], id[1024];
+	struct md_scan_report *r;
+	struct md_err err;
+	struct md_buf small;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N(fixture_cases); i++) {
+		r = load(fixture_cases[i].file);
+		save_and_reload(r, fixture_cases[i].file);
+		md_scan_report_free(r);
+	}
+	assert_int_equal(md_scan_report_parse(&r, merged, strlen(merged), &err), MD_SCAN_OK);
+	assert_int_equal(md_scan_report_count(r), 1);
+	assert_true(md_scan_report_at(r, 0)->fixable);
+	assert_string_equal(md_scan_report_at(r, 0)->status, "fixed");
+	assert_string_equal(md_scan_report_at(r, 0)->fixed, "2");
+	assert_int_equal(md_scan_report_at(r, 0)->severity, MD_SEV_HIGH);
+	save_and_reload(r, "merged");
+	md_buf_init(&small, 32);
+	assert_int_equal(md_scan_report_save(r, &small), -1);
+	md_buf_free(&small);
+	md_scan_report_free(r);
+
+	id[n++] = 'X'; /* so that byte MD_SCAN__STR_MAX falls inside a character */
+	while (n + 3 < 3 * 100) { /* "é€" repeated: 2- and 3-byte characters */
+		memcpy(id + n, "\xc3\xa9\xe2\x82\xac", 5);
+		n += 5;
+	}
+	id[n] = '\0';
+	snprintf(json, sizeof(json),
+		 "{\"Results\": [{\"Vulnerabilities\": [{\"VulnerabilityID\": \"%s\"}]}]}", id);
+	assert_int_equal(md_scan_report_parse(&r, json, strlen(json), &err), MD_SCAN_OK);
+	assert_true(strlen(md_scan_report_at(r, 0)->id) <= MD_SCAN__STR_MAX);
+	assert_true(strlen(md_scan_report_at(r, 0)->id) > MD_SCAN__STR_MAX - 3);
+	save_and_reload(r, "multibyte");
+	md_scan_report_free(r);
+}
+
 /* ---- the artifact --------------------------------------------------------------------------------- */
 
 static char *artifact_report(const struct artifact_case *t)
@@ -693,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_parse_fixable),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_long_strings),
+		cmocka_unit_test(test_save),
 		cmocka_unit_test(test_artifact),
 		cmocka_unit_test(test_artifact_fixtures),
 		cmocka_unit_test(test_registry_key),
