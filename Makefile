@@ -97,6 +97,7 @@ fuzz-replay-%: $(BUILD)/fuzz-replay/fuzz_%
 SHARED_FIXTURES ?= ../shared/fixtures
 FUZZ_SEEDS_secrets = $(SHARED_FIXTURES)/sops $(SHARED_FIXTURES)/age
 FUZZ_SEEDS_sigstore = $(wildcard $(SHARED_FIXTURES)/sigstore-conformance/bundle-verify/*/)
+FUZZ_SEEDS_scan = $(SHARED_FIXTURES)/trivy
 
 # fuzz_<name>.c likewise links internal/<name>/ and internal/util/, unless
 # FUZZ_MODULES_<name> lists the modules it needs ("all": the whole library,
