@@ -40,7 +40,7 @@ struct md_settings {
 	enum md_log_level log_level;        /* MD_LOG_LEVEL */
 	char *journal_socket;               /* MD_JOURNAL_SOCKET */
 
-	/* GitHub App and publishing (issue 4) */
+	/* GitHub App and publishing */
 	char *github_app_id;                /* MD_GITHUB_APP_ID (app id or client id) or NULL */
 	char *github_app_key_file;          /* MD_GITHUB_APP_KEY_FILE, mode checked: no group/other bits */
 	char *github_installation_id;       /* MD_GITHUB_INSTALLATION_ID digits, or NULL: discover */
@@ -48,10 +48,10 @@ struct md_settings {
 	enum md_mode mode;                  /* MD_MODE push | pr */
 	int commit_via_api;                 /* MD_COMMIT_VIA_API */
 
-	/* Daemon endpoints (issue 5) */
+	/* Daemon endpoints */
 	char *listen;                       /* MD_LISTEN "host:port", NULL when "off" */
 
-	/* Applier (issue 6) */
+	/* Applier */
 	int apply;                          /* MD_APPLY */
 	struct md_strv compose_cmd;         /* MD_COMPOSE_CMD as argv, e.g. {"podman","compose"} */
 	struct md_strv stacks;              /* MD_STACKS globs of stack directories; empty: all */

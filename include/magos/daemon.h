@@ -1,4 +1,4 @@
-/* daemon — one reconcile cycle (the pipeline of DESIGN.md §1) and the loop
+/* daemon — one reconcile cycle (the pipeline in docs/design.md) and the loop
  * that repeats it. This is the first layer that logs: the modules below
  * return errors, the daemon decides what to say and what to do next. */
 #ifndef MAGOS_DAEMON_H

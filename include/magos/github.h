@@ -1,4 +1,4 @@
-/* github — the agent as a GitHub App (PROTOCOLS.md §4): RS256 App JWTs,
+/* github — the agent as a GitHub App (docs/protocols.md, GitHub App authentication and REST): RS256 App JWTs,
  * installation tokens minted on demand and renewed before they expire, and
  * the few REST calls the agent makes (installation lookup, pull requests,
  * the Git Data API for commits GitHub signs).

@@ -6,7 +6,7 @@
  * it was kept or dropped and why. The watcher resolves the decided tag's
  * digest afterwards.
  *
- * Policies (DESIGN.md §5): `semver` (with `range`), `latest` (follow a
+ * Policies (docs/policies.md): `semver` (with `range`), `latest` (follow a
  * mutable tag, pin its digest), `digest` (like latest for `repo[:tag]@digest`
  * lines), `newest` (creation time), `alphabetical`, `numerical` (with
  * `filter`/`extract`). Choosing policies narrow with `filter`/`exclude` and

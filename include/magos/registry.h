@@ -141,7 +141,7 @@ struct md_registry_auth_env {
 	uid_t uid;
 };
 
-/* The ordered candidate auth files (PROTOCOLS.md §2.4), appended to out:
+/* The ordered candidate auth files (docs/protocols.md, Credential files and helpers), appended to out:
  * an explicit file alone; else $XDG_RUNTIME_DIR/containers/auth.json (or
  * /run/containers/<uid>/auth.json), ${XDG_CONFIG_HOME:-~/.config}/
  * containers/auth.json, $DOCKER_CONFIG/config.json (or ~/.docker/
@@ -150,7 +150,7 @@ struct md_registry_auth_env {
 int md_registry_auth_files(struct md_strv *out, const struct md_registry_auth_env *env,
 			   struct md_err *err);
 
-/* ---- transport counters (issue 7) ------------------------------------------ */
+/* ---- transport counters ------------------------------------------------- */
 
 /* Requests by (registry host, method, status class), for metrics. The
  * table holds MD_REGISTRY_COUNTERS rows; when it is full the last row
@@ -178,7 +178,7 @@ struct md_registry_ratelimit {
 int md_registry_ratelimit(const struct md_registry *r, size_t i,
 			  struct md_registry_ratelimit *out);
 
-/* ---- image source (issue 4) ---------------------------------------------- */
+/* ---- image source ------------------------------------------------------- */
 
 /* The org.opencontainers.image.source of reference (a tag or digest): the
  * manifest's or index's annotation, else (for an index, its first image

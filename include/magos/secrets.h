@@ -1,5 +1,5 @@
 /* secrets — SOPS files decrypted natively with age identities
- * (PROTOCOLS.md §6): age v1 (X25519 recipients, armored or binary), SOPS
+ * (docs/protocols.md, SOPS and age): age v1 (X25519 recipients, armored or binary), SOPS
  * AES-256-GCM values with 32-byte IVs and key-path additional data, and the
  * SOPS MAC, which must match or nothing is returned.
  *

@@ -1,5 +1,5 @@
 /* One reconcile cycle: git sync → compose scan → watcher → policy → patch
- * → commit + push → state (DESIGN.md §1). */
+ * → commit + push → state (docs/design.md, The cycle step by step). */
 #include "daemon_int.h"
 
 #include <stdint.h>
@@ -93,7 +93,7 @@ static int open_repo(struct cycle *c, struct md_err *err)
 }
 
 /* The registry module reads no environment: the candidate auth files
- * (podman's order, PROTOCOLS.md §2.4) are computed here from the config's
+ * (podman's order, docs/protocols.md, Credential files and helpers) are computed here from the config's
  * view of it (environment first, then the config file). */
 /* Backoff waits (429 Retry-After, 5xx) in slices, so a stop request is not
  * held up by a registry that asked us to come back in a minute. */

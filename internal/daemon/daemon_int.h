@@ -87,7 +87,7 @@ void cycle_intent_done(struct cycle *c);
 int cycle_intent_undo(struct cycle *c, const char *when, struct md_err *err);
 int cycle_recover_worktree(struct cycle *c, struct md_err *err);
 
-/* pr.c: MD_MODE=pr — one branch and pull request per image (issue 4). */
+/* pr.c: MD_MODE=pr — one branch and pull request per image. */
 #define PR_PREFIX "magos/"               /* the agent's branches */
 #define PR_REVERT_PREFIX "magos/revert/" /* pr_revert.c: one branch per stack */
 int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
@@ -120,7 +120,7 @@ int cycle_pr_revert(struct cycle *c, const char *stack, const struct md_git_blob
 
 /* apply*.c */
 /* apply.c: MD_APPLY — stacks changed since the last applied commit, drift,
- * health, rollback (issue 6). In plan mode it only fills report->stacks. */
+ * health, rollback. In plan mode it only fills report->stacks. */
 int cycle_apply(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err);
 
 struct md_applier;

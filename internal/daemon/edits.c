@@ -17,7 +17,7 @@ static char *short_digest(const char *d)
 	return md_strndup(d, strlen(d) < 19 ? strlen(d) : 19);
 }
 
-/* What the site's value should become, per DESIGN.md §5 rewrite rules. */
+/* What the site's value should become, per the rewrite rules in docs/configuration.md (What is rewritten). */
 static char *new_value_for(const struct cycle_site *cs, const struct md_watch_site *ws)
 {
 	enum md_policy_kind k = md_policy_kind(cs->policy);

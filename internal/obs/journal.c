@@ -1,5 +1,5 @@
 /* journald's native protocol without libsystemd: one AF_UNIX datagram per
- * entry to the journal socket (PROTOCOLS.md §9.2), fields as "KEY=value\n"
+ * entry to the journal socket (docs/protocols.md, systemd), fields as "KEY=value\n"
  * or, for values holding a newline, the binary-safe length-prefixed form.
  * An entry too big for a datagram goes in a sealed memfd. */
 #include "obs_int.h"

@@ -1,4 +1,4 @@
-/* Prometheus text exposition 0.0.4 (PROTOCOLS.md §8) of one snapshot.
+/* Prometheus text exposition 0.0.4 (docs/protocols.md, Prometheus text format) of one snapshot.
  * Every family has HELP and TYPE before its samples, its lines together;
  * labelled counters show every known label value from the start (0) so
  * rate() works from the first scrape. Names pass `promtool check metrics`. */

@@ -1,4 +1,4 @@
-/* sd_notify without libsystemd (PROTOCOLS.md §9.1): one AF_UNIX datagram
+/* sd_notify without libsystemd (docs/protocols.md, systemd): one AF_UNIX datagram
  * per message to $NOTIFY_SOCKET, and the watchdog ping rate-limited to half
  * of WATCHDOG_USEC. The daemon decides when there is progress to report. */
 #include "magos/obs.h"

@@ -1,4 +1,4 @@
-/* containers auth.json lookup (PROTOCOLS.md §2.4) and the base64 it needs.
+/* containers auth.json lookup (docs/protocols.md, Credential files and helpers) and the base64 it needs.
  * Pure: the caller reads the file; here only its text is examined. Every
  * decoded secret, and jansson's copy of every encoded one, is zeroed. */
 #include "registry_int.h"
@@ -227,7 +227,7 @@ out:
 /* 1 with credentials, 0 for an entry without any ({} marks a
  * credential-helper registry), -1 for a broken entry. An identitytoken
  * wins over auth: Docker stores both after an OAuth login and the token is
- * what the registry expects (PROTOCOLS.md §1.1 item 3). */
+ * what the registry expects (docs/protocols.md, Registry authentication). */
 static int decode_entry(json_t *entry, const char *file, const char *key,
 			struct md_reg_cred *c, struct md_err *err)
 {

@@ -1,4 +1,4 @@
-/* Where credentials come from (PROTOCOLS.md §2.4): the ordered list of
+/* Where credentials come from (docs/protocols.md, Credential files and helpers): the ordered list of
  * candidate auth files, the walk through them (first file with a match
  * wins), docker-credential-<name> helpers, and the OAuth2 refresh-token
  * POST used when what we hold is an identity token. */

@@ -1,6 +1,6 @@
 /* Pure parsers for image manifests, indexes (OCI index, Docker manifest
  * list) and image config blobs: which platforms an image provides and when
- * it was built (PROTOCOLS.md §1.2-§1.4). No I/O: unit-tested directly. */
+ * it was built (docs/protocols.md, Registry API). No I/O: unit-tested directly. */
 #include "registry_int.h"
 
 #include <jansson.h>

@@ -333,7 +333,7 @@ int md_reg_status_error(struct md_registry *r, const char *domain, const char *p
 /* Wipe and free cached tokens and host memory. */
 void md_reg_auth_free(struct md_registry *r);
 
-/* ---- authfile.c / credhelper.c: credentials (issue 7) --------------------- */
+/* ---- authfile.c / credhelper.c: credentials ------------------------------ */
 
 /* What one lookup found: Basic credentials, an identity (OAuth2 refresh)
  * token, or the name of a credential helper still to be run. */
@@ -375,7 +375,7 @@ int md_reg_token_post(struct md_registry *r, const char *realm, const char *form
 #define MD_REG_HELPER_TIMEOUT_MS 10000
 #define MD_REG_HELPER_MAX_OUT (64u * 1024)
 
-/* ---- retry.c: retries, per-host memory, counters (issue 7) ---------------- */
+/* ---- retry.c: retries, per-host memory, counters ------------------------------ */
 
 #define MD_REG_RETRY_ATTEMPTS 4            /* tries of one request on 429 / 5xx */
 #define MD_REG_RETRY_BASE_MS 500           /* first backoff step */

@@ -65,11 +65,41 @@ def test_links_resolve_inside_the_repository(doc):
     assert not broken, f"{doc}: {broken}"
 
 
-@pytest.mark.parametrize("doc", DOCS)
-def test_no_citation_of_documents_outside_the_tree(doc):
-    text = text_of(doc)
-    for name in ("DESIGN.md", "PROTOCOLS.md", "SIGSTORE.md", "/work/"):
-        assert name not in text, f"{doc} cites {name}, which is not in the repository"
+def tracked_text_files():
+    """Source, build and documentation files git tracks (fixtures aside)."""
+    out = subprocess.run(["git", "-C", ROOT, "ls-files"], capture_output=True, text=True,
+                         check=True).stdout.split()
+    keep = (".c", ".h", ".py", ".md", ".sh", ".service", ".env", "Makefile", "run")
+    return [f for f in out if f.endswith(keep) and not f.startswith("tests/fixtures/")]
+
+
+def citing_text(path, text):
+    """Where a document is cited: prose of a Markdown file (code, code
+    spans and URLs of public sources aside), comments of code (data such as
+    a file a test creates aside)."""
+    text = re.sub(r"https?://\S+", "", text)
+    if path.endswith(".md"):
+        return re.sub(r"`[^`]*`", "", prose(text))
+    return "\n".join(l for l in text.splitlines()
+                     if l.lstrip().startswith(("#", "/*", "*", "//")))
+
+
+MD_NAME = re.compile(r"(?<![\w/.-])([A-Za-z0-9_][A-Za-z0-9_.-]*\.md)\b")
+
+
+def test_every_cited_document_is_in_the_tree():
+    """A `*.md` named anywhere (code comments included) is a file of the
+    repository; and no file names a path of the machine it was written on
+    (the directory the checkout sits in)."""
+    have = {os.path.basename(f) for f in tracked_text_files() if f.endswith(".md")}
+    outside = os.path.dirname(ROOT) + os.sep
+    bad = []
+    for f in tracked_text_files():
+        text = text_of(f)
+        bad += [f"{f}: {m}" for m in set(MD_NAME.findall(citing_text(f, text))) if m not in have]
+        if outside in text:
+            bad.append(f"{f}: names {outside}")
+    assert not bad, f"documents cited that a clone does not have: {bad}"
 
 
 def test_readme_points_to_every_document_and_states_the_test_command():
