@@ -27,8 +27,6 @@
 #include <sys/stat.h>
 
 #define STATE_VERSION 1
-#define MAX_TAGS 10000 /* per repository */
-#define MAX_REPOS 2000
 
 struct md_state {
 	char *dir;
@@ -235,142 +233,6 @@ static int adopt(struct md_state *st, json_t *root, char *why, size_t n)
 	return 0;
 }
 
-/* ---- bounds ------------------------------------------------------------- */
-
-/* An entry of some object, aged by a time stamp, that pruning may delete. */
-struct aged {
-	json_t *obj;
-	char *key;
-	int64_t ts;
-};
-
-static int aged_cmp(const void *a, const void *b)
-{
-	const struct aged *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return strcmp(x->key, y->key); /* deterministic among equals */
-}
-
-/* Delete the k oldest of v[0..n) and free the list. On OOM earlier, v may
- * be NULL: nothing is deleted and the next prune tries again. */
-static void drop_oldest(struct aged *v, size_t n, size_t k)
-{
-	if (v) {
-		qsort(v, n, sizeof(*v), aged_cmp);
-		for (size_t i = 0; i < k && i < n; i++)
-			json_object_del(v[i].obj, v[i].key);
-	}
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i].key);
-	free(v);
-}
-
-static int aged_push(struct aged *v, size_t *n, json_t *obj, const char *key, int64_t ts)
-{
-	if (!(v[*n].key = md_strdup(key)))
-		return -1;
-	v[*n].obj = obj;
-	v[(*n)++].ts = ts;
-	return 0;
-}
-
-static void prune_tags(json_t *tags)
-{
-	size_t total = json_object_size(tags), n = 0;
-	struct aged *v;
-	const char *tag;
-	json_t *e;
-
-	if (total <= MAX_TAGS || !(v = calloc(total, sizeof(*v))))
-		return;
-	json_object_foreach(tags, tag, e)
-		if (aged_push(v, &n, tags, tag,
-			      json_integer_value(json_object_get(e, "first_seen"))) < 0)
-			break;
-	drop_oldest(v, n, n == total ? total - MAX_TAGS : 0);
-}
-
-/* At most MD_STATE_MAX_DIGESTS facts: the oldest stored go first. */
-static void prune_digests(json_t *digests, size_t keep)
-{
-	size_t total = json_object_size(digests), n = 0;
-	struct aged *v;
-	const char *digest;
-	json_t *e;
-
-	if (total <= keep || !(v = calloc(total, sizeof(*v))))
-		return;
-	json_object_foreach(digests, digest, e)
-		if (aged_push(v, &n, digests, digest,
-			      json_integer_value(json_object_get(e, "stored"))) < 0)
-			break;
-	drop_oldest(v, n, n == total ? total - keep : 0);
-}
-
-/* A repository is as recent as the newest tag it has shown us. */
-static int64_t repo_age(json_t *r)
-{
-	int64_t newest = 0;
-	const char *tag;
-	json_t *e;
-
-	json_object_foreach(json_object_get(r, "tags"), tag, e) {
-		int64_t fs = json_integer_value(json_object_get(e, "first_seen"));
-
-		if (fs > newest)
-			newest = fs;
-	}
-	return newest;
-}
-
-/* At most MAX_TAGS tags per repository and MAX_REPOS repositories: the
- * oldest first_seen go first. */
-static void prune(json_t *repos)
-{
-	size_t total = json_object_size(repos), n = 0;
-	struct aged *v;
-	const char *repo;
-	json_t *r;
-
-	json_object_foreach(repos, repo, r)
-		prune_tags(json_object_get(r, "tags"));
-	if (total <= MAX_REPOS || !(v = calloc(total, sizeof(*v))))
-		return;
-	json_object_foreach(repos, repo, r)
-		if (aged_push(v, &n, repos, repo, repo_age(r)) < 0)
-			break;
-	drop_oldest(v, n, n == total ? total - MAX_REPOS : 0);
-}
-
-/* Drop the oldest 1/div of all tag observations, then empty repositories. */
-static void shed_oldest(json_t *repos, size_t div)
-{
-	size_t total = 0, n = 0;
-	struct aged *v;
-	const char *repo, *tag;
-	json_t *r, *e, *tmp;
-
-	json_object_foreach(repos, repo, r)
-		total += json_object_size(json_object_get(r, "tags"));
-	if (total == 0 || !(v = calloc(total, sizeof(*v))))
-		return;
-	json_object_foreach(repos, repo, r) {
-		json_t *tags = json_object_get(r, "tags");
-
-		json_object_foreach(tags, tag, e)
-			if (aged_push(v, &n, tags, tag,
-				      json_integer_value(json_object_get(e, "first_seen"))) < 0)
-				goto drop;
-	}
-drop:
-	drop_oldest(v, n, n == total ? (total + div - 1) / div : 0);
-	json_object_foreach_safe(repos, tmp, repo, r)
-		if (json_object_size(json_object_get(r, "tags")) == 0)
-			json_object_del(repos, repo);
-}
-
 /* ---- load ------------------------------------------------------------------ */
 
 /* Move an unusable file to state.json.corrupt-<time>[.N]; never overwrite an
@@ -487,8 +349,8 @@ int md_state_load(struct md_state **out, const char *dir, char **warning,
 		else
 			free(w);
 	}
-	prune(st->repos);
-	prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+	md_state__prune_repos(st->repos);
+	md_state__prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 done:
 	*out = st;
 	return 0;
@@ -535,15 +397,15 @@ int md_state_save(struct md_state *st, struct md_err *err)
 
 	if (st->readonly)
 		return md_err_set(err, "the state in %s was loaded read-only", st->dir);
-	prune(st->repos);
-	prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+	md_state__prune_repos(st->repos);
+	md_state__prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 	text = serialise(st);
 	/* Stay loadable: a file over the read cap would be set aside on the
 	 * next start, so shed the oldest observations until it fits. */
 	for (int i = 0; text && strlen(text) > MD_STATE_MAX_FILE && i < 16; i++) {
 		free(text);
-		shed_oldest(st->repos, 4);
-		prune_digests(st->digests, json_object_size(st->digests) * 3 / 4);
+		md_state__shed_oldest(st->repos, 4);
+		md_state__prune_digests(st->digests, json_object_size(st->digests) * 3 / 4);
 		text = serialise(st);
 	}
 	if (!text)
@@ -584,10 +446,10 @@ static json_t *repo_tags(struct md_state *st, const char *repo)
  * prune exactly). */
 static void bound_after_insert(struct md_state *st, json_t *tags)
 {
-	if (json_object_size(tags) > MAX_TAGS + MAX_TAGS / 4)
-		prune_tags(tags);
-	if (json_object_size(st->repos) > MAX_REPOS + MAX_REPOS / 4)
-		prune(st->repos);
+	if (json_object_size(tags) > MD_STATE__MAX_TAGS + MD_STATE__MAX_TAGS / 4)
+		md_state__prune_tags(tags);
+	if (json_object_size(st->repos) > MD_STATE__MAX_REPOS + MD_STATE__MAX_REPOS / 4)
+		md_state__prune_repos(st->repos);
 }
 
 int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
@@ -727,7 +589,7 @@ int md_state_digest_facts_put(struct md_state *st, const char *digest, int64_t c
 	if (!e || json_object_set_new(st->digests, digest, e) < 0)
 		return -1;
 	if (json_object_size(st->digests) > MD_STATE_MAX_DIGESTS + MD_STATE_MAX_DIGESTS / 4)
-		prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+		md_state__prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 	return 0;
 }
 
@@ -758,7 +620,7 @@ int md_state_digest_verified_put(struct md_state *st, const char *digest, int64_
 	if (!e || json_object_set_new(st->digests, digest, e) < 0)
 		return -1;
 	if (json_object_size(st->digests) > MD_STATE_MAX_DIGESTS + MD_STATE_MAX_DIGESTS / 4)
-		prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+		md_state__prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 	return 0;
 }
 
@@ -813,8 +675,8 @@ struct md_state *md_state__new(const char *dir)
 
 void md_state__prune(struct md_state *st)
 {
-	prune(st->repos);
-	prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
+	md_state__prune_repos(st->repos);
+	md_state__prune_digests(st->digests, MD_STATE_MAX_DIGESTS);
 }
 
 char *md_state__serialise(const struct md_state *st)
