@@ -15,6 +15,7 @@
 
 #include "magos/applier.h"
 #include "../../internal/applier/applier_int.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -188,18 +189,13 @@ static void fuzz_compose(const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s;
+	unsigned sel;
 	size_t n;
+	char *s = fuzz_input(data, size, &sel, &n);
 
-	if (size < 1 || size > 65536)
-		return 0;
-	n = size - 1;
-	s = malloc(n + 1);
 	if (!s)
 		return 0;
-	memcpy(s, data + 1, n);
-	s[n] = '\0';
-	switch (data[0] % 8) {
+	switch (sel % 8) {
 	case 0: fuzz_ps(s); break;
 	case 1: fuzz_inspect(s); break;
 	case 2: fuzz_digests(s); break;

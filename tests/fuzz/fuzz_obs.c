@@ -19,6 +19,7 @@
 
 #include "magos/obs.h"
 #include "../../internal/obs/obs_int.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -531,18 +532,13 @@ static void fuzz_http(const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s;
+	unsigned sel;
 	size_t n;
+	char *s = fuzz_input(data, size, &sel, &n);
 
-	if (size < 1 || size > 65536)
-		return 0;
-	n = size - 1;
-	s = malloc(n + 1);
 	if (!s)
 		return 0;
-	memcpy(s, data + 1, n);
-	s[n] = '\0';
-	switch (data[0] % 8) {
+	switch (sel % 8) {
 	case 0: fuzz_log(s, n); break;
 	case 1: fuzz_metrics(s, n); break;
 	case 2: fuzz_http(s, n); break;

@@ -9,6 +9,7 @@
 
 #include "magos/registry.h"
 #include "../../internal/registry/registry_int.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -372,18 +373,13 @@ static void fuzz_transport(const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s;
+	unsigned sel;
 	size_t n;
+	char *s = fuzz_input(data, size, &sel, &n);
 
-	if (size < 1 || size > 65536)
-		return 0;
-	n = size - 1;
-	s = malloc(n + 1);
 	if (!s)
 		return 0;
-	memcpy(s, data + 1, n);
-	s[n] = '\0';
-	switch (data[0] % 16) {
+	switch (sel % 16) {
 	case 0: fuzz_challenge(s); break;
 	case 1: fuzz_link(s, n); break;
 	case 2: fuzz_header(s, n); break;
