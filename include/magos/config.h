@@ -105,6 +105,6 @@ struct md_config_entries {
 };
 int md_config_parse_envfile(struct md_config_entries *out, const char *name,
 			    const char *text, size_t len, struct md_err *err);
-void md_config_entries_free(struct md_config_entries *e);
+void md_config_entries_clear(struct md_config_entries *e);
 
 #endif

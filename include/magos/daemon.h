@@ -76,7 +76,7 @@ struct md_cycle_report {
 int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 		    struct md_cycle_report *report, volatile sig_atomic_t *stop,
 		    struct md_err *err);
-void md_cycle_report_free(struct md_cycle_report *report);
+void md_cycle_report_clear(struct md_cycle_report *report);
 
 struct md_registry;
 struct md_github;

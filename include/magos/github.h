@@ -71,7 +71,7 @@ struct md_github_pr {
 	char *html_url;
 	char *head_sha;
 };
-void md_github_pr_free(struct md_github_pr *pr);
+void md_github_pr_clear(struct md_github_pr *pr);
 
 /* The open PR from head (a branch of this repository) into base, or
  * *out = NULL when there is none. */

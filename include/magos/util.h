@@ -36,7 +36,7 @@ void md_err_clear(struct md_err *err);
 /* A byte buffer that refuses to grow past `max` bytes. `data` is always
  * NUL-terminated (the terminator is not counted in `len`). It never leaves
  * its bytes in freed memory (growing moves them and zeroes the old block;
- * md_buf_free zeroes): bodies and files that hold a secret use it too. */
+ * md_buf_clear zeroes): bodies and files that hold a secret use it too. */
 struct md_buf {
 	char *data;
 	size_t len;
@@ -54,7 +54,7 @@ void md_buf_reset(struct md_buf *b);
 /* Hand the data to the caller (never NULL on success: "" for empty); the
  * buffer is left empty and reusable. */
 char *md_buf_steal(struct md_buf *b);
-void md_buf_free(struct md_buf *b);
+void md_buf_clear(struct md_buf *b);
 
 /* ---- strings ---------------------------------------------------------- */
 
@@ -78,7 +78,7 @@ int md_strv_push(struct md_strv *sv, const char *s);
 /* Split on any of `seps`, trimming blanks around items and dropping empty ones. */
 int md_strv_split(struct md_strv *sv, const char *s, const char *seps);
 int md_strv_contains(const struct md_strv *sv, const char *s);
-void md_strv_free(struct md_strv *sv);
+void md_strv_clear(struct md_strv *sv);
 
 /* ---- time -------------------------------------------------------------- */
 

@@ -52,8 +52,8 @@ void md_applier_free(struct md_applier *a)
 {
 	if (!a)
 		return;
-	md_strv_free(&a->compose_cmd);
-	md_strv_free(&a->env);
+	md_strv_clear(&a->compose_cmd);
+	md_strv_clear(&a->env);
 	free(a->engine);
 	free(a);
 }
@@ -129,7 +129,7 @@ void md_containers_free(struct md_container *v, size_t n)
 		free(v[i].service);
 		free(v[i].image_name);
 		free(v[i].image_id);
-		md_strv_free(&v[i].repo_digests);
+		md_strv_clear(&v[i].repo_digests);
 		free(v[i].state);
 		free(v[i].health);
 	}

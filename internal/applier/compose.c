@@ -85,7 +85,7 @@ static int write_override(const struct md_stack_spec *spec, char **path, struct 
 	rc = 0;
 out:
 	md_service_decls_free(d, nd);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return rc;
 }
 
@@ -149,7 +149,7 @@ static int run_verb(struct md_applier *a, const struct md_stack_spec *spec, cons
 	else
 		rc = 0;
 out:
-	md_strv_free(&argv);
+	md_strv_clear(&argv);
 	return rc;
 }
 
@@ -191,7 +191,7 @@ int md_applier_up(struct md_applier *a, const struct md_stack_spec *spec, char *
 out:
 	if (output)
 		*output = md_buf_steal(&out);
-	md_buf_free(&out);
+	md_buf_clear(&out);
 	free(override);
 	return rc;
 }
@@ -211,6 +211,6 @@ int md_applier_down(struct md_applier *a, const struct md_stack_spec *spec, char
 	rc = run_verb(a, spec, NULL, verb_down, &out, err);
 	if (output)
 		*output = md_buf_steal(&out);
-	md_buf_free(&out);
+	md_buf_clear(&out);
 	return rc;
 }

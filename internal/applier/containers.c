@@ -197,7 +197,7 @@ static int ps_ids(struct md_applier *a, const char *project, struct md_strv *ids
 	rc = 0;
 out:
 	free(filter);
-	md_buf_free(&out);
+	md_buf_clear(&out);
 	return rc;
 }
 
@@ -224,7 +224,7 @@ static void fill_digests(struct md_applier *a, struct md_container *v, size_t n)
 		md_buf_init(&out, APP_JSON_MAX);
 		if (app_engine(a, args, 3, &out, &ignored) == 0)
 			app_parse_repo_digests(out.data ? out.data : "", &v[i].repo_digests);
-		md_buf_free(&out);
+		md_buf_clear(&out);
 	}
 }
 
@@ -249,8 +249,8 @@ static int inspect_ids(struct md_applier *a, const struct md_strv *ids, struct m
 oom:
 	md_err_set(err, "out of memory");
 out:
-	md_strv_free(&args);
-	md_buf_free(&buf);
+	md_strv_clear(&args);
+	md_buf_clear(&buf);
 	return rc;
 }
 
@@ -270,7 +270,7 @@ int md_applier_containers(struct md_applier *a, const char *project, struct md_c
 		if (ps_ids(a, project, &ids, err) < 0)
 			return -1;
 		rc = ids.n ? inspect_ids(a, &ids, out, n, err) : 0;
-		md_strv_free(&ids);
+		md_strv_clear(&ids);
 		if (rc == 0)
 			break;
 		if (attempt == 1)

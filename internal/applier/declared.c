@@ -33,8 +33,8 @@ struct decls {
 static void decls_extra_free(struct decls *s)
 {
 	for (size_t i = 0; s->x && i < s->n; i++) {
-		md_strv_free(&s->x[i].dep_names);
-		md_strv_free(&s->x[i].dep_conds);
+		md_strv_clear(&s->x[i].dep_names);
+		md_strv_clear(&s->x[i].dep_conds);
 	}
 	free(s->x);
 	s->x = NULL;

@@ -48,7 +48,7 @@ static void log_tail(struct md_applier *a, const char *id, char *dst, size_t len
 		memmove(dst, dst + start, n - start + 1);
 	}
 out:
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static int fail_container(struct md_applier *a, const struct md_stack_spec *spec,
@@ -111,7 +111,7 @@ static enum verdict judge(struct md_applier *a, const struct md_stack_spec *spec
 		/* Its exit status is the check's; the next inspect tells. */
 		md_buf_init(&out, 64 * 1024);
 		app_engine(a, args, 3, &out, &ignored);
-		md_buf_free(&out);
+		md_buf_clear(&out);
 	}
 	return V_PENDING;
 }
@@ -279,6 +279,6 @@ int md_applier_drift(struct md_applier *a, const struct md_stack_spec *spec, cha
 out:
 	md_service_decls_free(d, nd);
 	md_containers_free(cs, nc);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return rc;
 }

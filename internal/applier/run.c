@@ -109,7 +109,7 @@ int app_engine(struct md_applier *a, const char *const *args, size_t nargs, stru
 oom:
 	md_err_set(err, "%s %s: out of memory", a->engine, args[0]);
 out:
-	md_strv_free(&argv);
-	md_buf_free(&etail);
+	md_strv_clear(&argv);
+	md_buf_clear(&etail);
 	return rc;
 }

@@ -171,7 +171,7 @@ static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycl
 	print(&rep, rc, branch);
 	if (rep.problems.n || stacks_failed(&rep))
 		rc = 1;
-	md_cycle_report_free(&rep);
+	md_cycle_report_clear(&rep);
 	md_lock_release(lock);
 	return rc;
 }

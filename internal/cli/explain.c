@@ -26,12 +26,12 @@ struct explain_args {
 void cli_tags_free(struct cli_tags *l)
 {
 	for (size_t i = 0; i < l->n && l->plats; i++)
-		md_strv_free(&l->plats[i]);
+		md_strv_clear(&l->plats[i]);
 	free(l->plats);
 	free(l->created);
 	if (l->tags != l->live.v)
 		free(l->tags);
-	md_strv_free(&l->live);
+	md_strv_clear(&l->live);
 	free(l->data);
 }
 

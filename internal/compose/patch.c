@@ -308,7 +308,7 @@ int md_compose_patch(char **out, size_t *outlen, const struct md_compose_file *f
 oom:
 	md_err_set(err, "out of memory patching %s", f->name);
 out:
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	free(ed);
 	return rc;
 }

@@ -396,11 +396,11 @@ static void settings_free(struct md_settings *s)
 	free(s->git_url);
 	free(s->branch);
 	free(s->state_dir);
-	md_strv_free(&s->compose_globs);
+	md_strv_clear(&s->compose_globs);
 	free(s->git_author_name);
 	free(s->git_author_email);
 	free(s->commit_template);
-	md_strv_free(&s->insecure_registries);
+	md_strv_clear(&s->insecure_registries);
 	free(s->ca_file);
 	free(s->registry_auth_file);
 	free(s->journal_socket);
@@ -409,8 +409,8 @@ static void settings_free(struct md_settings *s)
 	free(s->github_installation_id);
 	free(s->github_api_url);
 	free(s->listen);
-	md_strv_free(&s->compose_cmd);
-	md_strv_free(&s->stacks);
+	md_strv_clear(&s->compose_cmd);
+	md_strv_clear(&s->stacks);
 	free(s->age_key_file);
 	free(s->runtime_dir);
 }
@@ -423,7 +423,7 @@ void md_config_free(struct md_config *cfg)
 	for (size_t i = 0; cfg->file_origin && i < cfg->file.n; i++)
 		free(cfg->file_origin[i]);
 	free(cfg->file_origin);
-	md_config_entries_free(&cfg->file);
-	md_config_entries_free(&cfg->env);
+	md_config_entries_clear(&cfg->file);
+	md_config_entries_clear(&cfg->env);
 	free(cfg);
 }

@@ -295,16 +295,16 @@ int md_config_parse_envfile(struct md_config_entries *out, const char *name,
 			continue;
 		}
 		if (parse_assignment(&ps, out) < 0) {
-			md_buf_free(&ps.val);
-			md_config_entries_free(out);
+			md_buf_clear(&ps.val);
+			md_config_entries_clear(out);
 			return -1;
 		}
 	}
-	md_buf_free(&ps.val);
+	md_buf_clear(&ps.val);
 	return 0;
 }
 
-void md_config_entries_free(struct md_config_entries *e)
+void md_config_entries_clear(struct md_config_entries *e)
 {
 	if (!e)
 		return;

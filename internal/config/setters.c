@@ -142,7 +142,7 @@ nan:
 static int split_list(struct md_strv *sv, const char *v, struct md_err *err)
 {
 	if (md_strv_split(sv, v, ", \t\r\n") < 0) {
-		md_strv_free(sv);
+		md_strv_clear(sv);
 		return cfg_oom(err);
 	}
 	return 0;
@@ -374,7 +374,7 @@ int cfg_set_argv(struct md_settings *s, const struct key_spec *k, const char *v,
 {
 	struct md_strv *sv = field(s, k);
 
-	md_strv_free(sv);
+	md_strv_clear(sv);
 	if (md_strv_split(sv, v, " \t") < 0)
 		return cfg_oom(err);
 	if (sv->n == 0)
@@ -442,7 +442,7 @@ int cfg_set_globs_opt(struct md_settings *s, const struct key_spec *k, const cha
 {
 	struct md_strv *sv = field(s, k);
 
-	md_strv_free(sv);
+	md_strv_clear(sv);
 	if (md_strv_split(sv, v, ", \t\r\n") < 0)
 		return cfg_oom(err);
 	return 0;

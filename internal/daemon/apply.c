@@ -129,7 +129,7 @@ static int find_stacks(struct apply_run *r, struct md_err *err)
 		return -1;
 	for (size_t i = 0; i < paths.n && rc == 0; i++)
 		rc = add_file(r, paths.v[i], err);
-	md_strv_free(&paths);
+	md_strv_clear(&paths);
 	if (r->nstacks > 1)
 		qsort(r->stacks, r->nstacks, sizeof(*r->stacks), stack_cmp);
 	return rc;
@@ -197,7 +197,7 @@ static int mark_changed(struct apply_run *r, const char *applied, struct md_err 
 		if (k < r->nstacks && mark(&r->stacks[k], reason) < 0)
 			rc = md_err_set(err, "out of memory");
 	}
-	md_strv_free(&paths);
+	md_strv_clear(&paths);
 	return rc;
 }
 
@@ -241,7 +241,7 @@ static int gone_stacks(struct apply_run *r, struct md_strv *gone, struct md_err 
 	for (size_t i = 0; i < known.n && rc == 0; i++)
 		if (!find_stack(r, known.v[i]) && md_strv_push(gone, known.v[i]) < 0)
 			rc = md_err_set(err, "out of memory");
-	md_strv_free(&known);
+	md_strv_clear(&known);
 	return rc;
 }
 
@@ -294,10 +294,10 @@ static int old_compose_file(struct apply_run *r, const char *dir, const char *co
 			best = paths.v[i];
 	}
 	if (best && !(*out = md_strdup(best))) {
-		md_strv_free(&paths);
+		md_strv_clear(&paths);
 		return md_err_set(err, "out of memory");
 	}
-	md_strv_free(&paths);
+	md_strv_clear(&paths);
 	return 0;
 }
 
@@ -483,7 +483,7 @@ static int handle_gone(struct apply_run *r, volatile sig_atomic_t *stop, struct 
 		}
 		free(project);
 	}
-	md_strv_free(&gone);
+	md_strv_clear(&gone);
 	return rc;
 }
 
@@ -500,7 +500,7 @@ static int plan_gone(struct apply_run *r, struct md_err *err)
 	for (size_t i = 0; i < gone.n && rc == 0; i++)
 		if (apply_report(r->c, gone.v[i], PRUNE_REASON, MD_STACK_PLANNED, NULL) < 0)
 			rc = md_err_set(err, "out of memory");
-	md_strv_free(&gone);
+	md_strv_clear(&gone);
 	return rc;
 }
 
@@ -614,7 +614,7 @@ static void free_stacks(struct apply_run *r)
 	for (size_t i = 0; i < r->nstacks; i++) {
 		free(r->stacks[i].dir);
 		free(r->stacks[i].reason);
-		md_strv_free(&r->stacks[i].files);
+		md_strv_clear(&r->stacks[i].files);
 	}
 	free(r->stacks);
 	r->stacks = NULL;

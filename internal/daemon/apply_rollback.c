@@ -41,7 +41,7 @@ static int stack_paths(struct apply_run *r, const struct apply_stack *s, const c
 	for (size_t i = 0; i < all.n && rc == 0; i++)
 		if (apply_owner(r, all.v[i]) == s && md_strv_push(out, all.v[i]) < 0)
 			rc = md_err_set(err, "out of memory");
-	md_strv_free(&all);
+	md_strv_clear(&all);
 	return rc;
 }
 
@@ -87,8 +87,8 @@ static int only_agent(struct apply_run *r, const char *good, const char *head,
 	for (size_t i = 0; i < authors.n && own; i++)
 		own = is_agent(&me, authors.v[i]);
 out:
-	md_strv_free(&authors);
-	md_strv_free(&me);
+	md_strv_clear(&authors);
+	md_strv_clear(&me);
 	return own;
 }
 
@@ -167,9 +167,9 @@ out:
 
 static void desc_free(struct revert_desc *d)
 {
-	md_buf_free(&d->what);
-	md_strv_free(&d->bad_repos);
-	md_strv_free(&d->bad_digests);
+	md_buf_clear(&d->what);
+	md_strv_clear(&d->bad_repos);
+	md_strv_clear(&d->bad_digests);
 }
 
 /* "magos-dominus: revert <image> <to> → <from> on <stack>: <reason>" */
@@ -214,7 +214,7 @@ static int paths_moved(struct apply_run *r, const char *a, const char *b,
 		return 1;
 	for (size_t i = 0; i < changed.n && !moved; i++)
 		moved = md_strv_contains(paths, changed.v[i]);
-	md_strv_free(&changed);
+	md_strv_clear(&changed);
 	return moved;
 }
 
@@ -489,6 +489,6 @@ failed:
 	rc = apply_failed(r, s, reason, why ? why : failure, err);
 out:
 	free(why);
-	md_strv_free(&paths);
+	md_strv_clear(&paths);
 	return rc;
 }

@@ -98,8 +98,8 @@ static int sops_files_of(struct apply_run *r, const struct apply_stack *s, struc
 	}
 	rc = 0;
 out:
-	md_strv_free(&globs);
-	md_strv_free(&all);
+	md_strv_clear(&globs);
+	md_strv_clear(&all);
 	return rc;
 }
 
@@ -225,7 +225,7 @@ int apply_secrets_prepare(struct apply_run *r, const struct apply_stack *s,
 out:
 	if (rc < 0)
 		apply_secrets_cleanup(out);
-	md_strv_free(&files);
+	md_strv_clear(&files);
 	return rc;
 }
 
@@ -249,7 +249,7 @@ void apply_secrets_cleanup(struct apply_secrets *sec)
 		       strerror(errno), NULL);
 	free(sec->dir);
 	sec->dir = NULL;
-	md_strv_free(&sec->files);
+	md_strv_clear(&sec->files);
 }
 
 /* "stack-" and mkdtemp's six characters. */

@@ -86,7 +86,7 @@ void apply_run_clear(struct apply_run *r)
 	r->a = NULL;
 	md_age_identities_free(r->ids);
 	r->ids = NULL;
-	md_strv_free(&r->env);
+	md_strv_clear(&r->env);
 }
 
 /* ---- one run -------------------------------------------------------------- */
@@ -210,7 +210,7 @@ int apply_stack_run(struct apply_run *r, const struct apply_stack *s, const char
 out:
 	if (abs)
 		remove_rollback_files(abs, &names);
-	md_strv_free(&names);
+	md_strv_clear(&names);
 	free(project);
 	free(abs);
 	return rc;

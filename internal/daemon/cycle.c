@@ -27,15 +27,15 @@ void cycle_change_free(struct md_change *ch)
 	free(ch->annotation);
 }
 
-void md_cycle_report_free(struct md_cycle_report *rep)
+void md_cycle_report_clear(struct md_cycle_report *rep)
 {
 	if (!rep)
 		return;
 	for (size_t i = 0; i < rep->nchanges; i++)
 		cycle_change_free(&rep->changes[i]);
 	free(rep->changes);
-	md_strv_free(&rep->problems);
-	md_strv_free(&rep->diffs);
+	md_strv_clear(&rep->problems);
+	md_strv_clear(&rep->diffs);
 	for (size_t i = 0; i < rep->nstacks; i++) {
 		free(rep->stacks[i].dir);
 		free(rep->stacks[i].reason);
@@ -149,7 +149,7 @@ int cycle_new_registry(const struct md_config *cfg, const struct md_daemon_ctx *
 
 	if (md_registry_auth_files(&files, &env, err) == 0)
 		rc = md_registry_new(out, &o, err);
-	md_strv_free(&files);
+	md_strv_clear(&files);
 	return rc;
 }
 

@@ -277,7 +277,7 @@ static int cycle_once(struct loop *l)
 		       NULL);
 	md_log_set_cycle(0);
 	publish_cycle(l, &rep, rc, rc < 0 ? err.msg : NULL, started);
-	md_cycle_report_free(&rep);
+	md_cycle_report_clear(&rep);
 	l->failures = rc < 0 ? l->failures + 1 : 0;
 	/* A cycle's peak (file contents, tag lists) is not the daemon's steady
 	 * state: give the pages back. */

@@ -473,7 +473,7 @@ static int declined(struct cycle *c, const struct pr_group *g, const char *marke
 	}
 	rc = cycle_pr_report(c, g->image, g->branch, "declined", pr->number, pr->html_url);
 	free(msg);
-	md_github_pr_free(pr);
+	md_github_pr_clear(pr);
 	free(pr);
 	return rc < 0 || !msg ? md_err_set(err, "out of memory") : 1;
 }
@@ -521,7 +521,7 @@ static int publish_group(struct cycle *c, struct pr_group *g, const char *base_o
 		     ? md_err_set(err, "out of memory") : 0;
 out:
 	if (pr) {
-		md_github_pr_free(pr);
+		md_github_pr_clear(pr);
 		free(pr);
 	}
 	free(markers);
@@ -615,7 +615,7 @@ static int close_stale(struct cycle *c, const struct pr_group *g, size_t ng, str
 		free(comment);
 	}
 	for (size_t i = 0; i < n; i++)
-		md_github_pr_free(&prs[i]);
+		md_github_pr_clear(&prs[i]);
 	free(prs);
 	return rc;
 }

@@ -65,7 +65,7 @@ int cycle_pr_revert(struct cycle *c, const char *stack, const struct md_git_blob
 	rc = same;
 out:
 	if (pr) {
-		md_github_pr_free(pr);
+		md_github_pr_clear(pr);
 		free(pr);
 	}
 	free(branch);

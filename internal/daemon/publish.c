@@ -45,8 +45,8 @@ char *cycle_commit_message(const struct cycle *c)
 	if (!has_changes)
 		md_buf_printf(&out, "\n\n%s", list.data ? list.data : "");
 	md_buf_puts(&out, "\n");
-	md_buf_free(&list);
-	md_buf_free(&images);
+	md_buf_clear(&list);
+	md_buf_clear(&images);
 	return md_buf_steal(&out);
 }
 

@@ -66,10 +66,10 @@ out:
 	log_removed("removed a stale git lock file left by an earlier run", &locks);
 	log_removed("removed decrypted secrets left by an earlier run", &secrets);
 	log_removed("removed a temporary state file left by an earlier run", &tmp);
-	md_strv_free(&clones);
-	md_strv_free(&locks);
-	md_strv_free(&secrets);
-	md_strv_free(&tmp);
+	md_strv_clear(&clones);
+	md_strv_clear(&locks);
+	md_strv_clear(&secrets);
+	md_strv_clear(&tmp);
 	return rc;
 }
 
@@ -120,7 +120,7 @@ int cycle_intent_begin(struct cycle *c, struct md_err *err)
 	rc = md_state_intent_save(c->s->state_dir, &in, err);
 out:
 	free(in.files);
-	md_strv_free(&in.decisions);
+	md_strv_clear(&in.decisions);
 	return rc;
 }
 
@@ -166,7 +166,7 @@ int cycle_intent_begin_revert(struct cycle *c, const char *good, const struct md
 out:
 	free(what);
 	free(in.files);
-	md_strv_free(&in.decisions);
+	md_strv_clear(&in.decisions);
 	return rc;
 }
 
@@ -225,7 +225,7 @@ int cycle_intent_undo(struct cycle *c, const char *when, struct md_err *err)
 		if (md_state_intent_remove(c->s->state_dir, err) < 0)
 			rc = -1;
 	}
-	md_strv_free(&foreign);
+	md_strv_clear(&foreign);
 	free(files);
 	md_state_intent_free(in);
 	return rc;
@@ -241,6 +241,6 @@ int cycle_recover_worktree(struct cycle *c, struct md_err *err)
 		return md_err_prefix(err, "cannot undo an interrupted change");
 	rc = md_git_clear_leftovers(c->git, &removed, err);
 	log_removed("removed a temporary file left in the work tree by an earlier run", &removed);
-	md_strv_free(&removed);
+	md_strv_clear(&removed);
 	return rc;
 }

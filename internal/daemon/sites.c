@@ -122,7 +122,7 @@ int cycle_load_files(struct cycle *c, struct md_err *err)
 	c->rep->nsites = total;
 	rc = 0;
 out:
-	md_strv_free(&paths);
+	md_strv_clear(&paths);
 	return rc;
 }
 

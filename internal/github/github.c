@@ -74,7 +74,7 @@ char *md_gh_pct(const char *s, int keep_slash)
 			    (keep_slash && *p == '/');
 
 		if (md_buf_append(&b, plain ? (const char *)p : enc, plain ? 1 : 3) < 0) {
-			md_buf_free(&b);
+			md_buf_clear(&b);
 			return NULL;
 		}
 	}
@@ -178,7 +178,7 @@ out:
 	BIO_free(bio);
 	if (pem.data)
 		md_memzero(pem.data, pem.len);
-	md_buf_free(&pem);
+	md_buf_clear(&pem);
 	return rc;
 }
 

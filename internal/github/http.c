@@ -19,7 +19,7 @@ void md_gh_resp_clear(struct md_gh_resp *r)
 {
 	size_t max = r->body.max;
 
-	md_buf_free(&r->body);
+	md_buf_clear(&r->body);
 	free(r->link_next);
 	md_gh_resp_init(r, max);
 }
@@ -271,7 +271,7 @@ static int send_once(struct md_github *gh, const struct md_gh_req *req, const ch
 	curl_easy_setopt(gh->curl, CURLOPT_ERRORBUFFER, NULL);
 	free_headers(headers);
 	rc = finish(gh, req, &x, cc, errbuf, err);
-	md_buf_free(&x.link);
+	md_buf_clear(&x.link);
 	if (rc < 0 || resp->status >= 400)
 		gh->st.errors++;
 	return rc;
@@ -426,7 +426,7 @@ int md_gh_repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struc
 	rc = 0;
 out:
 	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
+	md_buf_clear(&resp.body);
 	free(url);
 	free(text);
 	return rc;

@@ -76,7 +76,7 @@ static int dup_field(char **dst, json_t *v, int optional)
 	return *dst ? 0 : -1;
 }
 
-void md_github_pr_free(struct md_github_pr *pr)
+void md_github_pr_clear(struct md_github_pr *pr)
 {
 	if (!pr)
 		return;
@@ -106,7 +106,7 @@ int md_gh_parse_pr(json_t *o, struct md_github_pr *pr, struct md_err *err)
 	    dup_field(&pr->body, json_object_get(o, "body"), 1) < 0 ||
 	    dup_field(&pr->html_url, json_object_get(o, "html_url"), 1) < 0 ||
 	    dup_field(&pr->head_sha, json_object_get(head, "sha"), 1) < 0) {
-		md_github_pr_free(pr);
+		md_github_pr_clear(pr);
 		return md_err_set(err, "pull request #%ld in GitHub's answer lacks head.ref or "
 				       "base.ref",
 				  (long)json_integer_value(num));
@@ -117,7 +117,7 @@ int md_gh_parse_pr(json_t *o, struct md_github_pr *pr, struct md_err *err)
 void md_gh_prv_free(struct md_gh_prv *pv)
 {
 	for (size_t i = 0; i < pv->n; i++)
-		md_github_pr_free(&pv->v[i]);
+		md_github_pr_clear(&pv->v[i]);
 	free(pv->v);
 	memset(pv, 0, sizeof(*pv));
 }
@@ -173,7 +173,7 @@ int md_gh_parse_pr_list(const char *body, size_t len, const char *full_name,
 			goto out;
 		}
 		if (prv_push(pv, &pr) < 0) {
-			md_github_pr_free(&pr);
+			md_github_pr_clear(&pr);
 			md_err_set(err, "out of memory listing pull requests from %s", what);
 			goto out;
 		}

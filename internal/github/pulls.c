@@ -55,7 +55,7 @@ static int get_pr_pages(struct md_github *gh, const char *first, const char *pre
 	rc = 0;
 out:
 	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
+	md_buf_clear(&resp.body);
 	free(full);
 	free(url);
 	free(what);
@@ -335,7 +335,7 @@ int md_github_pr_find_closed(struct md_github *gh, const char *head, const char 
 out:
 	json_decref(j);
 	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
+	md_buf_clear(&resp.body);
 	free(spec);
 	free(h);
 	free(b);

@@ -21,7 +21,7 @@ static int get_object(struct md_github *gh, const char *url, enum md_gh_auth aut
 	if (rc == 0 && resp.status >= 200 && resp.status < 300)
 		rc = md_gh_resp_json(&req, &resp, 0, j, err);
 	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
+	md_buf_clear(&resp.body);
 	return rc;
 }
 
@@ -102,7 +102,7 @@ out:
 	/* The answer held the token in clear. */
 	if (resp.body.data)
 		md_memzero(resp.body.data, resp.body.len);
-	md_buf_free(&resp.body);
+	md_buf_clear(&resp.body);
 	free(resp.link_next);
 	free(url);
 	return rc;

@@ -89,7 +89,7 @@ int md_git_branch_name(char **out, const char *prefix, const char *image_path,
 		s += n + (s[n] == '/');
 	}
 	if (!b.data || !b.len || b.len > BRANCH_MAX) {
-		md_buf_free(&b);
+		md_buf_clear(&b);
 		return md_err_set(err, "cannot make a branch name from image path \"%.200s\"",
 				  image_path ? image_path : "");
 	}
@@ -97,7 +97,7 @@ int md_git_branch_name(char **out, const char *prefix, const char *image_path,
 	if (git_reference_name_is_valid(&valid, ref) < 0 || !valid) {
 		md_err_set(err, "cannot make a valid branch name from image path \"%.200s\" (%s)",
 			   image_path ? image_path : "", b.data);
-		md_buf_free(&b);
+		md_buf_clear(&b);
 		return -1;
 	}
 	*out = md_buf_steal(&b);

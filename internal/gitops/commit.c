@@ -99,7 +99,7 @@ static int check_only_ours(struct md_git *g, git_tree *head_tree, git_index *idx
 			md_buf_printf(&b, " and %zu more", count - MD_GIT_LIST_MAX);
 		md_err_set(err, "repository %s has other staged changes (%s); magos-dominus "
 			   "commits only the files it changed", g->workdir, b.data ? b.data : "");
-		md_buf_free(&b);
+		md_buf_clear(&b);
 	}
 	git_diff_free(diff);
 	return count ? -1 : 0;

@@ -268,7 +268,7 @@ int md_git_list_files(const struct md_git *g, const struct md_strv *globs, struc
 		}
 	rc = 0;
 out:
-	md_strv_free(&w->found);
+	md_strv_clear(&w->found);
 	free(w);
 	return rc;
 }

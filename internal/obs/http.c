@@ -153,7 +153,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	md_buf_init(&b, HTTP_BODY_MAX);
 	if (obs_http_answer(h->obs, method, url, md_time_mono_ms(), &a, &b) == 0)
 		rc = reply(conn, a.code, a.type, b.data ? b.data : "", b.len, a.allow);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return rc;
 }
 

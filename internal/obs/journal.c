@@ -136,7 +136,7 @@ int obs_journal_encode(struct md_buf *b, const struct obs_entry *e)
 	}
 	rc = 0;
 out:
-	md_buf_free(&msg);
+	md_buf_clear(&msg);
 	return rc;
 }
 
@@ -191,6 +191,6 @@ int obs_journal_send(const struct obs_entry *e)
 	}
 	pthread_mutex_unlock(&journal_lock);
 out:
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return rc;
 }

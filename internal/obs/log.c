@@ -176,7 +176,7 @@ json_t *obs_json_string(const char *s)
 		p += n ? n : 1;
 	}
 	j = json_string(b.data ? b.data : "");
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return j;
 }
 
@@ -253,7 +253,7 @@ void md_log(enum md_log_level level, const char *msg, ...)
 	obs_format_line(&b, logger.fmt, ts, &e);
 	if (b.data)
 		write_line(out, b.data, b.len);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 out:
 	pthread_mutex_unlock(&log_lock);
 }

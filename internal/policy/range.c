@@ -524,6 +524,6 @@ char *md_range_to_string(const struct md_range *r)
 	}
 	return md_buf_steal(&b);
 fail:
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return NULL;
 }

@@ -530,5 +530,5 @@ void md_reg_auth_free(struct md_registry *r)
 	for (size_t i = 0; i < r->nhosts; i++)
 		host_free(&r->hosts[i]);
 	r->nhosts = 0;
-	md_strv_free(&r->auth_files);
+	md_strv_clear(&r->auth_files);
 }

@@ -151,7 +151,7 @@ static int run_helper(struct md_registry *r, const char *domain, struct md_reg_c
 out:
 	if (outb.data)
 		md_memzero(outb.data, outb.len);
-	md_buf_free(&outb);
+	md_buf_clear(&outb);
 	free(prog);
 	free(helper);
 	return rc;

@@ -13,7 +13,7 @@ void md_registry_image_facts_clear(struct md_image_facts *f)
 	if (!f)
 		return;
 	free(f->digest);
-	md_strv_free(&f->platforms);
+	md_strv_clear(&f->platforms);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -31,7 +31,7 @@ void md_reg_response_clear(struct md_reg_response *resp)
 	clear_headers(resp);
 	free(resp->url);
 	resp->url = NULL;
-	md_buf_free(&resp->body);
+	md_buf_clear(&resp->body);
 	resp->status = 0;
 }
 
@@ -257,7 +257,7 @@ int md_reg_xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_requ
 	x->resp = resp;
 	x->stop = r->stop;
 	clear_headers(resp);
-	md_buf_free(&resp->body);
+	md_buf_clear(&resp->body);
 	md_buf_init(&resp->body, max);
 	resp->status = 0;
 	if ((req->accept && add_header(&x->headers, "Accept", req->accept) < 0) ||

@@ -15,7 +15,7 @@ void md_reg_manifest_clear(struct md_reg_manifest *m)
 {
 	if (!m)
 		return;
-	md_strv_free(&m->platforms);
+	md_strv_clear(&m->platforms);
 	free(m->first);
 	free(m->config);
 	memset(m, 0, sizeof(*m));

@@ -194,7 +194,7 @@ static int accept_page(struct job *j)
 	ok = 1;
 out:
 	free(link);
-	md_strv_free(&acc);
+	md_strv_clear(&acc);
 	return ok;
 }
 

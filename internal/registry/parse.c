@@ -75,10 +75,10 @@ static const char *scan_value(const char *p, char **out, int *oom)
 		*oom = 1;
 		goto fail;
 	}
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return p + 1;
 fail:
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return NULL;
 }
 
@@ -356,7 +356,7 @@ char *md_reg_error_summary(const char *body, size_t len)
 	if (json_is_string(msg))
 		append_clean(&b, json_string_value(msg), 300);
 	out = b.len ? md_buf_steal(&b) : NULL;
-	md_buf_free(&b);
+	md_buf_clear(&b);
 out:
 	json_decref(root);
 	return out;

@@ -77,7 +77,7 @@ void md_registry_free(struct md_registry *r)
 		curl_easy_cleanup(r->curl);
 		curl_global_cleanup();
 	}
-	md_strv_free(&r->insecure);
+	md_strv_clear(&r->insecure);
 	free(r->ca_file);
 	free(r->auth_file);
 	free(r->user_agent);
@@ -284,7 +284,7 @@ int md_registry_list_tags(struct md_registry *r, const char *domain, const char 
 	if (list_pages(r, domain, path, &acc, err) < 0)
 		goto out;
 	if (out->n == 0) {
-		md_strv_free(out);
+		md_strv_clear(out);
 		*out = acc;
 		acc.v = NULL;
 		acc.n = 0;
@@ -298,7 +298,7 @@ int md_registry_list_tags(struct md_registry *r, const char *domain, const char 
 	}
 	rc = 0;
 out:
-	md_strv_free(&acc);
+	md_strv_clear(&acc);
 	if (rc < 0)
 		r->stats.errors++;
 	return rc;

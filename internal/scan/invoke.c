@@ -181,7 +181,7 @@ static int put_basic(struct md_buf *out, const struct md_scan_cred *cred)
 	rc = md_buf_printf(&pair, "%s:%s", cred->username, cred->secret);
 	if (rc == 0)
 		rc = put_base64(out, (const unsigned char *)pair.data, pair.len);
-	md_buf_free(&pair);
+	md_buf_clear(&pair);
 	return rc;
 }
 
@@ -250,5 +250,5 @@ void md_scan__env_free(struct md_strv *env)
 {
 	for (size_t i = 0; i < env->n; i++)
 		md_memzero(env->v[i], strlen(env->v[i]));
-	md_strv_free(env);
+	md_strv_clear(env);
 }

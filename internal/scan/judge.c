@@ -96,8 +96,8 @@ static void describe(char *dst, size_t len, const char *verdict, const char *tai
 		 md_scan_counts_at_least(c, q->threshold) == 1 ? "" : "s",
 		 md_scan_severity_name(q->threshold), b.data ? b.data : "",
 		 ids.len ? "; " : "", ids.len ? ids.data : "", tail);
-	md_buf_free(&b);
-	md_buf_free(&ids);
+	md_buf_clear(&b);
+	md_buf_clear(&ids);
 }
 
 enum md_scan_verdict md_scan_judge(const struct md_scan_req *q,

@@ -162,7 +162,7 @@ static int parse_vuln(struct md_scan_report *r, json_t *v, const char *where, st
 		md_scan__put_safe(&shown, sevs, 40);
 		md_err_set(err, "%s.Severity \"%s\" is not a Trivy severity", where,
 			   shown.data ? shown.data : "");
-		md_buf_free(&shown);
+		md_buf_clear(&shown);
 		return -1;
 	}
 	if (r->n >= MD_SCAN__FINDINGS_MAX)
@@ -344,7 +344,7 @@ void md_scan_report_free(struct md_scan_report *r)
 	free(r->f);
 	free(r->artifact);
 	free(r->artifact_type);
-	md_strv_free(&r->repo_digests);
+	md_strv_clear(&r->repo_digests);
 	free(r);
 }
 
@@ -419,7 +419,7 @@ int md_scan_report_check_artifact(const struct md_scan_report *r, const char *na
 		md_scan__put_safe(&shown, r->artifact_type, 80);
 		md_err_set(err, "the report is for a %s, not for the image %s@%s",
 			   shown.data ? shown.data : "", name, digest);
-		md_buf_free(&shown);
+		md_buf_clear(&shown);
 		return MD_SCAN_WRONG_ARTIFACT;
 	}
 	if (*r->artifact) {
@@ -429,7 +429,7 @@ int md_scan_report_check_artifact(const struct md_scan_report *r, const char *na
 		md_scan__put_safe(&shown, r->artifact, 160);
 		md_err_set(err, "the report is for %s, not for %s@%s", shown.data ? shown.data : "",
 			   name, digest);
-		md_buf_free(&shown);
+		md_buf_clear(&shown);
 		return MD_SCAN_WRONG_ARTIFACT;
 	}
 	for (size_t i = 0; i < r->repo_digests.n; i++)

@@ -138,7 +138,7 @@ static int make_workdir(const struct md_scan_opts *o, const char *name,
 		md_err_set(err, "the registry credentials are too long or memory ran out");
 	else
 		rc = write_private(file, &cfg, err);
-	md_buf_free(&cfg);
+	md_buf_clear(&cfg);
 	if (rc < 0)
 		rm_tree(dir, 0);
 	return rc;
@@ -270,7 +270,7 @@ out:
 	rm_tree(dir, 3);
 	free(dockercfg);
 	md_scan__env_free(&env);
-	md_buf_free(&etail);
+	md_buf_clear(&etail);
 	return rc;
 }
 
@@ -367,8 +367,8 @@ int md_scan_run(struct md_scan_report **out, const struct md_scan_opts *o, const
 out:
 	if (iv.token_env)
 		md_free_secret(iv.token_env, strlen(iv.token_env));
-	md_strv_free(&argv);
-	md_buf_free(&report);
+	md_strv_clear(&argv);
+	md_buf_clear(&report);
 	free(exe);
 	return rc;
 }
@@ -394,7 +394,7 @@ static int local_db_version(char **out, const struct md_scan_opts *o, struct md_
 	rc = invoke(o, &iv, &b, err);
 	if (rc == MD_SCAN_OK && (rc = md_scan__parse_version(out, b.data, b.len, err)) != MD_SCAN_OK)
 		md_err_prefix(err, "%s printed no version JSON (is MD_TRIVY Trivy?)", exe);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	free(exe);
 	return rc;
 }

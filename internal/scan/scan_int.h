@@ -58,7 +58,7 @@ int md_scan__registry_key(const char *name, char *out, size_t outlen);
 
 /* The Docker config JSON holding cred for key (no credentials: empty
  * auths, so no credentials from elsewhere are used). Caller frees with
- * md_buf_free (the buffer zeroes what it held). */
+ * md_buf_clear (the buffer zeroes what it held). */
 int md_scan__docker_config(struct md_buf *out, const char *key, const struct md_scan_cred *cred);
 
 /* The child's environment: the kept variables of env (NULL-terminated),

@@ -157,7 +157,7 @@ int md_scan__server_db_version(char **out, const struct md_scan_opts *o, struct 
 	} else if ((rc = md_scan__parse_version(out, body.data, body.len, err)) != MD_SCAN_OK) {
 		md_err_prefix(err, "the Trivy server %s: /version", o->server);
 	}
-	md_buf_free(&body);
+	md_buf_clear(&body);
 	return rc;
 }
 
@@ -174,6 +174,6 @@ int md_scan__server_health(const struct md_scan_opts *o, struct md_err *err)
 		md_err_set(err, "GET %s/healthz answered HTTP %ld, not \"ok\"", o->server, code);
 		rc = unreachable(o, err);
 	}
-	md_buf_free(&body);
+	md_buf_clear(&body);
 	return rc;
 }

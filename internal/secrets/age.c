@@ -138,7 +138,7 @@ oom:
 	md_err_set(err, "%s: out of memory reading the age armor", name);
 out:
 	free(bin);
-	md_buf_free(&b64);
+	md_buf_clear(&b64);
 	return rc;
 }
 

@@ -185,7 +185,7 @@ static int sct_ok(const struct md_sigstore_root *r, const SCT *sct, const unsign
 	md_buf_init(&b, 2 * MD_SIGSTORE_MAX_INPUT);
 	ok = sct_signed_data(sct, ikh, tbs, tbslen, &b) == 0 &&
 	     md_sigstore__verify_sha256(log->key, b.data, b.len, sig, siglen);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return ok;
 }
 

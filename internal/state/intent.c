@@ -30,7 +30,7 @@ void md_state_intent_free(struct md_intent *in)
 	for (size_t i = 0; i < in->nfiles; i++)
 		free(in->files[i].path);
 	free(in->files);
-	md_strv_free(&in->decisions);
+	md_strv_clear(&in->decisions);
 	free(in);
 }
 

@@ -136,7 +136,7 @@ char *md_buf_steal(struct md_buf *b)
 	return p;
 }
 
-void md_buf_free(struct md_buf *b)
+void md_buf_clear(struct md_buf *b)
 {
 	if (!b)
 		return;

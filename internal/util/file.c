@@ -50,7 +50,7 @@ int md_file_read(const char *path, size_t max, char **out, size_t *outlen,
 fail:
 	close(fd);
 	md_memzero(chunk, sizeof(chunk));
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return -1;
 }
 

@@ -134,7 +134,7 @@ int md_strv_contains(const struct md_strv *sv, const char *s)
 	return 0;
 }
 
-void md_strv_free(struct md_strv *sv)
+void md_strv_clear(struct md_strv *sv)
 {
 	if (!sv)
 		return;

@@ -28,7 +28,7 @@ static int fetch_facts(struct watch_run *w, const struct repo_group *g, struct r
 		if (md_registry_image_facts(w->reg, g->domain, g->path, r->digest, &f, err) < 0)
 			return -1;
 		r->created = f.created;
-		md_strv_free(&r->platforms);
+		md_strv_clear(&r->platforms);
 		r->platforms = f.platforms;
 		memset(&f.platforms, 0, sizeof(f.platforms));
 		md_registry_image_facts_clear(&f);
@@ -159,10 +159,10 @@ int watch_decide_with_facts(struct watch_run *w, struct md_watch_site *s, struct
 	if (capped)
 		*hold = hold_unchecked(s, g, cands, n);
 done:
-	md_strv_free(&ranked);
+	md_strv_clear(&ranked);
 	return 0;
 fail:
-	md_strv_free(&ranked);
+	md_strv_clear(&ranked);
 	s->error = md_strdup(err.msg);
 	return 0;
 }

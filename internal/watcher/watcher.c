@@ -144,7 +144,7 @@ static int list_all_tags(struct watch_run *w, struct md_err *err)
 	rc = 0;
 out:
 	for (size_t k = 0; q && k < nq; k++) {
-		md_strv_free(&q[k].tags);
+		md_strv_clear(&q[k].tags);
 		free(q[k].error);
 	}
 	free(q);
@@ -164,7 +164,7 @@ static void head_into(struct watch_run *w, struct resolved *r)
 	free(r->error);
 	free(r->facts_error);
 	free(r->verify_error);
-	md_strv_free(&r->platforms);
+	md_strv_clear(&r->platforms);
 	r->digest = r->error = r->facts_error = r->verify_error = NULL;
 	r->cached = r->has_facts = r->verified = 0;
 	if (md_registry_head_manifest(w->reg, g->domain, g->path, r->tag, &digest, &media,
@@ -364,7 +364,7 @@ static void run_free(struct watch_run *w)
 		free(w->groups[i].path);
 		free(w->groups[i].canonical);
 		free(w->groups[i].error);
-		md_strv_free(&w->groups[i].tags);
+		md_strv_clear(&w->groups[i].tags);
 	}
 	for (size_t i = 0; i < w->nres; i++) {
 		free(w->res[i]->tag);
@@ -372,7 +372,7 @@ static void run_free(struct watch_run *w)
 		free(w->res[i]->error);
 		free(w->res[i]->facts_error);
 		free(w->res[i]->verify_error);
-		md_strv_free(&w->res[i]->platforms);
+		md_strv_clear(&w->res[i]->platforms);
 		free(w->res[i]);
 	}
 	free(w->groups);

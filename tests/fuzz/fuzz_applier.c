@@ -46,7 +46,7 @@ static void fuzz_ps(const char *s)
 	} else {
 		check_err(&err);
 	}
-	md_strv_free(&ids);
+	md_strv_clear(&ids);
 }
 
 static void fuzz_inspect(const char *s)
@@ -79,7 +79,7 @@ static void fuzz_digests(const char *s)
 			for (size_t j = 0; j < i; j++)
 				if (!strcmp(d.v[i], d.v[j]))
 					abort();
-	md_strv_free(&d);
+	md_strv_clear(&d);
 }
 
 static void check_normalise(const char *ref)
@@ -127,7 +127,7 @@ static void fuzz_images(char *s)
 			abort();
 	}
 out:
-	md_strv_free(&c.repo_digests);
+	md_strv_clear(&c.repo_digests);
 }
 
 static int decls_equal(const struct md_service_decl *a, size_t na, const struct md_service_decl *b,

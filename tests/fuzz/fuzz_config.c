@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (md_config_parse_envfile(&e, "fuzz.env", (const char *)data, size, &err) == 0) {
 		load_as_env(&e);
-		md_config_entries_free(&e);
+		md_config_entries_clear(&e);
 	} else if (e.n != 0 || e.v != NULL || err.msg[0] == '\0') {
 		abort();
 	}

@@ -56,10 +56,10 @@ static char *expected(const char *t, const struct md_cycle_report *rep)
 	if (ok && !strstr(t, "{changes}"))
 		ok &= md_buf_printf(&out, "\n\n%s", list.data ? list.data : "") == 0;
 	ok &= md_buf_puts(&out, "\n") == 0;
-	md_buf_free(&list);
-	md_buf_free(&images);
+	md_buf_clear(&list);
+	md_buf_clear(&images);
 	if (!ok) {
-		md_buf_free(&out);
+		md_buf_clear(&out);
 		return NULL;
 	}
 	return md_buf_steal(&out);

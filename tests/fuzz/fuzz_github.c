@@ -98,7 +98,7 @@ static json_t *answer(const char *s, size_t n, int want_array)
 	    (j || !strstr(err.msg, "https://api.example/x")))
 		abort();
 	md_gh_resp_clear(&resp);
-	md_buf_free(&resp.body);
+	md_buf_clear(&resp.body);
 	return j;
 }
 
@@ -146,7 +146,7 @@ static void fuzz_pr_answer(const char *s, size_t n)
 		return;
 	if (md_gh_parse_pr(j, &pr, &err) == 0) {
 		check_pr(&pr);
-		md_github_pr_free(&pr);
+		md_github_pr_clear(&pr);
 	} else if (pr.head || pr.base || pr.title || pr.body || !err.msg[0]) {
 		abort();
 	}
@@ -176,7 +176,7 @@ static void fuzz_closed(char *s, size_t n)
 	} else if (pr || !strstr(err.msg, "GET fuzz")) {
 		abort();
 	}
-	md_github_pr_free(pr);
+	md_github_pr_clear(pr);
 	free(pr);
 	json_decref(j);
 }

@@ -101,7 +101,7 @@ static char *read_text_value(const char **p)
 		return md_strdup("");
 	return md_buf_steal(&b);
 bad:
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return NULL;
 }
 
@@ -140,8 +140,8 @@ static void check_text(const struct obs_entry *e)
 	if (strcmp(p, "\n") != 0)
 		abort();
 out:
-	md_buf_free(&line);
-	md_buf_free(&msg);
+	md_buf_clear(&line);
+	md_buf_clear(&msg);
 }
 
 static int same(const char *a, const char *b)
@@ -174,7 +174,7 @@ static void check_json(const struct obs_entry *e)
 			abort();
 	}
 	json_decref(o);
-	md_buf_free(&line);
+	md_buf_clear(&line);
 }
 
 /* The next field of a native journal entry at *p (end at end): its name
@@ -254,8 +254,8 @@ static void check_journal(const struct obs_entry *e)
 	if (p != end)
 		abort();
 out:
-	md_buf_free(&b);
-	md_buf_free(&msg);
+	md_buf_clear(&b);
+	md_buf_clear(&msg);
 }
 
 static void fuzz_log(const char *s, size_t n)
@@ -472,7 +472,7 @@ static void fuzz_metrics(const char *s, size_t n)
 			abort();
 		check_exposition(b.data, snap);
 	}
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	free(snap);
 }
 
@@ -525,7 +525,7 @@ static void fuzz_http(const char *s, size_t n)
 			json_decref(j);
 		}
 	}
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	md_obs_free(o);
 	free(snap);
 }

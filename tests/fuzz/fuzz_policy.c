@@ -160,7 +160,7 @@ static void check_decision(const char *annotation, const char *current, char **t
 		/* Only an unparsable host platform may fail a decision. */
 		if (ctx.host_platform != hosts[3])
 			abort();
-		md_strv_free(&ranked);
+		md_strv_clear(&ranked);
 		md_policy_free(p);
 		return;
 	}
@@ -168,7 +168,7 @@ static void check_decision(const char *annotation, const char *current, char **t
 	if (tag && md_policy_kind(p) == MD_POLICY_SEMVER && !(current && strcmp(tag, current) == 0) &&
 	    !md_strv_contains(&ranked, tag))
 		abort();
-	md_strv_free(&ranked);
+	md_strv_clear(&ranked);
 	md_policy_needs_facts(p);
 	check_status(d);
 	md_decision_free(d);

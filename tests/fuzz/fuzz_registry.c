@@ -62,7 +62,7 @@ static void fuzz_bodies(const char *s, size_t n)
 	for (size_t i = 0; i < tags.n; i++)
 		if (!md_reg_valid_tag(tags.v[i]))
 			abort();
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 /* "domain\npath\njson" */
@@ -326,7 +326,7 @@ static void fuzz_auth_files(const char *s, size_t n)
 			if (!*out.v[i])
 				abort();
 	}
-	md_strv_free(&out);
+	md_strv_clear(&out);
 	for (size_t i = 0; i < 6; i++)
 		free(vals[i]);
 }

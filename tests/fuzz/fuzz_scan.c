@@ -102,7 +102,7 @@ static void check_save(const struct md_scan_report *r)
 			abort();
 	}
 	md_scan_report_free(back);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 }
 
 static void check_compare(const struct md_scan_report *r)
@@ -138,7 +138,7 @@ static void check_compare(const struct md_scan_report *r)
 	md_buf_reset(&b);
 	if (md_scan_diff_details(d, 5, &b) < 0)
 		abort();
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	md_scan_diff_free(d);
 	md_scan_report_free(empty);
 }

@@ -80,7 +80,7 @@ static void op_tags(struct md_state *st, char **f, size_t n)
 		for (size_t i = 0; first == 0 && i < tags.n; i++)
 			if (md_state_tag_digest(st, f[1], tags.v[i]))
 				abort();
-		md_strv_free(&tags);
+		md_strv_clear(&tags);
 	}
 }
 
@@ -99,8 +99,8 @@ static void op_facts(struct md_state *st, char **f, size_t n)
 			if (strcmp(back.v[i], plats.v[i]) != 0)
 				abort();
 	}
-	md_strv_free(&plats);
-	md_strv_free(&back);
+	md_strv_clear(&plats);
+	md_strv_clear(&back);
 }
 
 static size_t input_size;
@@ -113,7 +113,7 @@ static size_t stack_count(const struct md_state *st)
 	if (md_state_stack_list(st, &dirs) < 0)
 		return MD_STATE_MAX_STACKS; /* OOM: assume full */
 	n = dirs.n;
-	md_strv_free(&dirs);
+	md_strv_clear(&dirs);
 	return n;
 }
 
@@ -186,7 +186,7 @@ static void check_stacks(const struct md_state *st)
 		    (i && strcmp(dirs.v[i - 1], dirs.v[i]) >= 0))
 			abort();
 	}
-	md_strv_free(&dirs);
+	md_strv_clear(&dirs);
 }
 
 static void fail_reload(const char *why, const char *text)

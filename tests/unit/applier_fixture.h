@@ -144,7 +144,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	rm_rf(f->dir);
-	md_strv_free(&f->compose);
+	md_strv_clear(&f->compose);
 	free((char *)(uintptr_t)f->opts.engine);
 	free(f);
 	return 0;

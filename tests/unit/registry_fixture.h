@@ -91,7 +91,7 @@ FX_UNUSED static void fake_serve(int ls, int port, fake_handler h, const char *l
 		close(fd);
 		free(head);
 		free(resp);
-		md_buf_free(&req);
+		md_buf_clear(&req);
 	}
 }
 
@@ -173,7 +173,7 @@ FX_UNUSED static void client_opts(struct md_registry_opts *o, int port)
 	char host[64];
 
 	memset(o, 0, sizeof(*o));
-	md_strv_free(&insecure);
+	md_strv_clear(&insecure);
 	snprintf(host, sizeof(host), "127.0.0.1:%d", port);
 	md_strv_push(&insecure, host);
 	snprintf(host, sizeof(host), "localhost:%d", port);

@@ -190,7 +190,7 @@ static void test_up_compose_cmd_words_and_path_lookup(void **state)
 	free(argv);
 	free(out);
 	md_applier_free(a);
-	md_strv_free(&cmd);
+	md_strv_clear(&cmd);
 }
 
 static void test_up_exit_status(void **state)

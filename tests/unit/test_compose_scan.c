@@ -450,7 +450,7 @@ static void test_many_sites_on_one_line(void **state)
 	assert_non_null(strstr(out, "{image: 'y:1', q: \"# no\"}] # {"));
 	free(out);
 	md_compose_free(f);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 }
 
 int main(void)

@@ -432,13 +432,13 @@ static void test_parse_envfile_direct(void **state)
 	assert_string_equal(e.v[1].key, "B");
 	assert_string_equal(e.v[1].value, "two words");
 	assert_int_equal(e.v[1].line, 2);
-	md_config_entries_free(&e);
+	md_config_entries_clear(&e);
 	assert_int_equal(md_config_parse_envfile(&e, "mem", "X", 1, &err), -1);
 	assert_string_equal(err.msg, "mem:1: expected KEY=VALUE (no '=' on this line)");
 	assert_int_equal(e.n, 0);
 	assert_int_equal(md_config_parse_envfile(&e, "mem", "", 0, &err), 0);
 	assert_int_equal(e.n, 0);
-	md_config_entries_free(&e);
+	md_config_entries_clear(&e);
 }
 
 int main(void)

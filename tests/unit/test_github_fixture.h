@@ -179,8 +179,8 @@ static void serve_one(struct srv *s, int fd)
 		write_all(fd, resp, strlen(resp));
 		free(resp);
 	}
-	md_buf_free(&head);
-	md_buf_free(&body);
+	md_buf_clear(&head);
+	md_buf_clear(&body);
 }
 
 static void *srv_main(void *arg)
@@ -220,8 +220,8 @@ FX_UNUSED static void srv_stop(struct srv *s)
 	pthread_join(s->th, NULL);
 	close(s->ls);
 	pthread_mutex_destroy(&s->mu);
-	md_buf_free(&s->log);
-	md_buf_free(&s->full);
+	md_buf_clear(&s->log);
+	md_buf_clear(&s->full);
 }
 
 /* A client of the server for acme/web with the fake clock. */

@@ -125,7 +125,7 @@ static void test_pr_create_duplicate_returns_existing(void **state)
 	assert_string_equal(pr->body, "b9");
 	assert_string_equal(pr->html_url, "https://github.com/acme/web/pull/9");
 	assert_string_equal(pr->head_sha, OID_C);
-	md_github_pr_free(pr);
+	md_github_pr_clear(pr);
 	free(pr);
 	assert_string_equal(s.log.data, MINT "POST /repos/acme/web/pulls\n"
 					"GET /repos/acme/web/pulls?state=open&head=acme%3Amagos%2Fweb"
@@ -148,7 +148,7 @@ static void test_pr_create_find_and_errors(void **state)
 	s.mode = 1; /* created */
 	assert_ok(md_github_pr_create(gh, "magos/web", "main", "T", NULL, &pr, &err));
 	assert_int_equal(pr->number, 10);
-	md_github_pr_free(pr);
+	md_github_pr_clear(pr);
 	free(pr);
 	s.mode = 2; /* another 422 */
 	assert_int_equal(md_github_pr_create(gh, "magos/web", "main", "T", "B", &pr, &err), -1);
@@ -235,7 +235,7 @@ static void test_pr_list_pages_and_filters(void **state)
 	assert_int_equal(prs[2].number, 31);
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(prs[i].head, "magos/a");
-		md_github_pr_free(&prs[i]);
+		md_github_pr_clear(&prs[i]);
 	}
 	free(prs);
 	assert_string_equal(s.log.data,
@@ -321,7 +321,7 @@ static long closed_number(struct md_github *gh, const char *marker)
 	assert_string_equal(pr->html_url, n == 4 ? "https://github.com/acme/web/pull/4"
 						 : "https://github.com/acme/web/pull/5");
 	assert_string_equal(pr->body, n == 4 ? "x " MARK_B " y" : "x " MARK_A " y");
-	md_github_pr_free(pr);
+	md_github_pr_clear(pr);
 	free(pr);
 	return n;
 }

@@ -18,8 +18,8 @@ static void expect_files(struct md_git *g, const char *const *globs, size_t nglo
 	for (size_t i = 0; i < out.n && i < nwant; i++)
 		assert_string_equal(out.v[i], want[i]);
 	assert_int_equal(out.n, nwant);
-	md_strv_free(&gv);
-	md_strv_free(&out);
+	md_strv_clear(&gv);
+	md_strv_clear(&out);
 }
 
 static void test_list_files(void **state)

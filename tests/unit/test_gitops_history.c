@@ -34,23 +34,23 @@ static void test_changed_paths(void **state)
 	assert_string_equal(p.v[0], "README.md");
 	assert_string_equal(p.v[1], "compose/db.yaml");
 	assert_string_equal(p.v[2], "compose/web.yaml");
-	md_strv_free(&p);
+	md_strv_clear(&p);
 	assert_int_equal(md_git_changed_paths(g, c2, c3, &p, &err), 0);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.v[0], "compose/web.yaml");
-	md_strv_free(&p);
+	md_strv_clear(&p);
 	/* Same commit: nothing; no base: every file. */
 	assert_int_equal(md_git_changed_paths(g, c3, c3, &p, &err), 0);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(md_git_changed_paths(g, NULL, f->seed, &p, &err), 0);
 	assert_int_equal(p.n, 3);
 	assert_string_equal(p.v[0], ".gitignore");
-	md_strv_free(&p);
+	md_strv_clear(&p);
 	/* Abbreviated ids work; junk is refused by name. */
 	assert_int_equal(md_git_changed_paths(g, (char[8]){ c2[0], c2[1], c2[2], c2[3], c2[4],
 							    c2[5], c2[6], 0 }, c3, &p, &err), 0);
 	assert_int_equal(p.n, 1);
-	md_strv_free(&p);
+	md_strv_clear(&p);
 	assert_int_equal(md_git_changed_paths(g, "zzzz", c3, &p, &err), -1);
 	assert_contains(err.msg, "\"zzzz\" is not a commit id");
 	md_git_free(g);
@@ -116,31 +116,31 @@ static void test_authors_between(void **state)
 	assert_int_equal(md_git_authors_between(g, f->seed, c3, &paths, &who, &err), 0);
 	assert_int_equal(who.n, 1);
 	assert_string_equal(who.v[0], "bot@example.org");
-	md_strv_free(&who);
-	md_strv_free(&paths);
+	md_strv_clear(&who);
+	md_strv_clear(&paths);
 	/* A directory covers the files under it: both authors, newest first. */
 	assert_int_equal(md_strv_push(&paths, "compose"), 0);
 	assert_int_equal(md_git_authors_between(g, f->seed, c3, &paths, &who, &err), 0);
 	assert_int_equal(who.n, 2);
 	assert_string_equal(who.v[0], "bot@example.org");
 	assert_string_equal(who.v[1], "other@example.org");
-	md_strv_free(&who);
+	md_strv_clear(&who);
 	/* From c2 on, only c3 counts. */
 	assert_int_equal(md_git_authors_between(g, c2, c3, &paths, &who, &err), 0);
 	assert_int_equal(who.n, 1);
 	assert_string_equal(who.v[0], "bot@example.org");
-	md_strv_free(&who);
-	md_strv_free(&paths);
+	md_strv_clear(&who);
+	md_strv_clear(&paths);
 	/* "." is everything; a path nobody touched has no authors. */
 	assert_int_equal(md_strv_push(&paths, "nothing/here"), 0);
 	assert_int_equal(md_git_authors_between(g, f->seed, c3, &paths, &who, &err), 0);
 	assert_int_equal(who.n, 0);
-	md_strv_free(&paths);
+	md_strv_clear(&paths);
 	assert_int_equal(md_strv_push(&paths, "."), 0);
 	assert_int_equal(md_git_authors_between(g, c1, c3, &paths, &who, &err), 0);
 	assert_int_equal(who.n, 2);
-	md_strv_free(&who);
-	md_strv_free(&paths);
+	md_strv_clear(&who);
+	md_strv_clear(&paths);
 	md_git_free(g);
 }
 
@@ -168,7 +168,7 @@ static void test_revert_paths(void **state)
 	}
 	assert_int_equal(md_git_changed_paths(g, c3, oid, &changed, &err), 0);
 	assert_int_equal(changed.n, 2);
-	md_strv_free(&changed);
+	md_strv_clear(&changed);
 	/* README (not in the set) keeps c2's content. */
 	data = read_all(f->path[0], "README.md");
 	assert_string_equal(data, "changed\n");

@@ -37,7 +37,7 @@ static void test_stale_locks_removed_objects_untouched(void **state)
 	assert_true(md_path_exists(p));
 	snprintf(p, sizeof(p), "%s/.git/index.lock", f->path[0]);
 	assert_false(md_path_exists(p));
-	md_strv_free(&removed);
+	md_strv_clear(&removed);
 	/* no clone: nothing to do */
 	snprintf(p, sizeof(p), "%s/none", f->root);
 	assert_int_equal(md_git_clear_stale_locks(p, NULL, &err), 0);
@@ -61,7 +61,7 @@ static void test_leftovers_of_our_naming_only(void **state)
 	assert_true(md_path_exists(p));
 	snprintf(p, sizeof(p), "%s/notes.txt", f->path[0]);
 	assert_true(md_path_exists(p));
-	md_strv_free(&removed);
+	md_strv_clear(&removed);
 	md_git_free(g);
 }
 
@@ -96,7 +96,7 @@ static void test_undo_own_change_keeps_a_persons(void **state)
 	assert_contains(err.msg, "uncommitted changes (README.md)");
 	write_file(f->path[0], "README.md", "hello\n");
 	assert_int_equal(md_git_sync(g, &err), 0); /* index and tree clean again */
-	md_strv_free(&foreign);
+	md_strv_clear(&foreign);
 	md_git_free(g);
 }
 
@@ -114,7 +114,7 @@ static void test_clone_leftovers_removed(void **state)
 	assert_int_equal(md_git_clear_clone_leftovers(f->path[0], &removed, &err), 0);
 	assert_int_equal(removed.n, 1);
 	assert_true(md_path_exists(p));
-	md_strv_free(&removed);
+	md_strv_clear(&removed);
 	/* a clone made now lands at the path, nothing left beside it */
 	md_git_free(open_ok(f, 0));
 	assert_int_equal(md_git_clear_clone_leftovers(f->path[0], &removed, &err), 0);

@@ -25,7 +25,7 @@ static void test_label_escaping(void **state)
 	md_buf_init(&b, 256);
 	assert_int_equal(md_metrics_escape_label(&b, "a\\b\"c\nd"), 0);
 	assert_string_equal(b.data, "a\\\\b\\\"c\\nd");
-	md_buf_free(&b);
+	md_buf_clear(&b);
 }
 
 static void test_histogram_buckets(void **state)
@@ -149,7 +149,7 @@ static int health(const struct md_obs_snapshot *s, int64_t now, char *body, size
 	md_buf_init(&b, 4096);
 	code = md_health_eval(s, now, &b);
 	snprintf(body, len, "%s", b.data ? b.data : "");
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return code;
 }
 

@@ -795,7 +795,7 @@ static void test_rank(void **state)
 		if (strcmp(got, rank_cases[i].want) != 0)
 			fail_msg("%s / %s: ranked \"%s\", expected \"%s\"", rank_cases[i].annotation,
 				 rank_cases[i].tags, got, rank_cases[i].want);
-		md_strv_free(&out);
+		md_strv_clear(&out);
 		md_policy_free(p);
 	}
 	assert_int_equal(md_policy_rank(NULL, NULL, NULL, NULL, 0, &err), -1);

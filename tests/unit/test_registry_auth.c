@@ -199,7 +199,7 @@ static void test_client_basic_to_token_service(void **state)
 	unlink(file);
 	free(file);
 	free(json);
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 static void test_client_missing_auth_file(void **state)
@@ -231,7 +231,7 @@ static void expect_files(const struct md_registry_auth_env *env, const char *con
 		fail_msg("got %zu files, want %zu (first: %s)", got.n, n, got.n ? got.v[0] : "-");
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(got.v[i], want[i]);
-	md_strv_free(&got);
+	md_strv_clear(&got);
 }
 
 static void test_auth_files_order(void **state)
@@ -428,8 +428,8 @@ static void test_client_auth_files_first_match(void **state)
 	free(right);
 	free(wrong);
 	free(json);
-	md_strv_free(&files);
-	md_strv_free(&tags);
+	md_strv_clear(&files);
+	md_strv_clear(&tags);
 }
 
 /* The helper (a shell script on PATH) answers with user:pass or an
@@ -538,8 +538,8 @@ static void test_client_credhelper_basic(void **state)
 	unlink(file);
 	free(file);
 	free(json);
-	md_strv_free(&files);
-	md_strv_free(&tags);
+	md_strv_clear(&files);
+	md_strv_clear(&tags);
 	remove_helper(dir);
 }
 
@@ -583,7 +583,7 @@ static void test_client_identity_token_refresh(void **state)
 		static struct md_strv insecure;
 		struct md_registry_opts o = { 0 };
 
-		md_strv_free(&insecure);
+		md_strv_clear(&insecure);
 		md_strv_push(&insecure, dom);
 		/* the realm (h_token_flow) names 127.0.0.1: listed too, or no
 		 * refresh token would be sent to it over plain HTTP */
@@ -621,8 +621,8 @@ static void test_client_identity_token_refresh(void **state)
 	unlink(file);
 	free(file);
 	free(json);
-	md_strv_free(&files);
-	md_strv_free(&tags);
+	md_strv_clear(&files);
+	md_strv_clear(&tags);
 	remove_helper(dir);
 }
 

@@ -47,7 +47,7 @@ static void test_client_token_flow(void **state)
 				    "application/vnd.oci.image.manifest.v1+json, "
 				    "application/vnd.docker.distribution.manifest.v2+json\r\n"));
 	free(log);
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 /* A token that the registry still refuses: access denied. */
@@ -161,7 +161,7 @@ static void test_client_page_size_refused(void **state)
 	log = fake_stop(&f);
 	assert_int_equal(count(log, "GET /v2/x/tags/list"), 2);
 	free(log);
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 static void test_client_digest_by_get(void **state)

@@ -260,7 +260,7 @@ static void test_base_url(void **state)
 	u = md_reg_base_url("ghcr.io", NULL);
 	assert_string_equal(u, "https://ghcr.io");
 	free(u);
-	md_strv_free(&insecure);
+	md_strv_clear(&insecure);
 }
 
 static void test_validators(void **state)
@@ -405,14 +405,14 @@ static void test_tags_parse(void **state)
 	assert_int_equal(tags.n, 3);
 	assert_int_equal(md_reg_tags_parse(b, strlen(b), "U", &tags, 5, &err), -1);
 	assert_string_equal(err.msg, "repository lists more than 5 tags (at U)");
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 	assert_int_equal(md_reg_tags_parse("{\"tags\":[1]}", 12, "U", &tags, 5, &err), -1);
 	assert_string_equal(err.msg, "tag list from U has a non-string entry at index 0");
 	assert_int_equal(md_reg_tags_parse("{\"tags\":{}}", 11, "U", &tags, 5, &err), -1);
 	assert_non_null(strstr(err.msg, "is not an object"));
 	assert_int_equal(md_reg_tags_parse("[", 1, "U", &tags, 5, &err), -1);
 	assert_non_null(strstr(err.msg, "tag list from U is not valid JSON"));
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 int main(void)

@@ -64,7 +64,7 @@ static struct md_registry *client_ab(const char *auth_file, int both_plain)
 	char host[64];
 
 	client_opts(&o, a_port);
-	md_strv_free(&insecure);
+	md_strv_clear(&insecure);
 	snprintf(host, sizeof(host), "127.0.0.1:%d", a_port);
 	md_strv_push(&insecure, host);
 	snprintf(host, sizeof(host), "localhost:%d", a_port);
@@ -156,7 +156,7 @@ static void test_scope_link_to_other_origin_refused(void **state)
 	free(log);
 	free(fake_stop(&a));
 	for (size_t i = 0; i < 2; i++) {
-		md_strv_free(&q[i].tags);
+		md_strv_clear(&q[i].tags);
 		free(q[i].error);
 	}
 	unlink(file);
@@ -236,7 +236,7 @@ static void test_scope_token_stays_with_its_registry(void **state)
 	assert_int_equal(count(log, "GET /token"), 2);
 	assert_int_equal(count(log, "Authorization: Basic " B64_USER_PASS), 1);
 	free(log);
-	md_strv_free(&q.tags);
+	md_strv_clear(&q.tags);
 	free(q.error);
 	unlink(file);
 	free(file);
@@ -415,7 +415,7 @@ static void test_scope_url_plain_listed(void **state)
 	assert_false(md_reg_url_plain_listed("ftp://reg.lan/token", &l));
 	assert_false(md_reg_url_plain_listed("not a url", &l));
 	assert_false(md_reg_url_plain_listed("http://reg.lan/token", NULL));
-	md_strv_free(&l);
+	md_strv_clear(&l);
 }
 
 int main(void)

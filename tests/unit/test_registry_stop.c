@@ -167,7 +167,7 @@ static void test_stop_before_request_sends_nothing(void **state)
 
 		assert_ok(md_registry_list_tags(r, dom, "acme/web", &tags, &err));
 		assert_int_equal(tags.n, 2);
-		md_strv_free(&tags);
+		md_strv_clear(&tags);
 	}
 	assert_int_equal(progress_calls, 1);
 	md_registry_free(r);
@@ -218,7 +218,7 @@ static void test_stop_aborts_multi_tag_lists(void **state)
 	assert_int_equal(st.retries, 0);
 	assert_int_equal(progress_calls, 1);
 	for (size_t i = 0; i < 4; i++) {
-		md_strv_free(&q[i].tags);
+		md_strv_clear(&q[i].tags);
 		free(q[i].error);
 	}
 	md_registry_free(r);
@@ -262,7 +262,7 @@ static void test_progress_once_per_response(void **state)
 	assert_int_equal(st.requests, 6);
 	free(digest);
 	free(mt);
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 	md_registry_free(r);
 	log = fake_stop(&f);
 	assert_int_equal(count(log, "====\n"), 6);
@@ -307,7 +307,7 @@ static void test_progress_multi(void **state)
 	assert_int_equal(st.requests, 4);
 	assert_int_equal(progress_calls, 4);
 	for (size_t i = 0; i < 4; i++) {
-		md_strv_free(&q[i].tags);
+		md_strv_clear(&q[i].tags);
 		free(q[i].error);
 	}
 	md_registry_free(r);

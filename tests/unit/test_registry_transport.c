@@ -226,7 +226,7 @@ static void test_client_5xx_backoff(void **state)
 	assert_int_equal(count(log, "GET /v2/burst/tags/list"), 3);
 	assert_int_equal(count(log, "GET /v2/down/tags/list"), 4);
 	free(log);
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 static void test_client_429_retry_after(void **state)
@@ -267,7 +267,7 @@ static void test_client_429_retry_after(void **state)
 	assert_int_equal(count(log, "GET /v2/quota/tags/list"), 1);
 	assert_int_equal(count(log, "GET /v2/burst/tags/list"), 0);
 	free(log);
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 static void test_client_bad_bodies(void **state)
@@ -342,7 +342,7 @@ static void test_client_page_size_probe(void **state)
 	assert_int_equal(count(log, "GET /v2/non/tags/list "), 2);
 	assert_int_equal(rec.n, 0);
 	free(log);
-	md_strv_free(&tags);
+	md_strv_clear(&tags);
 }
 
 static void test_client_ratelimit_headers(void **state)

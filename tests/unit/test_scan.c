@@ -118,7 +118,7 @@ static void test_counts_format(void **state)
 	assert_int_equal(md_scan_counts_at_least(&c, MD_SEV_HIGH), 1);
 	assert_int_equal(md_scan_counts_at_least(&c, MD_SEV_LOW), 5);
 	assert_int_equal(md_scan_counts_at_least(&c, MD_SEV_UNKNOWN), 7);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 }
 
 /* ---- Trivy's own reports ------------------------------------------------------------------ */
@@ -217,7 +217,7 @@ static void test_judge(void **state)
 			fail_msg("case %zu: reason\n  %s\nexpected\n  %s", i, j.reason, t->want_reason);
 		assert_int_equal(j.has_declared, decl != NULL);
 		assert_int_equal(j.at_threshold, md_scan_counts_at_least(&j.candidate, t->threshold));
-		md_strv_free(&ignore);
+		md_strv_clear(&ignore);
 		md_scan_report_free(cand);
 		md_scan_report_free(decl);
 	}
@@ -248,9 +248,9 @@ static void test_diff(void **state)
 		assert_int_equal(md_scan_diff_details(d, t->top_n, &b), 0);
 		if (t->want_details && strcmp(b.data, t->want_details) != 0)
 			fail_msg("case %zu: details\n%s\nexpected\n%s", i, b.data, t->want_details);
-		md_buf_free(&b);
+		md_buf_clear(&b);
 		md_scan_diff_free(d);
-		md_strv_free(&ignore);
+		md_strv_clear(&ignore);
 		md_scan_report_free(decl);
 		md_scan_report_free(cand);
 	}
@@ -318,10 +318,10 @@ static void test_diff_text_is_safe(void **state)
 			    "<img src=x>\n"
 			    "- CVE-2-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA... (LOW), no fix yet\n");
 	/* a bounded buffer that is too small is an error, not a cut line */
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	md_buf_init(&b, 16);
 	assert_int_equal(md_scan_diff_summary(d, 5, &b), -1);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	md_scan_diff_free(d);
 	md_scan_report_free(r);
 	md_scan_report_free(empty);
@@ -476,7 +476,7 @@ static void save_and_reload(const struct md_scan_report *r, const char *what)
 		fail_msg("%s: saved report does not parse: %s", what, err.msg);
 	same_report(r, back, what);
 	md_scan_report_free(back);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 }
 
 static void test_save(void **state)
@@ -510,7 +510,7 @@ static void test_save(void **state)
 	save_and_reload(r, "merged");
 	md_buf_init(&small, 32);
 	assert_int_equal(md_scan_report_save(r, &small), -1);
-	md_buf_free(&small);
+	md_buf_clear(&small);
 	md_scan_report_free(r);
 
 	id[n++] = 'X'; /* so that byte MD_SCAN__STR_MAX falls inside a character */
@@ -545,7 +545,7 @@ static char *artifact_report(const struct artifact_case *t)
 		md_strv_split(&v, t->repo_digests, " ");
 		for (size_t i = 0; i < v.n; i++)
 			json_array_append_new(digests, json_string(v.v[i]));
-		md_strv_free(&v);
+		md_strv_clear(&v);
 	}
 	json_object_set_new(root, "Metadata", json_pack("{so}", "RepoDigests", digests));
 	s = json_dumps(root, 0);
@@ -632,7 +632,7 @@ static json_t *config_json(const char *key, const struct md_scan_cred *cred)
 	j = json_loads(b.data, 0, &jerr);
 	if (!j)
 		fail_msg("not JSON: %s (%s)", b.data, jerr.text);
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	return j;
 }
 

@@ -166,8 +166,8 @@ static void test_roundtrip_binary_and_armor(void **state)
 	assert_string_equal(out, "");
 	md_secrets_free_plain(out, outlen);
 	free(big);
-	md_buf_free(&bin);
-	md_buf_free(&arm);
+	md_buf_clear(&bin);
+	md_buf_clear(&arm);
 	md_age_identities_free(ids);
 }
 
@@ -186,7 +186,7 @@ static void test_wrong_identity(void **state)
 	age_encrypt(&bin, t.pub, "hello", 5, AF_NONE);
 	snprintf(msg, sizeof(msg), "identities tried: %s", other.recipient);
 	expect_age_error(ids, bin.data, bin.len, "no identity matches: 1 X25519 stanza(s)", msg);
-	md_buf_free(&bin);
+	md_buf_clear(&bin);
 	md_age_identities_free(ids);
 }
 
@@ -233,8 +233,8 @@ static void test_armor_refusals(void **state)
 	}
 	md_buf_puts(&arm, "x");
 	expect_age_error(ids, arm.data, arm.len, "invalid age armor: data after the", NULL);
-	md_buf_free(&bin);
-	md_buf_free(&arm);
+	md_buf_clear(&bin);
+	md_buf_clear(&arm);
 	md_age_identities_free(ids);
 }
 
@@ -250,7 +250,7 @@ static void check_flaw(enum age_flaw flaw, size_t n, const char *frag1, const ch
 	md_buf_init(&bin, 1 << 22);
 	age_encrypt(&bin, t.pub, pt, n, flaw);
 	expect_age_error(ids, bin.data, bin.len, frag1, frag2);
-	md_buf_free(&bin);
+	md_buf_clear(&bin);
 	md_age_identities_free(ids);
 	free(pt);
 }
@@ -296,7 +296,7 @@ static void test_header_syntax(void **state)
 	p[9] = ' ';
 	memmove(p + 10, p + 9, 5);
 	expect_age_error(ids, bin.data, bin.len, "malformed age", NULL);
-	md_buf_free(&bin);
+	md_buf_clear(&bin);
 	md_age_identities_free(ids);
 }
 
@@ -348,7 +348,7 @@ static void test_encryptor_matches_age_cli(void **state)
 	assert_string_equal(got, "cross-checked");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
-	md_buf_free(&bin);
+	md_buf_clear(&bin);
 }
 
 /* Run a tool (no shell); its exit status must be 0. */

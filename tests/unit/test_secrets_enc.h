@@ -174,7 +174,7 @@ static inline void age_armor(struct md_buf *o, const struct md_buf *bin, size_t 
 		md_buf_puts(o, "\n");
 	}
 	md_buf_puts(o, "-----END AGE ENCRYPTED FILE-----\n");
-	md_buf_free(&b);
+	md_buf_clear(&b);
 }
 
 /* ---- SOPS ------------------------------------------------------------------ */
@@ -270,7 +270,7 @@ static inline char *tsops_key_armor(struct tsops *s, const unsigned char pub[32]
 	md_buf_init(&arm, 1 << 20);
 	age_encrypt(&bin, pub, s->key, 32, AF_NONE);
 	age_armor(&arm, &bin, 64);
-	md_buf_free(&bin);
+	md_buf_clear(&bin);
 	return md_buf_steal(&arm);
 }
 

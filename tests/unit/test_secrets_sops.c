@@ -619,7 +619,7 @@ static void test_encrypted_regex(void **state)
 	leaf_is(d, 0, "svc:user", "bob");
 	leaf_is(d, 1, "svc:password", "hunter2");
 	md_sops_doc_free(d);
-	md_buf_free(&o);
+	md_buf_clear(&o);
 	free(pw);
 	free(mac);
 	free(block);
@@ -673,7 +673,7 @@ static void test_bounds(void **state)
 	decrypt_fails(ids, "NOEQUALS\n", 9, MD_SOPS_DOTENV, "s.file:1: expected KEY=VALUE", NULL);
 	decrypt_fails(ids, "[a]\nnovalue\n", 12, MD_SOPS_INI, "s.file:2: expected key = value", NULL);
 	decrypt_fails(ids, "{\"data\": \"x\", \"y\": 1}", 21, MD_SOPS_BINARY, "exactly one \"data\" value", NULL);
-	md_buf_free(&o);
+	md_buf_clear(&o);
 	md_age_identities_free(ids);
 }
 

@@ -555,7 +555,7 @@ static void test_digest_facts_round_trip(void **state)
 	assert_int_equal(pl.n, 2);
 	assert_string_equal(pl.v[0], "linux/amd64");
 	assert_string_equal(pl.v[1], "linux/arm/v7");
-	md_strv_free(&pl);
+	md_strv_clear(&pl);
 	assert_int_equal(md_state_digest_facts_get(st, D2, &created, &pl), 1);
 	assert_int_equal(created, 0);
 	assert_int_equal(pl.n, 0);
@@ -564,7 +564,7 @@ static void test_digest_facts_round_trip(void **state)
 	assert_int_equal(md_state_digest_facts_get(st, D2, &created, &pl), 1);
 	assert_int_equal(created, 5);
 	assert_int_equal(pl.n, 2);
-	md_strv_free(&pl);
+	md_strv_clear(&pl);
 	assert_int_equal(md_state_digest_facts_get(st, NULL, &created, &pl), 0);
 	assert_int_equal(md_state_digest_facts_get(NULL, D1, &created, &pl), 0);
 	md_state_free(st);
@@ -601,7 +601,7 @@ static void test_digest_verified(void **state)
 	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 0);
 	assert_int_equal(md_state_digest_facts_get(st, D2, &created, &pl), 1);
 	assert_int_equal(created, 7);
-	md_strv_free(&pl);
+	md_strv_clear(&pl);
 	/* facts learnt later replace the bare entry */
 	assert_int_equal(md_state_digest_facts_put(st, D1, 9, NULL, 6), 0);
 	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 1);
@@ -643,7 +643,7 @@ static void test_digest_facts_rejects_bad_input(void **state)
 	assert_int_equal(md_state_digest_facts_put(st, D1, -5, NULL, 1), 0);
 	assert_int_equal(md_state_digest_facts_get(st, D1, &created, &pl), 1);
 	assert_int_equal(created, 0);
-	md_strv_free(&many);
+	md_strv_clear(&many);
 	md_state_free(st);
 }
 

@@ -119,7 +119,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(list.v[0], ".");
 	assert_string_equal(list.v[1], "apps/db");
 	assert_string_equal(list.v[2], "web");
-	md_strv_free(&list);
+	md_strv_clear(&list);
 
 	assert_int_equal(md_state_stack_forget(st, "web"), 0);
 	assert_int_equal(md_state_set_applied_commit(st, NULL), 0);

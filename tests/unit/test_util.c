@@ -24,7 +24,7 @@ static void test_buf_bounded(void **state)
 	assert_string_equal(b.data, "abcd1234");
 	assert_int_equal(md_buf_puts(&b, "x"), -1);
 	assert_string_equal(b.data, "abcd1234");
-	md_buf_free(&b);
+	md_buf_clear(&b);
 }
 
 static void test_duration(void **state)
@@ -129,7 +129,7 @@ static void test_strv(void **state)
 	assert_string_equal(sv.v[3], "d");
 	assert_null(sv.v[4]);
 	assert_true(md_strv_contains(&sv, "c"));
-	md_strv_free(&sv);
+	md_strv_clear(&sv);
 }
 
 /* ---- child processes (proc.c) ------------------------------------------ */
@@ -146,7 +146,7 @@ static void test_proc_stdin_to_stdout(void **state)
 	assert_int_equal(md_proc_run(argv, NULL, "hello\n", 6, &out, 5000, &status, &err), 0);
 	assert_int_equal(status, 0);
 	assert_string_equal(out.data, "hello\n");
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void test_proc_exit_status_and_stderr(void **state)
@@ -164,7 +164,7 @@ static void test_proc_exit_status_and_stderr(void **state)
 	assert_int_equal(md_proc_run(argv, envp, NULL, 0, &out, 5000, &status, &err), 0);
 	assert_int_equal(status, 3);
 	assert_string_equal(out.data, "out"); /* stderr went to /dev/null */
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void test_proc_timeout_kills(void **state)
@@ -181,7 +181,7 @@ static void test_proc_timeout_kills(void **state)
 	assert_string_equal(err.msg, "sleep did not finish within 200 ms and was killed");
 	assert_true(md_time_mono_ms() - t0 < 3000);
 	assert_int_equal(status, -1);
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void test_proc_output_cap(void **state)
@@ -196,7 +196,7 @@ static void test_proc_output_cap(void **state)
 	md_buf_init(&out, 1000);
 	assert_int_equal(md_proc_run(argv, NULL, NULL, 0, &out, 5000, &status, &err), -1);
 	assert_string_equal(err.msg, "head printed more than 1000 bytes");
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void test_proc_missing_program(void **state)
@@ -210,7 +210,7 @@ static void test_proc_missing_program(void **state)
 	md_buf_init(&out, 1000);
 	assert_int_equal(md_proc_run(argv, NULL, "x", 1, &out, 5000, &status, &err), -1);
 	assert_string_equal(err.msg, "cannot run md-no-such-program-7: No such file or directory");
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void test_proc_child_ignores_stdin(void **state)
@@ -226,7 +226,7 @@ static void test_proc_child_ignores_stdin(void **state)
 	md_buf_init(&out, 1000);
 	assert_int_equal(md_proc_run(argv, NULL, big, sizeof(big), &out, 5000, &status, &err), 0);
 	assert_int_equal(status, 0);
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void count_progress(void *ctx)
@@ -253,7 +253,7 @@ static void test_proc_exec_tail_cwd_group(void **state)
 	assert_int_equal(md_proc_exec(argv, &o, &status, &err), 0);
 	assert_int_equal(status, 4);
 	assert_string_equal(out.data, "3456789\n");
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void test_proc_exec_err_tail_and_file(void **state)
@@ -276,8 +276,8 @@ static void test_proc_exec_err_tail_and_file(void **state)
 	assert_int_equal(status, 0);
 	assert_string_equal(out.data, "out");
 	assert_string_equal(etail.data, "def");
-	md_buf_free(&out);
-	md_buf_free(&etail);
+	md_buf_clear(&out);
+	md_buf_clear(&etail);
 }
 
 static void test_proc_exec_timeout_progress(void **state)
@@ -301,7 +301,7 @@ static void test_proc_exec_timeout_progress(void **state)
 	assert_string_equal(err.msg, "sh did not finish within 2500 ms and was killed");
 	assert_int_equal(status, -1);
 	assert_true(ticks >= 1);
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 static void test_path_find(void **state)
@@ -357,7 +357,7 @@ static void test_proc_exec_missing_in_cwd(void **state)
 	o.timeout_ms = 5000;
 	assert_int_equal(md_proc_exec(argv, &o, &status, &err), -1);
 	assert_string_equal(err.msg, "cannot run true in /tmp: No such file or directory");
-	md_buf_free(&out);
+	md_buf_clear(&out);
 }
 
 /* What md_free_secret handed back to the allocator, checked on the way. */
@@ -411,7 +411,7 @@ static void test_buf_growth_leaves_no_copy(void **state)
 	const void *last = b.data;
 	size_t cap = b.cap;
 
-	md_buf_free(&b);
+	md_buf_clear(&b);
 	assert_int_equal(freed.count, nblocks + 1);
 	assert_ptr_equal(freed.p[nblocks], last);
 	assert_int_equal(freed.n[nblocks], cap);
