@@ -58,13 +58,13 @@ void md_applier_free(struct md_applier *a)
 	free(a);
 }
 
-void app_progress(struct md_applier *a)
+void md_applier__progress(struct md_applier *a)
 {
 	if (a->progress)
 		a->progress(a->progress_arg);
 }
 
-int app_stopped(const struct md_applier *a)
+int md_applier__stopped(const struct md_applier *a)
 {
 	return a->stop && *a->stop;
 }

@@ -44,22 +44,22 @@ struct app_cmd {
  * signal), APP_RUN_TIMEOUT when it was killed at the deadline, -1 when it
  * could not start or printed too much (err set, naming argv[0]). stderr is
  * kept (tail, up to 4 KiB) in errtail when given, in BOUNDED mode. */
-int app_run(struct md_applier *a, const struct app_cmd *c, struct md_buf *out,
+int md_applier__run(struct md_applier *a, const struct app_cmd *c, struct md_buf *out,
 	    struct md_buf *errtail, int *status, struct md_err *err);
 
 /* `<engine> args...` with bounded stdout; a non-zero exit is an error that
  * quotes the last stderr line. */
-int app_engine(struct md_applier *a, const char *const *args, size_t nargs, struct md_buf *out,
+int md_applier__engine(struct md_applier *a, const char *const *args, size_t nargs, struct md_buf *out,
 	       struct md_err *err);
 
-void app_progress(struct md_applier *a);
-int app_stopped(const struct md_applier *a);
+void md_applier__progress(struct md_applier *a);
+int md_applier__stopped(const struct md_applier *a);
 
 /* containers.c */
-int app_parse_ps(const char *json, struct md_strv *ids, struct md_err *err);
-int app_parse_inspect(const char *json, struct md_container **out, size_t *n,
+int md_applier__parse_ps(const char *json, struct md_strv *ids, struct md_err *err);
+int md_applier__parse_inspect(const char *json, struct md_container **out, size_t *n,
 		      struct md_err *err);
-int app_parse_repo_digests(const char *json, struct md_strv *digests);
+int md_applier__parse_repo_digests(const char *json, struct md_strv *digests);
 
 /* declared.c: md_applier_declared on texts already read, one per compose
  * file in order (path names it in errors). */
@@ -68,13 +68,13 @@ struct app_text {
 	const char *text;
 	size_t len;
 };
-int app_declared_texts(const struct app_text *files, size_t nfiles, struct md_service_decl **out,
+int md_applier__declared_texts(const struct app_text *files, size_t nfiles, struct md_service_decl **out,
 		       size_t *n, struct md_err *err);
 
 /* image.c */
 /* Does the container run the declared image? */
-int app_image_matches(const struct md_container *c, const char *declared);
+int md_applier__image_matches(const struct md_container *c, const char *declared);
 /* Canonical form for comparison: docker.io/library/ and :latest filled in. */
-char *app_image_normalise(const char *ref);
+char *md_applier__image_normalise(const char *ref);
 
 #endif

@@ -136,7 +136,7 @@ static int run_verb(struct md_applier *a, const struct md_stack_spec *spec, cons
 	c.cwd = spec->dir;
 	c.timeout_ms = a->compose_timeout * 1000;
 	c.mode = APP_OUT_TAIL;
-	r = app_run(a, &c, out, NULL, &status, err);
+	r = md_applier__run(a, &c, out, NULL, &status, err);
 	if (r == APP_RUN_TIMEOUT)
 		md_err_set(err, "%s for stack %s (project %s) did not finish within %llds and was "
 				"killed", what, spec->dir, spec->project,

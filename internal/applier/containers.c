@@ -53,7 +53,7 @@ static const char *str_field(json_t *o, const char *k1, const char *k2)
 	return s;
 }
 
-int app_parse_ps(const char *json, struct md_strv *ids, struct md_err *err)
+int md_applier__parse_ps(const char *json, struct md_strv *ids, struct md_err *err)
 {
 	json_t *all = load_any(json, err, "container list");
 	size_t i;
@@ -116,7 +116,7 @@ static int parse_one(json_t *o, struct md_container *c)
 	return 0;
 }
 
-int app_parse_inspect(const char *json, struct md_container **out, size_t *n,
+int md_applier__parse_inspect(const char *json, struct md_container **out, size_t *n,
 		      struct md_err *err)
 {
 	json_t *all = load_any(json, err, "container inspect");
@@ -155,7 +155,7 @@ oom:
 	return md_err_set(err, "container inspect: out of memory");
 }
 
-int app_parse_repo_digests(const char *json, struct md_strv *digests)
+int md_applier__parse_repo_digests(const char *json, struct md_strv *digests)
 {
 	json_t *all = load_any(json, NULL, "image inspect"), *img, *d;
 	size_t i, j;
@@ -189,8 +189,8 @@ static int ps_ids(struct md_applier *a, const char *project, struct md_strv *ids
 		md_err_set(err, "project %s: out of memory", project);
 		goto out;
 	}
-	if (app_engine(a, args, sizeof(args) / sizeof(args[0]), &out, err) < 0 ||
-	    app_parse_ps(out.data ? out.data : "", ids, err) < 0) {
+	if (md_applier__engine(a, args, sizeof(args) / sizeof(args[0]), &out, err) < 0 ||
+	    md_applier__parse_ps(out.data ? out.data : "", ids, err) < 0) {
 		md_err_prefix(err, "project %s", project);
 		goto out;
 	}
@@ -222,8 +222,8 @@ static void fill_digests(struct md_applier *a, struct md_container *v, size_t n)
 			continue;
 		}
 		md_buf_init(&out, APP_JSON_MAX);
-		if (app_engine(a, args, 3, &out, &ignored) == 0)
-			app_parse_repo_digests(out.data ? out.data : "", &v[i].repo_digests);
+		if (md_applier__engine(a, args, 3, &out, &ignored) == 0)
+			md_applier__parse_repo_digests(out.data ? out.data : "", &v[i].repo_digests);
 		md_buf_clear(&out);
 	}
 }
@@ -241,8 +241,8 @@ static int inspect_ids(struct md_applier *a, const struct md_strv *ids, struct m
 	for (size_t i = 0; i < ids->n; i++)
 		if (md_strv_push(&args, ids->v[i]) < 0)
 			goto oom;
-	if (app_engine(a, (const char *const *)args.v, args.n, &buf, err) < 0 ||
-	    app_parse_inspect(buf.data ? buf.data : "", out, n, err) < 0)
+	if (md_applier__engine(a, (const char *const *)args.v, args.n, &buf, err) < 0 ||
+	    md_applier__parse_inspect(buf.data ? buf.data : "", out, n, err) < 0)
 		goto out;
 	rc = 0;
 	goto out;

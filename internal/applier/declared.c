@@ -316,7 +316,7 @@ static int decls_finish(struct decls *s, int rc, struct md_service_decl **out, s
 	return 0;
 }
 
-int app_declared_texts(const struct app_text *files, size_t nfiles, struct md_service_decl **out,
+int md_applier__declared_texts(const struct app_text *files, size_t nfiles, struct md_service_decl **out,
 		       size_t *n, struct md_err *err)
 {
 	struct decls s = { NULL, 0, NULL };

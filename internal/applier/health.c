@@ -26,7 +26,7 @@ static void log_tail(struct md_applier *a, const char *id, char *dst, size_t len
 	c.argv = (char *const *)(uintptr_t)argv; /* execve's historic non-const argv */
 	c.timeout_ms = APP_ENGINE_TIMEOUT_MS;
 	c.mode = APP_OUT_TAIL;
-	if (app_run(a, &c, &out, NULL, &status, &ignored) != 0 || status != 0 || !out.data)
+	if (md_applier__run(a, &c, &out, NULL, &status, &ignored) != 0 || status != 0 || !out.data)
 		goto out;
 	for (size_t i = 0; i < out.len && n + 4 < len; i++) {
 		unsigned char ch = (unsigned char)out.data[i];
@@ -110,7 +110,7 @@ static enum verdict judge(struct md_applier *a, const struct md_stack_spec *spec
 
 		/* Its exit status is the check's; the next inspect tells. */
 		md_buf_init(&out, 64 * 1024);
-		app_engine(a, args, 3, &out, &ignored);
+		md_applier__engine(a, args, 3, &out, &ignored);
 		md_buf_clear(&out);
 	}
 	return V_PENDING;
@@ -157,7 +157,7 @@ static enum verdict poll_once(struct md_applier *a, const struct md_stack_spec *
 static void nap(struct md_applier *a, int64_t ms)
 {
 	/* In slices, so a stop request is seen quickly. */
-	while (ms > 0 && !app_stopped(a)) {
+	while (ms > 0 && !md_applier__stopped(a)) {
 		int64_t step = ms > 100 ? 100 : ms;
 		struct timespec ts = { 0, (long)step * 1000000L };
 
@@ -180,14 +180,14 @@ int md_applier_wait_healthy(struct md_applier *a, const struct md_stack_spec *sp
 	for (;;) {
 		enum verdict v;
 
-		if (app_stopped(a)) {
+		if (md_applier__stopped(a)) {
 			md_err_set(err, "stack %s: stopped while waiting for its services",
 				   spec->project);
 			break;
 		}
 		why[0] = '\0';
 		v = poll_once(a, spec, d, nd, why, sizeof(why), err);
-		app_progress(a);
+		md_applier__progress(a);
 		if (v == V_OK) {
 			rc = 0;
 			break;
@@ -238,7 +238,7 @@ static int service_drift(const struct md_service_decl *d, const struct md_contai
 			snprintf(line, sizeof(line), "service %s: %s", d->name, c->state);
 			return add_problem(b, line);
 		}
-		if (!app_image_matches(c, d->image)) {
+		if (!md_applier__image_matches(c, d->image)) {
 			snprintf(line, sizeof(line), "service %s: runs %s, declared %s", d->name,
 				 c->image_name ? c->image_name : "(unknown image)", d->image);
 			return add_problem(b, line);

@@ -8,7 +8,7 @@
 /* "nginx" → "docker.io/library/nginx:latest"; the digest part is dropped.
  * Enough of the reference grammar to compare what compose was given with
  * what the engine reports (podman and docker both fill in these defaults). */
-char *app_image_normalise(const char *ref)
+char *md_applier__image_normalise(const char *ref)
 {
 	size_t len = strcspn(ref, "@");
 	const char *slash = memchr(ref, '/', len), *name = ref;
@@ -55,7 +55,7 @@ static int has_digest(const struct md_container *c, const char *digest)
 	return at && strcmp(at + 1, digest) == 0;
 }
 
-int app_image_matches(const struct md_container *c, const char *declared)
+int md_applier__image_matches(const struct md_container *c, const char *declared)
 {
 	const char *at;
 	char *x, *y;
@@ -69,8 +69,8 @@ int app_image_matches(const struct md_container *c, const char *declared)
 		return has_digest(c, at + 1);
 	if (!c->image_name)
 		return 0;
-	x = app_image_normalise(declared);
-	y = app_image_normalise(c->image_name);
+	x = md_applier__image_normalise(declared);
+	y = md_applier__image_normalise(c->image_name);
 	same = x && y && strcmp(x, y) == 0;
 	free(x);
 	free(y);

@@ -24,10 +24,10 @@ static char *resolve(const struct md_applier *a, const char *prog)
 
 static void progress_cb(void *ctx)
 {
-	app_progress(ctx);
+	md_applier__progress(ctx);
 }
 
-int app_run(struct md_applier *a, const struct app_cmd *c, struct md_buf *out,
+int md_applier__run(struct md_applier *a, const struct app_cmd *c, struct md_buf *out,
 	    struct md_buf *errtail, int *status, struct md_err *err)
 {
 	struct md_proc_opts o = { 0 };
@@ -52,7 +52,7 @@ int app_run(struct md_applier *a, const struct app_cmd *c, struct md_buf *out,
 	o.timeout_ms = c->timeout_ms;
 	rc = md_proc_exec(c->argv, &o, status, err);
 	free(prog);
-	app_progress(a);
+	md_applier__progress(a);
 	return rc;
 }
 
@@ -72,7 +72,7 @@ static void last_line(const char *s, size_t len, char *dst, size_t dstlen)
 	dst[end - start] = '\0';
 }
 
-int app_engine(struct md_applier *a, const char *const *args, size_t nargs, struct md_buf *out,
+int md_applier__engine(struct md_applier *a, const char *const *args, size_t nargs, struct md_buf *out,
 	       struct md_err *err)
 {
 	struct md_strv argv = { 0 };
@@ -90,7 +90,7 @@ int app_engine(struct md_applier *a, const char *const *args, size_t nargs, stru
 	c.argv = argv.v;
 	c.timeout_ms = APP_ENGINE_TIMEOUT_MS;
 	c.mode = APP_OUT_BOUNDED;
-	r = app_run(a, &c, out, &etail, &status, err);
+	r = md_applier__run(a, &c, out, &etail, &status, err);
 	if (r == APP_RUN_TIMEOUT) {
 		md_err_set(err, "%s %s did not finish within %d s and was killed", a->engine,
 			   args[0], APP_ENGINE_TIMEOUT_MS / 1000);

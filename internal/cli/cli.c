@@ -44,7 +44,7 @@ static int usage(FILE *out, int code)
 
 /* Load the configuration and apply command-line overrides. Exit code 2 on
  * a configuration error (reported once, here). */
-int cli_load_config(struct cli *c, struct md_config **out)
+int md_cli__load_config(struct cli *c, struct md_config **out)
 {
 	struct md_err err;
 	const struct md_settings *s;
@@ -112,10 +112,10 @@ int md_cli_main(int argc, char **argv, char **envp)
 		const char *name;
 		int (*fn)(struct cli *c, int argc, char **argv);
 	} cmds[] = {
-		{ "run", cli_cmd_run },         { "once", cli_cmd_once },
-		{ "plan", cli_cmd_plan },       { "check", cli_cmd_check },
-		{ "explain", cli_cmd_explain }, { "version", cli_cmd_version },
-		{ "verify-bundle", cli_cmd_verify_bundle },
+		{ "run", md_cli__cmd_run },         { "once", md_cli__cmd_once },
+		{ "plan", md_cli__cmd_plan },       { "check", md_cli__cmd_check },
+		{ "explain", md_cli__cmd_explain }, { "version", md_cli__cmd_version },
+		{ "verify-bundle", md_cli__cmd_verify_bundle },
 	};
 	struct cli c = { .envp = envp };
 	struct md_err err;

@@ -13,7 +13,7 @@ struct cli {
 	enum md_log_format log_format;
 };
 
-int cli_load_config(struct cli *c, struct md_config **out);
+int md_cli__load_config(struct cli *c, struct md_config **out);
 
 /* The candidate tags of explain: offline, the --tags file's lines (tags
  * point into data); live, the registry's list. */
@@ -25,18 +25,18 @@ struct cli_tags {
 	int64_t *created;       /* offline only; 0 when the line gives none */
 	struct md_strv *plats;  /* offline only; empty when the line gives none */
 };
-void cli_tags_free(struct cli_tags *l);
+void md_cli__tags_free(struct cli_tags *l);
 /* The --tags file (explain.c, fuzzed): one tag a line, `tag
  * [created-RFC3339] [os/arch[/variant],...]`, # comments. l (zeroed) takes
  * data (NUL-terminated, parsed in place); errors name path:line. */
-int cli_tags_parse(struct cli_tags *l, const char *path, char *data, struct md_err *err);
+int md_cli__tags_parse(struct cli_tags *l, const char *path, char *data, struct md_err *err);
 
-int cli_cmd_run(struct cli *c, int argc, char **argv);
-int cli_cmd_once(struct cli *c, int argc, char **argv);
-int cli_cmd_plan(struct cli *c, int argc, char **argv);
-int cli_cmd_check(struct cli *c, int argc, char **argv);
-int cli_cmd_explain(struct cli *c, int argc, char **argv);
-int cli_cmd_version(struct cli *c, int argc, char **argv);
-int cli_cmd_verify_bundle(struct cli *c, int argc, char **argv);
+int md_cli__cmd_run(struct cli *c, int argc, char **argv);
+int md_cli__cmd_once(struct cli *c, int argc, char **argv);
+int md_cli__cmd_plan(struct cli *c, int argc, char **argv);
+int md_cli__cmd_check(struct cli *c, int argc, char **argv);
+int md_cli__cmd_explain(struct cli *c, int argc, char **argv);
+int md_cli__cmd_version(struct cli *c, int argc, char **argv);
+int md_cli__cmd_verify_bundle(struct cli *c, int argc, char **argv);
 
 #endif

@@ -17,7 +17,7 @@ static int no_args(const char *cmd, int argc)
 	return 2;
 }
 
-int cli_cmd_version(struct cli *c, int argc, char **argv)
+int md_cli__cmd_version(struct cli *c, int argc, char **argv)
 {
 	(void)c;
 	(void)argv;
@@ -69,7 +69,7 @@ static int take_instance_lock(const struct md_config *cfg, int *fd)
 	return 0;
 }
 
-int cli_cmd_run(struct cli *c, int argc, char **argv)
+int md_cli__cmd_run(struct cli *c, int argc, char **argv)
 {
 	struct md_config *cfg = NULL;
 	int rc, lock = -1;
@@ -78,7 +78,7 @@ int cli_cmd_run(struct cli *c, int argc, char **argv)
 	if (no_args("run", argc))
 		return 2;
 	/* Validate up front so a bad config exits 2 before the loop starts. */
-	rc = cli_load_config(c, &cfg);
+	rc = md_cli__load_config(c, &cfg);
 	if (rc == 0)
 		rc = take_instance_lock(cfg, &lock);
 	md_config_free(cfg);
@@ -154,7 +154,7 @@ static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycl
 
 	if (no_args(name, argc))
 		return 2;
-	rc = cli_load_config(c, &cfg);
+	rc = md_cli__load_config(c, &cfg);
 	/* plan and check write nothing: they run beside a daemon */
 	if (rc == 0 && mode == MD_CYCLE_APPLY)
 		rc = take_instance_lock(cfg, &lock);
@@ -231,19 +231,19 @@ static void print_check(const struct md_cycle_report *rep, int rc, const char *b
 		printf("ok: %zu sites in %zu files\n", rep->nsites, rep->nfiles);
 }
 
-int cli_cmd_once(struct cli *c, int argc, char **argv)
+int md_cli__cmd_once(struct cli *c, int argc, char **argv)
 {
 	(void)argv;
 	return cycle_command(c, "once", argc, MD_CYCLE_APPLY, print_once);
 }
 
-int cli_cmd_plan(struct cli *c, int argc, char **argv)
+int md_cli__cmd_plan(struct cli *c, int argc, char **argv)
 {
 	(void)argv;
 	return cycle_command(c, "plan", argc, MD_CYCLE_PLAN, print_plan);
 }
 
-int cli_cmd_check(struct cli *c, int argc, char **argv)
+int md_cli__cmd_check(struct cli *c, int argc, char **argv)
 {
 	(void)argv;
 	return cycle_command(c, "check", argc, MD_CYCLE_CHECK, print_check);

@@ -23,7 +23,7 @@ struct explain_args {
 	int json;
 };
 
-void cli_tags_free(struct cli_tags *l)
+void md_cli__tags_free(struct cli_tags *l)
 {
 	for (size_t i = 0; i < l->n && l->plats; i++)
 		md_strv_clear(&l->plats[i]);
@@ -80,7 +80,7 @@ static int read_columns(struct cli_tags *l, size_t i, char **tok_save, struct md
 	return 0;
 }
 
-int cli_tags_parse(struct cli_tags *l, const char *path, char *data, struct md_err *err)
+int md_cli__tags_parse(struct cli_tags *l, const char *path, char *data, struct md_err *err)
 {
 	char *save = NULL;
 	size_t lineno = 0;
@@ -113,7 +113,7 @@ static int read_tags_file(const char *path, struct cli_tags *l, struct md_err *e
 
 	if (md_file_read(path, TAGS_FILE_MAX, &data, NULL, err) < 0)
 		return -1;
-	return cli_tags_parse(l, path, data, err);
+	return md_cli__tags_parse(l, path, data, err);
 }
 
 static void print_table(const struct md_decision *d)
@@ -238,7 +238,7 @@ static int explain_offline(const struct explain_args *a)
 	}
 	rc = decide_and_print(a, p, a->current, &l, now);
 out:
-	cli_tags_free(&l);
+	md_cli__tags_free(&l);
 	md_policy_free(p);
 	return rc;
 }
@@ -255,7 +255,7 @@ static int explain_live(struct cli *c, const struct explain_args *a)
 
 	if (explain_now(a, &now) < 0)
 		return 2;
-	rc = cli_load_config(c, &cfg);
+	rc = md_cli__load_config(c, &cfg);
 	if (rc)
 		return rc;
 	rc = md_daemon_explain(cfg, a->site, now, &d, &problem, &err) < 0 ? 1 : 0;
@@ -273,7 +273,7 @@ static int explain_live(struct cli *c, const struct explain_args *a)
 	return rc;
 }
 
-int cli_cmd_explain(struct cli *c, int argc, char **argv)
+int md_cli__cmd_explain(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "annotation", required_argument, NULL, 'a' },

@@ -141,7 +141,7 @@ out:
 	return rc;
 }
 
-int cli_cmd_verify_bundle(struct cli *c, int argc, char **argv)
+int md_cli__cmd_verify_bundle(struct cli *c, int argc, char **argv)
 {
 	struct vb_args a = { 0 };
 	struct md_sigstore_root *r = NULL;

@@ -96,41 +96,41 @@ struct md_compose_walk {
 };
 
 /* ---- text.c ---- */
-void md_compose_cmap_init(struct md_cmap *m, const char *d, size_t len);
-size_t md_compose_cmap_byte(struct md_cmap *m, size_t ci);
+void md_compose__cmap_init(struct md_cmap *m, const char *d, size_t len);
+size_t md_compose__cmap_byte(struct md_cmap *m, size_t ci);
 /* Length of the line break at p (CR, LF, CRLF, NEL, LS, PS: libyaml's
  * set), 0 when there is none. */
-size_t md_compose_break_len(const char *d, size_t len, size_t p);
+size_t md_compose__break_len(const char *d, size_t len, size_t p);
 /* Offset of the first byte of the line containing p. */
-size_t md_compose_line_start(const char *d, size_t p);
+size_t md_compose__line_start(const char *d, size_t p);
 /* 1-based line of byte offset p, counting breaks as libyaml does. */
-int md_compose_line_of(const char *d, size_t len, size_t p);
+int md_compose__line_of(const char *d, size_t len, size_t p);
 /* Find the YAML comment between p and the end of its line: the first '#'
  * preceded by a blank outside the quoted scalars `ex` (sorted). On success
  * *text and *tlen give the trimmed text after '#' and 1 is returned. */
-int md_compose_find_comment(const char *d, size_t len, size_t p,
+int md_compose__find_comment(const char *d, size_t len, size_t p,
 			    const struct md_compose_range *ex, size_t nex, const char **text,
 			    size_t *tlen);
 /* True when a comment text is ours: it starts with {"magos". */
-int md_compose_is_ours(const char *text, size_t tlen);
+int md_compose__is_ours(const char *text, size_t tlen);
 /* Feed d[0..len) to a parser as UTF-8 (the BOM has already been skipped).
  * 0 on success, -1 when libyaml cannot allocate the parser. */
-int md_compose_parser_init(yaml_parser_t *p, const char *d, size_t len);
+int md_compose__parser_init(yaml_parser_t *p, const char *d, size_t len);
 /* The 1-based line of a parser error, and its libyaml problem text. */
-int md_compose_error_line(const yaml_parser_t *p, const char *d, size_t len);
-const char *md_compose_error_text(const yaml_parser_t *p);
+int md_compose__error_line(const yaml_parser_t *p, const char *d, size_t len);
+const char *md_compose__error_text(const yaml_parser_t *p);
 
 /* ---- site.c ---- */
-int md_compose_add_problem(struct md_compose_walk *w, int line, const char *fmt, ...)
+int md_compose__add_problem(struct md_compose_walk *w, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void md_compose_site_clear(struct md_compose_site_priv *s);
+void md_compose__site_clear(struct md_compose_site_priv *s);
 /* A node in value position under an `image` key: queue a candidate. */
-int md_compose_image_value(struct md_compose_walk *w, const struct md_compose_frame *fr,
+int md_compose__image_value(struct md_compose_walk *w, const struct md_compose_frame *fr,
 			   const yaml_event_t *ev);
 /* Before each event: note quoted scalars, settle the candidates whose
  * line is complete (all of them at the end of the stream). */
-int md_compose_before_event(struct md_compose_walk *w, const yaml_event_t *ev);
+int md_compose__before_event(struct md_compose_walk *w, const yaml_event_t *ev);
 /* After the walk: anchored/tagged sites get their start from the tokens. */
-int md_compose_resolve_tokens(struct md_compose_walk *w);
+int md_compose__resolve_tokens(struct md_compose_walk *w);
 
 #endif

@@ -188,12 +188,12 @@ static int step(struct lockstep *ls, const struct md_compose_file *f,
 	int same, done;
 
 	if (!yaml_parser_parse(&ls->a, &ea)) {
-		*line = md_compose_error_line(&ls->a, f->data + f->bom, f->len - f->bom);
+		*line = md_compose__error_line(&ls->a, f->data + f->bom, f->len - f->bom);
 		return ls->a.error == YAML_MEMORY_ERROR ? -2 : -1;
 	}
 	if (!yaml_parser_parse(&ls->b, &eb)) {
 		yaml_event_delete(&ea);
-		*line = md_compose_error_line(&ls->b, nd + f->bom, nlen - f->bom);
+		*line = md_compose__error_line(&ls->b, nd + f->bom, nlen - f->bom);
 		return ls->b.error == YAML_MEMORY_ERROR ? -2 : -1;
 	}
 	if (s && s->ordinal == ordinal) {
@@ -225,8 +225,8 @@ static int verify(const struct md_compose_file *f, const char *nd, size_t nlen,
 	int rc = -2, line = site_of(f, ed[0])->pub.line;
 
 	memset(&ls, 0, sizeof(ls));
-	ls.a_ok = md_compose_parser_init(&ls.a, f->data + f->bom, f->len - f->bom) == 0;
-	ls.b_ok = ls.a_ok && md_compose_parser_init(&ls.b, nd + f->bom, nlen - f->bom) == 0;
+	ls.a_ok = md_compose__parser_init(&ls.a, f->data + f->bom, f->len - f->bom) == 0;
+	ls.b_ok = ls.a_ok && md_compose__parser_init(&ls.b, nd + f->bom, nlen - f->bom) == 0;
 	if (ls.b_ok) {
 		while ((rc = step(&ls, f, ed, n, &k, ordinal, nd, nlen, &line)) == 1)
 			ordinal++;

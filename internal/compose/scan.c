@@ -37,7 +37,7 @@ static int on_node(struct md_compose_walk *w, const yaml_event_t *ev)
 		return 0;
 	}
 	if (fr->key && fr->key_len == 5 && memcmp(fr->key, "image", 5) == 0)
-		return md_compose_image_value(w, fr, ev);
+		return md_compose__image_value(w, fr, ev);
 	return 0;
 }
 
@@ -113,7 +113,7 @@ static int on_event(struct md_compose_walk *w, const yaml_event_t *ev)
 		if (on_node(w, ev) < 0)
 			return -1;
 		rc = push(w, ev);
-		if (rc > 0 && md_compose_add_problem(w, (int)ev->start_mark.line + 1,
+		if (rc > 0 && md_compose__add_problem(w, (int)ev->start_mark.line + 1,
 						     "invalid YAML: nesting is deeper than %d levels",
 						     MD_COMPOSE_MAX_DEPTH) < 0)
 			return -1;
@@ -140,7 +140,7 @@ static int walk_events(struct md_compose_walk *w)
 	yaml_event_t ev;
 	int rc = 0;
 
-	if (md_compose_parser_init(&p, w->d, w->len) < 0)
+	if (md_compose__parser_init(&p, w->d, w->len) < 0)
 		return -1;
 	for (;;) {
 		yaml_event_type_t type;
@@ -151,12 +151,12 @@ static int walk_events(struct md_compose_walk *w)
 				break;
 			}
 			w->bad = 1;
-			rc = md_compose_add_problem(w, md_compose_error_line(&p, w->d, w->len),
-						    "invalid YAML: %s", md_compose_error_text(&p));
+			rc = md_compose__add_problem(w, md_compose__error_line(&p, w->d, w->len),
+						    "invalid YAML: %s", md_compose__error_text(&p));
 			break;
 		}
 		type = ev.type;
-		rc = md_compose_before_event(w, &ev);
+		rc = md_compose__before_event(w, &ev);
 		if (rc == 0)
 			rc = on_event(w, &ev);
 		yaml_event_delete(&ev);
@@ -189,7 +189,7 @@ static int cmp_problem(const void *a, const void *b)
 static void drop_sites(struct md_compose_file *f)
 {
 	for (size_t i = 0; i < f->nsites; i++)
-		md_compose_site_clear(&f->sites[i]);
+		md_compose__site_clear(&f->sites[i]);
 	f->nsites = 0;
 }
 
@@ -215,10 +215,10 @@ static int scan_file(struct md_compose_file *f)
 	w.f = f;
 	w.d = f->data + f->bom;
 	w.len = f->len - f->bom;
-	md_compose_cmap_init(&w.cm, w.d, w.len);
+	md_compose__cmap_init(&w.cm, w.d, w.len);
 	rc = walk_events(&w);
 	if (rc == 0 && !w.bad)
-		rc = md_compose_resolve_tokens(&w);
+		rc = md_compose__resolve_tokens(&w);
 	free(w.st);
 	free(w.ex);
 	if (w.bad)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int md_compose_add_problem(struct md_compose_walk *w, int line, const char *fmt, ...)
+int md_compose__add_problem(struct md_compose_walk *w, int line, const char *fmt, ...)
 {
 	struct md_compose_file *f = w->f;
 	struct md_compose_problem *p;
@@ -41,7 +41,7 @@ int md_compose_add_problem(struct md_compose_walk *w, int line, const char *fmt,
 	return 0;
 }
 
-void md_compose_site_clear(struct md_compose_site_priv *s)
+void md_compose__site_clear(struct md_compose_site_priv *s)
 {
 	free(s->value);
 	free(s->annotation);
@@ -71,7 +71,7 @@ static struct md_compose_site_priv *new_candidate(struct md_compose_walk *w,
 	memset(s, 0, sizeof(*s));
 	s->pending = 1;
 	s->kind = kind;
-	s->from = md_compose_cmap_byte(&w->cm, from_ci);
+	s->from = md_compose__cmap_byte(&w->cm, from_ci);
 	s->from_line = from_line;
 	s->pub.line = (int)from_line + 1;
 	w->npending++;
@@ -86,8 +86,8 @@ static void set_range(struct md_compose_walk *w, struct md_compose_site_priv *s,
 {
 	size_t a, b;
 
-	b = md_compose_cmap_byte(&w->cm, end_ci);
-	a = md_compose_cmap_byte(&w->cm, start_ci);
+	b = md_compose__cmap_byte(&w->cm, end_ci);
+	a = md_compose__cmap_byte(&w->cm, start_ci);
 	if (s->pub.quote && b - a >= 2) {
 		a++;
 		b--;
@@ -96,7 +96,7 @@ static void set_range(struct md_compose_walk *w, struct md_compose_site_priv *s,
 	if (!w->ls_valid || w->ls_line != line) {
 		w->ls_valid = 1;
 		w->ls_line = line;
-		w->ls_byte = md_compose_line_start(w->d, a);
+		w->ls_byte = md_compose__line_start(w->d, a);
 	}
 	s->pub.column = (int)(a - w->ls_byte) + 1;
 	s->pub.start = a + w->f->bom;
@@ -116,8 +116,8 @@ static int ours_at(const struct md_compose_walk *w, size_t from,
 		   const struct md_compose_range *ex, size_t nex, const char **text,
 		   size_t *tlen)
 {
-	return md_compose_find_comment(w->d, w->len, from, ex, nex, text, tlen) &&
-	       md_compose_is_ours(*text, *tlen);
+	return md_compose__find_comment(w->d, w->len, from, ex, nex, text, tlen) &&
+	       md_compose__is_ours(*text, *tlen);
 }
 
 /* A value that ends below its key: is our comment on the key line? Only
@@ -128,10 +128,10 @@ static int key_line_ours(struct md_compose_walk *w, const struct md_compose_fram
 {
 	struct md_compose_range r;
 	const char *text;
-	size_t tlen, from = md_compose_cmap_byte(&w->cm, fr->key_end.index);
+	size_t tlen, from = md_compose__cmap_byte(&w->cm, fr->key_end.index);
 
-	r.b = md_compose_cmap_byte(&w->cm, ev->end_mark.index);
-	r.a = md_compose_cmap_byte(&w->cm, ev->start_mark.index);
+	r.b = md_compose__cmap_byte(&w->cm, ev->end_mark.index);
+	r.a = md_compose__cmap_byte(&w->cm, ev->start_mark.index);
 	return ours_at(w, from, &r, ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? 0 : 1,
 		       &text, &tlen);
 }
@@ -171,7 +171,7 @@ static int scalar_candidate(struct md_compose_walk *w, const struct md_compose_f
 	return 0;
 }
 
-int md_compose_image_value(struct md_compose_walk *w, const struct md_compose_frame *fr,
+int md_compose__image_value(struct md_compose_walk *w, const struct md_compose_frame *fr,
 			   const yaml_event_t *ev)
 {
 	switch (ev->type) {
@@ -216,20 +216,20 @@ static int settle(struct md_compose_walk *w, struct md_compose_site_priv *s,
 	int ours = line_ours(w, s, lc);
 
 	if (s->kind == MD_COMPOSE_CAND_BAD)
-		return ours ? md_compose_add_problem(w, s->pub.line, MD_COMPOSE_MSG_SINGLE_LINE)
+		return ours ? md_compose__add_problem(w, s->pub.line, MD_COMPOSE_MSG_SINGLE_LINE)
 			    : 0;
 	if (!ours) {
 		/* say so rather than silently not watching the image */
 		if (s->key_ours)
-			return md_compose_add_problem(w, s->key_ours,
+			return md_compose__add_problem(w, s->key_ours,
 						      "the magos comment must be on the line "
 						      "where the image value ends");
 		return 0;
 	}
 	if (s->multi)
-		return md_compose_add_problem(w, s->pub.line, MD_COMPOSE_MSG_SINGLE_LINE);
+		return md_compose__add_problem(w, s->pub.line, MD_COMPOSE_MSG_SINGLE_LINE);
 	if (!*s->value)
-		return md_compose_add_problem(w, s->pub.line, "image value is empty");
+		return md_compose__add_problem(w, s->pub.line, "image value is empty");
 	s->annotation = md_strndup(lc->text, lc->tlen);
 	if (!s->annotation)
 		return -1;
@@ -259,7 +259,7 @@ static int settle_upto(struct md_compose_walk *w, size_t line, int all)
 				continue;
 			}
 			if (rc == 0) {
-				md_compose_site_clear(s);
+				md_compose__site_clear(s);
 				continue;
 			}
 		}
@@ -288,12 +288,12 @@ static int add_range(struct md_compose_walk *w, const yaml_event_t *ev)
 		w->capex = cap;
 	}
 	r = &w->ex[w->nex++];
-	r->b = md_compose_cmap_byte(&w->cm, ev->end_mark.index);
-	r->a = md_compose_cmap_byte(&w->cm, ev->start_mark.index);
+	r->b = md_compose__cmap_byte(&w->cm, ev->end_mark.index);
+	r->a = md_compose__cmap_byte(&w->cm, ev->start_mark.index);
 	return 0;
 }
 
-int md_compose_before_event(struct md_compose_walk *w, const yaml_event_t *ev)
+int md_compose__before_event(struct md_compose_walk *w, const yaml_event_t *ev)
 {
 	if (!w->npending)
 		return 0;
@@ -316,7 +316,7 @@ int md_compose_before_event(struct md_compose_walk *w, const yaml_event_t *ev)
 /* Give each anchored/tagged site the start of its scalar token (matched by
  * end index: both passes read the same bytes), then turn the ones that
  * span lines into problems. */
-int md_compose_resolve_tokens(struct md_compose_walk *w)
+int md_compose__resolve_tokens(struct md_compose_walk *w)
 {
 	struct md_compose_file *f = w->f;
 	yaml_parser_t p;
@@ -328,9 +328,9 @@ int md_compose_resolve_tokens(struct md_compose_walk *w)
 		k++;
 	if (k == f->nsites)
 		return 0;
-	if (md_compose_parser_init(&p, w->d, w->len) < 0)
+	if (md_compose__parser_init(&p, w->d, w->len) < 0)
 		return -1;
-	md_compose_cmap_init(&w->cm, w->d, w->len);
+	md_compose__cmap_init(&w->cm, w->d, w->len);
 	w->ls_valid = 0;
 	while (k < f->nsites) {
 		struct md_compose_site_priv *s;
@@ -365,8 +365,8 @@ int md_compose_resolve_tokens(struct md_compose_walk *w)
 		struct md_compose_site_priv *s = &f->sites[k];
 
 		if (s->needs_token) {
-			md_compose_site_clear(s);
-			if (md_compose_add_problem(w, s->pub.line, MD_COMPOSE_MSG_SINGLE_LINE) < 0)
+			md_compose__site_clear(s);
+			if (md_compose__add_problem(w, s->pub.line, MD_COMPOSE_MSG_SINGLE_LINE) < 0)
 				rc = -1;
 			continue;
 		}

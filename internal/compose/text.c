@@ -14,7 +14,7 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-void md_compose_cmap_init(struct md_cmap *m, const char *d, size_t len)
+void md_compose__cmap_init(struct md_cmap *m, const char *d, size_t len)
 {
 	m->d = d;
 	m->len = len;
@@ -25,7 +25,7 @@ void md_compose_cmap_init(struct md_cmap *m, const char *d, size_t len)
 /* libyaml advances mark.index by one per character (a CRLF is two), so a
  * character index is the number of UTF-8 sequences before the byte. The
  * data up to any mark libyaml reported has been validated as UTF-8. */
-size_t md_compose_cmap_byte(struct md_cmap *m, size_t ci)
+size_t md_compose__cmap_byte(struct md_cmap *m, size_t ci)
 {
 	while (m->ci < ci && m->bi < m->len) {
 		m->bi++;
@@ -42,7 +42,7 @@ size_t md_compose_cmap_byte(struct md_cmap *m, size_t ci)
 	return m->bi;
 }
 
-size_t md_compose_break_len(const char *d, size_t len, size_t p)
+size_t md_compose__break_len(const char *d, size_t len, size_t p)
 {
 	const unsigned char *u = (const unsigned char *)d;
 
@@ -75,14 +75,14 @@ static int after_break(const char *d, size_t p)
 	       (u[p - 1] == 0xA8 || u[p - 1] == 0xA9);
 }
 
-size_t md_compose_line_start(const char *d, size_t p)
+size_t md_compose__line_start(const char *d, size_t p)
 {
 	while (!after_break(d, p))
 		p--;
 	return p;
 }
 
-int md_compose_line_of(const char *d, size_t len, size_t p)
+int md_compose__line_of(const char *d, size_t len, size_t p)
 {
 	int line = 1;
 	size_t i = 0;
@@ -90,7 +90,7 @@ int md_compose_line_of(const char *d, size_t len, size_t p)
 	if (p > len)
 		p = len;
 	while (i < p) {
-		size_t n = md_compose_break_len(d, len, i);
+		size_t n = md_compose__break_len(d, len, i);
 
 		if (n) {
 			line++;
@@ -109,7 +109,7 @@ static void comment_text(const char *d, size_t len, size_t p, const char **text,
 	while (p < len && is_blank(d[p]))
 		p++;
 	e = p;
-	while (e < len && !md_compose_break_len(d, len, e))
+	while (e < len && !md_compose__break_len(d, len, e))
 		e++;
 	while (e > p && is_blank(d[e - 1]))
 		e--;
@@ -117,14 +117,14 @@ static void comment_text(const char *d, size_t len, size_t p, const char **text,
 	*tlen = e - p;
 }
 
-int md_compose_find_comment(const char *d, size_t len, size_t p,
+int md_compose__find_comment(const char *d, size_t len, size_t p,
 			    const struct md_compose_range *ex, size_t nex, const char **text,
 			    size_t *tlen)
 {
 	char prev = after_break(d, p) ? ' ' : d[p - 1];
 	size_t eol = p, k = 0;
 
-	while (eol < len && !md_compose_break_len(d, len, eol))
+	while (eol < len && !md_compose__break_len(d, len, eol))
 		eol++;
 	size_t hi = nex;
 
@@ -157,14 +157,14 @@ int md_compose_find_comment(const char *d, size_t len, size_t p,
 	return 0;
 }
 
-int md_compose_is_ours(const char *text, size_t tlen)
+int md_compose__is_ours(const char *text, size_t tlen)
 {
 	static const char tag[] = "{\"magos\"";
 
 	return tlen >= sizeof(tag) - 1 && memcmp(text, tag, sizeof(tag) - 1) == 0;
 }
 
-int md_compose_parser_init(yaml_parser_t *p, const char *d, size_t len)
+int md_compose__parser_init(yaml_parser_t *p, const char *d, size_t len)
 {
 	if (!yaml_parser_initialize(p))
 		return -1;
@@ -175,16 +175,16 @@ int md_compose_parser_init(yaml_parser_t *p, const char *d, size_t len)
 	return 0;
 }
 
-int md_compose_error_line(const yaml_parser_t *p, const char *d, size_t len)
+int md_compose__error_line(const yaml_parser_t *p, const char *d, size_t len)
 {
 	/* Reader errors (bad UTF-8, control characters) carry a byte offset
 	 * instead of a mark. */
 	if (p->error == YAML_READER_ERROR)
-		return md_compose_line_of(d, len, p->problem_offset);
+		return md_compose__line_of(d, len, p->problem_offset);
 	return (int)p->problem_mark.line + 1;
 }
 
-const char *md_compose_error_text(const yaml_parser_t *p)
+const char *md_compose__error_text(const yaml_parser_t *p)
 {
 	return p->problem ? p->problem : "unknown error";
 }

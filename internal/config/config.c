@@ -221,7 +221,7 @@ static int load_env(struct md_config_entries *e, char *const *envp, struct md_er
 			continue;
 		key = md_strndup(envp[i], (size_t)(eq - envp[i]));
 		if (!key)
-			return cfg_oom(err);
+			return md_config__oom(err);
 		if (find_entry(e, key, NULL)) {
 			free(key);
 			continue;
@@ -229,7 +229,7 @@ static int load_env(struct md_config_entries *e, char *const *envp, struct md_er
 		v = realloc(e->v, (e->n + 1) * sizeof(*v));
 		if (!v) {
 			free(key);
-			return cfg_oom(err);
+			return md_config__oom(err);
 		}
 		e->v = v;
 		v[e->n].key = key;
@@ -237,7 +237,7 @@ static int load_env(struct md_config_entries *e, char *const *envp, struct md_er
 		v[e->n].value = md_strdup(eq + 1);
 		e->n++;
 		if (!v[e->n - 1].value)
-			return cfg_oom(err);
+			return md_config__oom(err);
 	}
 	return 0;
 }
@@ -254,13 +254,13 @@ static int load_file(struct md_config *cfg, const char *path, struct md_err *err
 		goto out;
 	cfg->file_origin = calloc(cfg->file.n + 1, sizeof(char *));
 	if (!cfg->file_origin) {
-		cfg_oom(err);
+		md_config__oom(err);
 		goto out;
 	}
 	for (size_t i = 0; i < cfg->file.n; i++) {
 		cfg->file_origin[i] = md_asprintf("%s:%d", path, cfg->file.v[i].line);
 		if (!cfg->file_origin[i]) {
-			cfg_oom(err);
+			md_config__oom(err);
 			goto out;
 		}
 	}
@@ -344,7 +344,7 @@ int md_config_load(struct md_config **out, const char *path, char *const *envp,
 
 	*out = NULL;
 	if (!cfg)
-		return cfg_oom(err);
+		return md_config__oom(err);
 	if (path && load_file(cfg, path, err) < 0)
 		goto out;
 	if (load_env(&cfg->env, envp, err) < 0 || check_unknown(cfg, err) < 0)

@@ -23,8 +23,8 @@ struct key_spec {
 };
 
 /* A value as quoted in a message: one printable line of bounded length. */
-const char *cfg_show(char *dst, size_t dstlen, const char *v);
-int cfg_oom(struct md_err *err);
+const char *md_config__show(char *dst, size_t dstlen, const char *v);
+int md_config__oom(struct md_err *err);
 
 /* Setters: v is never empty; errors say what is wrong with v. */
 #define CFG_SETTER(name) \

@@ -13,7 +13,7 @@
 /* ---- helpers ---------------------------------------------------------- */
 
 /* A value as quoted in a message: one printable line of bounded length. */
-const char *cfg_show(char *dst, size_t dstlen, const char *v)
+const char *md_config__show(char *dst, size_t dstlen, const char *v)
 {
 	size_t i, o = 0;
 
@@ -35,7 +35,7 @@ static void *field(struct md_settings *s, const struct key_spec *k)
 	return (char *)s + k->off;
 }
 
-int cfg_oom(struct md_err *err)
+int md_config__oom(struct md_err *err)
 {
 	return md_err_set(err, "out of memory");
 }
@@ -48,7 +48,7 @@ int cfg_set_string(struct md_settings *s, const struct key_spec *k, const char *
 	char **dst = field(s, k);
 
 	*dst = md_strdup(v);
-	return *dst ? 0 : cfg_oom(err);
+	return *dst ? 0 : md_config__oom(err);
 }
 
 int cfg_set_abspath(struct md_settings *s, const struct key_spec *k, const char *v,
@@ -57,7 +57,7 @@ int cfg_set_abspath(struct md_settings *s, const struct key_spec *k, const char 
 	char shown[SHOW_MAX + 8];
 
 	if (v[0] != '/')
-		return md_err_set(err, "'%s' is not an absolute path", cfg_show(shown, sizeof(shown), v));
+		return md_err_set(err, "'%s' is not an absolute path", md_config__show(shown, sizeof(shown), v));
 	return cfg_set_string(s, k, v, err);
 }
 
@@ -95,7 +95,7 @@ int cfg_set_branch(struct md_settings *s, const struct key_spec *k, const char *
 
 	if (why)
 		return md_err_set(err, "invalid branch name '%s' (%s)",
-				  cfg_show(shown, sizeof(shown), v), why);
+				  md_config__show(shown, sizeof(shown), v), why);
 	return cfg_set_string(s, k, v, err);
 }
 
@@ -110,7 +110,7 @@ int cfg_set_duration(struct md_settings *s, const struct key_spec *k, const char
 	if (secs < k->lo) {
 		md_duration_format(k->lo, min, sizeof(min));
 		return md_err_set(err, "'%s' is too short (minimum %s)",
-				  cfg_show(shown, sizeof(shown), v), min);
+				  md_config__show(shown, sizeof(shown), v), min);
 	}
 	*(int64_t *)field(s, k) = secs;
 	return 0;
@@ -132,18 +132,18 @@ int cfg_set_int(struct md_settings *s, const struct key_spec *k, const char *v,
 		goto nan;
 	if (errno == ERANGE || n < k->lo || n > k->hi)
 		return md_err_set(err, "%s is out of range (%lld..%lld)",
-				  cfg_show(shown, sizeof(shown), v), k->lo, k->hi);
+				  md_config__show(shown, sizeof(shown), v), k->lo, k->hi);
 	*(int *)field(s, k) = (int)n;
 	return 0;
 nan:
-	return md_err_set(err, "'%s' is not an integer", cfg_show(shown, sizeof(shown), v));
+	return md_err_set(err, "'%s' is not an integer", md_config__show(shown, sizeof(shown), v));
 }
 
 static int split_list(struct md_strv *sv, const char *v, struct md_err *err)
 {
 	if (md_strv_split(sv, v, ", \t\r\n") < 0) {
 		md_strv_clear(sv);
-		return cfg_oom(err);
+		return md_config__oom(err);
 	}
 	return 0;
 }
@@ -207,7 +207,7 @@ int cfg_set_hosts(struct md_settings *s, const struct key_spec *k, const char *v
 			return md_err_set(err,
 					  "invalid registry '%s' (expected host[:port], e.g. "
 					  "registry.lan:5000)",
-					  cfg_show(shown, sizeof(shown), sv->v[i]));
+					  md_config__show(shown, sizeof(shown), sv->v[i]));
 	return 0;
 }
 
@@ -260,18 +260,18 @@ int cfg_set_readable(struct md_settings *s, const struct key_spec *k, const char
 	/* O_NONBLOCK: a FIFO named here must not hang the load. */
 	fd = open(v, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return md_err_set(err, "cannot read %s: %s", cfg_show(shown, sizeof(shown), v),
+		return md_err_set(err, "cannot read %s: %s", md_config__show(shown, sizeof(shown), v),
 				  strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		int saved = errno;
 
 		close(fd);
-		return md_err_set(err, "cannot read %s: %s", cfg_show(shown, sizeof(shown), v),
+		return md_err_set(err, "cannot read %s: %s", md_config__show(shown, sizeof(shown), v),
 				  strerror(saved));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return md_err_set(err, "%s is %s", cfg_show(shown, sizeof(shown), v),
+		return md_err_set(err, "%s is %s", md_config__show(shown, sizeof(shown), v),
 				  S_ISDIR(st.st_mode) ? "a directory, not a file"
 						      : "not a regular file");
 	}
@@ -292,7 +292,7 @@ static int set_choice(int *out, const char *const *choices, const char *v, struc
 		snprintf(valid + strlen(valid), sizeof(valid) - strlen(valid), "%s%s",
 			 i ? ", " : "", choices[i]);
 	}
-	return md_err_set(err, "invalid value '%s' (valid: %s)", cfg_show(shown, sizeof(shown), v),
+	return md_err_set(err, "invalid value '%s' (valid: %s)", md_config__show(shown, sizeof(shown), v),
 			  valid);
 }
 
@@ -334,7 +334,7 @@ int cfg_set_bool(struct md_settings *s, const struct key_spec *k, const char *v,
 
 	if (md_config_parse_bool(v, field(s, k)) < 0)
 		return md_err_set(err, "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
-				  cfg_show(shown, sizeof(shown), v));
+				  md_config__show(shown, sizeof(shown), v));
 	return 0;
 }
 
@@ -364,7 +364,7 @@ int cfg_set_listen(struct md_settings *s, const struct key_spec *k, const char *
 	if (!host_port_ok(v) || !strrchr(v, ':') || strrchr(v, ']') > strrchr(v, ':'))
 		return md_err_set(err, "invalid address '%s' (expected host:port, e.g. "
 				       "127.0.0.1:9797, or off)",
-				  cfg_show(shown, sizeof(shown), v));
+				  md_config__show(shown, sizeof(shown), v));
 	return cfg_set_string(s, k, v, err);
 }
 
@@ -376,7 +376,7 @@ int cfg_set_argv(struct md_settings *s, const struct key_spec *k, const char *v,
 
 	md_strv_clear(sv);
 	if (md_strv_split(sv, v, " \t") < 0)
-		return cfg_oom(err);
+		return md_config__oom(err);
 	if (sv->n == 0)
 		return md_err_set(err, "no command given");
 	return 0;
@@ -393,14 +393,14 @@ int cfg_set_url(struct md_settings *s, const struct key_spec *k, const char *v,
 
 	if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
 		return md_err_set(err, "'%s' is not an http:// or https:// URL",
-				  cfg_show(shown, sizeof(shown), v));
+				  md_config__show(shown, sizeof(shown), v));
 	if (strchr(v, ' ') || strchr(v, '?') || strchr(v, '#'))
 		return md_err_set(err, "'%s' must not contain spaces, '?' or '#'",
-				  cfg_show(shown, sizeof(shown), v));
+				  md_config__show(shown, sizeof(shown), v));
 	while (n > 0 && v[n - 1] == '/')
 		n--;
 	*dst = md_strndup(v, n);
-	return *dst ? 0 : cfg_oom(err);
+	return *dst ? 0 : md_config__oom(err);
 }
 
 int cfg_set_id(struct md_settings *s, const struct key_spec *k, const char *v,
@@ -410,7 +410,7 @@ int cfg_set_id(struct md_settings *s, const struct key_spec *k, const char *v,
 
 	if (strspn(v, "0123456789") != strlen(v) || strlen(v) > 19 || v[0] == '0')
 		return md_err_set(err, "'%s' is not a positive number",
-				  cfg_show(shown, sizeof(shown), v));
+				  md_config__show(shown, sizeof(shown), v));
 	return cfg_set_string(s, k, v, err);
 }
 
@@ -425,13 +425,13 @@ int cfg_set_keyfile(struct md_settings *s, const struct key_spec *k, const char 
 	if (cfg_set_readable(s, k, v, err) < 0)
 		return -1;
 	if (stat(v, &st) < 0)
-		return md_err_set(err, "cannot read %s: %s", cfg_show(shown, sizeof(shown), v),
+		return md_err_set(err, "cannot read %s: %s", md_config__show(shown, sizeof(shown), v),
 				  strerror(errno));
 	if (st.st_mode & 077)
 		return md_err_set(err,
 				  "%s is readable by group or others (mode %04o); refusing to use "
 				  "a private key others can read: run `chmod 600 %s`",
-				  cfg_show(shown, sizeof(shown), v), (unsigned)(st.st_mode & 07777),
+				  md_config__show(shown, sizeof(shown), v), (unsigned)(st.st_mode & 07777),
 				  v);
 	return 0;
 }
@@ -444,6 +444,6 @@ int cfg_set_globs_opt(struct md_settings *s, const struct key_spec *k, const cha
 
 	md_strv_clear(sv);
 	if (md_strv_split(sv, v, ", \t\r\n") < 0)
-		return cfg_oom(err);
+		return md_config__oom(err);
 	return 0;
 }

@@ -16,16 +16,16 @@ static int git_call(struct md_github *gh, const char *method, const char *suffix
 {
 	struct md_gh_repo_req rr = { method, suffix, body, NEED_CONTENTS, accept, 1 };
 
-	return md_gh_repo_call(gh, &rr, a, err);
+	return md_github__repo_call(gh, &rr, a, err);
 }
 
-int md_gh_answer_sha(json_t *j, const char *key, const char *what, char out[41],
+int md_github__answer_sha(json_t *j, const char *key, const char *what, char out[41],
 		     struct md_err *err)
 {
 	json_t *o = key ? json_object_get(j, key) : j;
 	const char *s = json_string_value(json_object_get(o, "sha"));
 
-	if (!s || !md_gh_is_oid(s))
+	if (!s || !md_github__is_oid(s))
 		return md_err_set(err, "GitHub's answer to %s has no valid %s\"sha\"", what,
 				  key ? "tree " : "");
 	memcpy(out, s, 41);
@@ -36,7 +36,7 @@ static int make_blob(struct md_github *gh, const struct md_github_file *f, char 
 		     struct md_err *err)
 {
 	struct md_gh_answer a;
-	char *b64 = md_gh_b64(f->data, f->len, 0);
+	char *b64 = md_github__b64(f->data, f->len, 0);
 	json_t *body = b64 ? json_pack("{s:s, s:s}", "content", b64, "encoding", "base64") : NULL;
 	int rc = -1;
 
@@ -48,7 +48,7 @@ static int make_blob(struct md_github *gh, const struct md_github_file *f, char 
 		md_err_prefix(err, "uploading %s", f->path);
 		goto out;
 	}
-	rc = md_gh_answer_sha(a.json, NULL, "POST /git/blobs", sha, err);
+	rc = md_github__answer_sha(a.json, NULL, "POST /git/blobs", sha, err);
 	json_decref(a.json);
 out:
 	json_decref(body);
@@ -66,7 +66,7 @@ static int parent_tree(struct md_github *gh, const char *parent, char tree[41],
 	snprintf(suffix, sizeof(suffix), "/git/commits/%s", parent);
 	if (git_call(gh, "GET", suffix, NULL, NULL, &a, err) < 0)
 		return -1;
-	rc = md_gh_answer_sha(a.json, "tree", "GET /git/commits", tree, err);
+	rc = md_github__answer_sha(a.json, "tree", "GET /git/commits", tree, err);
 	json_decref(a.json);
 	return rc;
 }
@@ -93,7 +93,7 @@ static int make_tree(struct md_github *gh, const char *base, const struct md_git
 		goto oom;
 	if (git_call(gh, "POST", "/git/trees", body, NULL, &a, err) < 0)
 		goto out;
-	rc = md_gh_answer_sha(a.json, NULL, "POST /git/trees", tree, err);
+	rc = md_github__answer_sha(a.json, NULL, "POST /git/trees", tree, err);
 	json_decref(a.json);
 	goto out;
 oom:
@@ -120,7 +120,7 @@ static int make_commit(struct md_github *gh, const char *tree, const char *paren
 	json_decref(body);
 	if (rc < 0)
 		return -1;
-	rc = md_gh_answer_sha(a.json, NULL, "POST /git/commits", oid, err);
+	rc = md_github__answer_sha(a.json, NULL, "POST /git/commits", oid, err);
 	json_decref(a.json);
 	return rc;
 }
@@ -163,7 +163,7 @@ static int update_ref(struct md_github *gh, const char *branch, const char *oid,
 		      struct md_err *err)
 {
 	static const long accept[] = { 404, 422, 0 };
-	char *enc = md_gh_pct(branch, 1), *suffix = NULL;
+	char *enc = md_github__pct(branch, 1), *suffix = NULL;
 	json_t *body = json_pack("{s:s, s:b}", "sha", oid, "force", force ? 1 : 0);
 	struct md_gh_answer a;
 	int rc = -1;
@@ -209,7 +209,7 @@ int md_github_commit(struct md_github *gh, const char *branch, const char *paren
 	if (!valid_branch(branch))
 		return md_err_set(err, "'%s' is not a branch name GitHub can update",
 				  branch ? branch : "");
-	if (!parent || !md_gh_is_oid(parent))
+	if (!parent || !md_github__is_oid(parent))
 		return md_err_set(err, "the parent of a commit on %s must be 40 hex digits", branch);
 	if (nfiles == 0 || nfiles > 1000)
 		return md_err_set(err, "a commit on %s needs 1 to 1000 files, not %zu", branch,
@@ -246,7 +246,7 @@ int md_github_branch_delete(struct md_github *gh, const char *branch, struct md_
 	if (!valid_branch(branch))
 		return md_err_set(err, "'%s' is not a branch name GitHub can delete",
 				  branch ? branch : "");
-	enc = md_gh_pct(branch, 1);
+	enc = md_github__pct(branch, 1);
 	if (!enc || !(suffix = md_asprintf("/git/refs/heads/%s", enc))) {
 		md_err_set(err, "out of memory deleting the branch %s", branch);
 		goto out;

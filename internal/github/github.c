@@ -13,14 +13,14 @@
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 
-int64_t md_gh_now(const struct md_github *gh)
+int64_t md_github__now(const struct md_github *gh)
 {
 	return gh->now ? gh->now(gh->now_ctx) : md_time_now();
 }
 
 /* ---- encoders ----------------------------------------------------------------- */
 
-char *md_gh_b64(const void *data, size_t len, int url)
+char *md_github__b64(const void *data, size_t len, int url)
 {
 	static const char std[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -61,7 +61,7 @@ char *md_gh_b64(const void *data, size_t len, int url)
 	return out;
 }
 
-char *md_gh_pct(const char *s, int keep_slash)
+char *md_github__pct(const char *s, int keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	struct md_buf b;
@@ -81,7 +81,7 @@ char *md_gh_pct(const char *s, int keep_slash)
 	return md_buf_steal(&b);
 }
 
-int md_gh_is_oid(const char *s)
+int md_github__is_oid(const char *s)
 {
 	size_t i;
 
@@ -341,10 +341,10 @@ int md_github_jwt(struct md_github *gh, int64_t now, char **out, struct md_err *
 	/* iat in the past absorbs clock drift; exp stays under GitHub's 10 min. */
 	o = json_pack("{s:I, s:I, s:s}", "iat", (json_int_t)(now - 60), "exp",
 		      (json_int_t)(now + 540), "iss", gh->app_id);
-	claims = o ? md_gh_json_text(o) : NULL;
+	claims = o ? md_github__json_text(o) : NULL;
 	json_decref(o);
-	if (!claims || !(h = md_gh_b64(header, strlen(header), 1)) ||
-	    !(c = md_gh_b64(claims, strlen(claims), 1)) ||
+	if (!claims || !(h = md_github__b64(header, strlen(header), 1)) ||
+	    !(c = md_github__b64(claims, strlen(claims), 1)) ||
 	    !(input = md_asprintf("%s.%s", h, c))) {
 		md_err_set(err, "out of memory building the GitHub App JWT");
 		goto out;
@@ -353,7 +353,7 @@ int md_github_jwt(struct md_github *gh, int64_t now, char **out, struct md_err *
 		md_err_set(err, "cannot sign the GitHub App JWT with the key %s", gh->key_file);
 		goto out;
 	}
-	if (!(s = md_gh_b64(sig, siglen, 1)) || !(*out = md_asprintf("%s.%s", input, s))) {
+	if (!(s = md_github__b64(sig, siglen, 1)) || !(*out = md_asprintf("%s.%s", input, s))) {
 		md_err_set(err, "out of memory building the GitHub App JWT");
 		goto out;
 	}

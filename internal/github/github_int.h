@@ -44,15 +44,15 @@ struct md_github {
 	struct md_github_stats st;
 };
 
-int64_t md_gh_now(const struct md_github *gh);
+int64_t md_github__now(const struct md_github *gh);
 
 /* ---- encoding ------------------------------------------------------------- */
 
 /* base64 (url: the URL-safe alphabet without padding). NULL on OOM. */
-char *md_gh_b64(const void *data, size_t len, int url);
+char *md_github__b64(const void *data, size_t len, int url);
 /* Percent-encode everything but RFC 3986 unreserved characters (and '/'
  * when keep_slash). NULL on OOM. */
-char *md_gh_pct(const char *s, int keep_slash);
+char *md_github__pct(const char *s, int keep_slash);
 
 /* ---- HTTP ----------------------------------------------------------------- */
 
@@ -77,23 +77,23 @@ struct md_gh_resp {
 	int body_overflow;
 };
 
-void md_gh_resp_init(struct md_gh_resp *r, size_t max);
-void md_gh_resp_clear(struct md_gh_resp *r);
+void md_github__resp_init(struct md_gh_resp *r, size_t max);
+void md_github__resp_clear(struct md_gh_resp *r);
 
 /* Send req (minting a JWT or taking the installation token as req->auth
  * says; a 401 with the token re-mints it and retries once). Returns 0 for
  * a 2xx answer or one listed in req->accept, else -1 with the sentence the
  * status deserves. */
-int md_gh_call(struct md_github *gh, const struct md_gh_req *req, struct md_gh_resp *resp,
+int md_github__call(struct md_github *gh, const struct md_gh_req *req, struct md_gh_resp *resp,
 	       struct md_err *err);
 /* The body as a JSON object (or array with want_array). */
-int md_gh_resp_json(const struct md_gh_req *req, const struct md_gh_resp *resp, int want_array,
+int md_github__resp_json(const struct md_gh_req *req, const struct md_gh_resp *resp, int want_array,
 		    json_t **out, struct md_err *err);
 /* "<api_url>/repos/<owner>/<repo><suffix>", owner and repo encoded; suffix
  * is used as given. NULL (err set) when no repository is configured. */
-char *md_gh_repo_url(const struct md_github *gh, const char *suffix, struct md_err *err);
+char *md_github__repo_url(const struct md_github *gh, const char *suffix, struct md_err *err);
 /* JSON text of o (compact, key order kept); NULL on OOM. */
-char *md_gh_json_text(json_t *o);
+char *md_github__json_text(json_t *o);
 
 /* One call to a repository endpoint with the installation token. */
 struct md_gh_repo_req {
@@ -112,59 +112,59 @@ struct md_gh_answer {
 };
 
 /* Send rr; a status in rr->accept comes back in a instead of failing. */
-int md_gh_repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struct md_gh_answer *a,
+int md_github__repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struct md_gh_answer *a,
 		    struct md_err *err);
 
 /* ---- parsers of GitHub's answers (fuzzed) -------------------------------------- */
 
 /* {token, expires_at} from POST .../access_tokens. The token must be
  * printable ASCII without blanks (it goes into a header). */
-int md_gh_parse_token(const char *body, size_t len, char **token, int64_t *expires_at,
+int md_github__parse_token(const char *body, size_t len, char **token, int64_t *expires_at,
 		      struct md_err *err);
 
 /* One pull request object. */
-int md_gh_parse_pr(json_t *o, struct md_github_pr *pr, struct md_err *err);
+int md_github__parse_pr(json_t *o, struct md_github_pr *pr, struct md_err *err);
 
 /* A growing array of PRs. */
 struct md_gh_prv {
 	struct md_github_pr *v;
 	size_t n, cap;
 };
-void md_gh_prv_free(struct md_gh_prv *pv);
+void md_github__prv_free(struct md_gh_prv *pv);
 /* Append the PRs of one page (a JSON array) to pv, keeping only those whose
  * head.repo.full_name equals full_name and head.ref starts with prefix
  * (either NULL: no filter). `what` names the request in errors. */
-int md_gh_parse_pr_list(const char *body, size_t len, const char *full_name,
+int md_github__parse_pr_list(const char *body, size_t len, const char *full_name,
 			const char *prefix, struct md_gh_prv *pv, const char *what,
 			struct md_err *err);
 
 /* The rel="next" target of a Link header value, or *out = NULL. -1 only on
  * OOM. */
-int md_gh_link_next(const char *link, char **out);
+int md_github__link_next(const char *link, char **out);
 
 /* GitHub's "message" and first "errors[].message" (or errors[].code) from
  * an error body, joined as "message: first error"; "" when there is none.
  * Control characters are replaced so a message stays one line. */
-void md_gh_error_text(const char *body, size_t len, char *out, size_t outlen);
+void md_github__error_text(const char *body, size_t len, char *out, size_t outlen);
 
 /* The 40-hex "sha" of j (of j.key when key is given) into out; else an
  * error naming what (the request). */
-int md_gh_answer_sha(json_t *j, const char *key, const char *what, char out[41],
+int md_github__answer_sha(json_t *j, const char *key, const char *what, char out[41],
 		     struct md_err *err);
 
 /* The first closed, unmerged PR of arr (GET .../pulls?state=closed) from
  * the branch head of full ("owner/repo"), whose body holds marker (NULL:
  * any) → *out (caller frees), or *out NULL when there is none. */
-int md_gh_pick_closed(json_t *arr, const char *full, const char *head, const char *marker,
+int md_github__pick_closed(json_t *arr, const char *full, const char *head, const char *marker,
 		      const char *what, struct md_github_pr **out, struct md_err *err);
 
 /* o's positive integer "id" (installation, user), or 0. */
-long long md_gh_positive_id(json_t *o);
+long long md_github__positive_id(json_t *o);
 
 /* An App slug safe to use as a commit author name and in a URL. */
-int md_gh_valid_slug(const char *s);
+int md_github__valid_slug(const char *s);
 
 /* True when s is 40 lowercase hex digits. */
-int md_gh_is_oid(const char *s);
+int md_github__is_oid(const char *s);
 
 #endif

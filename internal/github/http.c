@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-void md_gh_resp_init(struct md_gh_resp *r, size_t max)
+void md_github__resp_init(struct md_gh_resp *r, size_t max)
 {
 	memset(r, 0, sizeof(*r));
 	md_buf_init(&r->body, max);
@@ -15,21 +15,21 @@ void md_gh_resp_init(struct md_gh_resp *r, size_t max)
 	r->rate_remaining = -1;
 }
 
-void md_gh_resp_clear(struct md_gh_resp *r)
+void md_github__resp_clear(struct md_gh_resp *r)
 {
 	size_t max = r->body.max;
 
 	md_buf_clear(&r->body);
 	free(r->link_next);
-	md_gh_resp_init(r, max);
+	md_github__resp_init(r, max);
 }
 
-char *md_gh_json_text(json_t *o)
+char *md_github__json_text(json_t *o)
 {
 	return json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
-char *md_gh_repo_url(const struct md_github *gh, const char *suffix, struct md_err *err)
+char *md_github__repo_url(const struct md_github *gh, const char *suffix, struct md_err *err)
 {
 	char *o = NULL, *r = NULL, *url = NULL;
 
@@ -37,7 +37,7 @@ char *md_gh_repo_url(const struct md_github *gh, const char *suffix, struct md_e
 		md_err_set(err, "the GitHub client has no repository (owner/repo) to work on");
 		return NULL;
 	}
-	if ((o = md_gh_pct(gh->owner, 0)) && (r = md_gh_pct(gh->repo, 0)))
+	if ((o = md_github__pct(gh->owner, 0)) && (r = md_github__pct(gh->repo, 0)))
 		url = md_asprintf("%s/repos/%s/%s%s", gh->api_url, o, r, suffix);
 	if (!url)
 		md_err_set(err, "out of memory building a GitHub URL for %s/%s", gh->owner,
@@ -202,7 +202,7 @@ static void setup(CURL *c, struct md_github *gh, const struct md_gh_req *req,
 static int refuse_if_limited(struct md_github *gh, const struct md_gh_req *req,
 			     struct md_err *err)
 {
-	int64_t now = md_gh_now(gh);
+	int64_t now = md_github__now(gh);
 	char when[32];
 
 	if (gh->blocked_until > now) {
@@ -244,7 +244,7 @@ static int finish(struct md_github *gh, const struct md_gh_req *req, struct xfer
 	if (r->link_overflow)
 		return md_err_set(err, "GitHub's Link header for %s %s is longer than %d bytes",
 				  req->method, req->url, MD_GH_LINK_MAX);
-	if (x->link.len && md_gh_link_next(x->link.data, &r->link_next) < 0)
+	if (x->link.len && md_github__link_next(x->link.data, &r->link_next) < 0)
 		return md_err_set(err, "out of memory reading the Link header of %s", req->url);
 	return 0;
 }
@@ -282,7 +282,7 @@ static int send_once(struct md_github *gh, const struct md_gh_req *req, const ch
 static int rate_limited(struct md_github *gh, const struct md_gh_req *req,
 			const struct md_gh_resp *r, struct md_err *err)
 {
-	int64_t now = md_gh_now(gh);
+	int64_t now = md_github__now(gh);
 	char when[32];
 
 	if (r->retry_after >= 0) {
@@ -309,7 +309,7 @@ static int status_error(struct md_github *gh, const struct md_gh_req *req,
 {
 	char gm[512];
 
-	md_gh_error_text(r->body.data, r->body.len, gm, sizeof(gm));
+	md_github__error_text(r->body.data, r->body.len, gm, sizeof(gm));
 	if (r->status == 429 ||
 	    (r->status == 403 && (r->retry_after >= 0 || r->rate_remaining == 0)))
 		return rate_limited(gh, req, r, err);
@@ -349,7 +349,7 @@ static int accepted(const struct md_gh_req *req, long status)
 	return 0;
 }
 
-int md_gh_call(struct md_github *gh, const struct md_gh_req *req, struct md_gh_resp *resp,
+int md_github__call(struct md_github *gh, const struct md_gh_req *req, struct md_gh_resp *resp,
 	       struct md_err *err)
 {
 	for (int attempt = 0;; attempt++) {
@@ -358,12 +358,12 @@ int md_gh_call(struct md_github *gh, const struct md_gh_req *req, struct md_gh_r
 		int rc;
 
 		if (req->auth == MD_GH_AUTH_JWT) {
-			if (md_github_jwt(gh, md_gh_now(gh), &jwt, err) < 0)
+			if (md_github_jwt(gh, md_github__now(gh), &jwt, err) < 0)
 				return -1;
 		} else if (md_github_token(gh, &token, err) < 0) {
 			return -1;
 		}
-		md_gh_resp_clear(resp);
+		md_github__resp_clear(resp);
 		rc = send_once(gh, req, jwt ? jwt : token, resp, err);
 		md_free_secret(jwt, jwt ? strlen(jwt) : 0);
 		if (rc < 0)
@@ -380,7 +380,7 @@ int md_gh_call(struct md_github *gh, const struct md_gh_req *req, struct md_gh_r
 	return status_error(gh, req, resp, err);
 }
 
-int md_gh_resp_json(const struct md_gh_req *req, const struct md_gh_resp *resp, int want_array,
+int md_github__resp_json(const struct md_gh_req *req, const struct md_gh_resp *resp, int want_array,
 		    json_t **out, struct md_err *err)
 {
 	json_error_t je;
@@ -397,7 +397,7 @@ int md_gh_resp_json(const struct md_gh_req *req, const struct md_gh_resp *resp, 
 	return 0;
 }
 
-int md_gh_repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struct md_gh_answer *a,
+int md_github__repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struct md_gh_answer *a,
 		    struct md_err *err)
 {
 	struct md_gh_req req = { rr->method, NULL, NULL, MD_GH_AUTH_TOKEN, rr->need, rr->accept };
@@ -406,26 +406,26 @@ int md_gh_repo_call(struct md_github *gh, const struct md_gh_repo_req *rr, struc
 	int rc = -1;
 
 	memset(a, 0, sizeof(*a));
-	md_gh_resp_init(&resp, gh->body_max);
-	if (!(url = md_gh_repo_url(gh, rr->suffix, err)))
+	md_github__resp_init(&resp, gh->body_max);
+	if (!(url = md_github__repo_url(gh, rr->suffix, err)))
 		goto out;
-	if (rr->body && !(text = md_gh_json_text(rr->body))) {
+	if (rr->body && !(text = md_github__json_text(rr->body))) {
 		md_err_set(err, "out of memory encoding the body of %s %s", rr->method, url);
 		goto out;
 	}
 	req.url = url;
 	req.body = text;
-	if (md_gh_call(gh, &req, &resp, err) < 0)
+	if (md_github__call(gh, &req, &resp, err) < 0)
 		goto out;
 	a->status = resp.status;
 	if (resp.status < 200 || resp.status >= 300)
-		md_gh_error_text(resp.body.data, resp.body.len, a->msg, sizeof(a->msg));
+		md_github__error_text(resp.body.data, resp.body.len, a->msg, sizeof(a->msg));
 	else if (rr->want_json && resp.status != 204 &&
-		 md_gh_resp_json(&req, &resp, 0, &a->json, err) < 0)
+		 md_github__resp_json(&req, &resp, 0, &a->json, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	md_gh_resp_clear(&resp);
+	md_github__resp_clear(&resp);
 	md_buf_clear(&resp.body);
 	free(url);
 	free(text);

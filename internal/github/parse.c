@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-int md_gh_parse_token(const char *body, size_t len, char **token, int64_t *expires_at,
+int md_github__parse_token(const char *body, size_t len, char **token, int64_t *expires_at,
 		      struct md_err *err)
 {
 	json_t *j = json_loadb(body, len, 0, NULL);
@@ -89,7 +89,7 @@ void md_github_pr_clear(struct md_github_pr *pr)
 	memset(pr, 0, sizeof(*pr));
 }
 
-int md_gh_parse_pr(json_t *o, struct md_github_pr *pr, struct md_err *err)
+int md_github__parse_pr(json_t *o, struct md_github_pr *pr, struct md_err *err)
 {
 	json_t *head = json_object_get(o, "head"), *base = json_object_get(o, "base");
 	json_t *num = json_object_get(o, "number");
@@ -114,7 +114,7 @@ int md_gh_parse_pr(json_t *o, struct md_github_pr *pr, struct md_err *err)
 	return 0;
 }
 
-void md_gh_prv_free(struct md_gh_prv *pv)
+void md_github__prv_free(struct md_gh_prv *pv)
 {
 	for (size_t i = 0; i < pv->n; i++)
 		md_github_pr_clear(&pv->v[i]);
@@ -152,7 +152,7 @@ static int pr_wanted(json_t *o, const char *full_name, const char *prefix)
 	return 1;
 }
 
-int md_gh_parse_pr_list(const char *body, size_t len, const char *full_name,
+int md_github__parse_pr_list(const char *body, size_t len, const char *full_name,
 			const char *prefix, struct md_gh_prv *pv, const char *what,
 			struct md_err *err)
 {
@@ -168,7 +168,7 @@ int md_gh_parse_pr_list(const char *body, size_t len, const char *full_name,
 	json_array_foreach(j, i, o) {
 		if (!json_is_object(o) || !pr_wanted(o, full_name, prefix))
 			continue;
-		if (md_gh_parse_pr(o, &pr, err) < 0) {
+		if (md_github__parse_pr(o, &pr, err) < 0) {
 			md_err_prefix(err, "%s", what);
 			goto out;
 		}
@@ -215,7 +215,7 @@ static int has_rel_next(const char *p, const char *end)
 	return 0;
 }
 
-int md_gh_link_next(const char *link, char **out)
+int md_github__link_next(const char *link, char **out)
 {
 	const char *p = link;
 
@@ -250,7 +250,7 @@ static void append_clean(char *out, size_t outlen, const char *s)
 	out[n] = '\0';
 }
 
-void md_gh_error_text(const char *body, size_t len, char *out, size_t outlen)
+void md_github__error_text(const char *body, size_t len, char *out, size_t outlen)
 {
 	json_t *j, *e0;
 	const char *m, *em;
@@ -285,7 +285,7 @@ void md_gh_error_text(const char *body, size_t len, char *out, size_t outlen)
  * URL path, so anything else (a newline, '<', '@', ' ') is refused rather
  * than written into a commit. Upper case and '_' are let through: they
  * are harmless in both places. */
-int md_gh_valid_slug(const char *s)
+int md_github__valid_slug(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 

@@ -20,7 +20,7 @@ static int get_pr_pages(struct md_github *gh, const char *first, const char *pre
 	char *what = NULL;
 	int rc = -1, page;
 
-	md_gh_resp_init(&resp, gh->body_max);
+	md_github__resp_init(&resp, gh->body_max);
 	if (!full || !url) {
 		md_err_set(err, "out of memory listing pull requests of %s/%s", gh->owner, gh->repo);
 		goto out;
@@ -32,14 +32,14 @@ static int get_pr_pages(struct md_github *gh, const char *first, const char *pre
 			goto out;
 		}
 		req.url = url;
-		if (md_gh_call(gh, &req, &resp, err) < 0)
+		if (md_github__call(gh, &req, &resp, err) < 0)
 			goto out;
 		free(what);
 		if (!(what = md_asprintf("GET %s", url))) {
 			md_err_set(err, "out of memory listing pull requests");
 			goto out;
 		}
-		if (md_gh_parse_pr_list(resp.body.data ? resp.body.data : "", resp.body.len, full,
+		if (md_github__parse_pr_list(resp.body.data ? resp.body.data : "", resp.body.len, full,
 					prefix, pv, what, err) < 0)
 			goto out;
 		free(url);
@@ -54,7 +54,7 @@ static int get_pr_pages(struct md_github *gh, const char *first, const char *pre
 	}
 	rc = 0;
 out:
-	md_gh_resp_clear(&resp);
+	md_github__resp_clear(&resp);
 	md_buf_clear(&resp.body);
 	free(full);
 	free(url);
@@ -85,12 +85,12 @@ int md_github_pr_find(struct md_github *gh, const char *head, const char *base,
 
 	*out = NULL;
 	spec = md_asprintf("%s:%s", gh->owner ? gh->owner : "", head);
-	if (!spec || !(h = md_gh_pct(spec, 0)) || !(b = md_gh_pct(base, 0)) ||
+	if (!spec || !(h = md_github__pct(spec, 0)) || !(b = md_github__pct(base, 0)) ||
 	    !(q = md_asprintf("/pulls?state=open&head=%s&base=%s&per_page=100", h, b))) {
 		md_err_set(err, "out of memory looking up the pull request for %s", head);
 		goto out;
 	}
-	if (!(url = md_gh_repo_url(gh, q, err)))
+	if (!(url = md_github__repo_url(gh, q, err)))
 		goto out;
 	/* The query already selects head; the name filter only guards forks. */
 	if (get_pr_pages(gh, url, NULL, &pv, err) < 0)
@@ -106,7 +106,7 @@ int md_github_pr_find(struct md_github *gh, const char *head, const char *base,
 		}
 	rc = 0;
 out:
-	md_gh_prv_free(&pv);
+	md_github__prv_free(&pv);
 	free(spec);
 	free(h);
 	free(b);
@@ -124,19 +124,19 @@ int md_github_pr_list(struct md_github *gh, const char *prefix, const char *base
 
 	*out = NULL;
 	*n = 0;
-	if (!(b = md_gh_pct(base, 0)) ||
+	if (!(b = md_github__pct(base, 0)) ||
 	    !(q = md_asprintf("/pulls?state=open&base=%s&per_page=100", b))) {
 		md_err_set(err, "out of memory listing pull requests into %s", base);
 		goto out;
 	}
-	if (!(url = md_gh_repo_url(gh, q, err)) || get_pr_pages(gh, url, prefix, &pv, err) < 0)
+	if (!(url = md_github__repo_url(gh, q, err)) || get_pr_pages(gh, url, prefix, &pv, err) < 0)
 		goto out;
 	*out = pv.v;
 	*n = pv.n;
 	memset(&pv, 0, sizeof(pv));
 	rc = 0;
 out:
-	md_gh_prv_free(&pv);
+	md_github__prv_free(&pv);
 	free(b);
 	free(q);
 	free(url);
@@ -150,7 +150,7 @@ static int repo_send(struct md_github *gh, const char *method, const char *suffi
 	struct md_gh_repo_req rr = { method, suffix, body, NEED_PULLS, NULL, 0 };
 	struct md_gh_answer a;
 
-	return md_gh_repo_call(gh, &rr, &a, err);
+	return md_github__repo_call(gh, &rr, &a, err);
 }
 
 int md_github_pr_create(struct md_github *gh, const char *head, const char *base,
@@ -169,7 +169,7 @@ int md_github_pr_create(struct md_github *gh, const char *head, const char *base
 	if (!req)
 		return md_err_set(err, "out of memory building the pull request for %s", head);
 	rr.body = req;
-	if (md_gh_repo_call(gh, &rr, &a, err) < 0)
+	if (md_github__repo_call(gh, &rr, &a, err) < 0)
 		goto out;
 	if (a.status == 422) {
 		/* A restart after GitHub opened it: use the one that exists. */
@@ -189,7 +189,7 @@ int md_github_pr_create(struct md_github *gh, const char *head, const char *base
 		md_err_set(err, "out of memory returning the pull request for %s", head);
 		goto out;
 	}
-	if (md_gh_parse_pr(a.json, *out, err) < 0) {
+	if (md_github__parse_pr(a.json, *out, err) < 0) {
 		free(*out);
 		*out = NULL;
 		md_err_prefix(err, "POST /repos/%s/%s/pulls", gh->owner, gh->repo);
@@ -265,7 +265,7 @@ static int closed_wanted(json_t *o, const char *full_name, const char *head, con
 	return !marker || (body && strstr(body, marker));
 }
 
-int md_gh_pick_closed(json_t *arr, const char *full, const char *head, const char *marker,
+int md_github__pick_closed(json_t *arr, const char *full, const char *head, const char *marker,
 		      const char *what, struct md_github_pr **out, struct md_err *err)
 {
 	size_t i;
@@ -280,7 +280,7 @@ int md_gh_pick_closed(json_t *arr, const char *full, const char *head, const cha
 			rc = md_err_set(err, "out of memory reading %s", what);
 			break;
 		}
-		if (md_gh_parse_pr(o, *out, err) < 0) {
+		if (md_github__parse_pr(o, *out, err) < 0) {
 			free(*out);
 			*out = NULL;
 			md_err_prefix(err, "%s", what);
@@ -299,7 +299,7 @@ static int pick_closed(struct md_github *gh, json_t *arr, const char *head, cons
 
 	if (!full)
 		return md_err_set(err, "out of memory reading %s", what);
-	rc = md_gh_pick_closed(arr, full, head, marker, what, out, err);
+	rc = md_github__pick_closed(arr, full, head, marker, what, out, err);
 	free(full);
 	return rc;
 }
@@ -314,14 +314,14 @@ int md_github_pr_find_closed(struct md_github *gh, const char *head, const char 
 	int rc = -1;
 
 	*out = NULL;
-	md_gh_resp_init(&resp, gh->body_max);
+	md_github__resp_init(&resp, gh->body_max);
 	spec = md_asprintf("%s:%s", gh->owner ? gh->owner : "", head);
-	if (!spec || !(h = md_gh_pct(spec, 0)) || !(b = md_gh_pct(base, 0)) ||
+	if (!spec || !(h = md_github__pct(spec, 0)) || !(b = md_github__pct(base, 0)) ||
 	    !(q = md_asprintf("/pulls?state=closed&head=%s&base=%s&per_page=50", h, b))) {
 		md_err_set(err, "out of memory looking up closed pull requests for %s", head);
 		goto out;
 	}
-	if (!(url = md_gh_repo_url(gh, q, err)))
+	if (!(url = md_github__repo_url(gh, q, err)))
 		goto out;
 	if (!(what = md_asprintf("GET %s", url))) {
 		md_err_set(err, "out of memory looking up closed pull requests for %s", head);
@@ -329,12 +329,12 @@ int md_github_pr_find_closed(struct md_github *gh, const char *head, const char 
 	}
 	req.url = url;
 	/* GitHub lists newest first: the first page holds the recent refusals. */
-	if (md_gh_call(gh, &req, &resp, err) < 0 || md_gh_resp_json(&req, &resp, 1, &j, err) < 0)
+	if (md_github__call(gh, &req, &resp, err) < 0 || md_github__resp_json(&req, &resp, 1, &j, err) < 0)
 		goto out;
 	rc = pick_closed(gh, j, head, marker, what, out, err);
 out:
 	json_decref(j);
-	md_gh_resp_clear(&resp);
+	md_github__resp_clear(&resp);
 	md_buf_clear(&resp.body);
 	free(spec);
 	free(h);

@@ -14,18 +14,18 @@ static int get_object(struct md_github *gh, const char *url, enum md_gh_auth aut
 	int rc;
 
 	*j = NULL;
-	md_gh_resp_init(&resp, gh->body_max);
-	rc = md_gh_call(gh, &req, &resp, err);
+	md_github__resp_init(&resp, gh->body_max);
+	rc = md_github__call(gh, &req, &resp, err);
 	if (rc == 0 && status)
 		*status = resp.status;
 	if (rc == 0 && resp.status >= 200 && resp.status < 300)
-		rc = md_gh_resp_json(&req, &resp, 0, j, err);
-	md_gh_resp_clear(&resp);
+		rc = md_github__resp_json(&req, &resp, 0, j, err);
+	md_github__resp_clear(&resp);
 	md_buf_clear(&resp.body);
 	return rc;
 }
 
-long long md_gh_positive_id(json_t *o)
+long long md_github__positive_id(json_t *o)
 {
 	json_t *id = json_object_get(o, "id");
 
@@ -43,7 +43,7 @@ static int lookup_installation(struct md_github *gh, struct md_err *err)
 	char *url;
 	int rc = -1;
 
-	url = md_gh_repo_url(gh, "/installation", err);
+	url = md_github__repo_url(gh, "/installation", err);
 	if (!url)
 		return -1;
 	if (get_object(gh, url, MD_GH_AUTH_JWT, accept, &status, &j, err) < 0)
@@ -55,7 +55,7 @@ static int lookup_installation(struct md_github *gh, struct md_err *err)
 			   gh->owner, gh->repo, url);
 		goto out;
 	}
-	if (!(id = md_gh_positive_id(j))) {
+	if (!(id = md_github__positive_id(j))) {
 		md_err_set(err, "GitHub's answer to GET %s has no installation \"id\"", url);
 		goto out;
 	}
@@ -85,10 +85,10 @@ static int mint(struct md_github *gh, struct md_err *err)
 	if (!url)
 		return md_err_set(err, "out of memory building the GitHub token URL");
 	req.url = url;
-	md_gh_resp_init(&resp, gh->body_max);
-	if (md_gh_call(gh, &req, &resp, err) < 0)
+	md_github__resp_init(&resp, gh->body_max);
+	if (md_github__call(gh, &req, &resp, err) < 0)
 		goto out;
-	if (md_gh_parse_token(resp.body.data ? resp.body.data : "", resp.body.len, &token, &exp,
+	if (md_github__parse_token(resp.body.data ? resp.body.data : "", resp.body.len, &token, &exp,
 			      err) < 0) {
 		md_err_prefix(err, "POST %s", url);
 		goto out;
@@ -111,7 +111,7 @@ out:
 int md_github_token(struct md_github *gh, const char **token, struct md_err *err)
 {
 	*token = NULL;
-	if (gh->token && md_gh_now(gh) < gh->token_exp - MD_GH_RENEW_BEFORE) {
+	if (gh->token && md_github__now(gh) < gh->token_exp - MD_GH_RENEW_BEFORE) {
 		*token = gh->token;
 		return 0;
 	}
@@ -138,7 +138,7 @@ static int app_slug(struct md_github *gh, char **slug, struct md_err *err)
 	if (get_object(gh, url, MD_GH_AUTH_JWT, NULL, NULL, &j, err) < 0)
 		goto out;
 	s = json_string_value(json_object_get(j, "slug"));
-	if (!md_gh_valid_slug(s)) {
+	if (!md_github__valid_slug(s)) {
 		md_err_set(err, "GitHub's answer to GET %s has no usable \"slug\"", url);
 		goto out;
 	}
@@ -160,14 +160,14 @@ static int bot_user_id(struct md_github *gh, const char *slug, long long *id,
 	char *url = NULL, *enc;
 	int rc = -1;
 
-	enc = md_gh_pct(slug, 0);
+	enc = md_github__pct(slug, 0);
 	if (!enc || !(url = md_asprintf("%s/users/%s%%5Bbot%%5D", gh->api_url, enc))) {
 		md_err_set(err, "out of memory building the GitHub user URL");
 		goto out;
 	}
 	if (get_object(gh, url, MD_GH_AUTH_TOKEN, NULL, NULL, &j, err) < 0)
 		goto out;
-	if (!(*id = md_gh_positive_id(j))) {
+	if (!(*id = md_github__positive_id(j))) {
 		md_err_set(err, "GitHub's answer to GET %s has no user \"id\"", url);
 		goto out;
 	}

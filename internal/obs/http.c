@@ -83,7 +83,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const c
 
 #define TYPE_TEXT "text/plain; charset=utf-8"
 
-static int text_answer(struct obs_http_answer *a, struct md_buf *body, unsigned code,
+static int text_answer(struct md_obs__http_answer *a, struct md_buf *body, unsigned code,
 		       const char *text, int allow)
 {
 	a->code = code;
@@ -95,7 +95,7 @@ static int text_answer(struct obs_http_answer *a, struct md_buf *body, unsigned 
 
 /* GET or HEAD of /metrics or /healthz, from the published snapshot. */
 static int serve(struct md_obs *o, const char *url, int64_t now_mono_ms,
-		 struct obs_http_answer *a, struct md_buf *b)
+		 struct md_obs__http_answer *a, struct md_buf *b)
 {
 	struct md_obs_snapshot *s = malloc(sizeof(*s));
 	int code;
@@ -121,8 +121,8 @@ static int serve(struct md_obs *o, const char *url, int64_t now_mono_ms,
 			   0);
 }
 
-int obs_http_answer(struct md_obs *o, const char *method, const char *url, int64_t now_mono_ms,
-		    struct obs_http_answer *a, struct md_buf *body)
+int md_obs__http_answer(struct md_obs *o, const char *method, const char *url, int64_t now_mono_ms,
+		    struct md_obs__http_answer *a, struct md_buf *body)
 {
 	int known = !strcmp(url, "/metrics") || !strcmp(url, "/healthz");
 
@@ -140,7 +140,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *upload_data, size_t *upload_data_size, void **req)
 {
 	struct md_http *h = cls;
-	struct obs_http_answer a;
+	struct md_obs__http_answer a;
 	struct md_buf b;
 	enum MHD_Result rc = MHD_NO;
 
@@ -151,7 +151,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size)
 		*upload_data_size = 0;
 	md_buf_init(&b, HTTP_BODY_MAX);
-	if (obs_http_answer(h->obs, method, url, md_time_mono_ms(), &a, &b) == 0)
+	if (md_obs__http_answer(h->obs, method, url, md_time_mono_ms(), &a, &b) == 0)
 		rc = reply(conn, a.code, a.type, b.data ? b.data : "", b.len, a.allow);
 	md_buf_clear(&b);
 	return rc;

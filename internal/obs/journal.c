@@ -114,14 +114,14 @@ static int priority_of(enum md_log_level level)
 	}
 }
 
-int obs_journal_encode(struct md_buf *b, const struct obs_entry *e)
+int md_obs__journal_encode(struct md_buf *b, const struct obs_entry *e)
 {
 	struct md_buf msg;
 	char name[JOURNAL_NAME_MAX + 1], prio[2] = { (char)('0' + priority_of(e->level)), 0 };
 	int rc = -1;
 
 	md_buf_init(&msg, JOURNAL_ENTRY_MAX / 2);
-	obs_format_message(&msg, e);
+	md_obs__format_message(&msg, e);
 	if (!msg.data)
 		goto out;
 	if (md_journal_append(b, "PRIORITY", prio, 1) < 0 ||
@@ -168,7 +168,7 @@ out:
 	return rc;
 }
 
-int obs_journal_send(const struct obs_entry *e)
+int md_obs__journal_send(const struct obs_entry *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	socklen_t salen;
@@ -176,7 +176,7 @@ int obs_journal_send(const struct obs_entry *e)
 	int rc = -1;
 
 	md_buf_init(&b, JOURNAL_ENTRY_MAX);
-	if (obs_journal_encode(&b, e) < 0 || !b.data)
+	if (md_obs__journal_encode(&b, e) < 0 || !b.data)
 		goto out;
 	pthread_mutex_lock(&journal_lock);
 	md_strlcpy(sa.sun_path, journal.path, sizeof(sa.sun_path));

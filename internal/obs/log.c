@@ -117,7 +117,7 @@ static void put_message(struct md_buf *b, const char *m)
 
 /* "msg k=v k=v": the text line without time and level, also the journal's
  * MESSAGE so `journalctl` shows the details without -o verbose. */
-void obs_format_message(struct md_buf *b, const struct obs_entry *e)
+void md_obs__format_message(struct md_buf *b, const struct obs_entry *e)
 {
 	put_message(b, e->msg);
 	for (size_t i = 0; i < e->n; i++) {
@@ -129,7 +129,7 @@ void obs_format_message(struct md_buf *b, const struct obs_entry *e)
 static void emit_text(struct md_buf *b, const char *ts, const struct obs_entry *e)
 {
 	md_buf_printf(b, "%s %-5s ", ts, level_names[e->level]);
-	obs_format_message(b, e);
+	md_obs__format_message(b, e);
 	md_buf_puts(b, "\n");
 }
 
@@ -161,7 +161,7 @@ static size_t utf8_len(const unsigned char *s)
 	return 0;
 }
 
-json_t *obs_json_string(const char *s)
+json_t *md_obs__json_string(const char *s)
 {
 	json_t *j = json_string(s);
 	struct md_buf b;
@@ -187,9 +187,9 @@ static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *
 
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "level", json_string(level_names[e->level]));
-	json_object_set_new(o, "msg", obs_json_string(e->msg));
+	json_object_set_new(o, "msg", md_obs__json_string(e->msg));
 	for (size_t i = 0; i < e->n; i++)
-		json_object_set_new(o, e->kv[i].k, obs_json_string(e->kv[i].v));
+		json_object_set_new(o, e->kv[i].k, md_obs__json_string(e->kv[i].v));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s) {
 		md_buf_puts(b, s);
@@ -199,7 +199,7 @@ static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *
 	json_decref(o);
 }
 
-void obs_format_line(struct md_buf *b, enum md_log_format fmt, const char *ts,
+void md_obs__format_line(struct md_buf *b, enum md_log_format fmt, const char *ts,
 		     const struct obs_entry *e)
 {
 	if (fmt == MD_LOG_JSON)
@@ -246,11 +246,11 @@ void md_log(enum md_log_level level, const char *msg, ...)
 	va_start(ap, msg);
 	collect(&e, ap, cycle, sizeof(cycle));
 	va_end(ap);
-	if (logger.fmt == MD_LOG_JOURNAL && obs_journal_send(&e) == 0)
+	if (logger.fmt == MD_LOG_JOURNAL && md_obs__journal_send(&e) == 0)
 		goto out;
 	md_time_format_rfc3339(md_time_now(), ts, sizeof(ts));
 	md_buf_init(&b, 64 * 1024);
-	obs_format_line(&b, logger.fmt, ts, &e);
+	md_obs__format_line(&b, logger.fmt, ts, &e);
 	if (b.data)
 		write_line(out, b.data, b.len);
 	md_buf_clear(&b);

@@ -21,31 +21,31 @@ struct obs_entry {
 };
 
 /* log.c */
-void obs_format_message(struct md_buf *b, const struct obs_entry *e);
+void md_obs__format_message(struct md_buf *b, const struct obs_entry *e);
 /* A JSON string of s; bytes that are not UTF-8 (outside text cut short,
  * a server's Latin-1) become U+FFFD instead of losing the field. NULL
  * only on OOM. */
-json_t *obs_json_string(const char *s);
+json_t *md_obs__json_string(const char *s);
 /* The whole line md_log writes for e at ts: text ("ts level msg k=v...")
  * or JSON (fmt MD_LOG_JSON), with its newline (fuzzed). */
-void obs_format_line(struct md_buf *b, enum md_log_format fmt, const char *ts,
+void md_obs__format_line(struct md_buf *b, enum md_log_format fmt, const char *ts,
 		     const struct obs_entry *e);
 
 /* journal.c: 0 when journald took the entry, -1 to fall back to text.
  * Called with the log lock held. */
-int obs_journal_send(const struct obs_entry *e);
+int md_obs__journal_send(const struct obs_entry *e);
 /* The entry in journald's native format (fuzzed); -1 when it does not fit. */
-int obs_journal_encode(struct md_buf *b, const struct obs_entry *e);
+int md_obs__journal_encode(struct md_buf *b, const struct obs_entry *e);
 
 /* http.c: what to answer a request with, decided without libmicrohttpd
  * (fuzzed): the status, content type, body (in body) and whether an Allow
  * header goes with it. -1 when no answer can be built (out of memory). */
-struct obs_http_answer {
+struct md_obs__http_answer {
 	unsigned code;
 	const char *type;
 	int allow;
 };
-int obs_http_answer(struct md_obs *o, const char *method, const char *url, int64_t now_mono_ms,
-		    struct obs_http_answer *a, struct md_buf *body);
+int md_obs__http_answer(struct md_obs *o, const char *method, const char *url, int64_t now_mono_ms,
+		    struct md_obs__http_answer *a, struct md_buf *body);
 
 #endif

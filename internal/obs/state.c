@@ -104,7 +104,7 @@ int md_health_eval(const struct md_obs_snapshot *s, int64_t now_mono_ms, struct 
 				 "%llds)%s%s", (long long)(age_ms / 1000),
 				 (long long)(window_ms / 1000),
 				 s->last_error[0] ? "; last error: " : "", s->last_error);
-		json_object_set_new(o, "reason", obs_json_string(reason));
+		json_object_set_new(o, "reason", md_obs__json_string(reason));
 	}
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);

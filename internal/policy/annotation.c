@@ -45,7 +45,7 @@ static int set_policy(struct md_policy *p, json_t *v, struct md_err *err)
 
 	if (get_string(v, "policy", &s, err) < 0)
 		return -1;
-	k = md_policy_kind_lookup(s);
+	k = md_policy__kind_lookup(s);
 	if (!k)
 		return md_err_set(err, "unknown policy \"%s\" (expected semver, latest, digest, "
 				       "newest, alphabetical or numerical)",
@@ -142,7 +142,7 @@ static int set_filter(struct md_policy *p, json_t *v, struct md_err *err)
 
 	if (get_string(v, "filter", &s, err) < 0)
 		return -1;
-	return md_policy_set_filter(p, "filter", s, err);
+	return md_policy__set_filter(p, "filter", s, err);
 }
 
 static int set_exclude(struct md_policy *p, json_t *v, struct md_err *err)
@@ -151,7 +151,7 @@ static int set_exclude(struct md_policy *p, json_t *v, struct md_err *err)
 
 	if (get_string(v, "exclude", &s, err) < 0)
 		return -1;
-	return md_policy_set_filter(p, "exclude", s, err);
+	return md_policy__set_filter(p, "exclude", s, err);
 }
 
 static int set_extract(struct md_policy *p, json_t *v, struct md_err *err)
@@ -160,7 +160,7 @@ static int set_extract(struct md_policy *p, json_t *v, struct md_err *err)
 
 	if (get_string(v, "extract", &s, err) < 0)
 		return -1;
-	return md_policy_set_extract(p, s, err);
+	return md_policy__set_extract(p, s, err);
 }
 
 /* A string or a non-empty array of strings. */
@@ -170,14 +170,14 @@ static int set_arch(struct md_policy *p, json_t *v, struct md_err *err)
 	json_t *e;
 
 	if (json_is_string(v))
-		return md_policy_set_arch_one(p, json_string_value(v), err);
+		return md_policy__set_arch_one(p, json_string_value(v), err);
 	if (!json_is_array(v) || json_array_size(v) == 0)
 		return md_err_set(err, "\"arch\" must be a platform or a non-empty array of them");
 	json_array_foreach(v, i, e) {
 		if (!json_is_string(e))
 			return md_err_set(err, "\"arch\" must be a platform or a non-empty array of "
 					       "them");
-		if (md_policy_set_arch_one(p, json_string_value(e), err) < 0)
+		if (md_policy__set_arch_one(p, json_string_value(e), err) < 0)
 			return -1;
 	}
 	return 0;
@@ -189,7 +189,7 @@ static int set_min_age(struct md_policy *p, json_t *v, struct md_err *err)
 
 	if (get_string(v, "minAge", &s, err) < 0)
 		return -1;
-	return md_policy_set_min_age(p, s, err);
+	return md_policy__set_min_age(p, s, err);
 }
 
 static const struct field_spec fields[] = {
@@ -241,13 +241,13 @@ static int check_combination(struct md_policy *p, struct md_err *err)
 			return md_err_set(err, "\"policy\" is required in magos annotation "
 					       "(semver, latest, digest, newest, alphabetical or "
 					       "numerical)");
-		p->kind = md_policy_kind_lookup("semver");
+		p->kind = md_policy__kind_lookup("semver");
 	}
 	for (size_t i = 0; i < NFIELDS; i++)
 		if ((p->fields & fields[i].bit) && !(p->kind->fields & fields[i].bit))
 			return md_err_set(err, "\"%s\" is not valid with policy \"%s\"",
 					  fields[i].name, p->kind->name);
-	return md_policy_check_fields(p, err);
+	return md_policy__check_fields(p, err);
 }
 
 /* The document around the fields: one object, one key, "magos". */

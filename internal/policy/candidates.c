@@ -23,10 +23,10 @@ static int specificity_cmp(const struct md_cand *a, const struct md_cand *b)
 		return 0;
 	if (a->tv.nnum != b->tv.nnum)
 		return a->tv.nnum > b->tv.nnum ? 1 : -1;
-	return md_tagver_cmp(&a->tv, &b->tv);
+	return md_policy__tagver_cmp(&a->tv, &b->tv);
 }
 
-int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
+int md_policy__cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
 {
 	const char *ka = key_of(a), *kb = key_of(b);
 	int r;
@@ -44,11 +44,11 @@ int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_
 	case MD_ORDER_NUMBER:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;
-		return a->parsed ? md_decimal_cmp(ka, kb) : 0;
+		return a->parsed ? md_policy__decimal_cmp(ka, kb) : 0;
 	case MD_ORDER_VERSION:
 		if (a->parsed != b->parsed)
 			return a->parsed ? 1 : -1;
-		return a->parsed ? md_tagver_cmp(&a->tv, &b->tv) : 0;
+		return a->parsed ? md_policy__tagver_cmp(&a->tv, &b->tv) : 0;
 	case MD_ORDER_NONE:
 		break;
 	}
@@ -59,9 +59,9 @@ int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_
  * by tag, so the order never depends on the registry's. Equal versions
  * put the most specific spelling first ("1.2.0" before "1.2"): a site
  * starting from `latest` takes the full version, not a moving alias. */
-int md_cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
+int md_policy__cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order)
 {
-	int r = md_cand_value_cmp(a, b, order);
+	int r = md_policy__cand_value_cmp(a, b, order);
 
 	if (r)
 		return -r;
@@ -73,30 +73,30 @@ int md_cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order 
 
 static int sort_cmp(const void *pa, const void *pb, void *arg)
 {
-	return md_cand_cmp(pa, pb, *(const enum md_order *)arg);
+	return md_policy__cand_cmp(pa, pb, *(const enum md_order *)arg);
 }
 
-void md_cands_sort(struct md_cand *c, size_t n, enum md_order order)
+void md_policy__cands_sort(struct md_cand *c, size_t n, enum md_order order)
 {
 	/* glibc's qsort_r (the Makefile defines _GNU_SOURCE): no global state. */
 	qsort_r(c, n, sizeof(*c), sort_cmp, &order);
 }
 
-void md_cand_clear(struct md_cand *c)
+void md_policy__cand_clear(struct md_cand *c)
 {
-	md_tagver_clear(&c->tv);
+	md_policy__tagver_clear(&c->tv);
 	free(c->key);
 	free(c->own_reason);
 	c->key = NULL;
 	c->own_reason = NULL;
 }
 
-void md_cands_free(struct md_cand *c, size_t n)
+void md_policy__cands_free(struct md_cand *c, size_t n)
 {
 	if (!c)
 		return;
 	for (size_t i = 0; i < n; i++)
-		md_cand_clear(&c[i]);
+		md_policy__cand_clear(&c[i]);
 	free(c);
 }
 
@@ -124,7 +124,7 @@ static size_t dedupe(struct md_cand *c, size_t n)
 	return w;
 }
 
-int md_cands_prepare(struct md_cand **out, size_t *outn, const struct md_candidate *cands,
+int md_policy__cands_prepare(struct md_cand **out, size_t *outn, const struct md_candidate *cands,
 		     size_t n, struct md_err *err)
 {
 	struct md_cand *c;
@@ -155,7 +155,7 @@ int md_cands_prepare(struct md_cand **out, size_t *outn, const struct md_candida
 	return 0;
 }
 
-int md_cands_find(const struct md_cand *c, size_t n, const char *tag)
+int md_policy__cands_find(const struct md_cand *c, size_t n, const char *tag)
 {
 	if (!tag)
 		return -1;
@@ -167,7 +167,7 @@ int md_cands_find(const struct md_cand *c, size_t n, const char *tag)
 
 /* Tags (and written reasons) are copied into one pool so the trace
  * outlives the caller's list. */
-int md_cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, struct md_err *err)
+int md_policy__cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, struct md_err *err)
 {
 	size_t total = 0, off = 0;
 
@@ -196,7 +196,7 @@ int md_cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, str
 	return 0;
 }
 
-int md_decision_set_tag(struct md_decision *d, const char *tag, struct md_err *err)
+int md_policy__decision_set_tag(struct md_decision *d, const char *tag, struct md_err *err)
 {
 	free(d->tag);
 	d->tag = NULL;

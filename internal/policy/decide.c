@@ -13,11 +13,11 @@ static void judge(struct md_run *r, struct md_cand *c, int gates)
 {
 	const char *why;
 
-	md_stage_key(r, c);
-	why = md_stage_static(r, c);
+	md_policy__stage_key(r, c);
+	why = md_policy__stage_static(r, c);
 
 	if (!why && gates)
-		why = md_stage_gates(r, c);
+		why = md_policy__stage_gates(r, c);
 	c->kept = !why;
 	c->reason = why ? why : MD_R_IN_RANGE;
 }
@@ -33,7 +33,7 @@ static int first_kept(const struct md_cand *c, size_t n)
 static const char *below_current(enum md_order order, const struct md_cand *c,
 				 const struct md_cand *cur)
 {
-	if (md_cand_value_cmp(c, cur, order) == 0)
+	if (md_policy__cand_value_cmp(c, cur, order) == 0)
 		return MD_R_SAME;
 	if (order != MD_ORDER_CREATED)
 		return MD_R_LOWER;
@@ -57,14 +57,14 @@ static int keep_current(struct md_decision *d, struct md_run *r, struct md_cand 
 		c[i].kept = 0;
 		c[i].reason = below_current(order, &c[i], cur);
 	}
-	if (md_cands_find(c, n, cur->tag) < 0) {
+	if (md_policy__cands_find(c, n, cur->tag) < 0) {
 		d->warning = md_asprintf("declared tag %s is no longer listed by the registry; "
 					 "keeping it",
 					 cur->tag);
 		if (!d->warning)
 			return md_err_set(err, "out of memory for a warning");
 	}
-	return md_decision_set_tag(d, cur->tag, err);
+	return md_policy__decision_set_tag(d, cur->tag, err);
 }
 
 /* The site is reported, not moved: see MD_DECISION_UNREADABLE. */
@@ -100,12 +100,12 @@ static int decide_choose(struct md_decision *d, struct md_run *r, struct md_cand
 	 * stays unless something strictly better qualifies. A declared tag
 	 * the policy no longer accepts (a narrowed range) may move down. */
 	if (cur->tag && cur->kept &&
-	    (best < 0 || md_cand_value_cmp(cur, &c[best], r->p->kind->order) >= 0))
+	    (best < 0 || md_policy__cand_value_cmp(cur, &c[best], r->p->kind->order) >= 0))
 		return keep_current(d, r, c, n, cur, err);
 	if (best < 0)
 		return 0;
 	c[best].reason = MD_R_CHOSEN;
-	return md_decision_set_tag(d, c[best].tag, err);
+	return md_policy__decision_set_tag(d, c[best].tag, err);
 }
 
 /* The declared tag goes through the static stages, listed or not, with the
@@ -115,14 +115,14 @@ static int decide_choose(struct md_decision *d, struct md_run *r, struct md_cand
 static void judge_current(struct md_run *r, struct md_cand *cur, const struct md_cand *c,
 			  size_t n)
 {
-	int i = md_cands_find(c, n, cur->tag);
+	int i = md_policy__cands_find(c, n, cur->tag);
 	const char *why;
 
 	if (i >= 0) {
 		cur->src = c[i].src;
 		cur->created = c[i].created;
 	}
-	md_stage_key(r, cur);
+	md_policy__stage_key(r, cur);
 	/* Its flavour and version scheme are the ones every candidate must
 	 * have. `latest` (like a line without a tag) has no shape to keep: the
 	 * site starts on the plain versions. Any other tag that does not read
@@ -132,7 +132,7 @@ static void judge_current(struct md_run *r, struct md_cand *cur, const struct md
 	r->cur_tv = cur->parsed ? &cur->tv : NULL;
 	r->cur_unreadable = r->p->kind->order == MD_ORDER_VERSION && !cur->parsed &&
 			    strcmp(cur->tag, "latest") != 0;
-	why = md_stage_static(r, cur);
+	why = md_policy__stage_static(r, cur);
 	cur->kept = !why;
 	cur->reason = why ? why : MD_R_IN_RANGE;
 }
@@ -141,7 +141,7 @@ static void judge_current(struct md_run *r, struct md_cand *cur, const struct md
 static int run_pipeline(struct md_run *r, struct md_cand **c, size_t *nc, struct md_cand *cur,
 			const struct md_candidate *cands, size_t n, int gates, struct md_err *err)
 {
-	if (md_cands_prepare(c, nc, cands, n, err) < 0)
+	if (md_policy__cands_prepare(c, nc, cands, n, err) < 0)
 		return -1;
 	if (cur->tag)
 		judge_current(r, cur, *c, *nc);
@@ -149,11 +149,11 @@ static int run_pipeline(struct md_run *r, struct md_cand **c, size_t *nc, struct
 		judge(r, &(*c)[i], gates);
 	if (r->oom)
 		return md_err_set(err, "out of memory judging %zu candidate tags", *nc);
-	md_cands_sort(*c, *nc, r->p->kind->order);
+	md_policy__cands_sort(*c, *nc, r->p->kind->order);
 	return 0;
 }
 
-int md_policy_decide_choose(struct md_decision *d, const struct md_policy *p,
+int md_policy__decide_choose(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands, size_t n,
 			    const struct md_decide_ctx *ctx, struct md_err *err)
 {
@@ -162,16 +162,16 @@ int md_policy_decide_choose(struct md_decision *d, const struct md_policy *p,
 	size_t nc = 0;
 	int rc = -1;
 
-	if (md_run_init(&r, p, ctx, err) < 0)
+	if (md_policy__run_init(&r, p, ctx, err) < 0)
 		goto out;
 	if (run_pipeline(&r, &c, &nc, &cur, cands, n, 1, err) < 0 ||
 	    decide_choose(d, &r, c, nc, &cur, err) < 0)
 		goto out;
-	rc = md_cands_trace(d, c, nc, err);
+	rc = md_policy__cands_trace(d, c, nc, err);
 out:
-	md_cand_clear(&cur);
-	md_cands_free(c, nc);
-	md_run_clear(&r);
+	md_policy__cand_clear(&cur);
+	md_policy__cands_free(c, nc);
+	md_policy__run_clear(&r);
 	return rc;
 }
 
@@ -187,7 +187,7 @@ int md_policy_rank(struct md_strv *out, const struct md_policy *p, const char *c
 		return md_err_set(err, "no policy to rank with");
 	if (p->kind->order == MD_ORDER_NONE)
 		return 0; /* latest/digest follow one tag: nothing to rank */
-	if (md_run_init(&r, p, NULL, err) < 0)
+	if (md_policy__run_init(&r, p, NULL, err) < 0)
 		goto out;
 	if (run_pipeline(&r, &c, &nc, &cur, cands, n, 0, err) < 0)
 		goto out;
@@ -198,15 +198,15 @@ int md_policy_rank(struct md_strv *out, const struct md_policy *p, const char *c
 		}
 	rc = 0;
 out:
-	md_cand_clear(&cur);
-	md_cands_free(c, nc);
-	md_run_clear(&r);
+	md_policy__cand_clear(&cur);
+	md_policy__cands_free(c, nc);
+	md_policy__run_clear(&r);
 	return rc;
 }
 
 /* latest/digest: the tag is fixed; the watcher re-resolves its digest. The
  * trace only says which listed tag that is. */
-int md_policy_decide_follow(struct md_decision *d, const struct md_policy *p,
+int md_policy__decide_follow(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands, size_t n,
 			    const struct md_decide_ctx *ctx, struct md_err *err)
 {
@@ -216,15 +216,15 @@ int md_policy_decide_follow(struct md_decision *d, const struct md_policy *p,
 	int rc = -1;
 
 	(void)ctx;
-	if (md_cands_prepare(&c, &nc, cands, n, err) < 0)
+	if (md_policy__cands_prepare(&c, &nc, cands, n, err) < 0)
 		return -1;
-	md_cands_sort(c, nc, MD_ORDER_VERSION);
+	md_policy__cands_sort(c, nc, MD_ORDER_VERSION);
 	for (size_t i = 0; i < nc; i++) {
 		c[i].kept = strcmp(c[i].tag, tag) == 0;
 		c[i].reason = c[i].kept ? MD_R_FOLLOWED : MD_R_NOT_FOLLOWED;
 	}
-	if (md_decision_set_tag(d, tag, err) == 0)
-		rc = md_cands_trace(d, c, nc, err);
-	md_cands_free(c, nc);
+	if (md_policy__decision_set_tag(d, tag, err) == 0)
+		rc = md_policy__cands_trace(d, c, nc, err);
+	md_policy__cands_free(c, nc);
 	return rc;
 }

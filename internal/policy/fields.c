@@ -10,14 +10,14 @@
 #define GROUP_NAME_MAX 32
 #define GROUP_NUMBER_DIGITS 5 /* PCRE2 allows at most 65535 groups */
 
-int md_policy_set_filter(struct md_policy *p, const char *field, const char *text,
+int md_policy__set_filter(struct md_policy *p, const char *field, const char *text,
 			 struct md_err *err)
 {
 	int is_filter = strcmp(field, "filter") == 0;
 	struct md_regex **re = is_filter ? &p->filter : &p->exclude;
 	char **dst = is_filter ? &p->filter_text : &p->exclude_text;
 
-	if (md_regex_compile(re, field, text, err) < 0)
+	if (md_policy__regex_compile(re, field, text, err) < 0)
 		return -1;
 	*dst = md_strdup(text);
 	return *dst ? 0 : md_err_set(err, "out of memory parsing the magos annotation");
@@ -39,7 +39,7 @@ static int is_word_char(char c)
 /* "$name", "name" or "${name}" name a group; "$1", "1" or "${1}" number
  * one, as Flux writes it ("$0": the whole match). PCRE2 group names are
  * word characters, not starting with a digit, at most 32 long. */
-int md_policy_set_extract(struct md_policy *p, const char *text, struct md_err *err)
+int md_policy__set_extract(struct md_policy *p, const char *text, struct md_err *err)
 {
 	const char *ref = text[0] == '$' ? text + 1 : text;
 	size_t n = strlen(ref), digits = 0;
@@ -69,11 +69,11 @@ int md_policy_set_extract(struct md_policy *p, const char *text, struct md_err *
 	return p->extract ? 0 : md_err_set(err, "out of memory parsing the magos annotation");
 }
 
-int md_policy_set_arch_one(struct md_policy *p, const char *text, struct md_err *err)
+int md_policy__set_arch_one(struct md_policy *p, const char *text, struct md_err *err)
 {
 	struct md_platform pl, *grown;
 
-	if (md_platform_parse(&pl, text) < 0)
+	if (md_policy__platform_parse(&pl, text) < 0)
 		return md_err_set(err, "\"arch\" has an invalid platform \"%.64s\" (expected e.g. "
 				       "\"amd64\", \"arm64\" or \"linux/arm/v7\")",
 				  text);
@@ -90,7 +90,7 @@ int md_policy_set_arch_one(struct md_policy *p, const char *text, struct md_err 
 	return 0;
 }
 
-int md_policy_set_min_age(struct md_policy *p, const char *text, struct md_err *err)
+int md_policy__set_min_age(struct md_policy *p, const char *text, struct md_err *err)
 {
 	if (md_duration_parse(text, &p->min_age, err) < 0)
 		return md_err_prefix(err, "\"minAge\"");
@@ -98,7 +98,7 @@ int md_policy_set_min_age(struct md_policy *p, const char *text, struct md_err *
 	return p->min_age_text ? 0 : md_err_set(err, "out of memory parsing the magos annotation");
 }
 
-int md_policy_check_fields(struct md_policy *p, struct md_err *err)
+int md_policy__check_fields(struct md_policy *p, struct md_err *err)
 {
 	if ((p->fields & MD_F_ARCH) && p->narch == 0)
 		return md_err_set(err, "\"arch\" must name at least one platform");
@@ -108,14 +108,14 @@ int md_policy_check_fields(struct md_policy *p, struct md_err *err)
 		return md_err_set(err, "\"extract\" needs a \"filter\" with the %s group \"%s\"",
 				  p->extract_numbered ? "numbered" : "named", p->extract);
 	if (p->extract_numbered) {
-		uint32_t count = md_regex_group_count(p->filter);
+		uint32_t count = md_policy__regex_group_count(p->filter);
 
 		if (p->extract_group > count)
 			return md_err_set(err, "\"extract\": \"filter\" has no group %u (it has %u)",
 					  p->extract_group, count);
 		return 0;
 	}
-	p->extract_group = md_regex_group(p->filter, p->extract);
+	p->extract_group = md_policy__regex_group(p->filter, p->extract);
 	if (!p->extract_group)
 		return md_err_set(err, "\"extract\": \"filter\" has no group named \"%s\"",
 				  p->extract);

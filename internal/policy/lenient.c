@@ -358,7 +358,7 @@ static int strict_fallback(struct md_tagver *tv, const char *s, size_t n)
 {
 	struct md_vparts vp;
 
-	if (md_semver_scan(s, n, MD_VS_PREFIX_V, &vp) < 0)
+	if (md_policy__semver_scan(s, n, MD_VS_PREFIX_V, &vp) < 0)
 		return -1;
 	memcpy(tv->num, vp.num, sizeof(vp.num));
 	tv->nnum = 3;
@@ -371,7 +371,7 @@ static int strict_fallback(struct md_tagver *tv, const char *s, size_t n)
 	return 0;
 }
 
-void md_tagver_clear(struct md_tagver *tv)
+void md_policy__tagver_clear(struct md_tagver *tv)
 {
 	if (!tv)
 		return;
@@ -381,15 +381,15 @@ void md_tagver_clear(struct md_tagver *tv)
 	memset(tv, 0, sizeof(*tv));
 }
 
-int md_tagver_parse(struct md_tagver *tv, const char *s, size_t n)
+int md_policy__tagver_parse(struct md_tagver *tv, const char *s, size_t n)
 {
 	memset(tv, 0, sizeof(*tv));
 	if (!s || n == 0 || n > MD_SEMVER_MAX_LEN)
 		return -1;
 	if (lenient_scan(tv, s, n) < 0) {
-		md_tagver_clear(tv);
+		md_policy__tagver_clear(tv);
 		if (strict_fallback(tv, s, n) < 0) {
-			md_tagver_clear(tv);
+			md_policy__tagver_clear(tv);
 			return -1;
 		}
 	}
@@ -400,7 +400,7 @@ int md_tagver_parse(struct md_tagver *tv, const char *s, size_t n)
 }
 
 /* Leading zeros do not count: "007" == "7". */
-int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn)
+int md_policy__digits_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
 	int r;
 
@@ -431,7 +431,7 @@ static size_t digit_run(const char *s)
 /* The numerical policy's numbers: "42", "007", "53.47333823144817".
  * No sign (a tag cannot start with '-'), exponent or bare dot ("1.",
  * ".5"), and not "1.2.3": that is a version, for semver. */
-int md_decimal_valid(const char *s)
+int md_policy__decimal_valid(const char *s)
 {
 	size_t i = digit_run(s), f;
 
@@ -457,10 +457,10 @@ static int fraction_cmp(const char *a, const char *b)
 	return 0;
 }
 
-int md_decimal_cmp(const char *a, const char *b)
+int md_policy__decimal_cmp(const char *a, const char *b)
 {
 	size_t ai = digit_run(a), bi = digit_run(b);
-	int r = md_digits_cmp(a, ai, b, bi);
+	int r = md_policy__digits_cmp(a, ai, b, bi);
 
 	if (r)
 		return r;
@@ -483,13 +483,13 @@ static int ident_cmp(const char *a, size_t an, const char *b, size_t bn)
 	int r;
 
 	if (anum && bnum)
-		return md_digits_cmp(a, an, b, bn);
+		return md_policy__digits_cmp(a, an, b, bn);
 	if (anum != bnum)
 		return anum ? -1 : 1;
 	/* "rc9" vs "rc10": same letters, then digits only: by number. */
 	if (al && al == bl && al < an && bl < bn && memcmp(a, b, al) == 0 &&
 	    all_digits(a + al, an - al) && all_digits(b + bl, bn - bl)) {
-		r = md_digits_cmp(a + al, an - al, b + bl, bn - bl);
+		r = md_policy__digits_cmp(a + al, an - al, b + bl, bn - bl);
 		if (r)
 			return r;
 	}
@@ -507,7 +507,7 @@ static int glued_cmp(const char *a, const char *b)
 
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
-	return md_digits_cmp(a + al, strlen(a + al), b + bl, strlen(b + bl));
+	return md_policy__digits_cmp(a + al, strlen(a + al), b + bl, strlen(b + bl));
 }
 
 static int pre_cmp(const struct md_tagver *a, const struct md_tagver *b)
@@ -520,7 +520,7 @@ static int pre_cmp(const struct md_tagver *a, const struct md_tagver *b)
 		return a->pre_glued ? -1 : 1;
 	if (a->pre_glued)
 		return glued_cmp(a->pre, b->pre);
-	return md_pre_cmp(a->pre, b->pre, ident_cmp);
+	return md_policy__pre_cmp(a->pre, b->pre, ident_cmp);
 }
 
 /* The next piece of a revision ("r7", "ls245", "3"): its letters and its
@@ -549,7 +549,7 @@ static int rev_cmp(const char *a, const char *b)
 
 		if (r || al != bl)
 			return r ? (r < 0 ? -1 : 1) : (al < bl ? -1 : 1);
-		r = md_digits_cmp(a + al, ad, b + bl, bd);
+		r = md_policy__digits_cmp(a + al, ad, b + bl, bd);
 		if (r)
 			return r;
 		a = an;
@@ -558,7 +558,7 @@ static int rev_cmp(const char *a, const char *b)
 	return *a ? 1 : (*b ? -1 : 0);
 }
 
-int md_tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b)
+int md_policy__tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b)
 {
 	const char *x = a->rev, *y = b->rev;
 
@@ -576,7 +576,7 @@ int md_tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b
 	return !*x && !*y;
 }
 
-int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b)
+int md_policy__tagver_cmp(const struct md_tagver *a, const struct md_tagver *b)
 {
 	int r;
 
@@ -593,14 +593,14 @@ int md_tag_version_cmp(const char *a, const char *b, int *out)
 	struct md_tagver va, vb;
 	int rc = -1;
 
-	if (md_tagver_parse(&va, a, a ? strlen(a) : 0) < 0)
+	if (md_policy__tagver_parse(&va, a, a ? strlen(a) : 0) < 0)
 		return -1;
-	if (md_tagver_parse(&vb, b, b ? strlen(b) : 0) == 0) {
-		*out = md_tagver_cmp(&va, &vb);
+	if (md_policy__tagver_parse(&vb, b, b ? strlen(b) : 0) == 0) {
+		*out = md_policy__tagver_cmp(&va, &vb);
 		rc = 0;
 	}
-	md_tagver_clear(&va);
-	md_tagver_clear(&vb);
+	md_policy__tagver_clear(&va);
+	md_policy__tagver_clear(&vb);
 	return rc;
 }
 
@@ -609,7 +609,7 @@ int md_tag_version_describe(const char *tag, char *out, size_t outlen)
 	struct md_tagver v;
 	size_t off = 0;
 
-	if (!out || outlen == 0 || md_tagver_parse(&v, tag, tag ? strlen(tag) : 0) < 0)
+	if (!out || outlen == 0 || md_policy__tagver_parse(&v, tag, tag ? strlen(tag) : 0) < 0)
 		return -1;
 	out[0] = '\0';
 	for (int i = 0; i < v.nnum && off < outlen; i++)
@@ -621,6 +621,6 @@ int md_tag_version_describe(const char *tag, char *out, size_t outlen)
 		off += (size_t)snprintf(out + off, outlen - off, " flavour=%s", v.flavour);
 	if (v.rev && off < outlen)
 		snprintf(out + off, outlen - off, " rev=%s", v.rev);
-	md_tagver_clear(&v);
+	md_policy__tagver_clear(&v);
 	return 0;
 }

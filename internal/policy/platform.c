@@ -41,7 +41,7 @@ static int copy_part(char *dst, const char *s, size_t n)
 	return 0;
 }
 
-int md_platform_parse(struct md_platform *out, const char *text)
+int md_policy__platform_parse(struct md_platform *out, const char *text)
 {
 	const char *part[3];
 	size_t len[3], nparts = 0, n;
@@ -78,7 +78,7 @@ int md_platform_parse(struct md_platform *out, const char *text)
 	return 0;
 }
 
-void md_platform_format(const struct md_platform *p, char *out, size_t outlen)
+void md_policy__platform_format(const struct md_platform *p, char *out, size_t outlen)
 {
 	int default_variant = strcmp(p->arch, "arm64") == 0 && strcmp(p->variant, "v8") == 0;
 
@@ -88,7 +88,7 @@ void md_platform_format(const struct md_platform *p, char *out, size_t outlen)
 		snprintf(out, outlen, "%s/%s", p->os, p->arch);
 }
 
-int md_platform_satisfies(const struct md_platform *have, const struct md_platform *want)
+int md_policy__platform_satisfies(const struct md_platform *have, const struct md_platform *want)
 {
 	if (strcmp(have->os, want->os) != 0 || strcmp(have->arch, want->arch) != 0)
 		return 0;

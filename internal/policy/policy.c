@@ -14,21 +14,21 @@
  * the policy's own name). */
 static const struct md_policy_kind_info kinds[] = {
 	{ "semver", 1, MD_POLICY_SEMVER, 1,
-	  CHOOSE_FIELDS | MD_F_RANGE | MD_F_PRERELEASE | MD_F_EXTRACT, md_policy_decide_choose,
+	  CHOOSE_FIELDS | MD_F_RANGE | MD_F_PRERELEASE | MD_F_EXTRACT, md_policy__decide_choose,
 	  MD_ORDER_VERSION },
-	{ "latest", 1, MD_POLICY_LATEST, 0, FOLLOW_FIELDS, md_policy_decide_follow,
+	{ "latest", 1, MD_POLICY_LATEST, 0, FOLLOW_FIELDS, md_policy__decide_follow,
 	  MD_ORDER_NONE },
-	{ "digest", 1, MD_POLICY_DIGEST, 0, FOLLOW_FIELDS, md_policy_decide_follow,
+	{ "digest", 1, MD_POLICY_DIGEST, 0, FOLLOW_FIELDS, md_policy__decide_follow,
 	  MD_ORDER_NONE },
-	{ "newest", 1, MD_POLICY_SEMVER, 1, CHOOSE_FIELDS, md_policy_decide_choose,
+	{ "newest", 1, MD_POLICY_SEMVER, 1, CHOOSE_FIELDS, md_policy__decide_choose,
 	  MD_ORDER_CREATED },
 	{ "alphabetical", 1, MD_POLICY_SEMVER, 1, CHOOSE_FIELDS | MD_F_EXTRACT,
-	  md_policy_decide_choose, MD_ORDER_ALPHA },
+	  md_policy__decide_choose, MD_ORDER_ALPHA },
 	{ "numerical", 1, MD_POLICY_SEMVER, 1, CHOOSE_FIELDS | MD_F_EXTRACT,
-	  md_policy_decide_choose, MD_ORDER_NUMBER },
+	  md_policy__decide_choose, MD_ORDER_NUMBER },
 };
 
-const struct md_policy_kind_info *md_policy_kind_lookup(const char *name)
+const struct md_policy_kind_info *md_policy__kind_lookup(const char *name)
 {
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(kinds[i].name, name) == 0)
@@ -36,7 +36,7 @@ const struct md_policy_kind_info *md_policy_kind_lookup(const char *name)
 	return NULL;
 }
 
-const struct md_policy_kind_info *md_policy_kind_info_of(enum md_policy_kind kind)
+const struct md_policy_kind_info *md_policy__kind_info_of(enum md_policy_kind kind)
 {
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (kinds[i].supported && kinds[i].kind == kind)
@@ -46,7 +46,7 @@ const struct md_policy_kind_info *md_policy_kind_info_of(enum md_policy_kind kin
 
 const char *md_policy_kind_name(enum md_policy_kind k)
 {
-	const struct md_policy_kind_info *info = md_policy_kind_info_of(k);
+	const struct md_policy_kind_info *info = md_policy__kind_info_of(k);
 
 	return info ? info->name : "unknown";
 }
@@ -59,8 +59,8 @@ void md_policy_free(struct md_policy *p)
 	free(p->tag);
 	free(p->range_text);
 	md_range_free(p->range);
-	md_regex_free(p->filter);
-	md_regex_free(p->exclude);
+	md_policy__regex_free(p->filter);
+	md_policy__regex_free(p->exclude);
 	free(p->filter_text);
 	free(p->exclude_text);
 	free(p->extract);

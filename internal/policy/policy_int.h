@@ -41,20 +41,20 @@ struct md_vparts {
 #define MD_VS_WILDCARD 0x4u /* accept 'x', 'X', '*' components */
 
 /* Scan exactly s[0..n) as a version; -1 when it is not one. */
-int md_semver_scan(const char *s, size_t n, unsigned flags, struct md_vparts *out);
+int md_policy__semver_scan(const char *s, size_t n, unsigned flags, struct md_vparts *out);
 /* Fill v (owning its prerelease copy) from the numbers given and an
  * optional prerelease. */
-int md_semver_set(struct md_semver *v, uint64_t major, uint64_t minor, uint64_t patch,
+int md_policy__semver_set(struct md_semver *v, uint64_t major, uint64_t minor, uint64_t patch,
 		  const char *pre, size_t pre_len);
 /* A strict tag (optional v/V prefix) into a caller-owned struct. */
-int md_semver_parse_into(struct md_semver *v, const char *tag);
-void md_semver_clear(struct md_semver *v);
+int md_policy__semver_parse_into(struct md_semver *v, const char *tag);
+void md_policy__semver_clear(struct md_semver *v);
 /* Prerelease strings identifier by identifier with the given identifier
  * order (strict SemVer or the lenient tag order). */
 typedef int (*md_ident_cmp_fn)(const char *a, size_t an, const char *b, size_t bn);
-int md_pre_cmp(const char *a, const char *b, md_ident_cmp_fn ident);
+int md_policy__pre_cmp(const char *a, const char *b, md_ident_cmp_fn ident);
 /* Compare major.minor.patch only. */
-int md_semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b);
+int md_policy__semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b);
 
 /* ---- lenient tag versions (lenient.c) ------------------------------------ */
 
@@ -70,20 +70,20 @@ struct md_tagver {
 };
 
 /* Read s[0..n) leniently; -1 when it is not version-shaped. */
-int md_tagver_parse(struct md_tagver *tv, const char *s, size_t n);
-void md_tagver_clear(struct md_tagver *tv);
+int md_policy__tagver_parse(struct md_tagver *tv, const char *s, size_t n);
+void md_policy__tagver_clear(struct md_tagver *tv);
 /* Numbers, then prerelease, then revision (see lenient.c); flavour and tag
  * not compared. */
-int md_tagver_cmp(const struct md_tagver *a, const struct md_tagver *b);
+int md_policy__tagver_cmp(const struct md_tagver *a, const struct md_tagver *b);
 /* Whether two revisions are of one kind: both none, or the same pieces
  * ("ls220" and "ls221", "3.0.2" and "3.1.0"; not "ls5" and "r5"). */
-int md_tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b);
+int md_policy__tagver_same_rev_kind(const struct md_tagver *a, const struct md_tagver *b);
 /* Two digit strings as numbers, leading zeros ignored. */
-int md_digits_cmp(const char *a, size_t an, const char *b, size_t bn);
+int md_policy__digits_cmp(const char *a, size_t an, const char *b, size_t bn);
 /* The numerical policy's numbers: digits, optionally '.' and digits. */
-int md_decimal_valid(const char *s);
+int md_policy__decimal_valid(const char *s);
 /* Two valid decimals as numbers, exactly: "1.5" == "1.50", "9" < "10.1". */
-int md_decimal_cmp(const char *a, const char *b);
+int md_policy__decimal_cmp(const char *a, const char *b);
 
 /* ---- regular expressions (regex.c) --------------------------------------- */
 
@@ -91,22 +91,22 @@ struct md_regex;
 
 /* Compile `pattern` for annotation field `field`; errors name both and the
  * offset. */
-int md_regex_compile(struct md_regex **out, const char *field, const char *pattern,
+int md_policy__regex_compile(struct md_regex **out, const char *field, const char *pattern,
 		     struct md_err *err);
-void md_regex_free(struct md_regex *re);
+void md_policy__regex_free(struct md_regex *re);
 /* The number of the named group, 0 when there is none. */
-uint32_t md_regex_group(const struct md_regex *re, const char *name);
+uint32_t md_policy__regex_group(const struct md_regex *re, const char *name);
 /* How many capturing groups the pattern has. */
-uint32_t md_regex_group_count(const struct md_regex *re);
+uint32_t md_policy__regex_group_count(const struct md_regex *re);
 
 /* Matching needs scratch space; one per decision. */
 struct md_regex_scratch;
-struct md_regex_scratch *md_regex_scratch_new(void);
-void md_regex_scratch_free(struct md_regex_scratch *s);
+struct md_regex_scratch *md_policy__regex_scratch_new(void);
+void md_policy__regex_scratch_free(struct md_regex_scratch *s);
 /* 1 match, 0 no match, -1 gave up (match limit). With start non-NULL and
  * a match, *start and *len give group's text (group 0: the whole match;
  * len 0 when the group is unset). */
-int md_regex_match(const struct md_regex *re, struct md_regex_scratch *s, const char *subject,
+int md_policy__regex_match(const struct md_regex *re, struct md_regex_scratch *s, const char *subject,
 		   uint32_t group, size_t *start, size_t *len);
 
 /* ---- platforms (platform.c) ----------------------------------------------- */
@@ -121,11 +121,11 @@ struct md_platform {
 
 /* "amd64", "arm/v7", "linux/arm64", "linux/arm64/v8" -> a platform; -1 when
  * the text is not one. */
-int md_platform_parse(struct md_platform *out, const char *text);
+int md_policy__platform_parse(struct md_platform *out, const char *text);
 /* "linux/arm64" (arm64's default variant is not written). */
-void md_platform_format(const struct md_platform *p, char *out, size_t outlen);
+void md_policy__platform_format(const struct md_platform *p, char *out, size_t outlen);
 /* Whether `have` provides `want` (no variant wanted: any variant). */
-int md_platform_satisfies(const struct md_platform *have, const struct md_platform *want);
+int md_policy__platform_satisfies(const struct md_platform *have, const struct md_platform *want);
 
 /* ---- policies (policy.c, annotation.c, fields.c) -------------------------- */
 
@@ -172,8 +172,8 @@ struct md_policy_kind_info {
 	enum md_order order;
 };
 
-const struct md_policy_kind_info *md_policy_kind_lookup(const char *name);
-const struct md_policy_kind_info *md_policy_kind_info_of(enum md_policy_kind kind);
+const struct md_policy_kind_info *md_policy__kind_lookup(const char *name);
+const struct md_policy_kind_info *md_policy__kind_info_of(enum md_policy_kind kind);
 
 struct md_policy {
 	const struct md_policy_kind_info *kind;
@@ -196,13 +196,13 @@ struct md_policy {
 };
 
 /* Setters for the fields in fields.c, called by the annotation parser. */
-int md_policy_set_filter(struct md_policy *p, const char *field, const char *text,
+int md_policy__set_filter(struct md_policy *p, const char *field, const char *text,
 			 struct md_err *err);
-int md_policy_set_extract(struct md_policy *p, const char *text, struct md_err *err);
-int md_policy_set_arch_one(struct md_policy *p, const char *text, struct md_err *err);
-int md_policy_set_min_age(struct md_policy *p, const char *text, struct md_err *err);
+int md_policy__set_extract(struct md_policy *p, const char *text, struct md_err *err);
+int md_policy__set_arch_one(struct md_policy *p, const char *text, struct md_err *err);
+int md_policy__set_min_age(struct md_policy *p, const char *text, struct md_err *err);
 /* Cross-field checks once every field is read (extract needs its group). */
-int md_policy_check_fields(struct md_policy *p, struct md_err *err);
+int md_policy__check_fields(struct md_policy *p, struct md_err *err);
 
 /* ---- decisions (candidates.c, decide.c) ---------------------------------- */
 
@@ -271,36 +271,36 @@ struct md_run {
 	int oom;                 /* a stage ran out of memory: fail the decision */
 };
 
-int md_run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
+int md_policy__run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
 		struct md_err *err);
-void md_run_clear(struct md_run *r);
+void md_policy__run_clear(struct md_run *r);
 
 /* Copy and de-duplicate the caller's candidates (unordered). */
-int md_cands_prepare(struct md_cand **out, size_t *outn, const struct md_candidate *cands,
+int md_policy__cands_prepare(struct md_cand **out, size_t *outn, const struct md_candidate *cands,
 		     size_t n, struct md_err *err);
 /* Order survivors-to-be by the policy's order, then by tag. */
-void md_cands_sort(struct md_cand *c, size_t n, enum md_order order);
-int md_cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order);
+void md_policy__cands_sort(struct md_cand *c, size_t n, enum md_order order);
+int md_policy__cand_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order);
 /* Value order only (no tag tie-break): >0 when a is better than b. */
-int md_cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order);
-void md_cand_clear(struct md_cand *c);
-void md_cands_free(struct md_cand *c, size_t n);
+int md_policy__cand_value_cmp(const struct md_cand *a, const struct md_cand *b, enum md_order order);
+void md_policy__cand_clear(struct md_cand *c);
+void md_policy__cands_free(struct md_cand *c, size_t n);
 
-/* Stages (stages.c). md_stage_key runs the filter and reads the
+/* Stages (stages.c). md_policy__stage_key runs the filter and reads the
  * candidate's key (version, number), once, before the others and before
  * sorting. The others return NULL to keep, else the reason to drop. */
-void md_stage_key(struct md_run *r, struct md_cand *c);
-const char *md_stage_static(struct md_run *r, struct md_cand *c);
-const char *md_stage_gates(struct md_run *r, struct md_cand *c);
+void md_policy__stage_key(struct md_run *r, struct md_cand *c);
+const char *md_policy__stage_static(struct md_run *r, struct md_cand *c);
+const char *md_policy__stage_gates(struct md_run *r, struct md_cand *c);
 /* Record the candidates' verdicts, in their order, as d's trace. */
-int md_cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, struct md_err *err);
-int md_cands_find(const struct md_cand *c, size_t n, const char *tag);
-int md_decision_set_tag(struct md_decision *d, const char *tag, struct md_err *err);
+int md_policy__cands_trace(struct md_decision *d, const struct md_cand *c, size_t n, struct md_err *err);
+int md_policy__cands_find(const struct md_cand *c, size_t n, const char *tag);
+int md_policy__decision_set_tag(struct md_decision *d, const char *tag, struct md_err *err);
 
-int md_policy_decide_choose(struct md_decision *d, const struct md_policy *p,
+int md_policy__decide_choose(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands, size_t n,
 			    const struct md_decide_ctx *ctx, struct md_err *err);
-int md_policy_decide_follow(struct md_decision *d, const struct md_policy *p,
+int md_policy__decide_follow(struct md_decision *d, const struct md_policy *p,
 			    const char *current_tag, const struct md_candidate *cands, size_t n,
 			    const struct md_decide_ctx *ctx, struct md_err *err);
 

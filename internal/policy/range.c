@@ -85,7 +85,7 @@ static int add_cmp(struct rparse *rp, enum cmp_op op, uint64_t ma, uint64_t mi, 
 		return oom(rp);
 	s->c = c;
 	c = &s->c[s->n];
-	if (md_semver_set(&c->v, ma, mi, pa, pre, pre_len) < 0)
+	if (md_policy__semver_set(&c->v, ma, mi, pa, pre, pre_len) < 0)
 		return oom(rp);
 	c->op = op;
 	c->floor_pre = floor_pre;
@@ -243,7 +243,7 @@ static enum sugar scan_op(const char *tok, size_t n, size_t *len)
 
 static int scan_version(struct rparse *rp, const char *tok, size_t n, struct md_vparts *vp)
 {
-	if (md_semver_scan(tok, n, MD_VS_PREFIX_V | MD_VS_PARTIAL | MD_VS_WILDCARD, vp) < 0)
+	if (md_policy__semver_scan(tok, n, MD_VS_PREFIX_V | MD_VS_PARTIAL | MD_VS_WILDCARD, vp) < 0)
 		return unexpected(rp, tok, n);
 	return 0;
 }
@@ -356,7 +356,7 @@ static int parse_set(struct rparse *rp, const char *s, size_t n)
 			i++;
 			if (scan_version(rp, w.p[i], w.len[i], &a) < 0)
 				return -1;
-		} else if (md_semver_scan(w.p[i] + oplen, w.len[i] - oplen,
+		} else if (md_policy__semver_scan(w.p[i] + oplen, w.len[i] - oplen,
 					  MD_VS_PREFIX_V | MD_VS_PARTIAL | MD_VS_WILDCARD, &a) < 0) {
 			return unexpected(rp, w.p[i], w.len[i]);
 		}
@@ -439,7 +439,7 @@ void md_range_free(struct md_range *r)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
 		for (size_t j = 0; j < r->sets[i].n; j++)
-			md_semver_clear(&r->sets[i].c[j].v);
+			md_policy__semver_clear(&r->sets[i].c[j].v);
 		free(r->sets[i].c);
 	}
 	free(r->sets);
@@ -451,7 +451,7 @@ static int cmp_test(const struct comparator *c, const struct md_semver *v, int i
 	int r;
 
 	if (c->floor_pre && include_pre)
-		return md_semver_tuple_cmp(v, &c->v) >= 0;
+		return md_policy__semver_tuple_cmp(v, &c->v) >= 0;
 	r = md_semver_cmp(v, &c->v);
 	switch (c->op) {
 	case OP_EQ:
@@ -480,7 +480,7 @@ static int set_match(const struct cset *s, const struct md_semver *v, int includ
 		return 1;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->c[i].v.pre && !s->c[i].floor_pre &&
-		    md_semver_tuple_cmp(&s->c[i].v, v) == 0)
+		    md_policy__semver_tuple_cmp(&s->c[i].v, v) == 0)
 			return 1;
 	return 0;
 }

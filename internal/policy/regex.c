@@ -26,7 +26,7 @@ struct md_regex_scratch {
 	pcre2_match_data *md;
 };
 
-int md_regex_compile(struct md_regex **out, const char *field, const char *pattern,
+int md_policy__regex_compile(struct md_regex **out, const char *field, const char *pattern,
 		     struct md_err *err)
 {
 	struct md_regex *re;
@@ -55,7 +55,7 @@ int md_regex_compile(struct md_regex **out, const char *field, const char *patte
 	return 0;
 }
 
-void md_regex_free(struct md_regex *re)
+void md_policy__regex_free(struct md_regex *re)
 {
 	if (!re)
 		return;
@@ -63,21 +63,21 @@ void md_regex_free(struct md_regex *re)
 	free(re);
 }
 
-uint32_t md_regex_group(const struct md_regex *re, const char *name)
+uint32_t md_policy__regex_group(const struct md_regex *re, const char *name)
 {
 	int n = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name);
 
 	return n > 0 ? (uint32_t)n : 0;
 }
 
-uint32_t md_regex_group_count(const struct md_regex *re)
+uint32_t md_policy__regex_group_count(const struct md_regex *re)
 {
 	uint32_t n = 0;
 
 	return pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &n) == 0 ? n : 0;
 }
 
-struct md_regex_scratch *md_regex_scratch_new(void)
+struct md_regex_scratch *md_policy__regex_scratch_new(void)
 {
 	struct md_regex_scratch *s = calloc(1, sizeof(*s));
 
@@ -88,7 +88,7 @@ struct md_regex_scratch *md_regex_scratch_new(void)
 	 * PCRE2 at 65535; patterns are at most 1 KiB, so far fewer). */
 	s->md = pcre2_match_data_create(PATTERN_MAX / 2 + 1, NULL);
 	if (!s->mctx || !s->md) {
-		md_regex_scratch_free(s);
+		md_policy__regex_scratch_free(s);
 		return NULL;
 	}
 	pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
@@ -96,7 +96,7 @@ struct md_regex_scratch *md_regex_scratch_new(void)
 	return s;
 }
 
-void md_regex_scratch_free(struct md_regex_scratch *s)
+void md_policy__regex_scratch_free(struct md_regex_scratch *s)
 {
 	if (!s)
 		return;
@@ -105,7 +105,7 @@ void md_regex_scratch_free(struct md_regex_scratch *s)
 	free(s);
 }
 
-int md_regex_match(const struct md_regex *re, struct md_regex_scratch *s, const char *subject,
+int md_policy__regex_match(const struct md_regex *re, struct md_regex_scratch *s, const char *subject,
 		   uint32_t group, size_t *start, size_t *len)
 {
 	PCRE2_SIZE *ov;

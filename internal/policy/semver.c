@@ -105,7 +105,7 @@ static int scan_components(const char *s, size_t n, size_t *i, unsigned flags,
 	return 0;
 }
 
-int md_semver_scan(const char *s, size_t n, unsigned flags, struct md_vparts *out)
+int md_policy__semver_scan(const char *s, size_t n, unsigned flags, struct md_vparts *out)
 {
 	size_t i = 0;
 
@@ -143,7 +143,7 @@ int md_semver_scan(const char *s, size_t n, unsigned flags, struct md_vparts *ou
 	return i == n ? 0 : -1;
 }
 
-int md_semver_set(struct md_semver *v, uint64_t major, uint64_t minor, uint64_t patch,
+int md_policy__semver_set(struct md_semver *v, uint64_t major, uint64_t minor, uint64_t patch,
 		  const char *pre, size_t pre_len)
 {
 	v->num[0] = major;
@@ -158,7 +158,7 @@ int md_semver_set(struct md_semver *v, uint64_t major, uint64_t minor, uint64_t 
 	return 0;
 }
 
-int md_semver_parse_into(struct md_semver *v, const char *tag)
+int md_policy__semver_parse_into(struct md_semver *v, const char *tag)
 {
 	struct md_vparts vp;
 	size_t n;
@@ -167,12 +167,12 @@ int md_semver_parse_into(struct md_semver *v, const char *tag)
 	if (!tag)
 		return -1;
 	n = strnlen(tag, MD_SEMVER_MAX_LEN + 1);
-	if (n > MD_SEMVER_MAX_LEN || md_semver_scan(tag, n, MD_VS_PREFIX_V, &vp) < 0)
+	if (n > MD_SEMVER_MAX_LEN || md_policy__semver_scan(tag, n, MD_VS_PREFIX_V, &vp) < 0)
 		return -1;
-	return md_semver_set(v, vp.num[0], vp.num[1], vp.num[2], vp.pre, vp.pre_len);
+	return md_policy__semver_set(v, vp.num[0], vp.num[1], vp.num[2], vp.pre, vp.pre_len);
 }
 
-void md_semver_clear(struct md_semver *v)
+void md_policy__semver_clear(struct md_semver *v)
 {
 	if (!v)
 		return;
@@ -188,7 +188,7 @@ int md_semver_parse(struct md_semver **out, const char *tag)
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -1;
-	if (md_semver_parse_into(v, tag) < 0) {
+	if (md_policy__semver_parse_into(v, tag) < 0) {
 		free(v);
 		return -1;
 	}
@@ -200,11 +200,11 @@ void md_semver_free(struct md_semver *v)
 {
 	if (!v)
 		return;
-	md_semver_clear(v);
+	md_policy__semver_clear(v);
 	free(v);
 }
 
-int md_semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b)
+int md_policy__semver_tuple_cmp(const struct md_semver *a, const struct md_semver *b)
 {
 	for (int i = 0; i < 3; i++)
 		if (a->num[i] != b->num[i])
@@ -232,7 +232,7 @@ static int ident_cmp(const char *a, size_t an, const char *b, size_t bn)
 
 /* §11.4.4: identifier by identifier; a longer list wins a tie. Lenient
  * tags share the walk with their own identifier order. */
-int md_pre_cmp(const char *a, const char *b, md_ident_cmp_fn ident)
+int md_policy__pre_cmp(const char *a, const char *b, md_ident_cmp_fn ident)
 {
 	while (*a && *b) {
 		size_t an = strcspn(a, "."), bn = strcspn(b, ".");
@@ -250,12 +250,12 @@ int md_pre_cmp(const char *a, const char *b, md_ident_cmp_fn ident)
 
 int md_semver_cmp(const struct md_semver *a, const struct md_semver *b)
 {
-	int r = md_semver_tuple_cmp(a, b);
+	int r = md_policy__semver_tuple_cmp(a, b);
 
 	if (r)
 		return r;
 	/* §11.3: a prerelease sorts before its release. */
 	if (!a->pre || !b->pre)
 		return a->pre ? -1 : (b->pre ? 1 : 0);
-	return md_pre_cmp(a->pre, b->pre, ident_cmp);
+	return md_policy__pre_cmp(a->pre, b->pre, ident_cmp);
 }

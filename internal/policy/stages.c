@@ -1,8 +1,8 @@
 /* The stages a candidate of a choosing policy goes through, in order:
  *
  *   signature/attestation tags -> filter -> exclude -> key (version,
- *   number) -> flavour -> range -> prerelease      (md_stage_static)
- *   creation time (newest) -> facts -> arch -> minAge   (md_stage_gates)
+ *   number) -> flavour -> range -> prerelease      (md_policy__stage_static)
+ *   creation time (newest) -> facts -> arch -> minAge   (md_policy__stage_gates)
  *
  * The first stage that objects drops the candidate with its reason. The
  * static stages need only the tag; the gates need the facts the watcher
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int md_run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
+int md_policy__run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
 		struct md_err *err)
 {
 	const char *host = ctx && ctx->host_platform ? ctx->host_platform : "linux/amd64";
@@ -22,10 +22,10 @@ int md_run_init(struct md_run *r, const struct md_policy *p, const struct md_dec
 	memset(r, 0, sizeof(*r));
 	r->p = p;
 	r->ctx = ctx;
-	if (md_platform_parse(&r->host, host) < 0)
+	if (md_policy__platform_parse(&r->host, host) < 0)
 		return md_err_set(err, "host platform \"%.64s\" is not os/arch[/variant]", host);
 	if (p->filter || p->exclude) {
-		r->scratch = md_regex_scratch_new();
+		r->scratch = md_policy__regex_scratch_new();
 		if (!r->scratch)
 			return md_err_set(err, "out of memory for regex matching");
 	}
@@ -33,9 +33,9 @@ int md_run_init(struct md_run *r, const struct md_policy *p, const struct md_dec
 	return 0;
 }
 
-void md_run_clear(struct md_run *r)
+void md_policy__run_clear(struct md_run *r)
 {
-	md_regex_scratch_free(r->scratch);
+	md_policy__regex_scratch_free(r->scratch);
 	r->scratch = NULL;
 }
 
@@ -70,14 +70,14 @@ static void read_key(const struct md_policy *p, struct md_cand *c)
 	}
 	switch (p->kind->order) {
 	case MD_ORDER_VERSION:
-		c->parsed = c->versioned = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
+		c->parsed = c->versioned = md_policy__tagver_parse(&c->tv, k, strlen(k)) == 0;
 		break;
 	case MD_ORDER_NUMBER:
-		c->parsed = md_decimal_valid(k);
+		c->parsed = md_policy__decimal_valid(k);
 		break;
 	case MD_ORDER_CREATED:
 		/* Ties in creation time go to the most specific version tag. */
-		c->versioned = md_tagver_parse(&c->tv, k, strlen(k)) == 0;
+		c->versioned = md_policy__tagver_parse(&c->tv, k, strlen(k)) == 0;
 		c->parsed = 1;
 		break;
 	case MD_ORDER_ALPHA:
@@ -96,7 +96,7 @@ static const char *run_filter(struct md_run *r, struct md_cand *c)
 
 	if (!p->filter)
 		return NULL;
-	m = md_regex_match(p->filter, r->scratch, c->tag, p->extract_group,
+	m = md_policy__regex_match(p->filter, r->scratch, c->tag, p->extract_group,
 			   p->extract ? &start : NULL, &len);
 	if (m < 0)
 		return MD_R_REGEX_LIMIT;
@@ -128,7 +128,7 @@ static int date_like(const struct md_tagver *tv)
 static int scheme_differs(const struct md_tagver *cur, const struct md_tagver *c)
 {
 	return cur && (cur->nnum != c->nnum || date_like(cur) != date_like(c) ||
-		       cur->vprefix != c->vprefix || !md_tagver_same_rev_kind(cur, c));
+		       cur->vprefix != c->vprefix || !md_policy__tagver_same_rev_kind(cur, c));
 }
 
 static const char *version_stages(struct md_run *r, const struct md_cand *c)
@@ -156,14 +156,14 @@ static const char *version_stages(struct md_run *r, const struct md_cand *c)
 	return NULL;
 }
 
-void md_stage_key(struct md_run *r, struct md_cand *c)
+void md_policy__stage_key(struct md_run *r, struct md_cand *c)
 {
 	c->filter_why = run_filter(r, c);
 	/* The key is read even for a dropped tag so the trace stays ordered. */
 	read_key(r->p, c);
 }
 
-const char *md_stage_static(struct md_run *r, struct md_cand *c)
+const char *md_policy__stage_static(struct md_run *r, struct md_cand *c)
 {
 	const struct md_policy *p = r->p;
 
@@ -172,7 +172,7 @@ const char *md_stage_static(struct md_run *r, struct md_cand *c)
 	if (c->filter_why)
 		return c->filter_why;
 	if (p->exclude) {
-		int m = md_regex_match(p->exclude, r->scratch, c->tag, 0, NULL, NULL);
+		int m = md_policy__regex_match(p->exclude, r->scratch, c->tag, 0, NULL, NULL);
 
 		if (m < 0)
 			return MD_R_REGEX_LIMIT;
@@ -224,8 +224,8 @@ static int provides(const struct md_candidate *src, const struct md_platform *wa
 	for (size_t i = 0; i < src->nplatforms; i++) {
 		struct md_platform have;
 
-		if (src->platforms[i] && md_platform_parse(&have, src->platforms[i]) == 0 &&
-		    md_platform_satisfies(&have, want))
+		if (src->platforms[i] && md_policy__platform_parse(&have, src->platforms[i]) == 0 &&
+		    md_policy__platform_satisfies(&have, want))
 			return 1;
 	}
 	return 0;
@@ -243,14 +243,14 @@ static const char *gate_arch(struct md_run *r, struct md_cand *c)
 	if (p->narch == 0) {
 		if (!have_list || provides(src, &r->host))
 			return NULL;
-		md_platform_format(&r->host, name, sizeof(name));
+		md_policy__platform_format(&r->host, name, sizeof(name));
 		return own(r, c, md_asprintf("missing %s", name));
 	}
 	if (!have_list)
 		return MD_R_NO_PLATFORMS;
 	for (size_t i = 0; i < p->narch; i++) {
 		if (!provides(src, &p->arch[i])) {
-			md_platform_format(&p->arch[i], name, sizeof(name));
+			md_policy__platform_format(&p->arch[i], name, sizeof(name));
 			return own(r, c, md_asprintf("missing %s", name));
 		}
 	}
@@ -278,7 +278,7 @@ static const char *gate_min_age(struct md_run *r, struct md_cand *c)
 	return own(r, c, md_asprintf("too young (%s < %s)", a, r->p->min_age_text));
 }
 
-const char *md_stage_gates(struct md_run *r, struct md_cand *c)
+const char *md_policy__stage_gates(struct md_run *r, struct md_cand *c)
 {
 	const struct md_candidate *src = c->src;
 	const char *why;

@@ -31,7 +31,7 @@ static void token_free(struct md_reg_token *t)
 	free(t->service);
 	free(t->scope);
 	free(t->path);
-	md_reg_secret_free(t->token);
+	md_registry__secret_free(t->token);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -166,11 +166,11 @@ static void host_remember(struct md_registry *r, const char *domain,
 static char *basic_header(const char *user, const char *pass)
 {
 	char *plain = md_asprintf("%s:%s", user, pass);
-	char *enc = plain ? md_reg_base64_encode(plain, strlen(plain)) : NULL;
+	char *enc = plain ? md_registry__base64_encode(plain, strlen(plain)) : NULL;
 	char *out = enc ? md_asprintf("Basic %s", enc) : NULL;
 
-	md_reg_secret_free(plain);
-	md_reg_secret_free(enc);
+	md_registry__secret_free(plain);
+	md_registry__secret_free(enc);
 	return out;
 }
 
@@ -180,12 +180,12 @@ static int basic_for(struct md_registry *r, const char *domain, const char *path
 		     struct md_err *err)
 {
 	struct md_reg_cred c;
-	int rc = md_reg_creds_get(r, domain, path, &c, err);
+	int rc = md_registry__creds_get(r, domain, path, &c, err);
 
 	*out = NULL;
 	if (rc > 0 && !c.identity && c.user && !(*out = basic_header(c.user, c.secret)))
 		rc = md_err_set(err, "registry %s: out of memory", domain);
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -199,11 +199,11 @@ static const char *auth_file_hint(const struct md_registry *r)
 
 /* ---- error sentences -------------------------------------------------- */
 
-int md_reg_status_error(struct md_registry *r, const char *domain, const char *path,
+int md_registry__status_error(struct md_registry *r, const char *domain, const char *path,
 			const struct md_reg_request *req, const struct md_reg_response *resp,
 			struct md_err *err)
 {
-	char *summary = md_reg_error_summary(resp->body.data, resp->body.len);
+	char *summary = md_registry__error_summary(resp->body.data, resp->body.len);
 	const char *url = resp->url ? resp->url : req->url;
 	const char *s1 = summary ? ": " : "", *s2 = summary ? summary : "";
 
@@ -229,7 +229,7 @@ int md_reg_status_error(struct md_registry *r, const char *domain, const char *p
 static int creds_may_go(const struct md_registry *r, const char *realm)
 {
 	return md_str_has_prefix(realm, "https://") ||
-	       md_reg_url_plain_listed(realm, &r->insecure);
+	       md_registry__url_plain_listed(realm, &r->insecure);
 }
 
 /* Say why a token request went without credentials, at the end of err: a
@@ -241,7 +241,7 @@ static void note_withheld(struct md_err *err, const char *realm)
 
 	if (!err)
 		return;
-	if (md_reg_url_host(realm, host, sizeof(host)) < 0)
+	if (md_registry__url_host(realm, host, sizeof(host)) < 0)
 		md_strlcpy(host, "its host", sizeof(host));
 	n = strlen(err->msg);
 	snprintf(err->msg + n, sizeof(err->msg) - n,
@@ -254,7 +254,7 @@ static int token_error(struct md_registry *r, const char *domain, const char *pa
 		       const char *url, const struct md_reg_response *resp, int had_creds,
 		       const char *withheld, struct md_err *err)
 {
-	char *summary = md_reg_error_summary(resp->body.data, resp->body.len);
+	char *summary = md_registry__error_summary(resp->body.data, resp->body.len);
 	const char *s1 = summary ? ": " : "", *s2 = summary ? summary : "";
 	int denied = resp->status == 401 || resp->status == 403;
 
@@ -291,17 +291,17 @@ static int token_fetch(struct md_registry *r, const char *domain, const char *pa
 	int rc = -1;
 
 	*had_creds = 0;
-	if (allow_creds && md_reg_creds_get(r, domain, path, &cred, err) < 0)
+	if (allow_creds && md_registry__creds_get(r, domain, path, &cred, err) < 0)
 		goto out;
 	r->stats.token_requests++;
 	if (cred.identity) {
 		*had_creds = 1;
-		if (!(form = md_reg_refresh_form(cred.secret, c->service, scope))) {
+		if (!(form = md_registry__refresh_form(cred.secret, c->service, scope))) {
 			md_err_set(err, "registry %s: out of memory", domain);
 			goto out;
 		}
 		md_buf_init(&resp->body, MD_REG_MAX_TOKEN_BODY);
-		if (md_reg_token_post(r, c->realm, form, &resp->status, &resp->body, err) < 0) {
+		if (md_registry__token_post(r, c->realm, form, &resp->status, &resp->body, err) < 0) {
 			md_err_prefix(err, "registry %s", domain);
 			goto out;
 		}
@@ -314,11 +314,11 @@ static int token_fetch(struct md_registry *r, const char *domain, const char *pa
 	}
 	*had_creds = basic != NULL;
 	req.authorization = basic;
-	rc = md_reg_http_do(r, &req, resp, err);
+	rc = md_registry__http_do(r, &req, resp, err);
 out:
-	md_reg_cred_clear(&cred);
-	md_reg_secret_free(basic);
-	md_reg_secret_free(form);
+	md_registry__cred_clear(&cred);
+	md_registry__secret_free(basic);
+	md_registry__secret_free(form);
 	return rc;
 }
 
@@ -335,9 +335,9 @@ static int bearer_for(struct md_registry *r, const char *domain, const char *hom
 	int64_t expires_at = 0;
 	int rc = -1, had_creds = 0, allow = creds_may_go(r, c->realm);
 
-	md_reg_response_init(&resp);
+	md_registry__response_init(&resp);
 	*authz = NULL;
-	if (!scope || !(url = md_reg_token_url(c->realm, c->service, scope))) {
+	if (!scope || !(url = md_registry__token_url(c->realm, c->service, scope))) {
 		md_err_set(err, "registry %s: out of memory", domain);
 		goto out;
 	}
@@ -352,21 +352,21 @@ static int bearer_for(struct md_registry *r, const char *domain, const char *hom
 		token_error(r, domain, path, url, &resp, had_creds, allow ? NULL : c->realm, err);
 		goto out;
 	}
-	if (md_reg_token_parse(resp.body.data, resp.body.len, md_time_now(), url, &token,
+	if (md_registry__token_parse(resp.body.data, resp.body.len, md_time_now(), url, &token,
 			       &expires_at, err) < 0) {
 		md_err_prefix(err, "registry %s", domain);
 		goto out;
 	}
 	*authz = md_asprintf("Bearer %s", token);
 	if (!*authz || token_store(r, home, c, scope, path, token, expires_at) < 0)
-		md_reg_secret_free(token); /* not cached; still usable once */
+		md_registry__secret_free(token); /* not cached; still usable once */
 	token = NULL;
 	rc = *authz ? 0 : md_err_set(err, "registry %s: out of memory", domain);
 out:
-	md_reg_secret_free(token);
+	md_registry__secret_free(token);
 	if (resp.body.data)
 		md_memzero(resp.body.data, resp.body.len);
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	free(scope);
 	free(url);
 	return rc;
@@ -399,11 +399,11 @@ static int preemptive(struct md_registry *r, const char *domain, const char *hom
 	return 0;
 }
 
-int md_reg_auth_upfront(struct md_registry *r, const char *domain, const char *path,
+int md_registry__auth_upfront(struct md_registry *r, const char *domain, const char *path,
 			char **authz, struct md_err *err)
 {
 	struct md_reg_host *h = host_find(r, domain);
-	char *home = md_reg_home_origin(r, domain);
+	char *home = md_registry__home_origin(r, domain);
 	int rc;
 
 	*authz = NULL;
@@ -424,7 +424,7 @@ static int answer_challenge(struct md_registry *r, const char *domain, const cha
 	struct md_reg_challenge c;
 	int rc = -1;
 
-	if (md_reg_challenge_parse(&c, resp->www_authenticate, resp->url, err) < 0)
+	if (md_registry__challenge_parse(&c, resp->www_authenticate, resp->url, err) < 0)
 		return md_err_prefix(err, "registry %s: HTTP 401", domain);
 	host_remember(r, domain, &c);
 	if (c.scheme == MD_REG_SCHEME_BEARER) {
@@ -437,14 +437,14 @@ static int answer_challenge(struct md_registry *r, const char *domain, const cha
 			rc = md_err_set(err, "registry %s: access to repository %s needs credentials (Basic authentication at %s); check credentials in %s",
 					domain, path, resp->url, auth_file_hint(r));
 	}
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 	return rc;
 }
 
 /* 1 when url is on origin. */
 static int on_origin(const char *url, const char *origin)
 {
-	char *o = url ? md_reg_url_origin(url) : NULL;
+	char *o = url ? md_registry__url_origin(url) : NULL;
 	int same = o && strcmp(o, origin) == 0;
 
 	free(o);
@@ -462,20 +462,20 @@ static int challenge_from_home(const char *domain, const char *home,
 
 	if (on_origin(resp->url, home))
 		return 0;
-	there = resp->url ? md_reg_url_origin(resp->url) : NULL;
+	there = resp->url ? md_registry__url_origin(resp->url) : NULL;
 	md_err_set(err, "registry %s: %s %s was redirected to %s, which asks for authentication (HTTP 401); the credentials of %s are not sent to another origin",
 		   domain, req->method, req->url, there ? there : "another origin", home);
 	free(there);
 	return -1;
 }
 
-int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path,
+int md_registry__authed_do(struct md_registry *r, const char *domain, const char *path,
 		     const struct md_reg_request *in, struct md_reg_response *resp,
 		     struct md_err *err)
 {
 	struct md_reg_request req = *in;
 	struct md_reg_host *h;
-	char *home = md_reg_home_origin(r, domain), *authz = NULL, *withheld = NULL;
+	char *home = md_registry__home_origin(r, domain), *authz = NULL, *withheld = NULL;
 	int rc = -1;
 
 	if (!home) {
@@ -492,7 +492,7 @@ int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path
 	if (preemptive(r, domain, home, path, &authz, err) < 0)
 		goto out;
 	req.authorization = authz;
-	if (md_reg_http_do(r, &req, resp, err) < 0)
+	if (md_registry__http_do(r, &req, resp, err) < 0)
 		goto out;
 	if (resp->status != 401) {
 		rc = 0;
@@ -502,28 +502,28 @@ int md_reg_authed_do(struct md_registry *r, const char *domain, const char *path
 		goto out;
 	if (authz && (h = host_find(r, domain)) && h->scheme == MD_REG_SCHEME_BEARER)
 		token_forget_path(r, home, h->realm, h->service, path);
-	md_reg_secret_free(authz);
+	md_registry__secret_free(authz);
 	authz = NULL;
 	if (answer_challenge(r, domain, home, path, resp, &authz, &withheld, err) < 0)
 		goto out;
 	req.authorization = authz;
-	if (md_reg_http_do(r, &req, resp, err) < 0)
+	if (md_registry__http_do(r, &req, resp, err) < 0)
 		goto out;
 	if (resp->status == 401 || resp->status == 403) {
-		md_reg_status_error(r, domain, path, &req, resp, err);
+		md_registry__status_error(r, domain, path, &req, resp, err);
 		if (withheld)
 			note_withheld(err, withheld);
 		goto out;
 	}
 	rc = 0;
 out:
-	md_reg_secret_free(authz);
+	md_registry__secret_free(authz);
 	free(withheld);
 	free(home);
 	return rc;
 }
 
-void md_reg_auth_free(struct md_registry *r)
+void md_registry__auth_free(struct md_registry *r)
 {
 	while (r->ntokens)
 		token_remove(r, r->ntokens - 1);

@@ -11,7 +11,7 @@
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *md_reg_base64_encode(const void *data, size_t len)
+char *md_registry__base64_encode(const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	char *out = malloc(4 * ((len + 2) / 3) + 1), *o = out;
@@ -41,7 +41,7 @@ static int b64_value(char c)
 	return p ? (int)(p - b64) : -1;
 }
 
-int md_reg_base64_decode(const char *s, unsigned char **out, size_t *outlen)
+int md_registry__base64_decode(const char *s, unsigned char **out, size_t *outlen)
 {
 	size_t n = strlen(s), pad = 0, o = 0;
 	unsigned char *buf;
@@ -82,7 +82,7 @@ fail:
 	return -1;
 }
 
-void md_reg_secret_free(char *s)
+void md_registry__secret_free(char *s)
 {
 	if (s) {
 		md_memzero(s, strlen(s));
@@ -178,10 +178,10 @@ static void wipe_secrets(json_t *auths)
 	}
 }
 
-void md_reg_cred_clear(struct md_reg_cred *c)
+void md_registry__cred_clear(struct md_reg_cred *c)
 {
-	md_reg_secret_free(c->user);
-	md_reg_secret_free(c->secret);
+	md_registry__secret_free(c->user);
+	md_registry__secret_free(c->secret);
 	free(c->helper);
 	memset(c, 0, sizeof(*c));
 }
@@ -195,7 +195,7 @@ static int decode_auth(const char *enc, const char *file, const char *key,
 	char *colon;
 	int rc = -1;
 
-	if (md_reg_base64_decode(enc, &dec, &len) < 0) {
+	if (md_registry__base64_decode(enc, &dec, &len) < 0) {
 		md_err_set(err, "auth file %s: entry \"%s\" has an \"auth\" value that is not valid base64",
 			   file, key);
 		goto out;
@@ -241,7 +241,7 @@ static int decode_entry(json_t *entry, const char *file, const char *key,
 	if (enc && *enc && decode_auth(enc, file, key, c, err) < 0)
 		goto fail;
 	if (idt && *idt) {
-		md_reg_secret_free(c->secret);
+		md_registry__secret_free(c->secret);
 		c->identity = 1;
 		if (!(c->secret = md_strdup(idt))) {
 			md_err_set(err, "out of memory reading auth file %s", file);
@@ -250,7 +250,7 @@ static int decode_entry(json_t *entry, const char *file, const char *key,
 	}
 	return 1;
 fail:
-	md_reg_cred_clear(c);
+	md_registry__cred_clear(c);
 	return -1;
 }
 
@@ -314,7 +314,7 @@ static int find_auths(json_t *auths, const char *file, const char *host, const c
 	return rc;
 }
 
-int md_reg_auth_find(const char *json, size_t len, const char *file, int legacy,
+int md_registry__auth_find(const char *json, size_t len, const char *file, int legacy,
 		     const char *domain, const char *path, struct md_reg_cred *out,
 		     struct md_err *err)
 {
@@ -351,11 +351,11 @@ out:
 	return rc;
 }
 
-int md_reg_auth_lookup(const char *json, size_t len, const char *file, const char *domain,
+int md_registry__auth_lookup(const char *json, size_t len, const char *file, const char *domain,
 		       const char *path, char **user, char **pass, struct md_err *err)
 {
 	struct md_reg_cred c;
-	int rc = md_reg_auth_find(json, len, file, 0, domain, path, &c, err);
+	int rc = md_registry__auth_find(json, len, file, 0, domain, path, &c, err);
 
 	*user = *pass = NULL;
 	if (rc == 1 && c.user && !c.identity && !c.helper) {
@@ -365,11 +365,11 @@ int md_reg_auth_lookup(const char *json, size_t len, const char *file, const cha
 	} else if (rc == 1) {
 		rc = 0; /* helpers and identity tokens need the client */
 	}
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 	return rc;
 }
 
-int md_reg_credhelper_parse(const char *json, size_t len, const char *helper,
+int md_registry__credhelper_parse(const char *json, size_t len, const char *helper,
 			    struct md_reg_cred *out, struct md_err *err)
 {
 	json_error_t jerr;
@@ -393,7 +393,7 @@ int md_reg_credhelper_parse(const char *json, size_t len, const char *helper,
 	out->user = out->identity ? NULL : md_strdup(user);
 	out->secret = md_strdup(secret);
 	if ((!out->identity && !out->user) || !out->secret) {
-		md_reg_cred_clear(out);
+		md_registry__cred_clear(out);
 		md_err_set(err, "out of memory reading credential helper docker-credential-%s",
 			   helper);
 		goto out;
@@ -410,18 +410,18 @@ out:
 	return rc;
 }
 
-char *md_reg_refresh_form(const char *refresh_token, const char *service, const char *scope)
+char *md_registry__refresh_form(const char *refresh_token, const char *service, const char *scope)
 {
-	char *tok = md_reg_urlencode(refresh_token);
-	char *svc = service ? md_reg_urlencode(service) : NULL;
-	char *scp = scope ? md_reg_urlencode(scope) : NULL;
+	char *tok = md_registry__urlencode(refresh_token);
+	char *svc = service ? md_registry__urlencode(service) : NULL;
+	char *scp = scope ? md_registry__urlencode(scope) : NULL;
 	char *out = NULL;
 
 	if (tok && (!service || svc) && (!scope || scp))
 		out = md_asprintf("grant_type=refresh_token&refresh_token=%s%s%s%s%s&client_id=magos-dominus",
 				  tok, svc ? "&service=" : "", svc ? svc : "", scp ? "&scope=" : "",
 				  scp ? scp : "");
-	md_reg_secret_free(tok);
+	md_registry__secret_free(tok);
 	free(svc);
 	free(scp);
 	return out;

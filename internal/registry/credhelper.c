@@ -75,13 +75,13 @@ static int lookup_file(struct md_registry *r, const char *file, const char *doma
 		return 0;
 	if (md_file_read(file, MD_REG_MAX_AUTH_FILE, &text, &len, err) < 0)
 		return md_err_prefix(err, "cannot read the registry auth file");
-	rc = md_reg_auth_find(text, len, file, is_legacy(file), domain, path, out, err);
+	rc = md_registry__auth_find(text, len, file, is_legacy(file), domain, path, out, err);
 	md_memzero(text, len);
 	free(text);
 	return rc;
 }
 
-int md_reg_auth_init(struct md_registry *r, const struct md_registry_opts *o,
+int md_registry__auth_init(struct md_registry *r, const struct md_registry_opts *o,
 		     struct md_err *err)
 {
 	const struct md_strv *more = o->auth_files;
@@ -100,7 +100,7 @@ int md_reg_auth_init(struct md_registry *r, const struct md_registry_opts *o,
 		struct md_reg_cred c;
 		int rc = lookup_file(r, r->auth_files.v[i], "localhost", "x", &c, err);
 
-		md_reg_cred_clear(&c);
+		md_registry__cred_clear(&c);
 		if (rc < 0)
 			return md_err_prefix(err, "registry auth file");
 	}
@@ -143,7 +143,7 @@ static int run_helper(struct md_registry *r, const char *domain, struct md_reg_c
 			   domain, prog, status);
 		goto out;
 	}
-	if (md_reg_credhelper_parse(outb.data ? outb.data : "", outb.len, helper, c, err) < 0) {
+	if (md_registry__credhelper_parse(outb.data ? outb.data : "", outb.len, helper, c, err) < 0) {
 		md_err_prefix(err, "registry %s", domain);
 		goto out;
 	}
@@ -157,7 +157,7 @@ out:
 	return rc;
 }
 
-int md_reg_creds_get(struct md_registry *r, const char *domain, const char *path,
+int md_registry__creds_get(struct md_registry *r, const char *domain, const char *path,
 		     struct md_reg_cred *out, struct md_err *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -179,7 +179,7 @@ int md_reg_creds_get(struct md_registry *r, const char *domain, const char *path
 
 /* Through the one request function, so the POST gets the same caps, retries
  * on 429/5xx and request counters as every other registry request. */
-int md_reg_token_post(struct md_registry *r, const char *realm, const char *form,
+int md_registry__token_post(struct md_registry *r, const char *realm, const char *form,
 		      long *status, struct md_buf *body, struct md_err *err)
 {
 	struct md_reg_request req = {
@@ -194,8 +194,8 @@ int md_reg_token_post(struct md_registry *r, const char *realm, const char *form
 	int rc;
 
 	*status = 0;
-	md_reg_response_init(&resp);
-	rc = md_reg_http_do(r, &req, &resp, err);
+	md_registry__response_init(&resp);
+	rc = md_registry__http_do(r, &req, &resp, err);
 	if (rc == 0) {
 		*status = resp.status;
 		md_buf_reset(body);
@@ -205,6 +205,6 @@ int md_reg_token_post(struct md_registry *r, const char *realm, const char *form
 	}
 	if (resp.body.data)
 		md_memzero(resp.body.data, resp.body.len);
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	return rc;
 }

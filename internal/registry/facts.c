@@ -28,22 +28,22 @@ static int get_verified(struct md_registry *r, const char *domain, const char *p
 	struct md_reg_request req = { .method = "GET",
 				      .accept = manifest ? MD_REG_MANIFEST_ACCEPT : NULL,
 				      .what = domain, .max_body = max };
-	char *url = md_reg_object_url(r, domain, path, kind, ref), what[400];
+	char *url = md_registry__object_url(r, domain, path, kind, ref), what[400];
 	const char *claimed;
 	int rc = -1;
 
 	if (!(req.url = url))
 		return md_err_set(err, "registry %s: out of memory", domain);
-	if (md_reg_authed_do(r, domain, path, &req, resp, err) < 0)
+	if (md_registry__authed_do(r, domain, path, &req, resp, err) < 0)
 		goto out;
 	if (resp->status == 404) {
 		snprintf(what, sizeof(what), "%s %s not found in repository %s",
-			 !manifest ? "blob" : md_reg_valid_tag(ref) ? "tag" : "manifest", ref, path);
-		md_reg_not_found(domain, what, &req, resp, err);
+			 !manifest ? "blob" : md_registry__valid_tag(ref) ? "tag" : "manifest", ref, path);
+		md_registry__not_found(domain, what, &req, resp, err);
 		goto out;
 	}
 	if (resp->status != 200) {
-		md_reg_status_error(r, domain, path, &req, resp, err);
+		md_registry__status_error(r, domain, path, &req, resp, err);
 		goto out;
 	}
 	md_sha256_digest(resp->body.data ? resp->body.data : "", resp->body.len, dg);
@@ -73,8 +73,8 @@ int md_registry_verify_manifest(struct md_registry *r, const char *domain, const
 	char dg[MD_DIGEST_STR_LEN + 1];
 	int rc = -1;
 
-	md_reg_response_init(&resp);
-	if (md_reg_check_names(domain, path, digest, err) < 0)
+	md_registry__response_init(&resp);
+	if (md_registry__check_names(domain, path, digest, err) < 0)
 		goto out;
 	if (!md_is_sha256_digest(digest)) {
 		md_err_set(err, "registry %s: repository %s: cannot verify \"%.100s\": not a sha256 digest",
@@ -86,7 +86,7 @@ int md_registry_verify_manifest(struct md_registry *r, const char *domain, const
 		goto out;
 	rc = 0;
 out:
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	if (rc < 0)
 		r->stats.errors++;
 	return rc;
@@ -99,18 +99,18 @@ static int get_manifest(struct md_registry *r, const char *domain, const char *p
 	struct md_reg_response resp;
 	int rc = -1;
 
-	md_reg_response_init(&resp);
+	md_registry__response_init(&resp);
 	if (get_verified(r, domain, path, "manifests", ref, MD_REG_MAX_MANIFEST, &resp, dg,
 			 err) < 0)
 		goto out;
-	if (md_reg_manifest_parse(m, resp.body.data, resp.body.len, resp.content_type, resp.url,
+	if (md_registry__manifest_parse(m, resp.body.data, resp.body.len, resp.content_type, resp.url,
 				  err) < 0) {
 		md_err_prefix(err, "registry %s", domain);
 		goto out;
 	}
 	rc = 0;
 out:
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	return rc;
 }
 
@@ -122,17 +122,17 @@ static int get_config(struct md_registry *r, const char *domain, const char *pat
 	char dg[MD_DIGEST_STR_LEN + 1];
 	int rc = -1;
 
-	md_reg_response_init(&resp);
+	md_registry__response_init(&resp);
 	if (get_verified(r, domain, path, "blobs", digest, MD_REG_MAX_CONFIG, &resp, dg, err) < 0)
 		goto out;
-	if (md_reg_config_parse(resp.body.data, resp.body.len, resp.url, platform, created,
+	if (md_registry__config_parse(resp.body.data, resp.body.len, resp.url, platform, created,
 				err) < 0) {
 		md_err_prefix(err, "registry %s", domain);
 		goto out;
 	}
 	rc = 0;
 out:
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	return rc;
 }
 
@@ -157,7 +157,7 @@ static int index_created(struct md_registry *r, const char *domain, const char *
 			rc = get_config(r, domain, path, m.config, &plat, created, err);
 	}
 	free(plat);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	return rc;
 }
 
@@ -193,7 +193,7 @@ oom:
 		   path);
 out:
 	free(plat);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	return rc;
 }
 
@@ -202,7 +202,7 @@ int md_registry_image_facts(struct md_registry *r, const char *domain, const cha
 			    struct md_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	if (md_reg_check_names(domain, path, reference, err) < 0 ||
+	if (md_registry__check_names(domain, path, reference, err) < 0 ||
 	    image_facts(r, domain, path, reference, out, err) < 0) {
 		md_registry_image_facts_clear(out);
 		r->stats.errors++;

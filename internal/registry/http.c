@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void md_reg_response_init(struct md_reg_response *resp)
+void md_registry__response_init(struct md_reg_response *resp)
 {
 	memset(resp, 0, sizeof(*resp));
 	md_buf_init(&resp->body, MD_REGISTRY_MAX_BODY);
@@ -26,7 +26,7 @@ static void clear_headers(struct md_reg_response *resp)
 	}
 }
 
-void md_reg_response_clear(struct md_reg_response *resp)
+void md_registry__response_clear(struct md_reg_response *resp)
 {
 	clear_headers(resp);
 	free(resp->url);
@@ -66,12 +66,12 @@ static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return 0;
 }
 
-int md_reg_stopping(const struct md_registry *r)
+int md_registry__stopping(const struct md_registry *r)
 {
 	return r->stop && *r->stop;
 }
 
-int md_reg_stopped_error(const struct md_reg_request *req, const char *url,
+int md_registry__stopped_error(const struct md_reg_request *req, const char *url,
 			 struct md_err *err)
 {
 	return md_err_set(err, "registry %s: %s %s stopped: shutdown requested", req->what,
@@ -126,7 +126,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 		x->rl_limit[0] = x->rl_remaining[0] = '\0';
 		return n;
 	}
-	if (md_reg_header_split(ptr, n, name, sizeof(name), &v, &vlen) < 0)
+	if (md_registry__header_split(ptr, n, name, sizeof(name), &v, &vlen) < 0)
 		return n;
 	if (strcmp(name, "www-authenticate") == 0)
 		rc = keep_header(&r->www_authenticate, v, vlen, 1);
@@ -160,7 +160,7 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
 	if (!line)
 		return -1;
 	l = curl_slist_append(*list, line);
-	md_reg_secret_free(line);
+	md_registry__secret_free(line);
 	if (!l)
 		return -1;
 	*list = l;
@@ -218,7 +218,7 @@ static int transport_error(const struct md_reg_request *req, const char *url, CU
 	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
 
 	if (x->stopped)
-		return md_reg_stopped_error(req, url, err);
+		return md_registry__stopped_error(req, url, err);
 	if (x->body_overflow || cc == CURLE_FILESIZE_EXCEEDED)
 		return md_err_set(err, "registry %s: response body from %s exceeds %zu bytes",
 				  req->what, url, max);
@@ -246,7 +246,7 @@ static int transport_error(const struct md_reg_request *req, const char *url, CU
 	}
 }
 
-int md_reg_xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_request *req,
+int md_registry__xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_request *req,
 			const char *url, const char *authorization,
 			struct md_reg_response *resp, struct md_reg_xfer *x,
 			struct md_err *err)
@@ -269,20 +269,20 @@ int md_reg_xfer_prepare(struct md_registry *r, CURL *c, const struct md_reg_requ
 	return 0;
 }
 
-int md_reg_xfer_finish(struct md_registry *r, CURL *c, const struct md_reg_request *req,
+int md_registry__xfer_finish(struct md_registry *r, CURL *c, const struct md_reg_request *req,
 		       const char *url, CURLcode cc, struct md_reg_xfer *x,
 		       struct md_err *err)
 {
 	size_t max = req->max_body ? req->max_body : MD_REGISTRY_MAX_BODY;
 
 	if (cc != CURLE_OK) {
-		md_reg_net_count(r, req->method, url, 0);
+		md_registry__net_count(r, req->method, url, 0);
 		return transport_error(req, url, cc, x->errbuf, x, max, err);
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->resp->status);
-	md_reg_net_count(r, req->method, url, x->resp->status);
+	md_registry__net_count(r, req->method, url, x->resp->status);
 	if (x->rl_remaining[0])
-		md_reg_net_ratelimit(r, url, x->rl_limit[0] ? x->rl_limit : NULL,
+		md_registry__net_ratelimit(r, url, x->rl_limit[0] ? x->rl_limit : NULL,
 				     x->rl_remaining);
 	/* A whole answer arrived, whatever its status: the registry is alive. */
 	if (r->progress)
@@ -290,7 +290,7 @@ int md_reg_xfer_finish(struct md_registry *r, CURL *c, const struct md_reg_reque
 	return 0;
 }
 
-void md_reg_xfer_release(CURL *c, struct md_reg_xfer *x)
+void md_registry__xfer_release(CURL *c, struct md_reg_xfer *x)
 {
 	/* Do not leave a dangling header list (or wiped secret) in the handle. */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
@@ -306,19 +306,19 @@ static int perform_once(struct md_registry *r, const struct md_reg_request *req,
 			struct md_reg_response *resp, struct md_err *err)
 {
 	struct md_reg_xfer x;
-	int rc = md_reg_primed_take(r, req, url, authorization, resp, err);
+	int rc = md_registry__primed_take(r, req, url, authorization, resp, err);
 
 	if (rc != 0) /* answered on the multi handle already */
 		return rc > 0 ? 0 : -1;
-	if (md_reg_stopping(r)) /* not sent, not counted */
-		return md_reg_stopped_error(req, url, err);
+	if (md_registry__stopping(r)) /* not sent, not counted */
+		return md_registry__stopped_error(req, url, err);
 	rc = -1;
-	if (md_reg_xfer_prepare(r, r->curl, req, url, authorization, resp, &x, err) < 0)
+	if (md_registry__xfer_prepare(r, r->curl, req, url, authorization, resp, &x, err) < 0)
 		goto out;
 	r->stats.requests++;
-	rc = md_reg_xfer_finish(r, r->curl, req, url, curl_easy_perform(r->curl), &x, err);
+	rc = md_registry__xfer_finish(r, r->curl, req, url, curl_easy_perform(r->curl), &x, err);
 out:
-	md_reg_xfer_release(r->curl, &x);
+	md_registry__xfer_release(r->curl, &x);
 	return rc;
 }
 
@@ -328,13 +328,13 @@ static int is_redirect(long status)
 	       status == 308;
 }
 
-int md_reg_http_do(struct md_registry *r, const struct md_reg_request *req,
+int md_registry__http_do(struct md_registry *r, const struct md_reg_request *req,
 		   struct md_reg_response *resp, struct md_err *err)
 {
-	return md_reg_retry_do(r, req, resp, err);
+	return md_registry__retry_do(r, req, resp, err);
 }
 
-int md_reg_http_once(struct md_registry *r, const struct md_reg_request *req,
+int md_registry__http_once(struct md_registry *r, const struct md_reg_request *req,
 		     struct md_reg_response *resp, struct md_err *err)
 {
 	const char *authz = req->authorization;
@@ -363,13 +363,13 @@ int md_reg_http_once(struct md_registry *r, const struct md_reg_request *req,
 				   req->method, req->url, MD_REG_MAX_REDIRECTS);
 			goto out;
 		}
-		if (md_reg_url_resolve(url, resp->location, &next, err) < 0) {
+		if (md_registry__url_resolve(url, resp->location, &next, err) < 0) {
 			md_err_prefix(err, "registry %s: bad redirect", req->what);
 			goto out;
 		}
 		/* Credentials never follow a redirect to another origin. */
-		o1 = md_reg_url_origin(url);
-		o2 = md_reg_url_origin(next);
+		o1 = md_registry__url_origin(url);
+		o2 = md_registry__url_origin(next);
 		same = o1 && o2 && strcmp(o1, o2) == 0;
 		free(o1);
 		free(o2);

@@ -11,7 +11,7 @@
 #define ANN_REF_TYPE "vnd.docker.reference.type"
 #define MAX_PLATFORM_PART 32
 
-void md_reg_manifest_clear(struct md_reg_manifest *m)
+void md_registry__manifest_clear(struct md_reg_manifest *m)
 {
 	if (!m)
 		return;
@@ -181,7 +181,7 @@ static int manifest_kind(json_t *root, const char *content_type, const char *url
 			 enum md_reg_manifest_kind *kind, struct md_err *err)
 {
 	json_t *bmt = json_object_get(root, "mediaType");
-	char *ct = md_reg_media_type(content_type);
+	char *ct = md_registry__media_type(content_type);
 	const char *t = NULL;
 	int rc = -1;
 
@@ -218,7 +218,7 @@ out:
 	return rc;
 }
 
-int md_reg_manifest_parse(struct md_reg_manifest *out, const char *body, size_t len,
+int md_registry__manifest_parse(struct md_reg_manifest *out, const char *body, size_t len,
 			  const char *content_type, const char *url, struct md_err *err)
 {
 	json_error_t jerr;
@@ -244,11 +244,11 @@ int md_reg_manifest_parse(struct md_reg_manifest *out, const char *body, size_t 
 out:
 	json_decref(root);
 	if (rc < 0)
-		md_reg_manifest_clear(out);
+		md_registry__manifest_clear(out);
 	return rc;
 }
 
-int md_reg_config_parse(const char *body, size_t len, const char *url, char **platform,
+int md_registry__config_parse(const char *body, size_t len, const char *url, char **platform,
 			int64_t *created, struct md_err *err)
 {
 	json_error_t jerr;

@@ -26,7 +26,7 @@ struct job {
 	enum job_state state;
 	char *url;
 	char *authz; /* secret */
-	int n;       /* page size asked for, for md_reg_net_set_page_size */
+	int n;       /* page size asked for, for md_registry__net_set_page_size */
 	char host[MD_REG_NET_HOST_MAX];
 	CURL *easy;
 	struct md_reg_request req;
@@ -39,12 +39,12 @@ struct job {
 static void job_clear(struct job *j)
 {
 	free(j->url);
-	md_reg_secret_free(j->authz);
-	md_reg_response_clear(&j->resp);
+	md_registry__secret_free(j->authz);
+	md_registry__response_clear(&j->resp);
 	j->url = j->authz = NULL;
 }
 
-int md_reg_primed_take(struct md_registry *r, const struct md_reg_request *req,
+int md_registry__primed_take(struct md_registry *r, const struct md_reg_request *req,
 		       const char *url, const char *authorization,
 		       struct md_reg_response *resp, struct md_err *err)
 {
@@ -59,9 +59,9 @@ int md_reg_primed_take(struct md_registry *r, const struct md_reg_request *req,
 		*err = p->err;
 		return -1;
 	}
-	md_reg_response_clear(resp);
+	md_registry__response_clear(resp);
 	*resp = *p->resp;
-	md_reg_response_init(p->resp);
+	md_registry__response_init(p->resp);
 	return 1;
 }
 
@@ -92,24 +92,24 @@ static int plan(struct md_registry *r, struct job *j)
 	char *url0;
 	int known;
 
-	if (md_reg_check_names(q->domain, q->path, NULL, &e) < 0)
+	if (md_registry__check_names(q->domain, q->path, NULL, &e) < 0)
 		return 0; /* md_registry_list_tags words it */
-	if (!(url0 = md_reg_tags_url(r, q->domain, q->path, 0)))
+	if (!(url0 = md_registry__tags_url(r, q->domain, q->path, 0)))
 		return 0;
 	/* A host not answered yet (page size unknown) is first met through
 	 * the synchronous path: it learns the challenge and the page size the
 	 * others then use, instead of every request paying for a 401 or 413. */
-	known = md_reg_net_page_size(r, url0);
-	if (known < 0 || md_reg_net_deferred(r, url0) ||
-	    md_reg_url_host(url0, j->host, sizeof(j->host)) < 0) {
+	known = md_registry__net_page_size(r, url0);
+	if (known < 0 || md_registry__net_deferred(r, url0) ||
+	    md_registry__url_host(url0, j->host, sizeof(j->host)) < 0) {
 		free(url0);
 		return 0;
 	}
 	free(url0);
-	if (md_reg_auth_upfront(r, q->domain, q->path, &j->authz, &e) <= 0)
+	if (md_registry__auth_upfront(r, q->domain, q->path, &j->authz, &e) <= 0)
 		return 0;
 	j->n = known;
-	if (!(j->url = md_reg_tags_url(r, q->domain, q->path, known)))
+	if (!(j->url = md_registry__tags_url(r, q->domain, q->path, known)))
 		return 0;
 	j->req = (struct md_reg_request){ .method = "GET", .url = j->url,
 					  .accept = "application/json", .what = q->domain };
@@ -133,9 +133,9 @@ static int start(struct md_registry *r, CURLM *m, struct job *j)
 	struct md_err e;
 
 	/* Stopping: the synchronous path words the "stopped" error. */
-	if (md_reg_stopping(r) || !(j->easy = curl_easy_init()))
+	if (md_registry__stopping(r) || !(j->easy = curl_easy_init()))
 		return -1;
-	if (md_reg_xfer_prepare(r, j->easy, &j->req, j->url, j->authz, &j->resp, &j->x, &e) < 0)
+	if (md_registry__xfer_prepare(r, j->easy, &j->req, j->url, j->authz, &j->resp, &j->x, &e) < 0)
 		goto fail;
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, (char *)j);
 	if (curl_multi_add_handle(m, j->easy) != CURLM_OK)
@@ -144,7 +144,7 @@ static int start(struct md_registry *r, CURLM *m, struct job *j)
 	j->state = JOB_RUNNING;
 	return 0;
 fail:
-	md_reg_xfer_release(j->easy, &j->x);
+	md_registry__xfer_release(j->easy, &j->x);
 	curl_easy_cleanup(j->easy);
 	j->easy = NULL;
 	return -1;
@@ -179,10 +179,10 @@ static int accept_page(struct job *j)
 	char *link = NULL;
 	int ok = 0;
 
-	if (resp->status != 200 || !md_reg_is_json_type(resp->content_type) ||
-	    md_reg_link_next(resp->link, &link) < 0 || link)
+	if (resp->status != 200 || !md_registry__is_json_type(resp->content_type) ||
+	    md_registry__link_next(resp->link, &link) < 0 || link)
 		goto out;
-	if (md_reg_tags_parse(resp->body.data, resp->body.len, j->url, &acc,
+	if (md_registry__tags_parse(resp->body.data, resp->body.len, j->url, &acc,
 			      MD_REGISTRY_MAX_TAGS, &e) < 0)
 		goto out;
 	for (size_t i = 0; i < acc.n; i++)
@@ -205,16 +205,16 @@ static void finish(struct md_registry *r, CURLM *m, CURL *easy, CURLcode cc)
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
 	curl_multi_remove_handle(m, easy);
 	j->state = JOB_FALLBACK;
-	if (md_reg_xfer_finish(r, easy, &j->req, j->url, cc, &j->x, &j->err) < 0)
+	if (md_registry__xfer_finish(r, easy, &j->req, j->url, cc, &j->x, &j->err) < 0)
 		j->failed = 1;
 	else if (accept_page(j))
 		j->state = JOB_DONE;
-	md_reg_xfer_release(easy, &j->x);
+	md_registry__xfer_release(easy, &j->x);
 	curl_easy_cleanup(easy);
 	j->easy = NULL;
 	if (j->state == JOB_DONE) {
-		md_reg_net_set_page_size(r, j->url, j->n); /* as list_pages does */
-		md_reg_response_clear(&j->resp);
+		md_registry__net_set_page_size(r, j->url, j->n); /* as list_pages does */
+		md_registry__response_clear(&j->resp);
 	}
 }
 
@@ -242,7 +242,7 @@ static void run_multi(struct md_registry *r, struct job *jobs, size_t n, size_t 
 		if (jobs[i].state == JOB_RUNNING || jobs[i].state == JOB_WAITING) {
 			if (jobs[i].easy) {
 				curl_multi_remove_handle(m, jobs[i].easy);
-				md_reg_xfer_release(jobs[i].easy, &jobs[i].x);
+				md_registry__xfer_release(jobs[i].easy, &jobs[i].x);
 				curl_easy_cleanup(jobs[i].easy);
 				jobs[i].easy = NULL;
 			}
@@ -264,7 +264,7 @@ int md_registry_list_tags_many(struct md_registry *r, struct md_tag_query *q, si
 	for (size_t i = 0; i < n; i++) {
 		q[i].error = NULL;
 		jobs[i].q = &q[i];
-		md_reg_response_init(&jobs[i].resp);
+		md_registry__response_init(&jobs[i].resp);
 	}
 	/* In order: a synchronous listing may teach the host's page size and
 	 * challenge to the queries after it. */

@@ -89,7 +89,7 @@ static int span_ieq(const char *p, size_t n, const char *word)
 
 /* ---- WWW-Authenticate -------------------------------------------------- */
 
-void md_reg_challenge_clear(struct md_reg_challenge *c)
+void md_registry__challenge_clear(struct md_reg_challenge *c)
 {
 	if (!c)
 		return;
@@ -167,7 +167,7 @@ static int parse_params(const char **pp, struct md_reg_challenge *c)
 	return *p == '\0' || is_tchar((unsigned char)*p) ? 0 : -1;
 }
 
-int md_reg_challenge_parse(struct md_reg_challenge *out, const char *header,
+int md_registry__challenge_parse(struct md_reg_challenge *out, const char *header,
 			   const char *what, struct md_err *err)
 {
 	struct md_reg_challenge basic = { 0 }, bearer = { 0 };
@@ -189,9 +189,9 @@ int md_reg_challenge_parse(struct md_reg_challenge *out, const char *header,
 			goto syntax;
 	}
 	if (bearer.scheme) {
-		md_reg_challenge_clear(&basic);
+		md_registry__challenge_clear(&basic);
 		if (!bearer.realm || !*bearer.realm) {
-			md_reg_challenge_clear(&bearer);
+			md_registry__challenge_clear(&bearer);
 			return md_err_set(err, "Bearer challenge from %s has no realm", what);
 		}
 		*out = bearer;
@@ -204,8 +204,8 @@ int md_reg_challenge_parse(struct md_reg_challenge *out, const char *header,
 	return md_err_set(err, "%s asks for authentication but offers neither Bearer nor Basic",
 			  what);
 syntax:
-	md_reg_challenge_clear(&basic);
-	md_reg_challenge_clear(&bearer);
+	md_registry__challenge_clear(&basic);
+	md_registry__challenge_clear(&bearer);
 	return md_err_set(err, "%s sent a malformed WWW-Authenticate header", what);
 }
 
@@ -254,7 +254,7 @@ static const char *link_params(const char *p, int *is_next, int *oom)
 	}
 }
 
-int md_reg_link_next(const char *header, char **out)
+int md_registry__link_next(const char *header, char **out)
 {
 	const char *p = header ? header : "";
 
@@ -280,7 +280,7 @@ int md_reg_link_next(const char *header, char **out)
 
 /* ---- header lines ------------------------------------------------------ */
 
-int md_reg_header_split(const char *line, size_t len, char *name, size_t name_size,
+int md_registry__header_split(const char *line, size_t len, char *name, size_t name_size,
 			const char **value, size_t *value_len)
 {
 	size_t i = 0, start, end;
@@ -303,7 +303,7 @@ int md_reg_header_split(const char *line, size_t len, char *name, size_t name_si
 	return 0;
 }
 
-char *md_reg_media_type(const char *ct)
+char *md_registry__media_type(const char *ct)
 {
 	size_t n;
 	char *s;
@@ -334,7 +334,7 @@ static void append_clean(struct md_buf *b, const char *s, size_t max)
 	}
 }
 
-char *md_reg_error_summary(const char *body, size_t len)
+char *md_registry__error_summary(const char *body, size_t len)
 {
 	json_t *root, *first, *code, *msg;
 	struct md_buf b;
@@ -395,7 +395,7 @@ static int64_t token_expiry(json_t *root, int64_t now)
 	return now + lifetime;
 }
 
-int md_reg_token_parse(const char *body, size_t len, int64_t now, const char *url,
+int md_registry__token_parse(const char *body, size_t len, int64_t now, const char *url,
 		       char **token, int64_t *expires_at, struct md_err *err)
 {
 	json_t *root, *tok;
@@ -430,7 +430,7 @@ out:
 	return rc;
 }
 
-int md_reg_tags_parse(const char *body, size_t len, const char *url, struct md_strv *out,
+int md_registry__tags_parse(const char *body, size_t len, const char *url, struct md_strv *out,
 		      size_t max_total, struct md_err *err)
 {
 	json_error_t jerr;
@@ -455,7 +455,7 @@ int md_reg_tags_parse(const char *body, size_t len, const char *url, struct md_s
 			md_err_set(err, "tag list from %s has a non-string entry at index %zu", url, i);
 			goto out;
 		}
-		if (!md_reg_valid_tag(json_string_value(v)))
+		if (!md_registry__valid_tag(json_string_value(v)))
 			continue;
 		if (out->n >= max_total) {
 			md_err_set(err, "repository lists more than %zu tags (at %s)", max_total, url);

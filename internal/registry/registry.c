@@ -1,6 +1,6 @@
 /* The registry client: construction, tag listing with Link pagination and
  * manifest digests by HEAD (GET + sha256 as the fallback). Requests go
- * through md_reg_authed_do (auth.c) and md_reg_http_do (http.c). */
+ * through md_registry__authed_do (auth.c) and md_registry__http_do (http.c). */
 #include "registry_int.h"
 
 #include <curl/curl.h>
@@ -43,9 +43,9 @@ int md_registry_new(struct md_registry **out, const struct md_registry_opts *opt
 		md_err_set(err, "out of memory creating the registry client");
 		goto fail;
 	}
-	if (md_reg_auth_init(r, opts ? opts : &none, err) < 0)
+	if (md_registry__auth_init(r, opts ? opts : &none, err) < 0)
 		goto fail;
-	if (!(r->net = md_reg_net_new(opts ? opts->sleep_ms : NULL,
+	if (!(r->net = md_registry__net_new(opts ? opts->sleep_ms : NULL,
 				      opts ? opts->sleep_ctx : NULL))) {
 		md_err_set(err, "out of memory creating the registry client");
 		goto fail;
@@ -71,8 +71,8 @@ void md_registry_free(struct md_registry *r)
 {
 	if (!r)
 		return;
-	md_reg_auth_free(r);
-	md_reg_net_free(r->net);
+	md_registry__auth_free(r);
+	md_registry__net_free(r->net);
 	if (r->curl) {
 		curl_easy_cleanup(r->curl);
 		curl_global_cleanup();
@@ -91,16 +91,16 @@ void md_registry_stats(const struct md_registry *r, struct md_registry_stats *ou
 		*out = r->stats;
 }
 
-int md_reg_check_names(const char *domain, const char *path, const char *ref,
+int md_registry__check_names(const char *domain, const char *path, const char *ref,
 		       struct md_err *err)
 {
-	if (!domain || !md_reg_valid_domain(domain))
+	if (!domain || !md_registry__valid_domain(domain))
 		return md_err_set(err, "registry \"%.100s\": invalid registry domain",
 				  domain ? domain : "");
-	if (!path || !md_reg_valid_path(path))
+	if (!path || !md_registry__valid_path(path))
 		return md_err_set(err, "registry %s: invalid repository name \"%.200s\"", domain,
 				  path ? path : "");
-	if (ref && !md_reg_valid_reference(ref))
+	if (ref && !md_registry__valid_reference(ref))
 		return md_err_set(err, "registry %s: invalid tag or digest \"%.200s\" for repository %s",
 				  domain, ref, path);
 	return 0;
@@ -109,9 +109,9 @@ int md_reg_check_names(const char *domain, const char *path, const char *ref,
 /* ---- tags ------------------------------------------------------------- */
 
 /* n > 0 asks for that page size, 0 sends no n (the server picks). */
-char *md_reg_tags_url(struct md_registry *r, const char *domain, const char *path, int n)
+char *md_registry__tags_url(struct md_registry *r, const char *domain, const char *path, int n)
 {
-	char *base = md_reg_base_url(domain, &r->insecure);
+	char *base = md_registry__base_url(domain, &r->insecure);
 	char *url = NULL;
 
 	if (base && n > 0)
@@ -127,7 +127,7 @@ char *md_reg_tags_url(struct md_registry *r, const char *domain, const char *pat
 static int check_next_origin(const char *domain, const char *path, const char *home,
 			     const char *page, const char *next, struct md_err *err)
 {
-	char *there = md_reg_url_origin(next);
+	char *there = md_registry__url_origin(next);
 	int same = there && strcmp(there, home) == 0;
 
 	if (!same)
@@ -146,11 +146,11 @@ static int next_page(const struct md_reg_response *resp, const char *domain, con
 	int rc;
 
 	*next = NULL;
-	if (md_reg_link_next(resp->link, &link) < 0)
+	if (md_registry__link_next(resp->link, &link) < 0)
 		return md_err_set(err, "registry %s: out of memory", domain);
 	if (!link)
 		return 0;
-	rc = md_reg_url_resolve(resp->url, link, next, err);
+	rc = md_registry__url_resolve(resp->url, link, next, err);
 	free(link);
 	if (rc < 0)
 		return md_err_prefix(err, "registry %s: bad Link header", domain);
@@ -162,10 +162,10 @@ static int next_page(const struct md_reg_response *resp, const char *domain, con
 	return 0;
 }
 
-int md_reg_not_found(const char *domain, const char *what, const struct md_reg_request *req,
+int md_registry__not_found(const char *domain, const char *what, const struct md_reg_request *req,
 		     const struct md_reg_response *resp, struct md_err *err)
 {
-	char *s = md_reg_error_summary(resp->body.data, resp->body.len);
+	char *s = md_registry__error_summary(resp->body.data, resp->body.len);
 
 	md_err_set(err, "registry %s: %s (HTTP 404%s%s at %s %s)", domain, what, s ? ": " : "",
 		   s ? s : "", req->method, resp->url);
@@ -175,9 +175,9 @@ int md_reg_not_found(const char *domain, const char *what, const struct md_reg_r
 
 /* A tag list must be JSON; a missing Content-Type is tolerated (old
  * registries), an HTML error page from a proxy is not. */
-int md_reg_is_json_type(const char *ct)
+int md_registry__is_json_type(const char *ct)
 {
-	char *mt = ct ? md_reg_media_type(ct) : NULL;
+	char *mt = ct ? md_registry__media_type(ct) : NULL;
 	size_t n = mt ? strlen(mt) : 0;
 	int ok = !ct || !*ct || (mt && (strcasecmp(mt, "application/json") == 0 ||
 				   (n > 5 && strcasecmp(mt + n - 5, "+json") == 0)));
@@ -206,14 +206,14 @@ static int list_page(struct md_registry *r, const char *domain, const char *path
 
 	if (resp->status == 404) {
 		snprintf(what, sizeof(what), "repository %s not found", path);
-		return md_reg_not_found(domain, what, req, resp, err);
+		return md_registry__not_found(domain, what, req, resp, err);
 	}
 	if (resp->status != 200)
-		return md_reg_status_error(r, domain, path, req, resp, err);
-	if (!md_reg_is_json_type(resp->content_type))
+		return md_registry__status_error(r, domain, path, req, resp, err);
+	if (!md_registry__is_json_type(resp->content_type))
 		return md_err_set(err, "registry %s: repository %s: tag list at %s is not JSON (Content-Type: %.100s)",
 				  domain, path, resp->url, resp->content_type);
-	if (md_reg_tags_parse(resp->body.data, resp->body.len, resp->url, acc,
+	if (md_registry__tags_parse(resp->body.data, resp->body.len, resp->url, acc,
 			      MD_REGISTRY_MAX_TAGS, err) < 0)
 		return md_err_prefix(err, "registry %s: repository %s", domain, path);
 	return next_page(resp, domain, path, home, next, err);
@@ -224,33 +224,33 @@ static int list_pages(struct md_registry *r, const char *domain, const char *pat
 {
 	struct md_reg_request req = { .method = "GET", .accept = "application/json", .what = domain };
 	struct md_reg_response resp;
-	char *url = NULL, *next = NULL, *home = md_reg_home_origin(r, domain);
+	char *url = NULL, *next = NULL, *home = md_registry__home_origin(r, domain);
 	int n = r->page_size, known, rc = -1;
 
-	md_reg_response_init(&resp);
-	if ((url = md_reg_tags_url(r, domain, path, 0)) && (known = md_reg_net_page_size(r, url)) >= 0)
+	md_registry__response_init(&resp);
+	if ((url = md_registry__tags_url(r, domain, path, 0)) && (known = md_registry__net_page_size(r, url)) >= 0)
 		n = known; /* what this host accepted earlier in the cycle */
 	free(url);
-	url = md_reg_tags_url(r, domain, path, n);
+	url = md_registry__tags_url(r, domain, path, n);
 	for (int page = 0;; page++) {
 		if (!url || !home) {
 			md_err_set(err, "registry %s: out of memory listing tags of %s", domain, path);
 			goto out;
 		}
 		req.url = url;
-		if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
+		if (md_registry__authed_do(r, domain, path, &req, &resp, err) < 0)
 			goto out;
 		/* Some registries refuse n (400) or a large n (413, Quay): try
 		 * smaller pages, then none, and remember what worked. */
 		if (page == 0 && (resp.status == 400 || resp.status == 413) &&
 		    (n = smaller_page(n)) >= 0) {
 			free(url);
-			url = md_reg_tags_url(r, domain, path, n);
+			url = md_registry__tags_url(r, domain, path, n);
 			page = -1;
 			continue;
 		}
 		if (page == 0 && resp.status == 200)
-			md_reg_net_set_page_size(r, url, n);
+			md_registry__net_set_page_size(r, url, n);
 		if (list_page(r, domain, path, home, &req, &resp, acc, &next, err) < 0)
 			goto out;
 		if (!next)
@@ -269,7 +269,7 @@ out:
 	free(home);
 	free(url);
 	free(next);
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	return rc;
 }
 
@@ -279,7 +279,7 @@ int md_registry_list_tags(struct md_registry *r, const char *domain, const char 
 	struct md_strv acc = { 0 };
 	int rc = -1;
 
-	if (md_reg_check_names(domain, path, NULL, err) < 0)
+	if (md_registry__check_names(domain, path, NULL, err) < 0)
 		goto out;
 	if (list_pages(r, domain, path, &acc, err) < 0)
 		goto out;
@@ -306,19 +306,19 @@ out:
 
 /* ---- manifests ---------------------------------------------------------- */
 
-char *md_reg_home_origin(struct md_registry *r, const char *domain)
+char *md_registry__home_origin(struct md_registry *r, const char *domain)
 {
-	char *base = md_reg_base_url(domain, &r->insecure);
-	char *origin = base ? md_reg_url_origin(base) : NULL;
+	char *base = md_registry__base_url(domain, &r->insecure);
+	char *origin = base ? md_registry__url_origin(base) : NULL;
 
 	free(base);
 	return origin;
 }
 
-char *md_reg_object_url(struct md_registry *r, const char *domain, const char *path,
+char *md_registry__object_url(struct md_registry *r, const char *domain, const char *path,
 			const char *kind, const char *ref)
 {
-	char *base = md_reg_base_url(domain, &r->insecure);
+	char *base = md_registry__base_url(domain, &r->insecure);
 	char *url = base ? md_asprintf("%s/v2/%s/%s/%s", base, path, kind, ref) : NULL;
 
 	free(base);
@@ -335,11 +335,11 @@ static int digest_by_get(struct md_registry *r, const char *domain, const char *
 	struct md_reg_response resp;
 	int rc = -1;
 
-	md_reg_response_init(&resp);
-	if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
+	md_registry__response_init(&resp);
+	if (md_registry__authed_do(r, domain, path, &req, &resp, err) < 0)
 		goto out;
 	if (resp.status != 200) {
-		md_reg_status_error(r, domain, path, &req, &resp, err);
+		md_registry__status_error(r, domain, path, &req, &resp, err);
 		goto out;
 	}
 	md_sha256_digest(resp.body.data ? resp.body.data : "", resp.body.len, digest);
@@ -349,10 +349,10 @@ static int digest_by_get(struct md_registry *r, const char *domain, const char *
 		goto out;
 	}
 	free(*media_type);
-	*media_type = md_reg_media_type(resp.content_type);
+	*media_type = md_registry__media_type(resp.content_type);
 	rc = 0;
 out:
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	return rc;
 }
 
@@ -371,28 +371,28 @@ static int head_manifest(struct md_registry *r, const char *domain, const char *
 				      .what = domain };
 	struct md_reg_response resp;
 	char dg[MD_DIGEST_STR_LEN + 1], what[400];
-	char *url = md_reg_object_url(r, domain, path, "manifests", ref);
+	char *url = md_registry__object_url(r, domain, path, "manifests", ref);
 	int rc = -1;
 
-	md_reg_response_init(&resp);
+	md_registry__response_init(&resp);
 	req.url = url;
 	if (!url) {
 		md_err_set(err, "registry %s: out of memory", domain);
 		goto out;
 	}
-	if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
+	if (md_registry__authed_do(r, domain, path, &req, &resp, err) < 0)
 		goto out;
 	if (resp.status == 404) {
 		snprintf(what, sizeof(what), "%s %s not found in repository %s",
-			 md_reg_valid_tag(ref) ? "tag" : "manifest", ref, path);
-		md_reg_not_found(domain, what, &req, &resp, err);
+			 md_registry__valid_tag(ref) ? "tag" : "manifest", ref, path);
+		md_registry__not_found(domain, what, &req, &resp, err);
 		goto out;
 	}
 	if (resp.status != 200) {
-		md_reg_status_error(r, domain, path, &req, &resp, err);
+		md_registry__status_error(r, domain, path, &req, &resp, err);
 		goto out;
 	}
-	*media_type = md_reg_media_type(resp.content_type);
+	*media_type = md_registry__media_type(resp.content_type);
 	if (*media_type && !is_manifest_type(*media_type)) {
 		md_err_set(err, "registry %s: repository %s: %s at %s is not a manifest (Content-Type: %.100s)",
 			   domain, path, ref, resp.url, *media_type);
@@ -414,7 +414,7 @@ static int head_manifest(struct md_registry *r, const char *domain, const char *
 	rc = 0;
 out:
 	free(url);
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	return rc;
 }
 
@@ -428,7 +428,7 @@ int md_registry_head_manifest(struct md_registry *r, const char *domain, const c
 	*digest = NULL;
 	if (media_type)
 		*media_type = NULL;
-	rc = md_reg_check_names(domain, path, reference, err);
+	rc = md_registry__check_names(domain, path, reference, err);
 	if (rc == 0)
 		rc = head_manifest(r, domain, path, reference, digest, &mt, err);
 	if (rc < 0) {

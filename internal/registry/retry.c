@@ -52,7 +52,7 @@ static void default_sleep(void *ctx, int64_t ms)
 		;
 }
 
-struct md_reg_net *md_reg_net_new(void (*sleep_ms)(void *ctx, int64_t ms), void *ctx)
+struct md_reg_net *md_registry__net_new(void (*sleep_ms)(void *ctx, int64_t ms), void *ctx)
 {
 	struct md_reg_net *n = calloc(1, sizeof(*n));
 
@@ -66,7 +66,7 @@ struct md_reg_net *md_reg_net_new(void (*sleep_ms)(void *ctx, int64_t ms), void 
 	return n;
 }
 
-void md_reg_net_free(struct md_reg_net *n)
+void md_registry__net_free(struct md_reg_net *n)
 {
 	if (!n)
 		return;
@@ -88,7 +88,7 @@ static uint64_t next_rand(struct md_reg_net *n)
 
 /* ---- pure helpers ------------------------------------------------------ */
 
-int md_reg_url_host(const char *url, char *out, size_t size)
+int md_registry__url_host(const char *url, char *out, size_t size)
 {
 	const char *p = url ? strstr(url, "://") : NULL;
 	size_t i = 0;
@@ -108,7 +108,7 @@ int md_reg_url_host(const char *url, char *out, size_t size)
 	return i ? 0 : -1;
 }
 
-int64_t md_reg_retry_after_ms(const char *value, int64_t now)
+int64_t md_registry__retry_after_ms(const char *value, int64_t now)
 {
 	const char *p = value;
 	int64_t s = 0;
@@ -136,7 +136,7 @@ int64_t md_reg_retry_after_ms(const char *value, int64_t now)
 	return s * 1000;
 }
 
-int64_t md_reg_backoff_ms(int attempt, uint64_t rnd)
+int64_t md_registry__backoff_ms(int attempt, uint64_t rnd)
 {
 	int64_t d = MD_REG_RETRY_BASE_MS;
 
@@ -149,7 +149,7 @@ int64_t md_reg_backoff_ms(int attempt, uint64_t rnd)
 	return d / 2 + (int64_t)(rnd % (uint64_t)(d / 2 + 1));
 }
 
-const char *md_reg_status_class(long status)
+const char *md_registry__status_class(long status)
 {
 	static const char *const cls[] = { "error", "1xx", "2xx", "3xx", "4xx", "5xx" };
 
@@ -158,7 +158,7 @@ const char *md_reg_status_class(long status)
 	return cls[status / 100];
 }
 
-int md_reg_ratelimit_parse(const char *value, int64_t *n, int64_t *window)
+int md_registry__ratelimit_parse(const char *value, int64_t *n, int64_t *window)
 {
 	const char *p = value, *w;
 	int64_t v = 0;
@@ -208,33 +208,33 @@ static struct net_host *host_get(struct md_reg_net *n, const char *host, int cre
 	return h;
 }
 
-int md_reg_net_page_size(const struct md_registry *r, const char *url)
+int md_registry__net_page_size(const struct md_registry *r, const char *url)
 {
 	char host[MD_REG_NET_HOST_MAX];
 	struct net_host *h;
 
-	if (!r->net || md_reg_url_host(url, host, sizeof(host)) < 0)
+	if (!r->net || md_registry__url_host(url, host, sizeof(host)) < 0)
 		return -1;
 	h = host_get(r->net, host, 0);
 	return h ? h->page_size : -1;
 }
 
-void md_reg_net_set_page_size(struct md_registry *r, const char *url, int n)
+void md_registry__net_set_page_size(struct md_registry *r, const char *url, int n)
 {
 	char host[MD_REG_NET_HOST_MAX];
 	struct net_host *h;
 
-	if (r->net && md_reg_url_host(url, host, sizeof(host)) == 0 &&
+	if (r->net && md_registry__url_host(url, host, sizeof(host)) == 0 &&
 	    (h = host_get(r->net, host, 1)))
 		h->page_size = n;
 }
 
-int md_reg_net_deferred(const struct md_registry *r, const char *url)
+int md_registry__net_deferred(const struct md_registry *r, const char *url)
 {
 	char host[MD_REG_NET_HOST_MAX];
 	struct net_host *h;
 
-	if (!r->net || md_reg_url_host(url, host, sizeof(host)) < 0 ||
+	if (!r->net || md_registry__url_host(url, host, sizeof(host)) < 0 ||
 	    !(h = host_get(r->net, host, 0)))
 		return 0;
 	return h->not_before && h->not_before > md_time_mono_ms();
@@ -242,17 +242,17 @@ int md_reg_net_deferred(const struct md_registry *r, const char *url)
 
 /* ---- counters ------------------------------------------------------------ */
 
-void md_reg_net_count(struct md_registry *r, const char *method, const char *url,
+void md_registry__net_count(struct md_registry *r, const char *method, const char *url,
 		      long status)
 {
 	struct md_reg_net *n = r->net;
-	const char *cls = md_reg_status_class(status);
+	const char *cls = md_registry__status_class(status);
 	char host[MD_REG_NET_HOST_MAX];
 	struct net_counter *c;
 
 	if (!n)
 		return;
-	if (md_reg_url_host(url, host, sizeof(host)) < 0)
+	if (md_registry__url_host(url, host, sizeof(host)) < 0)
 		md_strlcpy(host, "unknown", sizeof(host));
 	for (size_t i = 0; i < n->ncounters; i++) {
 		c = &n->counters[i];
@@ -280,17 +280,17 @@ void md_reg_net_count(struct md_registry *r, const char *method, const char *url
 	c->n = 1;
 }
 
-void md_reg_net_ratelimit(struct md_registry *r, const char *url, const char *limit,
+void md_registry__net_ratelimit(struct md_registry *r, const char *url, const char *limit,
 			  const char *remaining)
 {
 	char host[MD_REG_NET_HOST_MAX];
 	int64_t lim = 0, rem = 0, w1 = 0, w2 = 0;
 	struct net_host *h;
 
-	if (!r->net || !remaining || md_reg_ratelimit_parse(remaining, &rem, &w2) < 0 ||
-	    md_reg_url_host(url, host, sizeof(host)) < 0 || !(h = host_get(r->net, host, 1)))
+	if (!r->net || !remaining || md_registry__ratelimit_parse(remaining, &rem, &w2) < 0 ||
+	    md_registry__url_host(url, host, sizeof(host)) < 0 || !(h = host_get(r->net, host, 1)))
 		return;
-	if (limit && md_reg_ratelimit_parse(limit, &lim, &w1) < 0)
+	if (limit && md_registry__ratelimit_parse(limit, &lim, &w1) < 0)
 		lim = 0;
 	h->rl_seen = 1;
 	h->rl_limit = lim;
@@ -396,27 +396,27 @@ static int give_up_429(const struct md_reg_request *req, const struct md_reg_res
 static int64_t next_delay(struct md_registry *r, const struct md_reg_response *resp,
 			  int attempt, int64_t slept, int64_t budget)
 {
-	int64_t d = md_reg_retry_after_ms(resp->retry_after, md_time_now());
+	int64_t d = md_registry__retry_after_ms(resp->retry_after, md_time_now());
 
 	if (d < 0)
-		d = md_reg_backoff_ms(attempt, next_rand(r->net));
+		d = md_registry__backoff_ms(attempt, next_rand(r->net));
 	if (d > MD_REG_RETRY_MAX_DELAY_MS || slept + d > budget)
 		return -1;
 	return d;
 }
 
-int md_reg_retry_do(struct md_registry *r, const struct md_reg_request *req,
+int md_registry__retry_do(struct md_registry *r, const struct md_reg_request *req,
 		    struct md_reg_response *resp, struct md_err *err)
 {
 	int64_t budget = (r->timeout > 0 ? r->timeout : 30) * 1000, slept = 0, d;
 	char host[MD_REG_NET_HOST_MAX];
 
-	if (!r->net || md_reg_url_host(req->url, host, sizeof(host)) < 0)
-		return md_reg_http_once(r, req, resp, err);
+	if (!r->net || md_registry__url_host(req->url, host, sizeof(host)) < 0)
+		return md_registry__http_once(r, req, resp, err);
 	for (int attempt = 0;; attempt++) {
 		if (wait_host(r, req, host, &slept, budget, err) < 0)
 			return -1;
-		if (md_reg_http_once(r, req, resp, err) < 0)
+		if (md_registry__http_once(r, req, resp, err) < 0)
 			return -1;
 		if (!retryable(resp->status))
 			return 0;
@@ -427,7 +427,7 @@ int md_reg_retry_do(struct md_registry *r, const struct md_reg_request *req,
 		if (d < 0) {
 			/* Other repositories on this host should not spend quota on
 			 * requests that will be refused the same way. */
-			if ((d = md_reg_retry_after_ms(resp->retry_after, md_time_now())) > 0)
+			if ((d = md_registry__retry_after_ms(resp->retry_after, md_time_now())) > 0)
 				defer_host(r, host, d, resp->retry_after);
 			return give_up_429(req, resp, attempt + 1, budget, err);
 		}

@@ -52,20 +52,20 @@ static int get_json(struct md_registry *r, const char *domain, const char *path,
 				      .max_body = manifest ? MD_REG_MAX_MANIFEST : MD_REG_MAX_CONFIG };
 	struct md_reg_response resp;
 	char dg[MD_DIGEST_STR_LEN + 1];
-	char *url = md_reg_object_url(r, domain, path, kind, ref);
+	char *url = md_registry__object_url(r, domain, path, kind, ref);
 	json_error_t je;
 	int rc = -1;
 
 	*root = NULL;
-	md_reg_response_init(&resp);
+	md_registry__response_init(&resp);
 	if (!(req.url = url)) {
 		md_err_set(err, "registry %s: out of memory", domain);
 		goto out;
 	}
-	if (md_reg_authed_do(r, domain, path, &req, &resp, err) < 0)
+	if (md_registry__authed_do(r, domain, path, &req, &resp, err) < 0)
 		goto out;
 	if (resp.status != 200) {
-		md_reg_status_error(r, domain, path, &req, &resp, err);
+		md_registry__status_error(r, domain, path, &req, &resp, err);
 		goto out;
 	}
 	md_sha256_digest(resp.body.data ? resp.body.data : "", resp.body.len, dg);
@@ -84,7 +84,7 @@ static int get_json(struct md_registry *r, const char *domain, const char *path,
 	}
 	rc = 0;
 out:
-	md_reg_response_clear(&resp);
+	md_registry__response_clear(&resp);
 	free(url);
 	return rc;
 }
@@ -157,7 +157,7 @@ int md_registry_image_source(struct md_registry *r, const char *domain, const ch
 	*source = NULL;
 	if (err)
 		err->msg[0] = '\0';
-	if (md_reg_check_names(domain, path, reference, err) < 0 ||
+	if (md_registry__check_names(domain, path, reference, err) < 0 ||
 	    image_source(r, domain, path, reference, source, err) < 0) {
 		free(*source);
 		*source = NULL;

@@ -14,23 +14,23 @@ static int is_lower_alnum(int c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-const char *md_reg_api_host(const char *domain)
+const char *md_registry__api_host(const char *domain)
 {
 	if (strcasecmp(domain, "docker.io") == 0 || strcasecmp(domain, "index.docker.io") == 0)
 		return "registry-1.docker.io";
 	return domain;
 }
 
-char *md_reg_base_url(const char *domain, const struct md_strv *insecure)
+char *md_registry__base_url(const char *domain, const struct md_strv *insecure)
 {
-	const char *host = md_reg_api_host(domain);
+	const char *host = md_registry__api_host(domain);
 	int plain = insecure && (md_strv_contains(insecure, domain) ||
 				 md_strv_contains(insecure, host));
 
 	return md_asprintf("%s://%s", plain ? "http" : "https", host);
 }
 
-int md_reg_valid_domain(const char *s)
+int md_registry__valid_domain(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -64,7 +64,7 @@ static const char *scan_component(const char *s)
 	}
 }
 
-int md_reg_valid_path(const char *s)
+int md_registry__valid_path(const char *s)
 {
 	if (strlen(s) > 255)
 		return 0;
@@ -79,7 +79,7 @@ int md_reg_valid_path(const char *s)
 	}
 }
 
-int md_reg_valid_tag(const char *s)
+int md_registry__valid_tag(const char *s)
 {
 	size_t n = 0;
 
@@ -112,12 +112,12 @@ static int valid_digest(const char *s)
 	return 1;
 }
 
-int md_reg_valid_reference(const char *s)
+int md_registry__valid_reference(const char *s)
 {
-	return md_reg_valid_tag(s) || valid_digest(s);
+	return md_registry__valid_tag(s) || valid_digest(s);
 }
 
-char *md_reg_urlencode(const char *s)
+char *md_registry__urlencode(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	struct md_buf b;
@@ -137,10 +137,10 @@ char *md_reg_urlencode(const char *s)
 	return md_buf_steal(&b);
 }
 
-char *md_reg_token_url(const char *realm, const char *service, const char *scope)
+char *md_registry__token_url(const char *realm, const char *service, const char *scope)
 {
-	char *svc = service ? md_reg_urlencode(service) : NULL;
-	char *scp = scope ? md_reg_urlencode(scope) : NULL;
+	char *svc = service ? md_registry__urlencode(service) : NULL;
+	char *scp = scope ? md_registry__urlencode(scope) : NULL;
 	char sep = strchr(realm, '?') ? '&' : '?';
 	char *url = NULL;
 
@@ -172,7 +172,7 @@ static int http_scheme(CURLU *h)
 	return ok;
 }
 
-int md_reg_url_resolve(const char *base, const char *ref, char **out, struct md_err *err)
+int md_registry__url_resolve(const char *base, const char *ref, char **out, struct md_err *err)
 {
 	CURLU *h = curl_url();
 	CURLUcode uc;
@@ -203,7 +203,7 @@ out:
 	return rc;
 }
 
-char *md_reg_url_origin(const char *url)
+char *md_registry__url_origin(const char *url)
 {
 	CURLU *h = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
@@ -241,7 +241,7 @@ static int listed_as(const char *entry, const char *host, const char *port, int 
 	return entry[n] == ':' && strcmp(entry + n + 1, port) == 0;
 }
 
-int md_reg_url_plain_listed(const char *url, const struct md_strv *insecure)
+int md_registry__url_plain_listed(const char *url, const struct md_strv *insecure)
 {
 	CURLU *h = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *given = NULL;

@@ -124,7 +124,7 @@ static int dearmor(unsigned char **out, size_t *outlen, const char *name, const 
 	bin = malloc(b64.len / 4 * 3 + 3);
 	if (!bin)
 		goto oom;
-	if (sec_b64_decode(bin, b64.len / 4 * 3 + 3, &dlen, b64.data ? b64.data : "", b64.len,
+	if (md_secrets__b64_decode(bin, b64.len / 4 * 3 + 3, &dlen, b64.data ? b64.data : "", b64.len,
 			   1) < 0) {
 		md_err_set(err, "%s: invalid age armor: the body is not padded base64", name);
 		goto out;
@@ -185,7 +185,7 @@ static int parse_stanza_body(struct stanza *st, const char *s, size_t len, size_
 		/* Header lines end in "\n" only: a "\r" is not base64 either. */
 		if (!eol || l > ARMOR_COLS || (next - *pos) != l + 1)
 			return -1;
-		if (sec_b64_decode(tmp, sizeof(tmp), &n, s + *pos, l, 0) < 0 ||
+		if (md_secrets__b64_decode(tmp, sizeof(tmp), &n, s + *pos, l, 0) < 0 ||
 		    st->bodylen + n > MAX_BODY)
 			return -1;
 		memcpy(st->body + st->bodylen, tmp, n);
@@ -215,7 +215,7 @@ static int parse_header(struct header *h, const char *name, const char *s, size_
 			return md_err_set(err, "%s: truncated or malformed age header line", name);
 		if (l >= 3 && memcmp(line, "---", 3) == 0) {
 			if (l != 4 + 43 || line[3] != ' ' ||
-			    sec_b64_decode(h->mac, sizeof(h->mac), &n, line + 4, 43, 0) < 0 ||
+			    md_secrets__b64_decode(h->mac, sizeof(h->mac), &n, line + 4, 43, 0) < 0 ||
 			    n != 32)
 				return md_err_set(err, "%s: malformed age header MAC line", name);
 			h->mac_off = pos + 3;
@@ -258,13 +258,13 @@ static int unwrap_x25519(unsigned char file_key[16], const struct stanza *st,
 	if (st->nargs != 2)
 		return md_err_set(err, "%s: invalid X25519 stanza: %zu arguments, want 2 (type and "
 				  "share)", name, st->nargs);
-	if (st->argl[1] != 43 || sec_b64_decode(share, sizeof(share), &n, st->args[1], 43, 0) < 0 ||
+	if (st->argl[1] != 43 || md_secrets__b64_decode(share, sizeof(share), &n, st->args[1], 43, 0) < 0 ||
 	    n != 32)
 		return md_err_set(err, "%s: invalid X25519 stanza: the share is not 32 bytes", name);
 	if (st->bodylen != 32)
 		return md_err_set(err, "%s: invalid X25519 stanza: the body is %zu bytes, want 32",
 				  name, st->bodylen);
-	r = sec_x25519(shared, id->priv, share);
+	r = md_secrets__x25519(shared, id->priv, share);
 	if (r == -2)
 		return md_err_set(err, "%s: X25519 stanza has a low-order share (all-zero shared "
 				  "secret)", name);
@@ -273,11 +273,11 @@ static int unwrap_x25519(unsigned char file_key[16], const struct stanza *st,
 	memcpy(salt, share, 32);
 	memcpy(salt + 32, id->pub, 32);
 	rc = -1;
-	if (sec_hkdf_sha256(wrap, 32, shared, 32, salt, 64, "age-encryption.org/v1/X25519") < 0) {
+	if (md_secrets__hkdf_sha256(wrap, 32, shared, 32, salt, 64, "age-encryption.org/v1/X25519") < 0) {
 		md_err_set(err, "%s: HKDF failed", name);
 		goto out;
 	}
-	rc = sec_chacha_open(file_key, wrap, zero_nonce, st->body, 32) == 0 ? 1 : 0;
+	rc = md_secrets__chacha_open(file_key, wrap, zero_nonce, st->body, 32) == 0 ? 1 : 0;
 out:
 	OPENSSL_cleanse(shared, sizeof(shared));
 	OPENSSL_cleanse(wrap, sizeof(wrap));
@@ -306,18 +306,18 @@ static int find_file_key(unsigned char file_key[16], const struct header *h,
 			continue;
 		}
 		nx++;
-		for (size_t k = 0; k < sec_age_identity_n(ids); k++) {
-			int r = unwrap_x25519(file_key, st, sec_age_identity_at(ids, k), name, err);
+		for (size_t k = 0; k < md_secrets__age_identity_n(ids); k++) {
+			int r = unwrap_x25519(file_key, st, md_secrets__age_identity_at(ids, k), name, err);
 
 			if (r != 0)
 				return r > 0 ? 0 : -1;
 		}
 		/* With no identity the stanza is still checked for shape. */
-		if (sec_age_identity_n(ids) == 0 && h->st[i].nargs != 2)
+		if (md_secrets__age_identity_n(ids) == 0 && h->st[i].nargs != 2)
 			return md_err_set(err, "%s: invalid X25519 stanza: %zu arguments, want 2 "
 					  "(type and share)", name, st->nargs);
 	}
-	sec_age_identities_describe(ids, tried, sizeof(tried));
+	md_secrets__age_identities_describe(ids, tried, sizeof(tried));
 	md_err_set(err, "%s: no identity matches: %zu X25519 stanza(s)%s%s%s; identities "
 			  "tried: %s", name, nx, o ? " and unsupported stanza types (" : "", types,
 			  o ? ")" : "", tried);
@@ -334,7 +334,7 @@ static int open_chunk(unsigned char *out, const unsigned char key[32], uint64_t 
 	for (int i = 0; i < 8; i++)
 		nonce[10 - i] = (unsigned char)(counter >> (8 * i));
 	nonce[11] = last ? 1 : 0;
-	return sec_chacha_open(out, key, nonce, in, inlen);
+	return md_secrets__chacha_open(out, key, nonce, in, inlen);
 }
 
 static int decrypt_payload(struct sec_buf *pt, const unsigned char file_key[16],
@@ -348,7 +348,7 @@ static int decrypt_payload(struct sec_buf *pt, const unsigned char file_key[16],
 
 	if (len < 16)
 		return md_err_set(err, "%s: truncated age payload (no nonce)", name);
-	if (sec_hkdf_sha256(key, 32, file_key, 16, p, 16, "payload") < 0)
+	if (md_secrets__hkdf_sha256(key, 32, file_key, 16, p, 16, "payload") < 0)
 		return md_err_set(err, "%s: HKDF failed", name);
 	chunk = malloc(CHUNK);
 	if (!chunk) {
@@ -376,7 +376,7 @@ static int decrypt_payload(struct sec_buf *pt, const unsigned char file_key[16],
 			   "truncated)", name, (unsigned long long)counter);
 		goto out;
 got:
-		if (sec_buf_add(pt, chunk, n - TAGLEN) < 0) {
+		if (md_secrets__buf_add(pt, chunk, n - TAGLEN) < 0) {
 			md_err_set(err, "%s: age plaintext is larger than %zu bytes", name, pt->max);
 			goto out;
 		}
@@ -406,7 +406,7 @@ static int looks_armored(const char *s, size_t len)
 	       memcmp(s + i, ARMOR_BEGIN, strlen(ARMOR_BEGIN)) == 0;
 }
 
-int sec_age_decrypt(char **out, size_t *outlen, const struct md_age_identities *ids,
+int md_secrets__age_decrypt(char **out, size_t *outlen, const struct md_age_identities *ids,
 		    const char *name, const char *data, size_t len, struct md_err *err)
 {
 	unsigned char *bin = NULL, file_key[16], hkey[32], mac[32];
@@ -420,7 +420,7 @@ int sec_age_decrypt(char **out, size_t *outlen, const struct md_age_identities *
 	*outlen = 0;
 	if (!name)
 		name = "age file";
-	sec_buf_init(&pt, MD_SECRETS_MAX_FILE);
+	md_secrets__buf_init(&pt, MD_SECRETS_MAX_FILE);
 	if (len > MD_SECRETS_MAX_FILE)
 		return md_err_set(err, "%s: age file is larger than %u bytes", name,
 				  MD_SECRETS_MAX_FILE);
@@ -440,8 +440,8 @@ int sec_age_decrypt(char **out, size_t *outlen, const struct md_age_identities *
 		rc = r;
 		goto out;
 	}
-	if (sec_hkdf_sha256(hkey, 32, file_key, 16, NULL, 0, "header") < 0 ||
-	    sec_hmac_sha256(mac, hkey, 32, b, h->mac_off) < 0) {
+	if (md_secrets__hkdf_sha256(hkey, 32, file_key, 16, NULL, 0, "header") < 0 ||
+	    md_secrets__hmac_sha256(mac, hkey, 32, b, h->mac_off) < 0) {
 		md_err_set(err, "%s: HMAC failed", name);
 		goto out;
 	}
@@ -451,7 +451,7 @@ int sec_age_decrypt(char **out, size_t *outlen, const struct md_age_identities *
 	}
 	if (decrypt_payload(&pt, file_key, b + h->payload, blen - h->payload, name, err) < 0)
 		goto out;
-	if (sec_buf_add(&pt, "", 0) < 0) { /* an empty payload still gets a buffer */
+	if (md_secrets__buf_add(&pt, "", 0) < 0) { /* an empty payload still gets a buffer */
 		md_err_set(err, "%s: out of memory", name);
 		goto out;
 	}
@@ -467,12 +467,12 @@ out:
 		free(h);
 	}
 	free(bin);
-	sec_buf_free(&pt);
+	md_secrets__buf_free(&pt);
 	return rc;
 }
 
 int md_age_decrypt(char **out, size_t *outlen, const struct md_age_identities *ids,
 		   const char *name, const char *data, size_t len, struct md_err *err)
 {
-	return sec_age_decrypt(out, outlen, ids, name, data, len, err) < 0 ? -1 : 0;
+	return md_secrets__age_decrypt(out, outlen, ids, name, data, len, err) < 0 ? -1 : 0;
 }

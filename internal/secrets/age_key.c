@@ -47,7 +47,7 @@ static uint32_t bech32_hrp_chk(const char *hrp, size_t hlen)
 	return chk;
 }
 
-int sec_bech32_encode(char *out, size_t outlen, const char *hrp, const unsigned char data[32])
+int md_secrets__bech32_encode(char *out, size_t outlen, const char *hrp, const unsigned char data[32])
 {
 	size_t hlen = strlen(hrp), o = 0;
 	unsigned char five[64];
@@ -168,8 +168,8 @@ static int identities_push(struct md_age_identities *ids, const unsigned char pr
 	}
 	id = &ids->v[ids->n];
 	memcpy(id->priv, priv, 32);
-	if (sec_x25519_pub(id->pub, id->priv) < 0 ||
-	    sec_bech32_encode(id->recipient, sizeof(id->recipient), "age", id->pub) < 0) {
+	if (md_secrets__x25519_pub(id->pub, id->priv) < 0 ||
+	    md_secrets__bech32_encode(id->recipient, sizeof(id->recipient), "age", id->pub) < 0) {
 		OPENSSL_cleanse(id, sizeof(*id));
 		return -1;
 	}
@@ -252,19 +252,19 @@ void md_age_identities_free(struct md_age_identities *ids)
 	free(ids);
 }
 
-size_t sec_age_identity_n(const struct md_age_identities *ids)
+size_t md_secrets__age_identity_n(const struct md_age_identities *ids)
 {
 	return ids ? ids->n : 0;
 }
 
-const struct sec_identity *sec_age_identity_at(const struct md_age_identities *ids, size_t i)
+const struct sec_identity *md_secrets__age_identity_at(const struct md_age_identities *ids, size_t i)
 {
 	return ids && i < ids->n ? &ids->v[i] : NULL;
 }
 
-void sec_age_identities_describe(const struct md_age_identities *ids, char *out, size_t outlen)
+void md_secrets__age_identities_describe(const struct md_age_identities *ids, char *out, size_t outlen)
 {
-	size_t n = sec_age_identity_n(ids), o = 0;
+	size_t n = md_secrets__age_identity_n(ids), o = 0;
 
 	out[0] = '\0';
 	if (n == 0) {

@@ -14,7 +14,7 @@
 
 /* ---- zeroing buffer ----------------------------------------------------- */
 
-void sec_buf_init(struct sec_buf *b, size_t max)
+void md_secrets__buf_init(struct sec_buf *b, size_t max)
 {
 	b->data = NULL;
 	b->len = 0;
@@ -45,7 +45,7 @@ static int sec_buf_grow(struct sec_buf *b, size_t need)
 	return 0;
 }
 
-int sec_buf_add(struct sec_buf *b, const void *p, size_t n)
+int md_secrets__buf_add(struct sec_buf *b, const void *p, size_t n)
 {
 	if (n > b->max - b->len)
 		return -1;
@@ -58,17 +58,17 @@ int sec_buf_add(struct sec_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int sec_buf_adds(struct sec_buf *b, const char *s)
+int md_secrets__buf_adds(struct sec_buf *b, const char *s)
 {
-	return sec_buf_add(b, s, strlen(s));
+	return md_secrets__buf_add(b, s, strlen(s));
 }
 
-int sec_buf_addc(struct sec_buf *b, char c)
+int md_secrets__buf_addc(struct sec_buf *b, char c)
 {
-	return sec_buf_add(b, &c, 1);
+	return md_secrets__buf_add(b, &c, 1);
 }
 
-void sec_buf_free(struct sec_buf *b)
+void md_secrets__buf_free(struct sec_buf *b)
 {
 	if (b->data) {
 		OPENSSL_cleanse(b->data, b->cap);
@@ -78,7 +78,7 @@ void sec_buf_free(struct sec_buf *b)
 	b->len = b->cap = 0;
 }
 
-const char *sec_printable(char *out, size_t outlen, const char *s)
+const char *md_secrets__printable(char *out, size_t outlen, const char *s)
 {
 	size_t o = 0;
 
@@ -107,7 +107,7 @@ static int b64_val(unsigned char c)
 	return -1;
 }
 
-int sec_b64_decode(unsigned char *out, size_t outcap, size_t *outlen, const char *in,
+int md_secrets__b64_decode(unsigned char *out, size_t outcap, size_t *outlen, const char *in,
 		   size_t inlen, int padded)
 {
 	size_t n = inlen, o = 0, rem;
@@ -150,7 +150,7 @@ int sec_b64_decode(unsigned char *out, size_t outcap, size_t *outlen, const char
 
 /* ---- X25519, HKDF, HMAC ---------------------------------------------------- */
 
-int sec_x25519(unsigned char out[32], const unsigned char priv[32], const unsigned char pub[32])
+int md_secrets__x25519(unsigned char out[32], const unsigned char priv[32], const unsigned char pub[32])
 {
 	static const unsigned char zero[32];
 	EVP_PKEY *k = NULL, *peer = NULL;
@@ -181,7 +181,7 @@ out:
 	return rc;
 }
 
-int sec_x25519_pub(unsigned char pub[32], const unsigned char priv[32])
+int md_secrets__x25519_pub(unsigned char pub[32], const unsigned char priv[32])
 {
 	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
 	size_t len = 32;
@@ -193,7 +193,7 @@ int sec_x25519_pub(unsigned char pub[32], const unsigned char priv[32])
 	return rc;
 }
 
-int sec_hkdf_sha256(unsigned char *out, size_t outlen, const unsigned char *ikm, size_t ikmlen,
+int md_secrets__hkdf_sha256(unsigned char *out, size_t outlen, const unsigned char *ikm, size_t ikmlen,
 		    const unsigned char *salt, size_t saltlen, const char *info)
 {
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
@@ -223,7 +223,7 @@ out:
 	return rc;
 }
 
-int sec_hmac_sha256(unsigned char out[32], const unsigned char *key, size_t keylen,
+int md_secrets__hmac_sha256(unsigned char out[32], const unsigned char *key, size_t keylen,
 		    const unsigned char *data, size_t len)
 {
 	unsigned int outlen = 32;
@@ -266,7 +266,7 @@ out:
 	return rc;
 }
 
-int sec_chacha_open(unsigned char *out, const unsigned char key[32], const unsigned char nonce[12],
+int md_secrets__chacha_open(unsigned char *out, const unsigned char key[32], const unsigned char nonce[12],
 		    const unsigned char *in, size_t inlen)
 {
 	if (inlen < 16)
@@ -275,7 +275,7 @@ int sec_chacha_open(unsigned char *out, const unsigned char key[32], const unsig
 			 in + inlen - 16);
 }
 
-int sec_gcm_open(unsigned char *out, const unsigned char key[32], const unsigned char *iv,
+int md_secrets__gcm_open(unsigned char *out, const unsigned char key[32], const unsigned char *iv,
 		 size_t ivlen, const unsigned char *aad, size_t aadlen, const unsigned char *ct,
 		 size_t ctlen, const unsigned char tag[16])
 {

@@ -10,7 +10,7 @@
 
 /* ---- numbers ------------------------------------------------------------ */
 
-int sec_format_float(char *out, size_t outlen, double v)
+int md_secrets__format_float(char *out, size_t outlen, double v)
 {
 	char e[40], digits[24];
 	int prec, exp, nd = 0, o = 0;
@@ -63,7 +63,7 @@ int sec_format_float(char *out, size_t outlen, double v)
 static int add_indent(struct sec_buf *b, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (sec_buf_addc(b, ' ') < 0)
+		if (md_secrets__buf_addc(b, ' ') < 0)
 			return -1;
 	return 0;
 }
@@ -129,22 +129,22 @@ static void escape_char(unsigned char c, int json, char esc[8])
 /* s in double quotes, escaped for YAML or (json) JSON. */
 static int quoted_string(struct sec_buf *b, const char *s, size_t n, int json)
 {
-	if (sec_buf_addc(b, '"') < 0)
+	if (md_secrets__buf_addc(b, '"') < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		char esc[8];
 
 		escape_char((unsigned char)s[i], json, esc);
-		if (sec_buf_adds(b, esc) < 0)
+		if (md_secrets__buf_adds(b, esc) < 0)
 			return -1;
 	}
-	return sec_buf_addc(b, '"');
+	return md_secrets__buf_addc(b, '"');
 }
 
 static int yaml_string(struct sec_buf *b, const char *s, size_t n)
 {
 	if (yaml_plain_ok(s, n))
-		return sec_buf_add(b, s, n);
+		return md_secrets__buf_add(b, s, n);
 	return quoted_string(b, s, n, 0);
 }
 
@@ -152,14 +152,14 @@ static int yaml_scalar(struct sec_buf *b, const struct sec_node *n)
 {
 	switch (n->type) {
 	case SEC_T_BOOL:
-		return sec_buf_adds(b, strcmp(n->val, "True") == 0 ? "true" : "false");
+		return md_secrets__buf_adds(b, strcmp(n->val, "True") == 0 ? "true" : "false");
 	case SEC_T_NULL:
-		return sec_buf_adds(b, "null");
+		return md_secrets__buf_adds(b, "null");
 	case SEC_T_INT:
 	case SEC_T_FLOAT:
 		/* A "number" that does not look like one stays text. */
 		if (n->vallen && strspn(n->val, "0123456789+-.eExXoObB_abcdefABCDEFinINaAn") == n->vallen)
-			return sec_buf_add(b, n->val, n->vallen);
+			return md_secrets__buf_add(b, n->val, n->vallen);
 		return yaml_string(b, n->val, n->vallen);
 	default:
 		return yaml_string(b, n->val, n->vallen);
@@ -171,13 +171,13 @@ static int yaml_node(struct sec_buf *b, const struct sec_node *n, int indent, in
 static int yaml_child(struct sec_buf *b, const struct sec_node *k, int indent)
 {
 	if (k->kind == SEC_SCALAR) {
-		if (sec_buf_addc(b, ' ') < 0 || yaml_scalar(b, k) < 0)
+		if (md_secrets__buf_addc(b, ' ') < 0 || yaml_scalar(b, k) < 0)
 			return -1;
-		return sec_buf_addc(b, '\n');
+		return md_secrets__buf_addc(b, '\n');
 	}
 	if (k->nkids == 0)
-		return sec_buf_adds(b, k->kind == SEC_MAP ? " {}\n" : " []\n");
-	if (sec_buf_addc(b, '\n') < 0)
+		return md_secrets__buf_adds(b, k->kind == SEC_MAP ? " {}\n" : " []\n");
+	if (md_secrets__buf_addc(b, '\n') < 0)
 		return -1;
 	return yaml_node(b, k, indent, 0);
 }
@@ -190,17 +190,17 @@ static int yaml_node(struct sec_buf *b, const struct sec_node *n, int indent, in
 		if (!(inline_first && i == 0) && add_indent(b, indent) < 0)
 			return -1;
 		if (n->kind == SEC_MAP) {
-			if (yaml_string(b, k->key, k->keylen) < 0 || sec_buf_addc(b, ':') < 0 ||
+			if (yaml_string(b, k->key, k->keylen) < 0 || md_secrets__buf_addc(b, ':') < 0 ||
 			    yaml_child(b, k, indent + 4) < 0)
 				return -1;
 			continue;
 		}
-		if (sec_buf_addc(b, '-') < 0)
+		if (md_secrets__buf_addc(b, '-') < 0)
 			return -1;
 		if (k->kind == SEC_SCALAR || k->nkids == 0) {
 			if (yaml_child(b, k, indent + 2) < 0)
 				return -1;
-		} else if (sec_buf_addc(b, ' ') < 0 || yaml_node(b, k, indent + 2, 1) < 0) {
+		} else if (md_secrets__buf_addc(b, ' ') < 0 || yaml_node(b, k, indent + 2, 1) < 0) {
 			return -1;
 		}
 	}
@@ -250,35 +250,35 @@ static int json_node(struct sec_buf *b, const struct sec_node *n, int indent)
 {
 	if (n->kind == SEC_SCALAR) {
 		if (n->type == SEC_T_BOOL)
-			return sec_buf_adds(b, strcmp(n->val, "True") == 0 ? "true" : "false");
+			return md_secrets__buf_adds(b, strcmp(n->val, "True") == 0 ? "true" : "false");
 		if (n->type == SEC_T_NULL)
-			return sec_buf_adds(b, "null");
+			return md_secrets__buf_adds(b, "null");
 		if ((n->type == SEC_T_INT || n->type == SEC_T_FLOAT) && json_number_ok(n->val))
-			return sec_buf_add(b, n->val, n->vallen);
+			return md_secrets__buf_add(b, n->val, n->vallen);
 		return json_string(b, n->val, n->vallen);
 	}
-	if (sec_buf_addc(b, n->kind == SEC_MAP ? '{' : '[') < 0)
+	if (md_secrets__buf_addc(b, n->kind == SEC_MAP ? '{' : '[') < 0)
 		return -1;
 	for (size_t i = 0; i < n->nkids; i++) {
-		if (sec_buf_adds(b, i ? ",\n" : "\n") < 0)
+		if (md_secrets__buf_adds(b, i ? ",\n" : "\n") < 0)
 			return -1;
 		for (int t = 0; t <= indent; t++)
-			if (sec_buf_addc(b, '\t') < 0)
+			if (md_secrets__buf_addc(b, '\t') < 0)
 				return -1;
 		if (n->kind == SEC_MAP && (json_string(b, n->kids[i]->key, n->kids[i]->keylen) < 0 ||
-					   sec_buf_adds(b, ": ") < 0))
+					   md_secrets__buf_adds(b, ": ") < 0))
 			return -1;
 		if (json_node(b, n->kids[i], indent + 1) < 0)
 			return -1;
 	}
 	if (n->nkids) {
-		if (sec_buf_addc(b, '\n') < 0)
+		if (md_secrets__buf_addc(b, '\n') < 0)
 			return -1;
 		for (int t = 0; t < indent; t++)
-			if (sec_buf_addc(b, '\t') < 0)
+			if (md_secrets__buf_addc(b, '\t') < 0)
 				return -1;
 	}
-	return sec_buf_addc(b, n->kind == SEC_MAP ? '}' : ']');
+	return md_secrets__buf_addc(b, n->kind == SEC_MAP ? '}' : ']');
 }
 
 /* ---- dotenv, INI ------------------------------------------------------------ */
@@ -286,7 +286,7 @@ static int json_node(struct sec_buf *b, const struct sec_node *n, int indent)
 static int dotenv_value(struct sec_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (s[i] == '\n' ? sec_buf_adds(b, "\\n") < 0 : sec_buf_addc(b, s[i]) < 0)
+		if (s[i] == '\n' ? md_secrets__buf_adds(b, "\\n") < 0 : md_secrets__buf_addc(b, s[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -296,8 +296,8 @@ static int emit_dotenv(struct sec_buf *b, const struct sec_node *root)
 	for (size_t i = 0; i < root->nkids; i++) {
 		const struct sec_node *k = root->kids[i];
 
-		if (sec_buf_add(b, k->key, k->keylen) < 0 || sec_buf_addc(b, '=') < 0 ||
-		    dotenv_value(b, k->val, k->vallen) < 0 || sec_buf_addc(b, '\n') < 0)
+		if (md_secrets__buf_add(b, k->key, k->keylen) < 0 || md_secrets__buf_addc(b, '=') < 0 ||
+		    dotenv_value(b, k->val, k->vallen) < 0 || md_secrets__buf_addc(b, '\n') < 0)
 			return -1;
 	}
 	return 0;
@@ -308,32 +308,32 @@ static int emit_ini(struct sec_buf *b, const struct sec_node *root)
 	for (size_t i = 0; i < root->nkids; i++) {
 		const struct sec_node *s = root->kids[i];
 
-		if ((i && sec_buf_addc(b, '\n') < 0) || sec_buf_addc(b, '[') < 0 ||
-		    sec_buf_add(b, s->key, s->keylen) < 0 || sec_buf_adds(b, "]\n") < 0)
+		if ((i && md_secrets__buf_addc(b, '\n') < 0) || md_secrets__buf_addc(b, '[') < 0 ||
+		    md_secrets__buf_add(b, s->key, s->keylen) < 0 || md_secrets__buf_adds(b, "]\n") < 0)
 			return -1;
 		for (size_t j = 0; j < s->nkids; j++) {
 			const struct sec_node *k = s->kids[j];
 
-			if (sec_buf_add(b, k->key, k->keylen) < 0 || sec_buf_adds(b, " = ") < 0 ||
-			    dotenv_value(b, k->val, k->vallen) < 0 || sec_buf_addc(b, '\n') < 0)
+			if (md_secrets__buf_add(b, k->key, k->keylen) < 0 || md_secrets__buf_adds(b, " = ") < 0 ||
+			    dotenv_value(b, k->val, k->vallen) < 0 || md_secrets__buf_addc(b, '\n') < 0)
 				return -1;
 		}
 	}
 	return 0;
 }
 
-int sec_emit_plain(struct sec_buf *out, const struct sec_node *root, enum md_sops_format fmt)
+int md_secrets__emit_plain(struct sec_buf *out, const struct sec_node *root, enum md_sops_format fmt)
 {
 	int rc;
 
 	switch (fmt) {
 	case MD_SOPS_YAML:
-		rc = root->nkids ? yaml_node(out, root, 0, 0) : sec_buf_adds(out, "{}\n");
+		rc = root->nkids ? yaml_node(out, root, 0, 0) : md_secrets__buf_adds(out, "{}\n");
 		break;
 	case MD_SOPS_JSON:
 		rc = json_node(out, root, 0);
 		if (rc == 0)
-			rc = sec_buf_addc(out, '\n');
+			rc = md_secrets__buf_addc(out, '\n');
 		break;
 	case MD_SOPS_DOTENV:
 		rc = emit_dotenv(out, root);
@@ -342,10 +342,10 @@ int sec_emit_plain(struct sec_buf *out, const struct sec_node *root, enum md_sop
 		rc = emit_ini(out, root);
 		break;
 	default:
-		rc = root->nkids == 1 ? sec_buf_add(out, root->kids[0]->val, root->kids[0]->vallen)
+		rc = root->nkids == 1 ? md_secrets__buf_add(out, root->kids[0]->val, root->kids[0]->vallen)
 				      : -1;
 		break;
 	}
 	/* Always hand back a buffer, even for an empty document. */
-	return rc < 0 ? -1 : sec_buf_add(out, "", 0);
+	return rc < 0 ? -1 : md_secrets__buf_add(out, "", 0);
 }

@@ -31,12 +31,12 @@ static int add_string(struct sec_tree *t, struct sec_node *parent, const char *k
 		      const char *val, size_t vallen, int unescape, size_t lineno,
 		      const char *name, struct md_err *err)
 {
-	struct sec_node *n = sec_tree_add(t, parent, SEC_SCALAR, key, keylen, name, err);
+	struct sec_node *n = md_secrets__tree_add(t, parent, SEC_SCALAR, key, keylen, name, err);
 	size_t o = 0;
 
 	if (!n)
 		return -1;
-	if (sec_node_set_val(n, val, vallen) < 0)
+	if (md_secrets__node_set_val(n, val, vallen) < 0)
 		return md_err_set(err, "%s: out of memory", name);
 	n->type = SEC_T_STR;
 	n->line = (int)lineno;
@@ -56,7 +56,7 @@ static int add_string(struct sec_tree *t, struct sec_node *parent, const char *k
 	return 0;
 }
 
-int sec_parse_dotenv(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_dotenv(struct sec_tree *t, const char *name, const char *data, size_t len,
 		     struct md_err *err)
 {
 	struct line l = {0};
@@ -78,7 +78,7 @@ int sec_parse_dotenv(struct sec_tree *t, const char *name, const char *data, siz
 			return md_err_set(err, "%s:%zu: NUL byte in the line", name, l.no);
 		if (kl > 5 && memcmp(l.s, "sops_", 5) == 0) {
 			t->has_sops = 1;
-			if (sec_tree_meta_add(t, l.s + 5, kl - 5, eq + 1, l.len - kl - 1, name, err) < 0)
+			if (md_secrets__tree_meta_add(t, l.s + 5, kl - 5, eq + 1, l.len - kl - 1, name, err) < 0)
 				return -1;
 			continue;
 		}
@@ -105,10 +105,10 @@ static struct sec_node *ini_section(struct sec_tree *t, const char *sec, size_t 
 	for (size_t i = 0; i < t->root->nkids; i++)
 		if (t->root->kids[i]->keylen == n && memcmp(t->root->kids[i]->key, sec, n) == 0)
 			return t->root->kids[i];
-	return sec_tree_add(t, t->root, SEC_MAP, sec, n, name, err);
+	return md_secrets__tree_add(t, t->root, SEC_MAP, sec, n, name, err);
 }
 
-int sec_parse_ini(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_ini(struct sec_tree *t, const char *name, const char *data, size_t len,
 		  struct md_err *err)
 {
 	struct sec_node *sec = NULL;
@@ -155,7 +155,7 @@ int sec_parse_ini(struct sec_tree *t, const char *name, const char *data, size_t
 		if (kl == 0)
 			return md_err_set(err, "%s:%zu: empty key", name, l.no);
 		if (in_sops) {
-			if (sec_tree_meta_add(t, s, kl, v, vl, name, err) < 0)
+			if (md_secrets__tree_meta_add(t, s, kl, v, vl, name, err) < 0)
 				return -1;
 			continue;
 		}

@@ -10,7 +10,7 @@
 static int set_val(struct sec_node *n, const char *s, size_t len, const char *name,
 		   struct md_err *err)
 {
-	if (sec_node_set_val(n, s, len) < 0)
+	if (md_secrets__node_set_val(n, s, len) < 0)
 		return md_err_set(err, "%s: out of memory", name);
 	return 0;
 }
@@ -29,7 +29,7 @@ static int json_scalar(struct sec_node *n, json_t *j, const char *name, struct m
 		return set_val(n, num, strlen(num), name, err);
 	case JSON_REAL:
 		n->type = SEC_T_FLOAT;
-		if (sec_format_float(num, sizeof(num), json_real_value(j)) < 0)
+		if (md_secrets__format_float(num, sizeof(num), json_real_value(j)) < 0)
 			return md_err_set(err, "%s: a number cannot be formatted", name);
 		return set_val(n, num, strlen(num), name, err);
 	case JSON_TRUE:
@@ -53,7 +53,7 @@ static int walk(struct sec_tree *t, struct sec_node *parent, const char *key, si
 		return md_err_set(err, "%s: nesting deeper than %d levels", name, SEC_MAX_DEPTH);
 	if (key && memchr(key, '\0', keylen))
 		return md_err_set(err, "%s: a key holds a NUL byte", name);
-	n = sec_tree_add(t, parent, kind, key, keylen, name, err);
+	n = md_secrets__tree_add(t, parent, kind, key, keylen, name, err);
 	if (!n)
 		return -1;
 	if (kind == SEC_SCALAR)
@@ -80,7 +80,7 @@ static int walk(struct sec_tree *t, struct sec_node *parent, const char *key, si
 	return 0;
 }
 
-int sec_parse_json(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_json(struct sec_tree *t, const char *name, const char *data, size_t len,
 		   struct md_err *err)
 {
 	json_error_t jerr;
@@ -101,7 +101,7 @@ int sec_parse_json(struct sec_tree *t, const char *name, const char *data, size_
 		if (near)
 			*near = '\0';
 		return md_err_set(err, "%s:%d: invalid JSON: %s", name, jerr.line,
-				  sec_printable(text, sizeof(text), jerr.text));
+				  md_secrets__printable(text, sizeof(text), jerr.text));
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
@@ -112,12 +112,12 @@ int sec_parse_json(struct sec_tree *t, const char *name, const char *data, size_
 			struct sec_tree mt;
 
 			/* Parse the metadata into a scratch tree, then flatten it. */
-			if ((rc = sec_tree_init(&mt, name, err)) < 0)
+			if ((rc = md_secrets__tree_init(&mt, name, err)) < 0)
 				break;
 			rc = walk(&mt, mt.root, k, kl, v, 1, name, err);
 			if (rc == 0)
-				rc = sec_tree_take_meta(t, mt.root->kids[0], name, err);
-			sec_tree_free(&mt);
+				rc = md_secrets__tree_take_meta(t, mt.root->kids[0], name, err);
+			md_secrets__tree_free(&mt);
 		} else {
 			rc = walk(t, t->root, k, kl, v, 1, name, err);
 		}

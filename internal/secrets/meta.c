@@ -52,7 +52,7 @@ static size_t age_entry_id(const char *key, const char **field)
 	return len;
 }
 
-int sec_meta_read(struct sec_meta *m, struct sec_tree *t, const char *name, struct md_err *err)
+int md_secrets__meta_read(struct sec_meta *m, struct sec_tree *t, const char *name, struct md_err *err)
 {
 	/* Per-entry ids, parallel to m->age. */
 	const char *ids[32];

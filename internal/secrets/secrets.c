@@ -32,7 +32,7 @@ void md_secrets_free_plain(char *p, size_t len)
 	free(p);
 }
 
-int sec_doc_new(struct md_sops_doc **out, enum md_sops_format fmt, const char *name,
+int md_secrets__doc_new(struct md_sops_doc **out, enum md_sops_format fmt, const char *name,
 		struct md_err *err)
 {
 	*out = calloc(1, sizeof(**out));
@@ -45,11 +45,11 @@ int sec_doc_new(struct md_sops_doc **out, enum md_sops_format fmt, const char *n
 		*out = NULL;
 		return md_err_set(err, "%s: out of memory", name);
 	}
-	sec_buf_init(&(*out)->plain, MD_SECRETS_MAX_FILE * 2);
+	md_secrets__buf_init(&(*out)->plain, MD_SECRETS_MAX_FILE * 2);
 	return 0;
 }
 
-int sec_doc_add_leaf(struct md_sops_doc *d, const struct sec_node *n, const char *path,
+int md_secrets__doc_add_leaf(struct md_sops_doc *d, const struct sec_node *n, const char *path,
 		     int in_list, const char *name, struct md_err *err)
 {
 	if (d->n == d->cap) {
@@ -70,12 +70,12 @@ int sec_doc_add_leaf(struct md_sops_doc *d, const struct sec_node *n, const char
 	return 0;
 }
 
-int sec_doc_finish(struct md_sops_doc *d, struct sec_node **root, const char *name,
+int md_secrets__doc_finish(struct md_sops_doc *d, struct sec_node **root, const char *name,
 		   struct md_err *err)
 {
 	d->root = *root;
 	*root = NULL;
-	if (sec_emit_plain(&d->plain, d->root, d->fmt) < 0)
+	if (md_secrets__emit_plain(&d->plain, d->root, d->fmt) < 0)
 		return md_err_set(err, "%s: the plaintext document is too large to render", name);
 	return 0;
 }
@@ -146,11 +146,11 @@ int md_sops_doc_env(const struct md_sops_doc *d, char **out, size_t *outlen, str
 	*outlen = 0;
 	if (d->fmt == MD_SOPS_BINARY)
 		return md_err_set(err, "%s: a SOPS binary file has no environment form", d->name);
-	sec_buf_init(&b, MD_SECRETS_MAX_FILE * 2);
+	md_secrets__buf_init(&b, MD_SECRETS_MAX_FILE * 2);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct doc_leaf *l = &d->leaves[i];
 
-		sec_printable(where, sizeof(where), l->path);
+		md_secrets__printable(where, sizeof(where), l->path);
 		if (l->in_list) {
 			md_err_set(err, "%s: key %s is inside a list: lists have no environment "
 				   "form", d->name, where);
@@ -166,13 +166,13 @@ int md_sops_doc_env(const struct md_sops_doc *d, char **out, size_t *outlen, str
 				   "which an env file cannot carry", d->name, where);
 			goto fail;
 		}
-		if (sec_buf_adds(&b, name) < 0 || sec_buf_addc(&b, '=') < 0 ||
-		    sec_buf_add(&b, l->n->val, l->n->vallen) < 0 || sec_buf_addc(&b, '\n') < 0) {
+		if (md_secrets__buf_adds(&b, name) < 0 || md_secrets__buf_addc(&b, '=') < 0 ||
+		    md_secrets__buf_add(&b, l->n->val, l->n->vallen) < 0 || md_secrets__buf_addc(&b, '\n') < 0) {
 			md_err_set(err, "%s: the environment form is too large", d->name);
 			goto fail;
 		}
 	}
-	if (sec_buf_add(&b, "", 0) < 0) {
+	if (md_secrets__buf_add(&b, "", 0) < 0) {
 		md_err_set(err, "%s: out of memory", d->name);
 		goto fail;
 	}
@@ -180,7 +180,7 @@ int md_sops_doc_env(const struct md_sops_doc *d, char **out, size_t *outlen, str
 	*outlen = b.len;
 	return 0;
 fail:
-	sec_buf_free(&b);
+	md_secrets__buf_free(&b);
 	return -1;
 }
 
@@ -193,8 +193,8 @@ void md_sops_doc_free(struct md_sops_doc *d)
 		free(d->leaves[i].path);
 	}
 	free(d->leaves);
-	sec_node_free(d->root); /* zeroes every key and value */
-	sec_buf_free(&d->plain);
+	md_secrets__node_free(d->root); /* zeroes every key and value */
+	md_secrets__buf_free(&d->plain);
 	free(d->name);
 	free(d);
 }

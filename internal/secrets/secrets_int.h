@@ -33,41 +33,41 @@ struct sec_buf {
 	size_t max;
 };
 
-void sec_buf_init(struct sec_buf *b, size_t max);
-int sec_buf_add(struct sec_buf *b, const void *p, size_t n);
-int sec_buf_adds(struct sec_buf *b, const char *s);
-int sec_buf_addc(struct sec_buf *b, char c);
-void sec_buf_free(struct sec_buf *b);
+void md_secrets__buf_init(struct sec_buf *b, size_t max);
+int md_secrets__buf_add(struct sec_buf *b, const void *p, size_t n);
+int md_secrets__buf_adds(struct sec_buf *b, const char *s);
+int md_secrets__buf_addc(struct sec_buf *b, char c);
+void md_secrets__buf_free(struct sec_buf *b);
 
 /* A single-line, printable copy of untrusted text for an error message:
  * control and non-ASCII bytes become '?', long text is cut with "...". */
-const char *sec_printable(char *out, size_t outlen, const char *s);
+const char *md_secrets__printable(char *out, size_t outlen, const char *s);
 
 /* Standard-alphabet base64. padded=1: '=' padding required (length a
  * multiple of 4); padded=0: no padding and canonical (unused bits zero), as
  * age headers demand. -1 on any invalid input or when outcap is too small. */
-int sec_b64_decode(unsigned char *out, size_t outcap, size_t *outlen, const char *in,
+int md_secrets__b64_decode(unsigned char *out, size_t outcap, size_t *outlen, const char *in,
 		   size_t inlen, int padded);
 
 /* 0 ok; -1 failure; -2 the shared secret is all zeros (low-order point). */
-int sec_x25519(unsigned char out[32], const unsigned char priv[32], const unsigned char pub[32]);
-int sec_x25519_pub(unsigned char pub[32], const unsigned char priv[32]);
-int sec_hkdf_sha256(unsigned char *out, size_t outlen, const unsigned char *ikm, size_t ikmlen,
+int md_secrets__x25519(unsigned char out[32], const unsigned char priv[32], const unsigned char pub[32]);
+int md_secrets__x25519_pub(unsigned char pub[32], const unsigned char priv[32]);
+int md_secrets__hkdf_sha256(unsigned char *out, size_t outlen, const unsigned char *ikm, size_t ikmlen,
 		    const unsigned char *salt, size_t saltlen, const char *info);
-int sec_hmac_sha256(unsigned char out[32], const unsigned char *key, size_t keylen,
+int md_secrets__hmac_sha256(unsigned char out[32], const unsigned char *key, size_t keylen,
 		    const unsigned char *data, size_t len);
 /* ChaCha20-Poly1305 open: in = ciphertext || 16-byte tag, out holds inlen-16. */
-int sec_chacha_open(unsigned char *out, const unsigned char key[32], const unsigned char nonce[12],
+int md_secrets__chacha_open(unsigned char *out, const unsigned char key[32], const unsigned char nonce[12],
 		    const unsigned char *in, size_t inlen);
 /* AES-256-GCM open with an arbitrary IV length (SOPS uses 32 bytes). */
-int sec_gcm_open(unsigned char *out, const unsigned char key[32], const unsigned char *iv,
+int md_secrets__gcm_open(unsigned char *out, const unsigned char key[32], const unsigned char *iv,
 		 size_t ivlen, const unsigned char *aad, size_t aadlen, const unsigned char *ct,
 		 size_t ctlen, const unsigned char tag[16]);
 
 /* ---- age.c -------------------------------------------------------------- */
 
 /* md_age_decrypt, but -2 (err set) when no identity matches any stanza. */
-int sec_age_decrypt(char **out, size_t *outlen, const struct md_age_identities *ids,
+int md_secrets__age_decrypt(char **out, size_t *outlen, const struct md_age_identities *ids,
 		    const char *name, const char *data, size_t len, struct md_err *err);
 
 /* ---- age_key.c ---------------------------------------------------------- */
@@ -78,12 +78,12 @@ struct sec_identity {
 	char recipient[80]; /* "age1..." (public, fine to name in errors) */
 };
 
-size_t sec_age_identity_n(const struct md_age_identities *ids);
-const struct sec_identity *sec_age_identity_at(const struct md_age_identities *ids, size_t i);
+size_t md_secrets__age_identity_n(const struct md_age_identities *ids);
+const struct sec_identity *md_secrets__age_identity_at(const struct md_age_identities *ids, size_t i);
 /* Bech32-encode 32 bytes under hrp (lowercase). out needs 90 bytes. */
-int sec_bech32_encode(char *out, size_t outlen, const char *hrp, const unsigned char data[32]);
+int md_secrets__bech32_encode(char *out, size_t outlen, const char *hrp, const unsigned char data[32]);
 /* "age1a…, age1b…" for errors, at most a few, into out. */
-void sec_age_identities_describe(const struct md_age_identities *ids, char *out, size_t outlen);
+void md_secrets__age_identities_describe(const struct md_age_identities *ids, char *out, size_t outlen);
 
 /* ---- tree.c -------------------------------------------------------------- */
 
@@ -119,31 +119,31 @@ struct sec_tree {
 	int has_sops; /* a sops block / sops_ lines / [sops] section was seen */
 };
 
-int sec_tree_init(struct sec_tree *t, const char *name, struct md_err *err);
-void sec_tree_free(struct sec_tree *t);
+int md_secrets__tree_init(struct sec_tree *t, const char *name, struct md_err *err);
+void md_secrets__tree_free(struct sec_tree *t);
 /* Append a node to parent (a map when key != NULL, else a list); enforces
  * the node and leaf caps. NULL with err set on failure. */
-struct sec_node *sec_tree_add(struct sec_tree *t, struct sec_node *parent, enum sec_kind kind,
+struct sec_node *md_secrets__tree_add(struct sec_tree *t, struct sec_node *parent, enum sec_kind kind,
 			      const char *key, size_t keylen, const char *name,
 			      struct md_err *err);
-int sec_node_set_val(struct sec_node *n, const char *val, size_t len);
-void sec_node_free(struct sec_node *n);
+int md_secrets__node_set_val(struct sec_node *n, const char *val, size_t len);
+void md_secrets__node_free(struct sec_node *n);
 /* Add one metadata entry (copies both). */
-int sec_tree_meta_add(struct sec_tree *t, const char *key, size_t keylen, const char *val,
+int md_secrets__tree_meta_add(struct sec_tree *t, const char *key, size_t keylen, const char *val,
 		      size_t vallen, const char *name, struct md_err *err);
 /* Move a YAML/JSON "sops" subtree into flattened metadata and free it. */
-int sec_tree_take_meta(struct sec_tree *t, struct sec_node *sops, const char *name,
+int md_secrets__tree_take_meta(struct sec_tree *t, struct sec_node *sops, const char *name,
 		       struct md_err *err);
 
 /* ---- the stores -------------------------------------------------------- */
 
-int sec_parse_yaml(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_yaml(struct sec_tree *t, const char *name, const char *data, size_t len,
 		   struct md_err *err);
-int sec_parse_json(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_json(struct sec_tree *t, const char *name, const char *data, size_t len,
 		   struct md_err *err);
-int sec_parse_dotenv(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_dotenv(struct sec_tree *t, const char *name, const char *data, size_t len,
 		     struct md_err *err);
-int sec_parse_ini(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_ini(struct sec_tree *t, const char *name, const char *data, size_t len,
 		  struct md_err *err);
 
 /* ---- meta.c --------------------------------------------------------------- */
@@ -167,7 +167,7 @@ struct sec_meta {
 };
 
 /* Read the flattened entries; strings point into t (unescaped in place). */
-int sec_meta_read(struct sec_meta *m, struct sec_tree *t, const char *name, struct md_err *err);
+int md_secrets__meta_read(struct sec_meta *m, struct sec_tree *t, const char *name, struct md_err *err);
 
 /* ---- sops.c / select.c / secrets.c --------------------------------------- */
 
@@ -177,11 +177,11 @@ struct sec_enc {
 	size_t datal, ivl, tagl, typel;
 };
 
-int sec_enc_parse(struct sec_enc *e, const char *s, size_t n);
+int md_secrets__enc_parse(struct sec_enc *e, const char *s, size_t n);
 /* 0 ok; -1 out of memory; -2 malformed; -3 authentication failed. */
-int sec_enc_open(char **out, size_t *outlen, const struct sec_enc *e, const unsigned char key[32],
+int md_secrets__enc_open(char **out, size_t *outlen, const struct sec_enc *e, const unsigned char key[32],
 		 const char *aad);
-int sec_path_join(char *out, size_t outlen, const char *const *path, size_t n, char sep,
+int md_secrets__path_join(char *out, size_t outlen, const char *const *path, size_t n, char sep,
 		  int trailing);
 
 /* Which leaves SOPS encrypted: the suffix and regex selectors. */
@@ -191,25 +191,25 @@ struct sec_selectors {
 	void *md;       /* pcre2_match_data * */
 };
 
-int sec_selectors_init(struct sec_selectors *s, const struct sec_meta *m, const char *name,
+int md_secrets__selectors_init(struct sec_selectors *s, const struct sec_meta *m, const char *name,
 		       struct md_err *err);
-int sec_should_encrypt(const struct sec_selectors *s, const struct sec_meta *m,
+int md_secrets__should_encrypt(const struct sec_selectors *s, const struct sec_meta *m,
 		       const char *const *path, size_t n);
-void sec_selectors_free(struct sec_selectors *s);
+void md_secrets__selectors_free(struct sec_selectors *s);
 
-int sec_doc_new(struct md_sops_doc **out, enum md_sops_format fmt, const char *name,
+int md_secrets__doc_new(struct md_sops_doc **out, enum md_sops_format fmt, const char *name,
 		struct md_err *err);
-/* Record a leaf (node stays owned by the tree until sec_doc_finish). */
-int sec_doc_add_leaf(struct md_sops_doc *d, const struct sec_node *n, const char *path,
+/* Record a leaf (node stays owned by the tree until md_secrets__doc_finish). */
+int md_secrets__doc_add_leaf(struct md_sops_doc *d, const struct sec_node *n, const char *path,
 		     int in_list, const char *name, struct md_err *err);
 /* Take the tree's root and render the plaintext document. */
-int sec_doc_finish(struct md_sops_doc *d, struct sec_node **root, const char *name,
+int md_secrets__doc_finish(struct md_sops_doc *d, struct sec_node **root, const char *name,
 		   struct md_err *err);
 
 /* ---- emit.c ---------------------------------------------------------------- */
 
-int sec_emit_plain(struct sec_buf *out, const struct sec_node *root, enum md_sops_format fmt);
+int md_secrets__emit_plain(struct sec_buf *out, const struct sec_node *root, enum md_sops_format fmt);
 /* Go strconv.FormatFloat(v, 'f', -1, 64): shortest round-trip, no exponent. */
-int sec_format_float(char *out, size_t outlen, double v);
+int md_secrets__format_float(char *out, size_t outlen, double v);
 
 #endif

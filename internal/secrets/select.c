@@ -24,7 +24,7 @@ static int compile(void **out, const char *re, const char *what, const char *nam
 	return 0;
 }
 
-int sec_selectors_init(struct sec_selectors *s, const struct sec_meta *m, const char *name,
+int md_secrets__selectors_init(struct sec_selectors *s, const struct sec_meta *m, const char *name,
 		       struct md_err *err)
 {
 	memset(s, 0, sizeof(*s));
@@ -58,7 +58,7 @@ static int any_suffix(const char *suffix, const char *const *path, size_t n)
 	return 0;
 }
 
-int sec_should_encrypt(const struct sec_selectors *s, const struct sec_meta *m,
+int md_secrets__should_encrypt(const struct sec_selectors *s, const struct sec_meta *m,
 		       const char *const *path, size_t n)
 {
 	int enc = 1;
@@ -75,7 +75,7 @@ int sec_should_encrypt(const struct sec_selectors *s, const struct sec_meta *m,
 	return enc;
 }
 
-void sec_selectors_free(struct sec_selectors *s)
+void md_secrets__selectors_free(struct sec_selectors *s)
 {
 	pcre2_code_free(s->unenc_re);
 	pcre2_code_free(s->enc_re);

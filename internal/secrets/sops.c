@@ -28,7 +28,7 @@ struct sops_ctx {
 /* ---- small helpers ---------------------------------------------------------- */
 
 /* "a:b:c" (sep ':') or "a_b_c" (sep '_'), with trailing sep when asked. */
-int sec_path_join(char *out, size_t outlen, const char *const *path, size_t n, char sep,
+int md_secrets__path_join(char *out, size_t outlen, const char *const *path, size_t n, char sep,
 		  int trailing)
 {
 	size_t o = 0;
@@ -95,7 +95,7 @@ static int enc_field(const char **p, const char *end, const char *label, const c
 	return 0;
 }
 
-int sec_enc_parse(struct sec_enc *e, const char *s, size_t n)
+int md_secrets__enc_parse(struct sec_enc *e, const char *s, size_t n)
 {
 	const char *p = s, *end = s + n - 1;
 
@@ -127,7 +127,7 @@ static int enc_type(const struct sec_enc *e, enum sec_type *t)
 }
 
 /* Decrypt e with key and aad into a fresh NUL-terminated buffer. */
-int sec_enc_open(char **out, size_t *outlen, const struct sec_enc *e, const unsigned char key[32],
+int md_secrets__enc_open(char **out, size_t *outlen, const struct sec_enc *e, const unsigned char key[32],
 		 const char *aad)
 {
 	unsigned char iv[64], tag[16], *ct = NULL;
@@ -135,8 +135,8 @@ int sec_enc_open(char **out, size_t *outlen, const struct sec_enc *e, const unsi
 	char *pt = NULL;
 	int rc = -2;
 
-	if (sec_b64_decode(iv, sizeof(iv), &ivl, e->iv, e->ivl, 1) < 0 || ivl == 0 ||
-	    sec_b64_decode(tag, sizeof(tag), &tagl, e->tag, e->tagl, 1) < 0 || tagl != 16)
+	if (md_secrets__b64_decode(iv, sizeof(iv), &ivl, e->iv, e->ivl, 1) < 0 || ivl == 0 ||
+	    md_secrets__b64_decode(tag, sizeof(tag), &tagl, e->tag, e->tagl, 1) < 0 || tagl != 16)
 		return -2;
 	ct = malloc(e->datal / 4 * 3 + 3);
 	pt = malloc(e->datal / 4 * 3 + 4);
@@ -144,9 +144,9 @@ int sec_enc_open(char **out, size_t *outlen, const struct sec_enc *e, const unsi
 		rc = -1;
 		goto out;
 	}
-	if (sec_b64_decode(ct, e->datal / 4 * 3 + 3, &ctl, e->data, e->datal, 1) < 0)
+	if (md_secrets__b64_decode(ct, e->datal / 4 * 3 + 3, &ctl, e->data, e->datal, 1) < 0)
 		goto out;
-	if (sec_gcm_open((unsigned char *)pt, key, iv, ivl, (const unsigned char *)aad,
+	if (md_secrets__gcm_open((unsigned char *)pt, key, iv, ivl, (const unsigned char *)aad,
 			 strlen(aad), ct, ctl, tag) < 0) {
 		rc = -3;
 		goto out;
@@ -245,7 +245,7 @@ static int mac_bytes(char *tmp, size_t tmplen, const struct sec_node *n, const c
 		snprintf(tmp, tmplen, "%lld", i);
 		break;
 	case SEC_T_FLOAT:
-		if (parse_float(n->val, &d) < 0 || sec_format_float(tmp, tmplen, d) < 0)
+		if (parse_float(n->val, &d) < 0 || md_secrets__format_float(tmp, tmplen, d) < 0)
 			return -1;
 		break;
 	case SEC_T_BOOL:
@@ -277,12 +277,12 @@ static int decrypt_leaf(struct sops_ctx *c, struct sec_node *n, const char *aad,
 
 	if (n->type == SEC_T_NULL || n->vallen == 0)
 		return 0; /* SOPS leaves empty values as they are */
-	if (n->type != SEC_T_STR || sec_enc_parse(&e, n->val, n->vallen) < 0)
+	if (n->type != SEC_T_STR || md_secrets__enc_parse(&e, n->val, n->vallen) < 0)
 		return md_err_set(c->err, "%s: the value at %s is not encrypted, but the sops "
 				  "metadata says it should be", c->name, where);
 	if (enc_type(&e, &type) < 0)
 		return md_err_set(c->err, "%s: the value at %s has an unknown type", c->name, where);
-	r = sec_enc_open(&pt, &ptl, &e, c->key, aad);
+	r = md_secrets__enc_open(&pt, &ptl, &e, c->key, aad);
 	if (r == -1)
 		return md_err_set(c->err, "%s: out of memory", c->name);
 	if (r == -2)
@@ -304,15 +304,15 @@ static int decrypt_leaf(struct sops_ctx *c, struct sec_node *n, const char *aad,
 static int visit_leaf(struct sops_ctx *c, struct sec_node *n, int in_list)
 {
 	char aad[SEC_MAX_PATH + 2], path[SEC_MAX_PATH + 2], where[256], tmp[64];
-	int encrypt = sec_should_encrypt(&c->sel, &c->meta, c->path, c->depth);
+	int encrypt = md_secrets__should_encrypt(&c->sel, &c->meta, c->path, c->depth);
 	const char *b;
 	size_t bl;
 
-	if (sec_path_join(aad, sizeof(aad), c->path, c->depth, ':', 1) < 0 ||
-	    sec_path_join(path, sizeof(path), c->path, c->depth, ':', 0) < 0)
+	if (md_secrets__path_join(aad, sizeof(aad), c->path, c->depth, ':', 1) < 0 ||
+	    md_secrets__path_join(path, sizeof(path), c->path, c->depth, ':', 0) < 0)
 		return md_err_set(c->err, "%s: a key path is longer than %d bytes", c->name,
 				  SEC_MAX_PATH);
-	sec_printable(where, sizeof(where), path);
+	md_secrets__printable(where, sizeof(where), path);
 	if (encrypt && decrypt_leaf(c, n, aad, where) < 0)
 		return -1;
 	if (!c->meta.mac_only_encrypted || encrypt) {
@@ -324,7 +324,7 @@ static int visit_leaf(struct sops_ctx *c, struct sec_node *n, int in_list)
 			return md_err_set(c->err, "%s: SHA-512 failed", c->name);
 		OPENSSL_cleanse(tmp, sizeof(tmp));
 	}
-	return sec_doc_add_leaf(c->doc, n, path, in_list, c->name, c->err);
+	return md_secrets__doc_add_leaf(c->doc, n, path, in_list, c->name, c->err);
 }
 
 static int walk(struct sops_ctx *c, struct sec_node *n, int in_list)
@@ -365,7 +365,7 @@ static int data_key(struct sops_ctx *c, const struct md_age_identities *ids)
 	for (size_t i = 0; i < c->meta.nage; i++) {
 		const struct sec_age_entry *a = &c->meta.age[i];
 		char rb[96];
-		const char *r = sec_printable(rb, sizeof(rb),
+		const char *r = md_secrets__printable(rb, sizeof(rb),
 					      a->recipient ? a->recipient : "(no recipient)");
 		char *dk = NULL;
 		size_t dkl = 0;
@@ -377,7 +377,7 @@ static int data_key(struct sops_ctx *c, const struct md_age_identities *ids)
 		if (!a->enc)
 			continue;
 		snprintf(ename, sizeof(ename), "%s (age key for %s)", c->name, r);
-		rc = sec_age_decrypt(&dk, &dkl, ids, ename, a->enc, strlen(a->enc), &e2);
+		rc = md_secrets__age_decrypt(&dk, &dkl, ids, ename, a->enc, strlen(a->enc), &e2);
 		if (rc == 0 && dkl == 32) {
 			memcpy(c->key, dk, 32);
 			md_secrets_free_plain(dk, dkl);
@@ -391,7 +391,7 @@ static int data_key(struct sops_ctx *c, const struct md_age_identities *ids)
 		if (rc != -2) /* a damaged entry, not just someone else's */
 			return md_err_set(c->err, "%s", e2.msg);
 	}
-	sec_age_identities_describe(ids, tried, sizeof(tried));
+	md_secrets__age_identities_describe(ids, tried, sizeof(tried));
 	return md_err_set(c->err, "%s: no identity matches the file's age recipients (%s); "
 			  "identities tried: %s", c->name, recips, tried);
 }
@@ -416,9 +416,9 @@ static int check_mac(struct sops_ctx *c)
 	if (rfc3339_aad(aad, c->meta.lastmodified) < 0)
 		return md_err_set(c->err, "%s: the sops lastmodified is not an RFC 3339 time",
 				  c->name);
-	if (sec_enc_parse(&e, c->meta.mac, strlen(c->meta.mac)) < 0)
+	if (md_secrets__enc_parse(&e, c->meta.mac, strlen(c->meta.mac)) < 0)
 		return md_err_set(c->err, "%s: the sops mac is not an ENC[...] value", c->name);
-	r = sec_enc_open(&got, &gotl, &e, c->key, aad);
+	r = md_secrets__enc_open(&got, &gotl, &e, c->key, aad);
 	if (r == -1)
 		return md_err_set(c->err, "%s: out of memory", c->name);
 	if (r < 0)
@@ -440,15 +440,15 @@ static int parse_store(struct sec_tree *t, const char *name, const char *data, s
 {
 	switch (fmt) {
 	case MD_SOPS_YAML:
-		return sec_parse_yaml(t, name, data, len, err);
+		return md_secrets__parse_yaml(t, name, data, len, err);
 	case MD_SOPS_DOTENV:
-		return sec_parse_dotenv(t, name, data, len, err);
+		return md_secrets__parse_dotenv(t, name, data, len, err);
 	case MD_SOPS_INI:
-		return sec_parse_ini(t, name, data, len, err);
+		return md_secrets__parse_ini(t, name, data, len, err);
 	case MD_SOPS_JSON:
-		return sec_parse_json(t, name, data, len, err);
+		return md_secrets__parse_json(t, name, data, len, err);
 	case MD_SOPS_BINARY:
-		if (sec_parse_json(t, name, data, len, err) < 0)
+		if (md_secrets__parse_json(t, name, data, len, err) < 0)
 			return -1;
 		if (t->root->nkids != 1 || strcmp(t->root->kids[0]->key, "data") != 0 ||
 		    t->root->kids[0]->kind != SEC_SCALAR)
@@ -471,7 +471,7 @@ int md_sops_decrypt(struct md_sops_doc **out, const struct md_age_identities *id
 	if (len > MD_SECRETS_MAX_FILE)
 		return md_err_set(err, "%s: file is larger than %u bytes", c.name,
 				  MD_SECRETS_MAX_FILE);
-	if (sec_tree_init(&t, c.name, err) < 0)
+	if (md_secrets__tree_init(&t, c.name, err) < 0)
 		return -1;
 	if (parse_store(&t, c.name, data, len, fmt, err) < 0)
 		goto out;
@@ -479,8 +479,8 @@ int md_sops_decrypt(struct md_sops_doc **out, const struct md_age_identities *id
 		md_err_set(err, "%s: not a SOPS file (no sops metadata)", c.name);
 		goto out;
 	}
-	if (sec_meta_read(&c.meta, &t, c.name, err) < 0 ||
-	    sec_selectors_init(&c.sel, &c.meta, c.name, err) < 0 || data_key(&c, ids) < 0)
+	if (md_secrets__meta_read(&c.meta, &t, c.name, err) < 0 ||
+	    md_secrets__selectors_init(&c.sel, &c.meta, c.name, err) < 0 || data_key(&c, ids) < 0)
 		goto out;
 	c.mac = EVP_MD_CTX_new();
 	if (!c.mac || EVP_DigestInit_ex(c.mac, EVP_sha512(), NULL) <= 0) {
@@ -498,10 +498,10 @@ int md_sops_decrypt(struct md_sops_doc **out, const struct md_age_identities *id
 			goto out;
 		}
 	}
-	if (sec_doc_new(&c.doc, fmt, c.name, err) < 0 || walk(&c, t.root, 0) < 0 ||
+	if (md_secrets__doc_new(&c.doc, fmt, c.name, err) < 0 || walk(&c, t.root, 0) < 0 ||
 	    check_mac(&c) < 0)
 		goto out;
-	if (sec_doc_finish(c.doc, &t.root, c.name, err) < 0)
+	if (md_secrets__doc_finish(c.doc, &t.root, c.name, err) < 0)
 		goto out;
 	*out = c.doc;
 	c.doc = NULL;
@@ -509,8 +509,8 @@ int md_sops_decrypt(struct md_sops_doc **out, const struct md_age_identities *id
 out:
 	md_sops_doc_free(c.doc);
 	EVP_MD_CTX_free(c.mac);
-	sec_selectors_free(&c.sel);
+	md_secrets__selectors_free(&c.sel);
 	OPENSSL_cleanse(c.key, sizeof(c.key));
-	sec_tree_free(&t);
+	md_secrets__tree_free(&t);
 	return rc;
 }

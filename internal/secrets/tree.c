@@ -17,19 +17,19 @@ static void zfree(char *p, size_t n)
 	}
 }
 
-void sec_node_free(struct sec_node *n)
+void md_secrets__node_free(struct sec_node *n)
 {
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->nkids; i++)
-		sec_node_free(n->kids[i]);
+		md_secrets__node_free(n->kids[i]);
 	free(n->kids);
 	zfree(n->key, n->keylen);
 	zfree(n->val, n->vallen);
 	free(n);
 }
 
-int sec_node_set_val(struct sec_node *n, const char *val, size_t len)
+int md_secrets__node_set_val(struct sec_node *n, const char *val, size_t len)
 {
 	char *v = malloc(len + 1);
 
@@ -44,7 +44,7 @@ int sec_node_set_val(struct sec_node *n, const char *val, size_t len)
 	return 0;
 }
 
-int sec_tree_init(struct sec_tree *t, const char *name, struct md_err *err)
+int md_secrets__tree_init(struct sec_tree *t, const char *name, struct md_err *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->root = calloc(1, sizeof(*t->root));
@@ -55,9 +55,9 @@ int sec_tree_init(struct sec_tree *t, const char *name, struct md_err *err)
 	return 0;
 }
 
-void sec_tree_free(struct sec_tree *t)
+void md_secrets__tree_free(struct sec_tree *t)
 {
-	sec_node_free(t->root);
+	md_secrets__node_free(t->root);
 	for (size_t i = 0; i < t->nmeta; i++) {
 		zfree(t->meta[i].key, strlen(t->meta[i].key));
 		zfree(t->meta[i].val, strlen(t->meta[i].val));
@@ -66,7 +66,7 @@ void sec_tree_free(struct sec_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct sec_node *sec_tree_add(struct sec_tree *t, struct sec_node *parent, enum sec_kind kind,
+struct sec_node *md_secrets__tree_add(struct sec_tree *t, struct sec_node *parent, enum sec_kind kind,
 			      const char *key, size_t keylen, const char *name,
 			      struct md_err *err)
 {
@@ -115,7 +115,7 @@ oom:
 	return NULL;
 }
 
-int sec_tree_meta_add(struct sec_tree *t, const char *key, size_t keylen, const char *val,
+int md_secrets__tree_meta_add(struct sec_tree *t, const char *key, size_t keylen, const char *val,
 		      size_t vallen, const char *name, struct md_err *err)
 {
 	struct sec_kv *m;
@@ -142,7 +142,7 @@ static int flatten(struct sec_tree *t, const struct sec_node *n, char *prefix, s
 		   const char *name, struct md_err *err)
 {
 	if (n->kind == SEC_SCALAR)
-		return sec_tree_meta_add(t, prefix, plen, n->val ? n->val : "", n->vallen, name,
+		return md_secrets__tree_meta_add(t, prefix, plen, n->val ? n->val : "", n->vallen, name,
 					 err);
 	for (size_t i = 0; i < n->nkids; i++) {
 		const struct sec_node *k = n->kids[i];
@@ -162,7 +162,7 @@ static int flatten(struct sec_tree *t, const struct sec_node *n, char *prefix, s
 	return 0;
 }
 
-int sec_tree_take_meta(struct sec_tree *t, struct sec_node *sops, const char *name,
+int md_secrets__tree_take_meta(struct sec_tree *t, struct sec_node *sops, const char *name,
 		       struct md_err *err)
 {
 	char *prefix = malloc(SEC_MAX_PATH);

@@ -149,7 +149,7 @@ static int set_scalar(struct yctx *y, struct sec_node *n, const yaml_event_t *ev
 	} else if (n->type == SEC_T_NULL) {
 		len = 0;
 	}
-	if (sec_node_set_val(n, s, len) < 0)
+	if (md_secrets__node_set_val(n, s, len) < 0)
 		return md_err_set(y->err, "%s: out of memory", y->name);
 	return 0;
 }
@@ -224,7 +224,7 @@ static int parse_node(struct yctx *y, yaml_event_t *ev, struct sec_node *parent,
 	if (depth > SEC_MAX_DEPTH)
 		return md_err_set(y->err, "%s:%zu: nesting deeper than %d levels", y->name, line,
 				  SEC_MAX_DEPTH);
-	n = sec_tree_add(y->t, parent, kind, key, keylen, y->name, y->err);
+	n = md_secrets__tree_add(y->t, parent, kind, key, keylen, y->name, y->err);
 	if (!n)
 		return -1;
 	n->line = (int)line;
@@ -246,8 +246,8 @@ static int split_meta(struct sec_tree *t, const char *name, struct md_err *err)
 			continue;
 		memmove(root->kids + i, root->kids + i + 1, (root->nkids - i - 1) * sizeof(s));
 		root->nkids--;
-		rc = sec_tree_take_meta(t, s, name, err);
-		sec_node_free(s);
+		rc = md_secrets__tree_take_meta(t, s, name, err);
+		md_secrets__node_free(s);
 		return rc;
 	}
 	return 0;
@@ -289,7 +289,7 @@ static int parse_stream(struct yctx *y)
 	return 0;
 }
 
-int sec_parse_yaml(struct sec_tree *t, const char *name, const char *data, size_t len,
+int md_secrets__parse_yaml(struct sec_tree *t, const char *name, const char *data, size_t len,
 		   struct md_err *err)
 {
 	struct yctx y = {.t = t, .name = name, .err = err};

@@ -5,7 +5,7 @@
  * stopping as soon as the decision falls on a tag whose facts are known.
  * A digest's facts never change, so the state keeps them by digest and a
  * tag that did not move costs only its HEAD, or nothing at all when the
- * repository's tag list is unchanged (watch_resolve_digest). */
+ * repository's tag list is unchanged (md_watcher__resolve_digest). */
 #include "watcher_int.h"
 
 #include <stdlib.h>
@@ -57,7 +57,7 @@ static int candidate_facts(struct watch_run *w, struct repo_group *g, struct md_
 			return 0;
 		g->lookups++;
 	}
-	if (!r && !(r = watch_resolve_digest(w, g, c->tag, 1)))
+	if (!r && !(r = md_watcher__resolve_digest(w, g, c->tag, 1)))
 		return md_err_set(err, "out of memory");
 	if (r->error)
 		return md_err_set(err, "%s", r->error);
@@ -65,7 +65,7 @@ static int candidate_facts(struct watch_run *w, struct repo_group *g, struct md_
 		/* A digest trusted from the state may be gone upstream (the tag
 		 * was re-pushed in place): HEAD once before calling it broken. */
 		if (r->cached) {
-			watch_resolve_digest(w, g, c->tag, 0);
+			md_watcher__resolve_digest(w, g, c->tag, 0);
 			if (r->error)
 				return md_err_set(err, "%s", r->error);
 			if (fetch_facts(w, g, r, err) == 0)
@@ -124,7 +124,7 @@ static int hold_unchecked(struct md_watch_site *s, const struct repo_group *g,
 	return 1;
 }
 
-int watch_decide_with_facts(struct watch_run *w, struct md_watch_site *s, struct repo_group *g,
+int md_watcher__decide_with_facts(struct watch_run *w, struct md_watch_site *s, struct repo_group *g,
 			    struct md_candidate *cands, size_t n, int *hold)
 {
 	/* newest orders by creation time: every ranked candidate needs its

@@ -182,7 +182,7 @@ static void head_into(struct watch_run *w, struct resolved *r)
 /* The digest of tag, once per (group, tag); the answer is shared by every
  * site. The state's digest is trusted only under an unchanged tag list
  * (md_state_tag_list_seen forgets the digests when the list changes). */
-struct resolved *watch_resolve_digest(struct watch_run *w, const struct repo_group *g,
+struct resolved *md_watcher__resolve_digest(struct watch_run *w, const struct repo_group *g,
 				      const char *tag, int trust)
 {
 	struct resolved *r, **v;
@@ -250,7 +250,7 @@ static int run_policy(struct watch_run *w, struct md_watch_site *s, struct repo_
 		n = g->tags.n;
 	}
 	if (n && md_policy_needs_facts(s->policy))
-		rc = watch_decide_with_facts(w, s, g, cands, n, hold);
+		rc = md_watcher__decide_with_facts(w, s, g, cands, n, hold);
 	else if (md_policy_decide_ctx(&s->decision, s->policy, md_ref_tag(s->ref), cands, n,
 				      w->ctx, &err) < 0)
 		s->error = md_strdup(err.msg);
@@ -294,7 +294,7 @@ static int decide_site(struct watch_run *w, struct md_watch_site *s, struct repo
 		return 0;
 	/* A choosing policy may trust the state for an unchanged list; a
 	 * followed tag (latest, digest) is mutable by nature: always HEAD. */
-	r = watch_resolve_digest(w, g, tag, md_policy_needs_tag_list(s->policy));
+	r = md_watcher__resolve_digest(w, g, tag, md_policy_needs_tag_list(s->policy));
 	if (!r)
 		return -1;
 	if (r->error) {

@@ -57,7 +57,7 @@ struct watch_run {
 /* The digest of tag, once per (group, tag); NULL only on OOM. With trust,
  * a digest the state recorded under an unchanged tag list is taken without
  * a request; without it (or for a cached answer), HEAD. */
-struct resolved *watch_resolve_digest(struct watch_run *w, const struct repo_group *g,
+struct resolved *md_watcher__resolve_digest(struct watch_run *w, const struct repo_group *g,
 				      const char *tag, int trust);
 
 /* Decide a site whose policy needs facts (s->decision): look them up for
@@ -65,7 +65,7 @@ struct resolved *watch_resolve_digest(struct watch_run *w, const struct repo_gro
  * are the listed tags, facts unknown. Per-site problems land in s->error;
  * *hold is set when the decision must not be applied (s->warning says
  * why). Returns 0. */
-int watch_decide_with_facts(struct watch_run *w, struct md_watch_site *s, struct repo_group *g,
+int md_watcher__decide_with_facts(struct watch_run *w, struct md_watch_site *s, struct repo_group *g,
 			    struct md_candidate *cands, size_t n, int *hold);
 
 #endif

@@ -32,7 +32,7 @@ static void fuzz_ps(const char *s)
 	struct md_strv ids = { 0 };
 	struct md_err err = { { 0 } };
 
-	if (app_parse_ps(s, &ids, &err) == 0) {
+	if (md_applier__parse_ps(s, &ids, &err) == 0) {
 		/* distinct, non-empty, bounded: each becomes an inspect argument */
 		if (ids.n > APP_CONTAINERS_MAX)
 			abort();
@@ -55,7 +55,7 @@ static void fuzz_inspect(const char *s)
 	struct md_err err = { { 0 } };
 	size_t n = 0;
 
-	if (app_parse_inspect(s, &v, &n, &err) < 0) {
+	if (md_applier__parse_inspect(s, &v, &n, &err) < 0) {
 		if (v || n)
 			abort();
 		check_err(&err);
@@ -74,7 +74,7 @@ static void fuzz_digests(const char *s)
 {
 	struct md_strv d = { 0 };
 
-	if (app_parse_repo_digests(s, &d) == 0)
+	if (md_applier__parse_repo_digests(s, &d) == 0)
 		for (size_t i = 0; i < d.n; i++)
 			for (size_t j = 0; j < i; j++)
 				if (!strcmp(d.v[i], d.v[j]))
@@ -84,14 +84,14 @@ static void fuzz_digests(const char *s)
 
 static void check_normalise(const char *ref)
 {
-	char *x = app_image_normalise(ref), *y;
+	char *x = md_applier__image_normalise(ref), *y;
 
 	if (!x)
 		return; /* OOM */
 	/* domain/path:tag, and normalising again changes nothing */
 	if (!strchr(x, '/') || strchr(x, '@'))
 		abort();
-	y = app_image_normalise(x);
+	y = md_applier__image_normalise(x);
 	if (y && strcmp(x, y) != 0)
 		abort();
 	free(x);
@@ -115,15 +115,15 @@ static void fuzz_images(char *s)
 			goto out;
 	check_normalise(s);
 	c.image_name = running;
-	app_image_matches(&c, s);
+	md_applier__image_matches(&c, s);
 	/* a container runs what it was created from */
 	c.image_name = s;
-	if (!app_image_matches(&c, s))
+	if (!md_applier__image_matches(&c, s))
 		abort();
 	if (running) {
 		check_normalise(running);
 		c.image_name = running;
-		if (!app_image_matches(&c, running))
+		if (!md_applier__image_matches(&c, running))
 			abort();
 	}
 out:
@@ -164,7 +164,7 @@ static void fuzz_compose(const char *s, size_t n)
 			break;
 		p = z + 1;
 	}
-	if (app_declared_texts(f, nf, &v, &nv, &err) < 0) {
+	if (md_applier__declared_texts(f, nf, &v, &nv, &err) < 0) {
 		/* an error names the file it is about */
 		if (v || nv || strncmp(err.msg, "a/", 2) != 0)
 			abort();
@@ -181,7 +181,7 @@ static void fuzz_compose(const char *s, size_t n)
 	}
 	/* merging is idempotent: the same files twice declare the same */
 	memcpy(f + nf, f, nf * sizeof(*f));
-	if (app_declared_texts(f, nf * 2, &w, &nw, &err) < 0 || !decls_equal(v, nv, w, nw))
+	if (md_applier__declared_texts(f, nf * 2, &w, &nw, &err) < 0 || !decls_equal(v, nv, w, nw))
 		abort();
 	md_service_decls_free(v, nv);
 	md_service_decls_free(w, nw);

@@ -85,13 +85,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	memset(&l, 0, sizeof(l));
-	if (cli_tags_parse(&l, "fuzz.tags", text, &err) == 0) {
+	if (md_cli__tags_parse(&l, "fuzz.tags", text, &err) == 0) {
 		check_tags(&l);
 		decide(&l, size);
 	} else if (strncmp(err.msg, "fuzz.tags:", 10) != 0 || err.msg[10] < '1' ||
 		   err.msg[10] > '9') {
 		abort();
 	}
-	cli_tags_free(&l); /* frees text too */
+	md_cli__tags_free(&l); /* frees text too */
 	return 0;
 }

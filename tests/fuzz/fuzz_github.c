@@ -20,7 +20,7 @@ static void fuzz_token(const char *s, size_t n)
 	char *token = NULL;
 	int64_t exp = 0;
 
-	if (md_gh_parse_token(s, n, &token, &exp, &err) == 0) {
+	if (md_github__parse_token(s, n, &token, &exp, &err) == 0) {
 		/* whatever is accepted is safe to put in a header */
 		for (const char *p = token; *p; p++)
 			if (*p <= ' ' || *p > '~')
@@ -38,7 +38,7 @@ static void fuzz_prs(const char *s, size_t n)
 	struct md_gh_prv pv = { 0 };
 	struct md_err err;
 
-	if (md_gh_parse_pr_list(s, n, n & 1 ? "acme/web" : NULL, n & 2 ? "magos/" : NULL, &pv,
+	if (md_github__parse_pr_list(s, n, n & 1 ? "acme/web" : NULL, n & 2 ? "magos/" : NULL, &pv,
 				"GET fuzz", &err) == 0) {
 		for (size_t i = 0; i < pv.n; i++)
 			if (pv.v[i].number <= 0 || !pv.v[i].head || !pv.v[i].base ||
@@ -46,7 +46,7 @@ static void fuzz_prs(const char *s, size_t n)
 			    !pv.v[i].head_sha || ((n & 2) && strncmp(pv.v[i].head, "magos/", 6)))
 				abort();
 	}
-	md_gh_prv_free(&pv);
+	md_github__prv_free(&pv);
 }
 
 static void fuzz_remote(const char *s)
@@ -69,7 +69,7 @@ static void fuzz_link(const char *s)
 {
 	char *next = NULL;
 
-	if (md_gh_link_next(s, &next) == 0 && next && strchr(next, '>'))
+	if (md_github__link_next(s, &next) == 0 && next && strchr(next, '>'))
 		abort();
 	free(next);
 }
@@ -78,12 +78,12 @@ static void fuzz_error(const char *s, size_t n)
 {
 	char out[96];
 
-	md_gh_error_text(s, n, out, sizeof(out));
+	md_github__error_text(s, n, out, sizeof(out));
 	if (strlen(out) >= sizeof(out) || strchr(out, '\n') || strchr(out, '\r'))
 		abort();
 }
 
-/* A 2xx body as md_gh_resp_json hands it to the callers. */
+/* A 2xx body as md_github__resp_json hands it to the callers. */
 static json_t *answer(const char *s, size_t n, int want_array)
 {
 	struct md_gh_req req = { "GET", "https://api.example/x", NULL, MD_GH_AUTH_TOKEN, NULL,
@@ -92,12 +92,12 @@ static json_t *answer(const char *s, size_t n, int want_array)
 	struct md_err err = { { 0 } };
 	json_t *j = NULL;
 
-	md_gh_resp_init(&resp, MD_GH_BODY_MAX);
+	md_github__resp_init(&resp, MD_GH_BODY_MAX);
 	if (md_buf_append(&resp.body, s, n) == 0 &&
-	    md_gh_resp_json(&req, &resp, want_array, &j, &err) < 0 &&
+	    md_github__resp_json(&req, &resp, want_array, &j, &err) < 0 &&
 	    (j || !strstr(err.msg, "https://api.example/x")))
 		abort();
-	md_gh_resp_clear(&resp);
+	md_github__resp_clear(&resp);
 	md_buf_clear(&resp.body);
 	return j;
 }
@@ -108,7 +108,7 @@ static void check_sha(json_t *j, const char *key)
 	struct md_err err = { { 0 } };
 	char sha[41];
 
-	if (md_gh_answer_sha(j, key, "POST fuzz", sha, &err) == 0) {
+	if (md_github__answer_sha(j, key, "POST fuzz", sha, &err) == 0) {
 		/* exactly the answer's 40 lowercase hex digits */
 		if (!want || strcmp(sha, want) != 0 || strlen(sha) != 40 ||
 		    strspn(sha, "0123456789abcdef") != 40)
@@ -144,7 +144,7 @@ static void fuzz_pr_answer(const char *s, size_t n)
 
 	if (!j)
 		return;
-	if (md_gh_parse_pr(j, &pr, &err) == 0) {
+	if (md_github__parse_pr(j, &pr, &err) == 0) {
 		check_pr(&pr);
 		md_github_pr_clear(&pr);
 	} else if (pr.head || pr.base || pr.title || pr.body || !err.msg[0]) {
@@ -167,7 +167,7 @@ static void fuzz_closed(char *s, size_t n)
 	*body++ = '\0';
 	if (!(j = answer(body, n - (size_t)(body - s), 1)))
 		return;
-	if (md_gh_pick_closed(j, "acme/web", s, *marker ? marker : NULL, "GET fuzz", &pr, &err) == 0) {
+	if (md_github__pick_closed(j, "acme/web", s, *marker ? marker : NULL, "GET fuzz", &pr, &err) == 0) {
 		/* only one of ours, from that branch, with the marker */
 		if (pr && (strcmp(pr->head, s) != 0 || (*marker && !strstr(pr->body, marker))))
 			abort();
@@ -190,12 +190,12 @@ static void fuzz_install(const char *s, size_t n)
 	if (!j)
 		return;
 	id = json_object_get(j, "id");
-	v = md_gh_positive_id(j);
+	v = md_github__positive_id(j);
 	if (v < 0 || (v > 0 && (!json_is_integer(id) || json_integer_value(id) != v)) ||
 	    (v == 0 && json_is_integer(id) && json_integer_value(id) > 0))
 		abort();
 	slug = json_string_value(json_object_get(j, "slug"));
-	if (md_gh_valid_slug(slug)) {
+	if (md_github__valid_slug(slug)) {
 		/* it becomes "<slug>[bot]" and "<id>+<slug>[bot]@users.noreply..." */
 		if (!*slug || strlen(slug) > 100 || strpbrk(slug, "<>@ \n\r\t\"\\/%?#:"))
 			abort();

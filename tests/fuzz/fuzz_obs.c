@@ -115,8 +115,8 @@ static void check_text(const struct obs_entry *e)
 	head.n = 0;
 	md_buf_init(&line, 1 << 22);
 	md_buf_init(&msg, 1 << 22);
-	obs_format_line(&line, MD_LOG_TEXT, TS, e);
-	obs_format_message(&msg, &head);
+	md_obs__format_line(&line, MD_LOG_TEXT, TS, e);
+	md_obs__format_message(&msg, &head);
 	if (!line.data || !msg.data)
 		goto out; /* OOM */
 	/* one line: journalctl and log readers split on newlines */
@@ -155,7 +155,7 @@ static void check_json(const struct obs_entry *e)
 	json_t *o;
 
 	md_buf_init(&line, 1 << 22);
-	obs_format_line(&line, MD_LOG_JSON, TS, e);
+	md_obs__format_line(&line, MD_LOG_JSON, TS, e);
 	if (!line.data)
 		abort(); /* a line is always written */
 	if (line.data[line.len - 1] != '\n' || memchr(line.data, '\n', line.len - 1) ||
@@ -238,8 +238,8 @@ static void check_journal(const struct obs_entry *e)
 
 	md_buf_init(&b, 256 * 1024);
 	md_buf_init(&msg, 256 * 1024);
-	obs_format_message(&msg, e);
-	if (obs_journal_encode(&b, e) < 0 || !b.data || !msg.data)
+	md_obs__format_message(&msg, e);
+	if (md_obs__journal_encode(&b, e) < 0 || !b.data || !msg.data)
 		goto out; /* too big for an entry: the caller falls back to text */
 	p = b.data;
 	end = b.data + b.len;
@@ -482,7 +482,7 @@ static void fuzz_http(const char *s, size_t n)
 {
 	struct md_obs_snapshot *snap = malloc(sizeof(*snap));
 	const char *v[3];
-	struct obs_http_answer a;
+	struct md_obs__http_answer a;
 	struct md_obs *o = NULL;
 	struct md_err err;
 	struct reader r;
@@ -502,7 +502,7 @@ static void fuzz_http(const char *s, size_t n)
 	get = !strcmp(v[0], "GET") || !strcmp(v[0], "HEAD");
 	md_buf_init(&b, 256 * 1024);
 	memset(&a, 0, sizeof(a));
-	if (obs_http_answer(o, v[0], v[1], snap->last_finish_mono_ms, &a, &b) == 0) {
+	if (md_obs__http_answer(o, v[0], v[1], snap->last_finish_mono_ms, &a, &b) == 0) {
 		if (!a.type || !b.data || (a.allow != (known && !get)))
 			abort();
 		if (!known && a.code != 404)

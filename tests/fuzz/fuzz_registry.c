@@ -18,8 +18,8 @@ static void fuzz_challenge(const char *s)
 	struct md_reg_challenge c;
 	struct md_err err;
 
-	if (md_reg_challenge_parse(&c, s, "fuzz", &err) == 0)
-		md_reg_challenge_clear(&c);
+	if (md_registry__challenge_parse(&c, s, "fuzz", &err) == 0)
+		md_registry__challenge_clear(&c);
 }
 
 static void fuzz_link(const char *s, size_t n)
@@ -27,8 +27,8 @@ static void fuzz_link(const char *s, size_t n)
 	char *out = NULL, *abs = NULL;
 	struct md_err err;
 
-	if (md_reg_link_next(s, &out) == 0 && out &&
-	    md_reg_url_resolve("https://r.example/v2/a/tags/list?n=10", out, &abs, &err) == 0)
+	if (md_registry__link_next(s, &out) == 0 && out &&
+	    md_registry__url_resolve("https://r.example/v2/a/tags/list?n=10", out, &abs, &err) == 0)
 		free(abs);
 	free(out);
 	(void)n;
@@ -40,9 +40,9 @@ static void fuzz_header(const char *s, size_t n)
 	const char *v;
 	size_t vlen;
 
-	if (md_reg_header_split(s, n, name, sizeof(name), &v, &vlen) == 0 && v + vlen > s + n)
+	if (md_registry__header_split(s, n, name, sizeof(name), &v, &vlen) == 0 && v + vlen > s + n)
 		abort();
-	mt = md_reg_media_type(s);
+	mt = md_registry__media_type(s);
 	free(mt);
 }
 
@@ -53,14 +53,14 @@ static void fuzz_bodies(const char *s, size_t n)
 	int64_t exp;
 	char *tok = NULL, *sum;
 
-	sum = md_reg_error_summary(s, n);
+	sum = md_registry__error_summary(s, n);
 	free(sum);
-	if (md_reg_token_parse(s, n, 1700000000, "fuzz", &tok, &exp, &err) == 0 && exp < 1700000000)
+	if (md_registry__token_parse(s, n, 1700000000, "fuzz", &tok, &exp, &err) == 0 && exp < 1700000000)
 		abort();
 	free(tok);
-	md_reg_tags_parse(s, n, "fuzz", &tags, 1000, &err);
+	md_registry__tags_parse(s, n, "fuzz", &tags, 1000, &err);
 	for (size_t i = 0; i < tags.n; i++)
-		if (!md_reg_valid_tag(tags.v[i]))
+		if (!md_registry__valid_tag(tags.v[i]))
 			abort();
 	md_strv_clear(&tags);
 }
@@ -77,11 +77,11 @@ static void fuzz_auth(const char *s, size_t n)
 	domain = md_strndup(s, (size_t)(nl1 - s));
 	path = md_strndup(nl1 + 1, (size_t)(nl2 - nl1 - 1));
 	if (domain && path &&
-	    md_reg_auth_lookup(nl2 + 1, n - (size_t)(nl2 + 1 - s), "fuzz", domain, path, &user,
+	    md_registry__auth_lookup(nl2 + 1, n - (size_t)(nl2 + 1 - s), "fuzz", domain, path, &user,
 			       &pass, &err) == 1 && (!user || !pass))
 		abort();
-	md_reg_secret_free(user);
-	md_reg_secret_free(pass);
+	md_registry__secret_free(user);
+	md_registry__secret_free(pass);
 	free(domain);
 	free(path);
 }
@@ -92,15 +92,15 @@ static void fuzz_base64(const char *s)
 	size_t len;
 	char *back;
 
-	if (md_reg_base64_decode(s, &out, &len) < 0)
+	if (md_registry__base64_decode(s, &out, &len) < 0)
 		return;
-	back = md_reg_base64_encode(out, len);
+	back = md_registry__base64_encode(out, len);
 	if (!back || strcmp(back, s) != 0) {
 		/* only canonical encodings round trip; non-zero spare bits may differ */
 		unsigned char *again = NULL;
 		size_t len2;
 
-		if (!back || md_reg_base64_decode(back, &again, &len2) < 0 || len2 != len ||
+		if (!back || md_registry__base64_decode(back, &again, &len2) < 0 || len2 != len ||
 		    memcmp(again, out, len) != 0)
 			abort();
 		free(again);
@@ -111,16 +111,16 @@ static void fuzz_base64(const char *s)
 
 static void fuzz_names(const char *s)
 {
-	char *u = md_reg_urlencode(s), *t;
+	char *u = md_registry__urlencode(s), *t;
 
-	md_reg_valid_domain(s);
-	md_reg_valid_path(s);
-	md_reg_valid_reference(s);
-	t = md_reg_token_url("https://auth.example/token", s, s);
+	md_registry__valid_domain(s);
+	md_registry__valid_path(s);
+	md_registry__valid_reference(s);
+	t = md_registry__token_url("https://auth.example/token", s, s);
 	free(u);
 	free(t);
-	if (md_reg_valid_domain(s)) {
-		char *b = md_reg_base_url(s, NULL);
+	if (md_registry__valid_domain(s)) {
+		char *b = md_registry__base_url(s, NULL);
 
 		free(b);
 	}
@@ -170,7 +170,7 @@ static void fuzz_manifest(const char *s, size_t n)
 	char *ct = cut_line(&s, &n);
 
 	err.msg[0] = '\0';
-	if (md_reg_manifest_parse(&m, s, n, ct, "fuzz", &err) < 0) {
+	if (md_registry__manifest_parse(&m, s, n, ct, "fuzz", &err) < 0) {
 		/* a failed parse leaves nothing behind and says why */
 		if (m.kind || m.platforms.n || m.first || m.config || !err.msg[0])
 			abort();
@@ -195,7 +195,7 @@ static void fuzz_manifest(const char *s, size_t n)
 	} else {
 		abort();
 	}
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	free(ct);
 }
 
@@ -205,7 +205,7 @@ static void fuzz_config(const char *s, size_t n)
 	char *plat = NULL;
 	int64_t created = -1;
 
-	if (md_reg_config_parse(s, n, "fuzz", &plat, &created, &err) < 0) {
+	if (md_registry__config_parse(s, n, "fuzz", &plat, &created, &err) < 0) {
 		if (plat || created != 0)
 			abort();
 		return;
@@ -222,7 +222,7 @@ static void check_refresh_form(const char *secret)
 {
 	static const char head[] = "grant_type=refresh_token&refresh_token=";
 	static const char tail[] = "&client_id=magos-dominus";
-	char *f = md_reg_refresh_form(secret, secret, secret);
+	char *f = md_registry__refresh_form(secret, secret, secret);
 	size_t len, amps = 0;
 
 	if (!f)
@@ -239,7 +239,7 @@ static void check_refresh_form(const char *secret)
 	}
 	if (amps != 4) /* refresh_token, service, scope, client_id */
 		abort();
-	md_reg_secret_free(f);
+	md_registry__secret_free(f);
 }
 
 /* A credential helper's `get` answer. */
@@ -248,7 +248,7 @@ static void fuzz_credhelper(const char *s, size_t n)
 	struct md_reg_cred c;
 	struct md_err err;
 
-	if (md_reg_credhelper_parse(s, n, "fuzz", &c, &err) < 0) {
+	if (md_registry__credhelper_parse(s, n, "fuzz", &c, &err) < 0) {
 		if (c.user || c.secret || c.helper || c.identity)
 			abort();
 		return;
@@ -256,7 +256,7 @@ static void fuzz_credhelper(const char *s, size_t n)
 	if (!c.secret || !*c.secret || c.helper || (c.identity ? c.user != NULL : c.user == NULL))
 		abort();
 	check_refresh_form(c.secret);
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 }
 
 /* "legacy\ndomain\npath\njson": a non-empty first line reads the document
@@ -270,7 +270,7 @@ static void fuzz_auth_find(const char *s, size_t n)
 
 	if (!legacy || !domain || !path)
 		goto out;
-	rc = md_reg_auth_find(s, n, "fuzz", *legacy != '\0', domain, path, &c, &err);
+	rc = md_registry__auth_find(s, n, "fuzz", *legacy != '\0', domain, path, &c, &err);
 	if (rc < 1) {
 		if (rc < -1 || c.user || c.secret || c.helper || c.identity)
 			abort();
@@ -287,7 +287,7 @@ static void fuzz_auth_find(const char *s, size_t n)
 	} else if (!c.secret || (c.identity ? !*c.secret : !c.user)) {
 		abort();
 	}
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 out:
 	free(legacy);
 	free(domain);
@@ -335,20 +335,20 @@ static void fuzz_auth_files(const char *s, size_t n)
  * origins, the backoff schedule and status classes. */
 static void fuzz_transport(const char *s, size_t n)
 {
-	int64_t ms = md_reg_retry_after_ms(s, 1700000000), lim, win, d;
+	int64_t ms = md_registry__retry_after_ms(s, 1700000000), lim, win, d;
 	uint64_t rnd = 0;
 	char host[64], *origin;
 	const char *cls;
 
 	if (ms != -1 && (ms < 0 || ms > MD_REG_RETRY_AFTER_MAX * 1000 || ms % 1000 != 0))
 		abort();
-	if (md_reg_ratelimit_parse(s, &lim, &win) == 0) {
+	if (md_registry__ratelimit_parse(s, &lim, &win) == 0) {
 		if (lim < 0 || lim > 1000000000 || win < 0 || win >= 10000000000)
 			abort();
 	} else if (lim != 0 || win != 0) {
 		abort();
 	}
-	if (md_reg_url_host(s, host, sizeof(host)) == 0) {
+	if (md_registry__url_host(s, host, sizeof(host)) == 0) {
 		size_t len = strlen(host);
 
 		if (len == 0 || len >= sizeof(host) || strpbrk(host, "@/?#"))
@@ -357,16 +357,16 @@ static void fuzz_transport(const char *s, size_t n)
 			if (isupper((unsigned char)host[i]))
 				abort();
 	}
-	origin = md_reg_url_origin(s);
+	origin = md_registry__url_origin(s);
 	if (origin && !strstr(origin, "://"))
 		abort();
 	free(origin);
 	for (size_t i = 0; i < n && i < 8; i++)
 		rnd = rnd << 8 | (unsigned char)s[i];
-	d = md_reg_backoff_ms(n ? (signed char)s[0] : 0, rnd);
+	d = md_registry__backoff_ms(n ? (signed char)s[0] : 0, rnd);
 	if (d < MD_REG_RETRY_BASE_MS / 2 || d > MD_REG_RETRY_MAX_DELAY_MS)
 		abort();
-	cls = md_reg_status_class(strtol(s, NULL, 10));
+	cls = md_registry__status_class(strtol(s, NULL, 10));
 	if (!cls || (strcmp(cls, "error") != 0 && (strlen(cls) != 3 || strcmp(cls + 1, "xx") != 0)))
 		abort();
 }

@@ -270,7 +270,7 @@ static void test_parse_remote_table(void **state)
 
 static int parse_tok(const char *b, char **t, int64_t *exp, struct md_err *err)
 {
-	return md_gh_parse_token(b, strlen(b), t, exp, err);
+	return md_github__parse_token(b, strlen(b), t, exp, err);
 }
 
 static void test_parse_token(void **state)
@@ -307,24 +307,24 @@ static void test_link_next(void **state)
 	char *u;
 
 	(void)state;
-	assert_int_equal(md_gh_link_next("<https://api.github.com/repositories/1/pulls?page=2>; "
+	assert_int_equal(md_github__link_next("<https://api.github.com/repositories/1/pulls?page=2>; "
 					 "rel=\"next\", <https://api.github.com/repositories/1/"
 					 "pulls?page=5>; rel=\"last\"",
 					 &u),
 			 0);
 	assert_string_equal(u, "https://api.github.com/repositories/1/pulls?page=2");
 	free(u);
-	assert_int_equal(md_gh_link_next("<https://a/x?page=1>; rel=\"prev\", <https://a/x?page=3>; "
+	assert_int_equal(md_github__link_next("<https://a/x?page=1>; rel=\"prev\", <https://a/x?page=3>; "
 					 "rel=\"next\"",
 					 &u),
 			 0);
 	assert_string_equal(u, "https://a/x?page=3");
 	free(u);
-	assert_int_equal(md_gh_link_next("<https://a/x?page=1>; rel=\"first\"", &u), 0);
+	assert_int_equal(md_github__link_next("<https://a/x?page=1>; rel=\"first\"", &u), 0);
 	assert_null(u);
-	assert_int_equal(md_gh_link_next("<https://a/x?page=1; rel=\"next\"", &u), 0);
+	assert_int_equal(md_github__link_next("<https://a/x?page=1; rel=\"next\"", &u), 0);
 	assert_null(u);
-	assert_int_equal(md_gh_link_next("<https://a/n>; rel=next", &u), 0);
+	assert_int_equal(md_github__link_next("<https://a/n>; rel=next", &u), 0);
 	assert_string_equal(u, "https://a/n");
 	free(u);
 }
@@ -336,17 +336,17 @@ static void test_error_text(void **state)
 			"\"code\":\"custom\",\"message\":\"No commits between main and x\"}]}";
 
 	(void)state;
-	md_gh_error_text(b, strlen(b), out, sizeof(out));
+	md_github__error_text(b, strlen(b), out, sizeof(out));
 	assert_string_equal(out, "Validation Failed: No commits between main and x");
 	b = "{\"message\":\"Bad\\ncredentials\"}";
-	md_gh_error_text(b, strlen(b), out, sizeof(out));
+	md_github__error_text(b, strlen(b), out, sizeof(out));
 	assert_string_equal(out, "Bad credentials");
 	b = "{\"message\":\"V\",\"errors\":[{\"code\":\"missing_field\"}]}";
-	md_gh_error_text(b, strlen(b), out, sizeof(out));
+	md_github__error_text(b, strlen(b), out, sizeof(out));
 	assert_string_equal(out, "V: missing_field");
-	md_gh_error_text("<html>", 6, out, sizeof(out));
+	md_github__error_text("<html>", 6, out, sizeof(out));
 	assert_string_equal(out, "");
-	md_gh_error_text(NULL, 0, out, sizeof(out));
+	md_github__error_text(NULL, 0, out, sizeof(out));
 	assert_string_equal(out, "");
 }
 
@@ -366,7 +366,7 @@ static void test_pr_list_parse_filters(void **state)
 		"7]";
 
 	(void)state;
-	assert_ok(md_gh_parse_pr_list(b, strlen(b), "acme/web", "magos/", &pv, "GET x", &err));
+	assert_ok(md_github__parse_pr_list(b, strlen(b), "acme/web", "magos/", &pv, "GET x", &err));
 	assert_int_equal(pv.n, 1);
 	assert_int_equal(pv.v[0].number, 1);
 	assert_string_equal(pv.v[0].head, "magos/a");
@@ -375,14 +375,14 @@ static void test_pr_list_parse_filters(void **state)
 	assert_string_equal(pv.v[0].body, "");
 	assert_string_equal(pv.v[0].html_url, "u1");
 	assert_string_equal(pv.v[0].head_sha, "s1");
-	md_gh_prv_free(&pv);
-	assert_int_equal(md_gh_parse_pr_list("{}", 2, NULL, NULL, &pv, "GET x", &err), -1);
+	md_github__prv_free(&pv);
+	assert_int_equal(md_github__parse_pr_list("{}", 2, NULL, NULL, &pv, "GET x", &err), -1);
 	assert_string_equal(err.msg, "GitHub's answer to GET x is not a JSON array");
-	assert_int_equal(md_gh_parse_pr_list("[{\"number\":\"1\"}]", 16, NULL, NULL, &pv, "GET x",
+	assert_int_equal(md_github__parse_pr_list("[{\"number\":\"1\"}]", 16, NULL, NULL, &pv, "GET x",
 					     &err),
 			 -1);
 	assert_contains(err.msg, "GET x: a pull request in GitHub's answer has no valid \"number\"");
-	md_gh_prv_free(&pv);
+	md_github__prv_free(&pv);
 }
 
 static void test_encoders(void **state)
@@ -390,27 +390,27 @@ static void test_encoders(void **state)
 	char *s;
 
 	(void)state;
-	s = md_gh_b64("ab?", 3, 0);
+	s = md_github__b64("ab?", 3, 0);
 	assert_string_equal(s, "YWI/");
 	free(s);
-	s = md_gh_b64("ab?>", 4, 1);
+	s = md_github__b64("ab?>", 4, 1);
 	assert_string_equal(s, "YWI_Pg");
 	free(s);
-	s = md_gh_b64("ab?>", 4, 0);
+	s = md_github__b64("ab?>", 4, 0);
 	assert_string_equal(s, "YWI/Pg==");
 	free(s);
-	s = md_gh_b64("", 0, 0);
+	s = md_github__b64("", 0, 0);
 	assert_string_equal(s, "");
 	free(s);
-	s = md_gh_pct("acme:magos/web v1~", 0);
+	s = md_github__pct("acme:magos/web v1~", 0);
 	assert_string_equal(s, "acme%3Amagos%2Fweb%20v1~");
 	free(s);
-	s = md_gh_pct("magos/web+x", 1);
+	s = md_github__pct("magos/web+x", 1);
 	assert_string_equal(s, "magos/web%2Bx");
 	free(s);
-	assert_true(md_gh_is_oid("0123456789abcdef0123456789abcdef01234567"));
-	assert_false(md_gh_is_oid("0123456789ABCDEF0123456789abcdef01234567"));
-	assert_false(md_gh_is_oid("0123"));
+	assert_true(md_github__is_oid("0123456789abcdef0123456789abcdef01234567"));
+	assert_false(md_github__is_oid("0123456789ABCDEF0123456789abcdef01234567"));
+	assert_false(md_github__is_oid("0123"));
 }
 
 int main(void)

@@ -19,23 +19,23 @@ static void test_base64(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
-		char *e = md_reg_base64_encode(plain[i], strlen(plain[i]));
+		char *e = md_registry__base64_encode(plain[i], strlen(plain[i]));
 
 		assert_string_equal(e, enc[i]);
 		free(e);
-		assert_int_equal(md_reg_base64_decode(enc[i], &out, &n), 0);
+		assert_int_equal(md_registry__base64_decode(enc[i], &out, &n), 0);
 		assert_int_equal(n, strlen(plain[i]));
 		assert_memory_equal(out, plain[i], n);
 		free(out);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		assert_int_equal(md_reg_base64_decode(bad[i], &out, &n), -1);
+		assert_int_equal(md_registry__base64_decode(bad[i], &out, &n), -1);
 }
 
 static int lookup(const char *json, const char *domain, const char *path, char **user,
 		  char **pass, struct md_err *err)
 {
-	return md_reg_auth_lookup(json, strlen(json), "/etc/auth.json", domain, path, user, pass,
+	return md_registry__auth_lookup(json, strlen(json), "/etc/auth.json", domain, path, user, pass,
 				  err);
 }
 
@@ -48,8 +48,8 @@ static void expect_creds(const char *json, const char *domain, const char *path,
 	assert_int_equal(lookup(json, domain, path, &u, &p, &err), 1);
 	assert_string_equal(u, want_user);
 	assert_string_equal(p, want_pass);
-	md_reg_secret_free(u);
-	md_reg_secret_free(p);
+	md_registry__secret_free(u);
+	md_registry__secret_free(p);
 }
 
 static void test_auth_exact_host(void **state)
@@ -266,7 +266,7 @@ static void test_auth_files_order(void **state)
 static int find(const char *json, int legacy, const char *domain, const char *path,
 		struct md_reg_cred *c, struct md_err *err)
 {
-	return md_reg_auth_find(json, strlen(json), "/x/auth.json", legacy, domain, path, c, err);
+	return md_registry__auth_find(json, strlen(json), "/x/auth.json", legacy, domain, path, c, err);
 }
 
 static void test_auth_find_helpers_and_tokens(void **state)
@@ -283,16 +283,16 @@ static void test_auth_find_helpers_and_tokens(void **state)
 	assert_int_equal(find(j, 0, "ghcr.io", "acme/web", &c, &err), 1);
 	assert_string_equal(c.helper, "gh");
 	assert_null(c.user);
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 	assert_int_equal(find(j, 0, "docker.io", "library/nginx", &c, &err), 1);
 	assert_string_equal(c.helper, "hub");
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 	/* an identitytoken wins over auth */
 	assert_int_equal(find(j, 0, "quay.io", "org/app", &c, &err), 1);
 	assert_true(c.identity);
 	assert_string_equal(c.user, "user");
 	assert_string_equal(c.secret, "idt-1");
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 	/* {} and no key: nothing here */
 	assert_int_equal(find(j, 0, "registry.example", "a", &c, &err), 0);
 	assert_int_equal(find(j, 0, "other.example", "a", &c, &err), 0);
@@ -301,7 +301,7 @@ static void test_auth_find_helpers_and_tokens(void **state)
 			      "\"email\":\"x@y\"}}", 1, "docker.io", "library/nginx", &c, &err), 1);
 	assert_string_equal(c.user, "hub");
 	assert_string_equal(c.secret, "hubpw");
-	md_reg_cred_clear(&c);
+	md_registry__cred_clear(&c);
 	/* broken helper names never reach posix_spawnp */
 	assert_int_equal(find("{\"credHelpers\":{\"ghcr.io\":\"../../bin/sh\"}}", 0, "ghcr.io",
 			      "a", &c, &err), -1);
@@ -328,23 +328,23 @@ static void test_credhelper_parse(void **state)
 	const char *tok = "{\"ServerURL\":\"ghcr.io\",\"Username\":\"<token>\",\"Secret\":\"rt-9\"}";
 
 	(void)state;
-	assert_int_equal(md_reg_credhelper_parse(ok, strlen(ok), "gh", &c, &err), 0);
+	assert_int_equal(md_registry__credhelper_parse(ok, strlen(ok), "gh", &c, &err), 0);
 	assert_false(c.identity);
 	assert_string_equal(c.user, "bob");
 	assert_string_equal(c.secret, "s3cr3t");
-	md_reg_cred_clear(&c);
-	assert_int_equal(md_reg_credhelper_parse(tok, strlen(tok), "gh", &c, &err), 0);
+	md_registry__cred_clear(&c);
+	assert_int_equal(md_registry__credhelper_parse(tok, strlen(tok), "gh", &c, &err), 0);
 	assert_true(c.identity);
 	assert_null(c.user);
 	assert_string_equal(c.secret, "rt-9");
-	md_reg_cred_clear(&c);
-	assert_int_equal(md_reg_credhelper_parse("credentials not found in native keychain", 40,
+	md_registry__cred_clear(&c);
+	assert_int_equal(md_registry__credhelper_parse("credentials not found in native keychain", 40,
 						 "gh", &c, &err), -1);
 	assert_string_equal(err.msg, "credential helper docker-credential-gh printed invalid JSON (line 1)");
-	assert_int_equal(md_reg_credhelper_parse("{\"Username\":\"bob\",\"Secret\":\"\"}", 30, "gh",
+	assert_int_equal(md_registry__credhelper_parse("{\"Username\":\"bob\",\"Secret\":\"\"}", 30, "gh",
 						 &c, &err), -1);
 	assert_string_equal(err.msg, "credential helper docker-credential-gh printed no \"Username\" and \"Secret\"");
-	assert_int_equal(md_reg_credhelper_parse("{\"Secret\":\"zz-top\"}", 19, "gh", &c, &err), -1);
+	assert_int_equal(md_registry__credhelper_parse("{\"Secret\":\"zz-top\"}", 19, "gh", &c, &err), -1);
 	assert_null(strstr(err.msg, "zz-top"));
 }
 
@@ -353,14 +353,14 @@ static void test_refresh_form(void **state)
 	char *f;
 
 	(void)state;
-	f = md_reg_refresh_form("rt/9+x=", "registry.docker.io", "repository:library/nginx:pull");
+	f = md_registry__refresh_form("rt/9+x=", "registry.docker.io", "repository:library/nginx:pull");
 	assert_string_equal(f, "grant_type=refresh_token&refresh_token=rt%2F9%2Bx%3D"
 			       "&service=registry.docker.io&scope=repository%3Alibrary%2Fnginx%3Apull"
 			       "&client_id=magos-dominus");
-	md_reg_secret_free(f);
-	f = md_reg_refresh_form("rt", NULL, NULL);
+	md_registry__secret_free(f);
+	f = md_registry__refresh_form("rt", NULL, NULL);
 	assert_string_equal(f, "grant_type=refresh_token&refresh_token=rt&client_id=magos-dominus");
-	md_reg_secret_free(f);
+	md_registry__secret_free(f);
 }
 
 /* A client reading credentials from an ordered list of files. */

@@ -13,7 +13,7 @@
 static int parse_mf(struct md_reg_manifest *m, const char *body, const char *ct,
 		    struct md_err *err)
 {
-	return md_reg_manifest_parse(m, body, strlen(body), ct, MF_URL, err);
+	return md_registry__manifest_parse(m, body, strlen(body), ct, MF_URL, err);
 }
 
 static void test_manifest_index_with_attestations(void **state)
@@ -54,7 +54,7 @@ static void test_manifest_index_with_attestations(void **state)
 	assert_int_equal(m.created, 1704164645);
 	assert_int_equal(m.first_created, 0);
 	assert_null(m.config);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 }
 
 static void test_manifest_docker_list(void **state)
@@ -79,13 +79,13 @@ static void test_manifest_docker_list(void **state)
 	assert_string_equal(m.first, DG_2);
 	assert_int_equal(m.created, 0);
 	assert_int_equal(m.first_created, 1683349689);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	/* an empty index is an index with no platforms */
 	assert_ok(parse_mf(&m, "{\"schemaVersion\":2,\"manifests\":[]}", MD_MT_OCI_INDEX, &err));
 	assert_int_equal(m.kind, MD_REG_INDEX);
 	assert_int_equal(m.platforms.n, 0);
 	assert_null(m.first);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 }
 
 static void test_manifest_image(void **state)
@@ -112,16 +112,16 @@ static void test_manifest_image(void **state)
 	assert_string_equal(m.config, DG_1);
 	assert_int_equal(m.created, 1706933106);
 	assert_int_equal(m.platforms.n, 0);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	assert_ok(parse_mf(&m, docker, MD_MT_DOCKER_MANIFEST, &err));
 	assert_string_equal(m.config, DG_2);
 	assert_int_equal(m.created, 0);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	/* artifacts carry no image config worth fetching */
 	assert_ok(parse_mf(&m, artifact, NULL, &err));
 	assert_int_equal(m.kind, MD_REG_IMAGE);
 	assert_null(m.config);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 }
 
 /* Without a telling Content-Type, the body's mediaType, then its shape. */
@@ -134,14 +134,14 @@ static void test_manifest_type_from_body(void **state)
 	assert_ok(parse_mf(&m, "{\"mediaType\":\"" MD_MT_DOCKER_LIST "\",\"manifests\":[]}",
 			   "application/json", &err));
 	assert_int_equal(m.kind, MD_REG_INDEX);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	assert_ok(parse_mf(&m, "{\"manifests\":[]}", NULL, &err));
 	assert_int_equal(m.kind, MD_REG_INDEX);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 	assert_ok(parse_mf(&m, "{\"config\":{\"digest\":\"" DG_1 "\"}}", "", &err));
 	assert_int_equal(m.kind, MD_REG_IMAGE);
 	assert_string_equal(m.config, DG_1);
-	md_reg_manifest_clear(&m);
+	md_registry__manifest_clear(&m);
 }
 
 static void expect_mf_error(const char *body, const char *ct, const char *want)
@@ -212,28 +212,28 @@ static void test_config_parse(void **state)
 	int64_t created;
 
 	(void)state;
-	assert_ok(md_reg_config_parse(LIT("{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\","
+	assert_ok(md_registry__config_parse(LIT("{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\","
 				      "\"created\":\"2024-01-02T03:04:05.123456789Z\"}"), "u",
 				      &plat, &created, &err));
 	assert_string_equal(plat, "linux/arm/v7");
 	assert_int_equal(created, 1704164645);
 	free(plat);
 	/* no created; reproducible builds' epoch means "unknown" too */
-	assert_ok(md_reg_config_parse(LIT("{\"architecture\":\"amd64\",\"os\":\"linux\"}"), "u",
+	assert_ok(md_registry__config_parse(LIT("{\"architecture\":\"amd64\",\"os\":\"linux\"}"), "u",
 				      &plat, &created, &err));
 	assert_string_equal(plat, "linux/amd64");
 	assert_int_equal(created, 0);
 	free(plat);
-	assert_ok(md_reg_config_parse(LIT("{\"created\":\"1970-01-01T00:00:00Z\",\"os\":\"linux\"}"),
+	assert_ok(md_registry__config_parse(LIT("{\"created\":\"1970-01-01T00:00:00Z\",\"os\":\"linux\"}"),
 				      "u", &plat, &created, &err));
 	assert_null(plat);
 	assert_int_equal(created, 0);
-	assert_ok(md_reg_config_parse(LIT("{\"created\":\"yesterday\"}"), "u", &plat, &created, &err));
+	assert_ok(md_registry__config_parse(LIT("{\"created\":\"yesterday\"}"), "u", &plat, &created, &err));
 	assert_int_equal(created, 0);
-	assert_int_equal(md_reg_config_parse(LIT("{\"os\":"), "http://r/v2/a/blobs/x", &plat,
+	assert_int_equal(md_registry__config_parse(LIT("{\"os\":"), "http://r/v2/a/blobs/x", &plat,
 					     &created, &err), -1);
 	assert_non_null(strstr(err.msg, "image config at http://r/v2/a/blobs/x is not valid JSON"));
-	assert_int_equal(md_reg_config_parse(LIT("[1]"), "u", &plat, &created, &err), -1);
+	assert_int_equal(md_registry__config_parse(LIT("[1]"), "u", &plat, &created, &err), -1);
 	assert_string_equal(err.msg, "image config at u is not a JSON object");
 }
 

@@ -12,7 +12,7 @@ static void test_challenge_bearer(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c,
+	assert_int_equal(md_registry__challenge_parse(&c,
 		"Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
 		"scope=\"repository:samalba/my-app:pull,push\"", "u", &err), 0);
 	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
@@ -20,7 +20,7 @@ static void test_challenge_bearer(void **state)
 	assert_string_equal(c.service, "registry.docker.io");
 	assert_string_equal(c.scope, "repository:samalba/my-app:pull,push");
 	assert_null(c.error);
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 }
 
 static void test_challenge_escaped_quotes(void **state)
@@ -29,11 +29,11 @@ static void test_challenge_escaped_quotes(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c,
+	assert_int_equal(md_registry__challenge_parse(&c,
 		"Bearer realm=\"https://x/t?a=\\\"b\\\"\\\\\", service = \"s, t\"", "u", &err), 0);
 	assert_string_equal(c.realm, "https://x/t?a=\"b\"\\");
 	assert_string_equal(c.service, "s, t");
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 }
 
 static void test_challenge_basic_then_bearer(void **state)
@@ -42,14 +42,14 @@ static void test_challenge_basic_then_bearer(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c,
+	assert_int_equal(md_registry__challenge_parse(&c,
 		"Basic realm=\"Quay, Inc\", Bearer realm=\"https://quay.io/v2/auth\",service=\"quay.io\"",
 		"u", &err), 0);
 	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
 	assert_string_equal(c.realm, "https://quay.io/v2/auth");
 	assert_string_equal(c.service, "quay.io");
 	assert_null(c.scope);
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 }
 
 static void test_challenge_bearer_then_basic(void **state)
@@ -58,11 +58,11 @@ static void test_challenge_bearer_then_basic(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c,
+	assert_int_equal(md_registry__challenge_parse(&c,
 		"Bearer realm=\"https://a/token\", Basic realm=\"b\"", "u", &err), 0);
 	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
 	assert_string_equal(c.realm, "https://a/token");
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 }
 
 static void test_challenge_basic_only(void **state)
@@ -71,11 +71,11 @@ static void test_challenge_basic_only(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c, "Basic realm=\"Registry Realm\"", "u", &err),
+	assert_int_equal(md_registry__challenge_parse(&c, "Basic realm=\"Registry Realm\"", "u", &err),
 			 0);
 	assert_int_equal(c.scheme, MD_REG_SCHEME_BASIC);
 	assert_string_equal(c.realm, "Registry Realm");
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 }
 
 static void test_challenge_missing_scope_unquoted(void **state)
@@ -84,7 +84,7 @@ static void test_challenge_missing_scope_unquoted(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c,
+	assert_int_equal(md_registry__challenge_parse(&c,
 		"BEARER REALM=https://ghcr.io/token,Service=ghcr.io,error=insufficient_scope", "u",
 		&err), 0);
 	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
@@ -92,7 +92,7 @@ static void test_challenge_missing_scope_unquoted(void **state)
 	assert_string_equal(c.service, "ghcr.io");
 	assert_string_equal(c.error, "insufficient_scope");
 	assert_null(c.scope);
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 }
 
 static void test_challenge_token68_then_bearer(void **state)
@@ -101,11 +101,11 @@ static void test_challenge_token68_then_bearer(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c,
+	assert_int_equal(md_registry__challenge_parse(&c,
 		"Negotiate YII+/abc==, Bearer realm=\"https://r/t\"", "u", &err), 0);
 	assert_int_equal(c.scheme, MD_REG_SCHEME_BEARER);
 	assert_string_equal(c.realm, "https://r/t");
-	md_reg_challenge_clear(&c);
+	md_registry__challenge_clear(&c);
 }
 
 static void test_challenge_errors(void **state)
@@ -114,16 +114,16 @@ static void test_challenge_errors(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_challenge_parse(&c, "Bearer service=\"x\"", "http://h/v2/", &err),
+	assert_int_equal(md_registry__challenge_parse(&c, "Bearer service=\"x\"", "http://h/v2/", &err),
 			 -1);
 	assert_string_equal(err.msg, "Bearer challenge from http://h/v2/ has no realm");
-	assert_int_equal(md_reg_challenge_parse(&c, "Negotiate abc==", "U", &err), -1);
+	assert_int_equal(md_registry__challenge_parse(&c, "Negotiate abc==", "U", &err), -1);
 	assert_string_equal(err.msg, "U asks for authentication but offers neither Bearer nor Basic");
-	assert_int_equal(md_reg_challenge_parse(&c, "Bearer realm=\"unterminated", "U", &err), -1);
+	assert_int_equal(md_registry__challenge_parse(&c, "Bearer realm=\"unterminated", "U", &err), -1);
 	assert_string_equal(err.msg, "U sent a malformed WWW-Authenticate header");
-	assert_int_equal(md_reg_challenge_parse(&c, NULL, "U", &err), -1);
+	assert_int_equal(md_registry__challenge_parse(&c, NULL, "U", &err), -1);
 	assert_non_null(strstr(err.msg, "neither Bearer nor Basic"));
-	assert_int_equal(md_reg_challenge_parse(&c, "Bearer realm=\"x\" @@", "U", &err), -1);
+	assert_int_equal(md_registry__challenge_parse(&c, "Bearer realm=\"x\" @@", "U", &err), -1);
 	assert_non_null(strstr(err.msg, "malformed"));
 }
 
@@ -133,7 +133,7 @@ static void check_link(const char *header, const char *want)
 {
 	char *out = (char *)1;
 
-	assert_int_equal(md_reg_link_next(header, &out), 0);
+	assert_int_equal(md_registry__link_next(header, &out), 0);
 	if (!want) {
 		assert_null(out);
 		return;
@@ -191,29 +191,29 @@ static void test_url_resolve(void **state)
 	char *out;
 
 	(void)state;
-	assert_int_equal(md_reg_url_resolve("http://127.0.0.1:5000/v2/a/tags/list?n=2",
+	assert_int_equal(md_registry__url_resolve("http://127.0.0.1:5000/v2/a/tags/list?n=2",
 					    "/v2/a/tags/list?n=2&last=b", &out, &err), 0);
 	assert_string_equal(out, "http://127.0.0.1:5000/v2/a/tags/list?n=2&last=b");
 	free(out);
-	assert_int_equal(md_reg_url_resolve("https://r.example/v2/a/tags/list",
+	assert_int_equal(md_registry__url_resolve("https://r.example/v2/a/tags/list",
 					    "list?next_page=abc%2Bdef=", &out, &err), 0);
 	assert_string_equal(out, "https://r.example/v2/a/tags/list?next_page=abc%2Bdef=");
 	free(out);
-	assert_int_equal(md_reg_url_resolve("https://r.example/v2/",
+	assert_int_equal(md_registry__url_resolve("https://r.example/v2/",
 					    "https://cdn.example:8443/blob?x=1", &out, &err), 0);
 	assert_string_equal(out, "https://cdn.example:8443/blob?x=1");
 	free(out);
-	assert_int_equal(md_reg_url_resolve("https://r.example/v2/", "ftp://x/y", &out, &err), -1);
+	assert_int_equal(md_registry__url_resolve("https://r.example/v2/", "ftp://x/y", &out, &err), -1);
 	assert_non_null(strstr(err.msg, "is not http or https"));
 	assert_null(out);
 }
 
 static void test_url_origin(void **state)
 {
-	char *a = md_reg_url_origin("https://Registry.Example/v2/x");
-	char *b = md_reg_url_origin("https://registry.example:443/other?q=1");
-	char *c = md_reg_url_origin("http://registry.example/v2/x");
-	char *d = md_reg_url_origin("http://127.0.0.1:5000/v2/");
+	char *a = md_registry__url_origin("https://Registry.Example/v2/x");
+	char *b = md_registry__url_origin("https://registry.example:443/other?q=1");
+	char *c = md_registry__url_origin("http://registry.example/v2/x");
+	char *d = md_registry__url_origin("http://127.0.0.1:5000/v2/");
 
 	(void)state;
 	assert_string_equal(a, "https://registry.example:443");
@@ -231,12 +231,12 @@ static void test_token_url(void **state)
 	char *u;
 
 	(void)state;
-	u = md_reg_token_url("https://auth.docker.io/token", "registry.docker.io",
+	u = md_registry__token_url("https://auth.docker.io/token", "registry.docker.io",
 			     "repository:library/nginx:pull");
 	assert_string_equal(u, "https://auth.docker.io/token?service=registry.docker.io"
 			       "&scope=repository%3Alibrary%2Fnginx%3Apull");
 	free(u);
-	u = md_reg_token_url("https://q/auth?x=1", NULL, "repository:a b:pull,push");
+	u = md_registry__token_url("https://q/auth?x=1", NULL, "repository:a b:pull,push");
 	assert_string_equal(u, "https://q/auth?x=1&scope=repository%3Aa%20b%3Apull%2Cpush");
 	free(u);
 }
@@ -248,16 +248,16 @@ static void test_base_url(void **state)
 
 	(void)state;
 	assert_int_equal(md_strv_push(&insecure, "127.0.0.1:5000"), 0);
-	u = md_reg_base_url("docker.io", &insecure);
+	u = md_registry__base_url("docker.io", &insecure);
 	assert_string_equal(u, "https://registry-1.docker.io");
 	free(u);
-	u = md_reg_base_url("127.0.0.1:5000", &insecure);
+	u = md_registry__base_url("127.0.0.1:5000", &insecure);
 	assert_string_equal(u, "http://127.0.0.1:5000");
 	free(u);
-	u = md_reg_base_url("127.0.0.1:5001", &insecure);
+	u = md_registry__base_url("127.0.0.1:5001", &insecure);
 	assert_string_equal(u, "https://127.0.0.1:5001");
 	free(u);
-	u = md_reg_base_url("ghcr.io", NULL);
+	u = md_registry__base_url("ghcr.io", NULL);
 	assert_string_equal(u, "https://ghcr.io");
 	free(u);
 	md_strv_clear(&insecure);
@@ -272,22 +272,22 @@ static void test_validators(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good_paths) / sizeof(*good_paths); i++)
-		assert_true(md_reg_valid_path(good_paths[i]));
+		assert_true(md_registry__valid_path(good_paths[i]));
 	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(*bad_paths); i++)
-		assert_false(md_reg_valid_path(bad_paths[i]));
-	assert_true(md_reg_valid_reference("1.25-alpine"));
-	assert_true(md_reg_valid_reference("_x"));
-	assert_true(md_reg_valid_reference(
+		assert_false(md_registry__valid_path(bad_paths[i]));
+	assert_true(md_registry__valid_reference("1.25-alpine"));
+	assert_true(md_registry__valid_reference("_x"));
+	assert_true(md_registry__valid_reference(
 		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
-	assert_false(md_reg_valid_reference(".x"));
-	assert_false(md_reg_valid_reference("a/b"));
-	assert_false(md_reg_valid_reference("a?b"));
-	assert_false(md_reg_valid_reference("sha256:short"));
-	assert_true(md_reg_valid_domain("127.0.0.1:5000"));
-	assert_true(md_reg_valid_domain("[::1]:5000"));
-	assert_false(md_reg_valid_domain("a/b"));
-	assert_false(md_reg_valid_domain("a@b"));
-	assert_false(md_reg_valid_domain(""));
+	assert_false(md_registry__valid_reference(".x"));
+	assert_false(md_registry__valid_reference("a/b"));
+	assert_false(md_registry__valid_reference("a?b"));
+	assert_false(md_registry__valid_reference("sha256:short"));
+	assert_true(md_registry__valid_domain("127.0.0.1:5000"));
+	assert_true(md_registry__valid_domain("[::1]:5000"));
+	assert_false(md_registry__valid_domain("a/b"));
+	assert_false(md_registry__valid_domain("a@b"));
+	assert_false(md_registry__valid_domain(""));
 }
 
 /* ---- headers and bodies ----------------------------------------------------- */
@@ -300,18 +300,18 @@ static void test_header_split(void **state)
 	const char *line = "WWW-Authenticate:  Bearer realm=\"x\" \r\n";
 
 	(void)state;
-	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), 0);
+	assert_int_equal(md_registry__header_split(line, strlen(line), name, sizeof(name), &v, &n), 0);
 	assert_string_equal(name, "www-authenticate");
 	assert_int_equal(n, strlen("Bearer realm=\"x\""));
 	assert_memory_equal(v, "Bearer realm=\"x\"", n);
 	line = "HTTP/1.1 200 OK\r\n";
-	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
+	assert_int_equal(md_registry__header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
 	line = "\r\n";
-	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
+	assert_int_equal(md_registry__header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
 	line = "X-A-Very-Long-Header-Name-Beyond-Limit: 1\r\n";
-	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
+	assert_int_equal(md_registry__header_split(line, strlen(line), name, sizeof(name), &v, &n), -1);
 	line = "Link:\r\n";
-	assert_int_equal(md_reg_header_split(line, strlen(line), name, sizeof(name), &v, &n), 0);
+	assert_int_equal(md_registry__header_split(line, strlen(line), name, sizeof(name), &v, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -320,11 +320,11 @@ static void test_media_type(void **state)
 	char *s;
 
 	(void)state;
-	s = md_reg_media_type(" Application/vnd.OCI.image.index.v1+json ; charset=utf-8");
+	s = md_registry__media_type(" Application/vnd.OCI.image.index.v1+json ; charset=utf-8");
 	assert_string_equal(s, "application/vnd.oci.image.index.v1+json");
 	free(s);
-	assert_null(md_reg_media_type(NULL));
-	assert_null(md_reg_media_type("; x=y"));
+	assert_null(md_registry__media_type(NULL));
+	assert_null(md_registry__media_type("; x=y"));
 }
 
 static void test_error_summary(void **state)
@@ -334,15 +334,15 @@ static void test_error_summary(void **state)
 	char *s;
 
 	(void)state;
-	s = md_reg_error_summary(b1, strlen(b1));
+	s = md_registry__error_summary(b1, strlen(b1));
 	assert_string_equal(s, "NAME_UNKNOWN: repository name not known to registry");
 	free(s);
-	s = md_reg_error_summary("{\"errors\":[{\"code\":\"DENIED\"}]}", 30);
+	s = md_registry__error_summary("{\"errors\":[{\"code\":\"DENIED\"}]}", 30);
 	assert_string_equal(s, "DENIED");
 	free(s);
-	assert_null(md_reg_error_summary("<html>nope</html>", 17));
-	assert_null(md_reg_error_summary("{\"errors\":[]}", 13));
-	assert_null(md_reg_error_summary(NULL, 0));
+	assert_null(md_registry__error_summary("<html>nope</html>", 17));
+	assert_null(md_registry__error_summary("{\"errors\":[]}", 13));
+	assert_null(md_registry__error_summary(NULL, 0));
 }
 
 static void test_token_parse(void **state)
@@ -354,18 +354,18 @@ static void test_token_parse(void **state)
 	char *tok;
 
 	(void)state;
-	assert_int_equal(md_reg_token_parse(b1, strlen(b1), now, "U", &tok, &exp, &err), 0);
+	assert_int_equal(md_registry__token_parse(b1, strlen(b1), now, "U", &tok, &exp, &err), 0);
 	assert_string_equal(tok, "abc.def");
 	assert_int_equal(exp, 1704164645 + 300);
 	free(tok);
 	/* access_token fallback; expires_in default 60; short lifetimes raised to 60 */
-	assert_int_equal(md_reg_token_parse("{\"access_token\":\"t2\",\"expires_in\":5}", 36, 1000,
+	assert_int_equal(md_registry__token_parse("{\"access_token\":\"t2\",\"expires_in\":5}", 36, 1000,
 					    "U", &tok, &exp, &err), 0);
 	assert_string_equal(tok, "t2");
 	assert_int_equal(exp, 1060);
 	free(tok);
 	/* issued_at in the future (clock skew): count from receipt */
-	assert_int_equal(md_reg_token_parse(b1, strlen(b1), 1000, "U", &tok, &exp, &err), 0);
+	assert_int_equal(md_registry__token_parse(b1, strlen(b1), 1000, "U", &tok, &exp, &err), 0);
 	assert_int_equal(exp, 1300);
 	free(tok);
 }
@@ -377,14 +377,14 @@ static void test_token_parse_errors(void **state)
 	char *tok;
 
 	(void)state;
-	assert_int_equal(md_reg_token_parse("{\"expires_in\":60}", 17, 0, "https://t/x", &tok,
+	assert_int_equal(md_registry__token_parse("{\"expires_in\":60}", 17, 0, "https://t/x", &tok,
 					    &exp, &err), -1);
 	assert_string_equal(err.msg, "token service https://t/x answered without a token");
-	assert_int_equal(md_reg_token_parse("{\"token\":\"a\\r\\nX-Evil: 1\"}", 26, 0, "U", &tok,
+	assert_int_equal(md_registry__token_parse("{\"token\":\"a\\r\\nX-Evil: 1\"}", 26, 0, "U", &tok,
 					    &exp, &err), -1);
 	assert_non_null(strstr(err.msg, "invalid characters"));
 	assert_null(strstr(err.msg, "Evil"));
-	assert_int_equal(md_reg_token_parse("nope", 4, 0, "U", &tok, &exp, &err), -1);
+	assert_int_equal(md_registry__token_parse("nope", 4, 0, "U", &tok, &exp, &err), -1);
 	assert_string_equal(err.msg, "token service U did not answer with a JSON object");
 }
 
@@ -395,22 +395,22 @@ static void test_tags_parse(void **state)
 	struct md_err err;
 
 	(void)state;
-	assert_int_equal(md_reg_tags_parse(b, strlen(b), "U", &tags, 10, &err), 0);
+	assert_int_equal(md_registry__tags_parse(b, strlen(b), "U", &tags, 10, &err), 0);
 	assert_int_equal(tags.n, 3);
 	assert_string_equal(tags.v[0], "1.0");
 	assert_string_equal(tags.v[1], "latest");
 	assert_string_equal(tags.v[2], "2.0");
-	assert_int_equal(md_reg_tags_parse("{\"name\":\"a\",\"tags\":null}", 24, "U", &tags, 10,
+	assert_int_equal(md_registry__tags_parse("{\"name\":\"a\",\"tags\":null}", 24, "U", &tags, 10,
 					   &err), 0);
 	assert_int_equal(tags.n, 3);
-	assert_int_equal(md_reg_tags_parse(b, strlen(b), "U", &tags, 5, &err), -1);
+	assert_int_equal(md_registry__tags_parse(b, strlen(b), "U", &tags, 5, &err), -1);
 	assert_string_equal(err.msg, "repository lists more than 5 tags (at U)");
 	md_strv_clear(&tags);
-	assert_int_equal(md_reg_tags_parse("{\"tags\":[1]}", 12, "U", &tags, 5, &err), -1);
+	assert_int_equal(md_registry__tags_parse("{\"tags\":[1]}", 12, "U", &tags, 5, &err), -1);
 	assert_string_equal(err.msg, "tag list from U has a non-string entry at index 0");
-	assert_int_equal(md_reg_tags_parse("{\"tags\":{}}", 11, "U", &tags, 5, &err), -1);
+	assert_int_equal(md_registry__tags_parse("{\"tags\":{}}", 11, "U", &tags, 5, &err), -1);
 	assert_non_null(strstr(err.msg, "is not an object"));
-	assert_int_equal(md_reg_tags_parse("[", 1, "U", &tags, 5, &err), -1);
+	assert_int_equal(md_registry__tags_parse("[", 1, "U", &tags, 5, &err), -1);
 	assert_non_null(strstr(err.msg, "tag list from U is not valid JSON"));
 	md_strv_clear(&tags);
 }

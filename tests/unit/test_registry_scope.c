@@ -402,19 +402,19 @@ static void test_scope_url_plain_listed(void **state)
 	md_strv_push(&l, "reg.lan");
 	md_strv_push(&l, "127.0.0.1:5001");
 	md_strv_push(&l, "[::1]:5002");
-	assert_true(md_reg_url_plain_listed("http://reg.lan/token", &l));
-	assert_true(md_reg_url_plain_listed("http://REG.lan:80/token?x=1", &l));
-	assert_true(md_reg_url_plain_listed("http://127.0.0.1:5001/token", &l));
-	assert_true(md_reg_url_plain_listed("http://[::1]:5002/t", &l));
-	assert_false(md_reg_url_plain_listed("http://reg.lan:8080/token", &l));
-	assert_false(md_reg_url_plain_listed("http://127.0.0.1:5000/token", &l));
-	assert_false(md_reg_url_plain_listed("http://127.0.0.1/token", &l));
-	assert_false(md_reg_url_plain_listed("http://reg.lan.evil/token", &l));
-	assert_false(md_reg_url_plain_listed("http://user@evil/@reg.lan/token", &l));
-	assert_false(md_reg_url_plain_listed("https://reg.lan/token", &l));
-	assert_false(md_reg_url_plain_listed("ftp://reg.lan/token", &l));
-	assert_false(md_reg_url_plain_listed("not a url", &l));
-	assert_false(md_reg_url_plain_listed("http://reg.lan/token", NULL));
+	assert_true(md_registry__url_plain_listed("http://reg.lan/token", &l));
+	assert_true(md_registry__url_plain_listed("http://REG.lan:80/token?x=1", &l));
+	assert_true(md_registry__url_plain_listed("http://127.0.0.1:5001/token", &l));
+	assert_true(md_registry__url_plain_listed("http://[::1]:5002/t", &l));
+	assert_false(md_registry__url_plain_listed("http://reg.lan:8080/token", &l));
+	assert_false(md_registry__url_plain_listed("http://127.0.0.1:5000/token", &l));
+	assert_false(md_registry__url_plain_listed("http://127.0.0.1/token", &l));
+	assert_false(md_registry__url_plain_listed("http://reg.lan.evil/token", &l));
+	assert_false(md_registry__url_plain_listed("http://user@evil/@reg.lan/token", &l));
+	assert_false(md_registry__url_plain_listed("https://reg.lan/token", &l));
+	assert_false(md_registry__url_plain_listed("ftp://reg.lan/token", &l));
+	assert_false(md_registry__url_plain_listed("not a url", &l));
+	assert_false(md_registry__url_plain_listed("http://reg.lan/token", NULL));
 	md_strv_clear(&l);
 }
 

@@ -132,7 +132,7 @@ static void test_stop_aborts_hung_request(void **state)
 	assert_int_equal(st.retry_wait_ms, 0);
 	assert_int_equal(progress_calls, 0);
 	snprintf(url, sizeof(url), "http://%s/v2/acme/web/tags/list", dom);
-	assert_int_equal(md_reg_net_deferred(r, url), 0);
+	assert_int_equal(md_registry__net_deferred(r, url), 0);
 	md_registry_free(r);
 	log = fake_stop(&f);
 	assert_int_equal(count(log, "GET /v2/acme/web/tags/list"), 1);

@@ -9,35 +9,35 @@
 static void test_retry_after_parse(void **state)
 {
 	(void)state;
-	assert_int_equal(md_reg_retry_after_ms("5", 0), 5000);
-	assert_int_equal(md_reg_retry_after_ms(" 2 ", 0), 2000);
-	assert_int_equal(md_reg_retry_after_ms("0", 0), 0);
-	assert_int_equal(md_reg_retry_after_ms("99999999999999999999", 0), 86400000);
-	assert_int_equal(md_reg_retry_after_ms("5x", 0), -1);
-	assert_int_equal(md_reg_retry_after_ms("soon", 0), -1);
-	assert_int_equal(md_reg_retry_after_ms("", 0), -1);
-	assert_int_equal(md_reg_retry_after_ms(NULL, 0), -1);
+	assert_int_equal(md_registry__retry_after_ms("5", 0), 5000);
+	assert_int_equal(md_registry__retry_after_ms(" 2 ", 0), 2000);
+	assert_int_equal(md_registry__retry_after_ms("0", 0), 0);
+	assert_int_equal(md_registry__retry_after_ms("99999999999999999999", 0), 86400000);
+	assert_int_equal(md_registry__retry_after_ms("5x", 0), -1);
+	assert_int_equal(md_registry__retry_after_ms("soon", 0), -1);
+	assert_int_equal(md_registry__retry_after_ms("", 0), -1);
+	assert_int_equal(md_registry__retry_after_ms(NULL, 0), -1);
 	/* HTTP dates (IMF-fixdate, RFC 850, asctime) relative to now */
-	assert_int_equal(md_reg_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412477), 3000);
-	assert_int_equal(md_reg_retry_after_ms("Wednesday, 21-Oct-15 07:28:00 GMT", 1445412478),
+	assert_int_equal(md_registry__retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412477), 3000);
+	assert_int_equal(md_registry__retry_after_ms("Wednesday, 21-Oct-15 07:28:00 GMT", 1445412478),
 			 2000);
-	assert_int_equal(md_reg_retry_after_ms("Wed Oct 21 07:28:00 2015", 1445412479), 1000);
-	assert_int_equal(md_reg_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
+	assert_int_equal(md_registry__retry_after_ms("Wed Oct 21 07:28:00 2015", 1445412479), 1000);
+	assert_int_equal(md_registry__retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490), 0);
 }
 
 static void test_backoff_schedule_pure(void **state)
 {
 	(void)state;
-	assert_int_equal(md_reg_backoff_ms(0, 0), 250);
-	assert_int_equal(md_reg_backoff_ms(0, 250), 500);
-	assert_int_equal(md_reg_backoff_ms(0, 251), 250);
-	assert_int_equal(md_reg_backoff_ms(1, 0), 500);
-	assert_int_equal(md_reg_backoff_ms(1, 500), 1000);
-	assert_int_equal(md_reg_backoff_ms(2, 0), 1000);
-	assert_int_equal(md_reg_backoff_ms(6, 0), 15000);  /* 32 s capped at 30 s */
-	assert_int_equal(md_reg_backoff_ms(60, 15000), 30000);
+	assert_int_equal(md_registry__backoff_ms(0, 0), 250);
+	assert_int_equal(md_registry__backoff_ms(0, 250), 500);
+	assert_int_equal(md_registry__backoff_ms(0, 251), 250);
+	assert_int_equal(md_registry__backoff_ms(1, 0), 500);
+	assert_int_equal(md_registry__backoff_ms(1, 500), 1000);
+	assert_int_equal(md_registry__backoff_ms(2, 0), 1000);
+	assert_int_equal(md_registry__backoff_ms(6, 0), 15000);  /* 32 s capped at 30 s */
+	assert_int_equal(md_registry__backoff_ms(60, 15000), 30000);
 	for (uint64_t x = 1; x < 100000; x = x * 7 + 3) {
-		int64_t d = md_reg_backoff_ms(3, x);
+		int64_t d = md_registry__backoff_ms(3, x);
 
 		assert_true(d >= 2000 && d <= 4000);
 	}
@@ -46,15 +46,15 @@ static void test_backoff_schedule_pure(void **state)
 static void test_status_class_table(void **state)
 {
 	(void)state;
-	assert_string_equal(md_reg_status_class(200), "2xx");
-	assert_string_equal(md_reg_status_class(206), "2xx");
-	assert_string_equal(md_reg_status_class(307), "3xx");
-	assert_string_equal(md_reg_status_class(404), "4xx");
-	assert_string_equal(md_reg_status_class(429), "4xx");
-	assert_string_equal(md_reg_status_class(503), "5xx");
-	assert_string_equal(md_reg_status_class(0), "error");
-	assert_string_equal(md_reg_status_class(99), "error");
-	assert_string_equal(md_reg_status_class(600), "error");
+	assert_string_equal(md_registry__status_class(200), "2xx");
+	assert_string_equal(md_registry__status_class(206), "2xx");
+	assert_string_equal(md_registry__status_class(307), "3xx");
+	assert_string_equal(md_registry__status_class(404), "4xx");
+	assert_string_equal(md_registry__status_class(429), "4xx");
+	assert_string_equal(md_registry__status_class(503), "5xx");
+	assert_string_equal(md_registry__status_class(0), "error");
+	assert_string_equal(md_registry__status_class(99), "error");
+	assert_string_equal(md_registry__status_class(600), "error");
 }
 
 static void test_url_host_and_ratelimit_parse(void **state)
@@ -63,23 +63,23 @@ static void test_url_host_and_ratelimit_parse(void **state)
 	int64_t n, w;
 
 	(void)state;
-	assert_int_equal(md_reg_url_host("https://Registry-1.Docker.io/v2/x", h, sizeof(h)), 0);
+	assert_int_equal(md_registry__url_host("https://Registry-1.Docker.io/v2/x", h, sizeof(h)), 0);
 	assert_string_equal(h, "registry-1.docker.io");
-	assert_int_equal(md_reg_url_host("http://127.0.0.1:5000?x=1", h, sizeof(h)), 0);
+	assert_int_equal(md_registry__url_host("http://127.0.0.1:5000?x=1", h, sizeof(h)), 0);
 	assert_string_equal(h, "127.0.0.1:5000");
-	assert_int_equal(md_reg_url_host("http://user:pw@host/x", h, sizeof(h)), 0);
+	assert_int_equal(md_registry__url_host("http://user:pw@host/x", h, sizeof(h)), 0);
 	assert_string_equal(h, "host");
-	assert_int_equal(md_reg_url_host("no-scheme/x", h, sizeof(h)), -1);
-	assert_int_equal(md_reg_url_host("http:///x", h, sizeof(h)), -1);
-	assert_int_equal(md_reg_url_host("http://a-very-long-host-name/x", h, 8), -1);
-	assert_int_equal(md_reg_ratelimit_parse("76;w=21600", &n, &w), 0);
+	assert_int_equal(md_registry__url_host("no-scheme/x", h, sizeof(h)), -1);
+	assert_int_equal(md_registry__url_host("http:///x", h, sizeof(h)), -1);
+	assert_int_equal(md_registry__url_host("http://a-very-long-host-name/x", h, 8), -1);
+	assert_int_equal(md_registry__ratelimit_parse("76;w=21600", &n, &w), 0);
 	assert_int_equal(n, 76);
 	assert_int_equal(w, 21600);
-	assert_int_equal(md_reg_ratelimit_parse(" 100", &n, &w), 0);
+	assert_int_equal(md_registry__ratelimit_parse(" 100", &n, &w), 0);
 	assert_int_equal(n, 100);
 	assert_int_equal(w, 0);
-	assert_int_equal(md_reg_ratelimit_parse("none", &n, &w), -1);
-	assert_int_equal(md_reg_ratelimit_parse(NULL, &n, &w), -1);
+	assert_int_equal(md_registry__ratelimit_parse("none", &n, &w), -1);
+	assert_int_equal(md_registry__ratelimit_parse(NULL, &n, &w), -1);
 }
 
 struct sleeps {

@@ -88,9 +88,9 @@ static void test_identities_parse(void **state)
 	assert_int_equal(md_age_identities_count(ids), 2);
 	assert_int_equal(skipped, 2);
 	/* The public recipients derive from the keys (keys.txt's comments). */
-	assert_string_equal(sec_age_identity_at(ids, 0)->recipient,
+	assert_string_equal(md_secrets__age_identity_at(ids, 0)->recipient,
 			    "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw");
-	assert_string_equal(sec_age_identity_at(ids, 1)->recipient,
+	assert_string_equal(md_secrets__age_identity_at(ids, 1)->recipient,
 			    "age1tmaae3ld5vpevmsh5yacsauzx8jetg300mpvc4ugp5zr5l6ssq9sla97ep");
 	md_age_identities_free(ids);
 	md_age_identities_free(NULL);
@@ -409,7 +409,7 @@ static void test_decrypts_files_made_by_age_cli(void **state)
 	assert_int_equal(md_age_identities_count(ids), 1);
 	/* age-keygen names the recipient in a comment; ours derives the same */
 	keygen_recipient(keys, recipient, sizeof(recipient));
-	assert_string_equal(sec_age_identity_at(ids, 0)->recipient, recipient);
+	assert_string_equal(md_secrets__age_identity_at(ids, 0)->recipient, recipient);
 	text = malloc(n);
 	for (size_t i = 0; i < n; i++)
 		text[i] = (char)('a' + i % 26);

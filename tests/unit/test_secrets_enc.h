@@ -27,11 +27,11 @@ static inline void tid_make(struct tid *t, unsigned char seed)
 {
 	for (int i = 0; i < 32; i++)
 		t->priv[i] = (unsigned char)(seed + i);
-	assert_int_equal(sec_x25519_pub(t->pub, t->priv), 0);
-	assert_int_equal(sec_bech32_encode(t->secret, sizeof(t->secret), "age-secret-key-", t->priv), 0);
+	assert_int_equal(md_secrets__x25519_pub(t->pub, t->priv), 0);
+	assert_int_equal(md_secrets__bech32_encode(t->secret, sizeof(t->secret), "age-secret-key-", t->priv), 0);
 	for (char *p = t->secret; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	assert_int_equal(sec_bech32_encode(t->recipient, sizeof(t->recipient), "age", t->pub), 0);
+	assert_int_equal(md_secrets__bech32_encode(t->recipient, sizeof(t->recipient), "age", t->pub), 0);
 }
 
 static inline struct md_age_identities *tid_ids(const struct tid *t)
@@ -59,7 +59,7 @@ static inline void b64(struct md_buf *o, const unsigned char *p, size_t n, int p
 static inline void hkdf(unsigned char *out, size_t outlen, const unsigned char *ikm, size_t ikml,
 		 const unsigned char *salt, size_t saltl, const char *info)
 {
-	assert_int_equal(sec_hkdf_sha256(out, outlen, ikm, ikml, salt, saltl, info), 0);
+	assert_int_equal(md_secrets__hkdf_sha256(out, outlen, ikm, ikml, salt, saltl, info), 0);
 }
 
 /* ChaCha20-Poly1305 seal: out gets n + 16 bytes. */
@@ -103,12 +103,12 @@ static inline void age_encrypt(struct md_buf *o, const unsigned char pub[32], co
 		file_key[i] = (unsigned char)(0xA0 + i);
 	for (int i = 0; i < 32; i++)
 		eph[i] = (unsigned char)(0x40 + 3 * i);
-	assert_int_equal(sec_x25519_pub(eph_pub, eph), 0);
+	assert_int_equal(md_secrets__x25519_pub(eph_pub, eph), 0);
 	if (flaw == AF_LOW_ORDER) {
 		memset(eph_pub, 0, 32);
 		memset(wrap, 0x11, 32);
 	} else {
-		assert_int_equal(sec_x25519(shared, eph, pub), 0);
+		assert_int_equal(md_secrets__x25519(shared, eph, pub), 0);
 		memcpy(salt, eph_pub, 32);
 		memcpy(salt + 32, pub, 32);
 		hkdf(wrap, 32, shared, 32, salt, 64, "age-encryption.org/v1/X25519");
