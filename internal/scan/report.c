@@ -365,28 +365,12 @@ const struct md_scan_finding *md_scan_report_at(const struct md_scan_report *r, 
 
 /* ---- which image the report is about --------------------------------------------- */
 
-/* The first path component names a registry when it has a '.' or ':' or
- * is "localhost" (the distribution reference rule). */
-static int first_is_host(const char *name, size_t *len)
-{
-	const char *slash = strchr(name, '/');
-	size_t n;
-
-	if (!slash)
-		return 0;
-	n = (size_t)(slash - name);
-	*len = n;
-	return memchr(name, '.', n) || memchr(name, ':', n) ||
-	       (n == 9 && strncmp(name, "localhost", 9) == 0);
-}
-
 const char *md_scan__short_name(const char *name)
 {
-	size_t n;
+	size_t n = md_ref_domain_len(name, strlen(name));
 
-	if (first_is_host(name, &n)) {
-		if (!((n == 9 && !strncmp(name, "docker.io", 9)) ||
-		      (n == 15 && !strncmp(name, "index.docker.io", 15))))
+	if (n) {
+		if (!md_ref_is_hub(name, n))
 			return name;
 		name += n + 1;
 	}

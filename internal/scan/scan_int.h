@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "magos/ref.h"
 #include "magos/scan.h"
 
 /* Longest string kept from a report (IDs, names, versions): longer ones are
