@@ -20,7 +20,7 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,25 +510,19 @@ static int strp_cmp(const void *a, const void *b)
 static int list_fingerprint(const struct md_strv *tags, char out[MD_DIGEST_STR_LEN + 1])
 {
 	char **v = malloc((tags->n ? tags->n : 1) * sizeof(*v));
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int ok = v && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	struct md_buf text;
+	int ok = v != NULL;
 
+	md_buf_init(&text, SIZE_MAX);
 	if (ok && tags->n) {
 		memcpy(v, tags->v, tags->n * sizeof(*v));
 		qsort(v, tags->n, sizeof(*v), strp_cmp);
 	}
 	for (size_t i = 0; ok && i < tags->n; i++)
-		ok = EVP_DigestUpdate(ctx, v[i], strlen(v[i])) == 1 &&
-		     EVP_DigestUpdate(ctx, "\n", 1) == 1;
-	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-	if (ok) {
-		memcpy(out, "sha256:", 7);
-		for (unsigned int i = 0; i < mdlen; i++)
-			snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-	}
-	EVP_MD_CTX_free(ctx);
+		ok = md_buf_puts(&text, v[i]) == 0 && md_buf_puts(&text, "\n") == 0;
+	if (ok)
+		md_sha256_digest(text.data ? text.data : "", text.len, out);
+	md_buf_clear(&text);
 	free(v);
 	return ok ? 0 : -1;
 }
