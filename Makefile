@@ -65,14 +65,22 @@ $(BIN): $(MAIN_OBJ) $(LIBA)
 $(HOOKS_BIN): $(MAIN_OBJ) $(HOOK_OBJ) $(filter-out $(NOHOOK_OBJ),$(LIB_OBJ))
 	$(CC) $(MD_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# A unit test links only its own module and util, so each module's tests
-# build and run while other modules are being worked on: test_<m>.c and
-# test_<m>_<part>.c need internal/<m>/ and internal/util/ (modules listed in
-# UNIT_WHOLE link all).
+# A unit test links only its own module, the lower modules it calls
+# (MODULE_DEPS_<m>) and util, so each module's tests build and run while
+# other modules are being worked on: test_<m>.c and test_<m>_<part>.c need
+# internal/<m>/ and internal/util/ (modules listed in UNIT_WHOLE link all).
 UNIT_WHOLE := test_daemon test_cli test_watcher
+MODULE_DEPS_applier := ref
+MODULE_DEPS_obs := config
+MODULE_DEPS_policy := ref
+MODULE_DEPS_registry := ref
+MODULE_DEPS_scan := ref
+MODULE_DEPS_sigstore := ref
+MODULE_DEPS_state := ref
 unit_module = $(firstword $(subst _, ,$(patsubst test_%,%,$(1))))
+module_dirs = $(foreach m,$(1) $(MODULE_DEPS_$(1)) util,internal/$(m)/%)
 unit_objs = $(if $(filter $(1),$(UNIT_WHOLE)),$(LIB_OBJ),\
-	$(filter $(BUILD)/obj/internal/$(call unit_module,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ)))
+	$(filter $(addprefix $(BUILD)/obj/,$(call module_dirs,$(call unit_module,$(1)))),$(LIB_OBJ)))
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(call unit_objs,$$*)
@@ -106,7 +114,7 @@ FUZZ_MODULES_cli := all
 FUZZ_MODULES_daemon := all
 fuzz_mods = $(or $(FUZZ_MODULES_$(patsubst fuzz_%,%,$(1))),$(patsubst fuzz_%,%,$(1)))
 fuzz_srcs = $(if $(filter all,$(call fuzz_mods,$(1))),$(LIB_SRC),\
-	$(filter $(foreach m,$(call fuzz_mods,$(1)) util,internal/$(m)/%),$(LIB_SRC)))
+	$(filter $(foreach m,$(call fuzz_mods,$(1)),$(call module_dirs,$(m))),$(LIB_SRC)))
 fuzz_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call fuzz_srcs,$(1)))
 
 # libFuzzer builds need clang: `make fuzz`, then run build/fuzz/fuzz_<name>

@@ -79,6 +79,14 @@ void md_config_free(struct md_config *cfg);
 
 /* Parsers shared with other modules and tests. */
 int md_config_parse_bool(const char *s, int *out);
+/* Log levels and formats by name, from the one table that MD_LOG_LEVEL,
+ * MD_LOG_FORMAT, --log-format and the level printed in log lines share:
+ * debug, info, warn (also "warning"), error; auto, text, json, journal.
+ * Lowercase only. 0, or -1 with "invalid value '…' (valid: …)" in err. */
+int md_config_parse_log_level(const char *s, enum md_log_level *out, struct md_err *err);
+int md_config_parse_log_format(const char *s, enum md_log_format *out, struct md_err *err);
+/* "debug", "info", "warn" or "error". */
+const char *md_config_log_level_name(enum md_log_level level);
 /* "Name <email>" → name and email (both newly allocated). */
 int md_config_parse_author(const char *s, char **name, char **email, struct md_err *err);
 

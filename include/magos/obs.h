@@ -33,9 +33,8 @@ int md_log_enabled(enum md_log_level level);
  * MAGOS_IMAGE (keys are upper-cased, other characters become '_'). */
 void md_log(enum md_log_level level, const char *msg, ...) __attribute__((sentinel));
 
-int md_log_parse_level(const char *s, enum md_log_level *out);
-/* "text", "json", "journal" or "auto". */
-int md_log_parse_format(const char *s, enum md_log_format *out);
+/* Level and format names: md_config_parse_log_level and friends
+ * (magos/config.h). */
 
 /* Where journal entries go (default /run/systemd/journal/socket); NULL
  * restores the default. */

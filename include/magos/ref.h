@@ -36,9 +36,30 @@ const char *md_ref_api_host(const struct md_ref *r);
  * omit it). Returns a new string or NULL on OOM. */
 char *md_ref_format(const struct md_ref *r, const char *tag, const char *digest);
 
-/* Validators for single pieces: 1 when valid, 0 otherwise. A digest is
- * valid only as "sha256:" and 64 lowercase hex digits. */
+/* ---- the grammar's pieces, for every module (docs/protocols.md) ----------
+ * Validators: 1 when valid, 0 otherwise (NULL is invalid).
+ *   tag     [A-Za-z0-9_][A-Za-z0-9._-]{0,127}
+ *   digest  "sha256:" and exactly 64 lowercase hex digits, the only algorithm
+ *           the agent supports
+ *   domain  host components or "[" IPv6 "]", optional ":" port, 255 at most
+ *   path    "/"-separated [a-z0-9]+((.|_|__|-+)[a-z0-9]+)*, 255 at most */
 int md_ref_valid_tag(const char *tag);
 int md_ref_valid_digest(const char *digest);
+int md_ref_valid_domain(const char *domain);
+int md_ref_valid_path(const char *path);
+
+/* Docker Hub: the normalised domain and the host serving its API. */
+#define MD_REF_HUB "docker.io"
+#define MD_REF_HUB_API "registry-1.docker.io"
+
+/* 1 when domain[0..n) names Docker Hub: "docker.io" or "index.docker.io",
+ * in any case (host names are case-insensitive). */
+int md_ref_is_hub(const char *domain, size_t n);
+/* The API host for a domain: MD_REF_HUB_API for Docker Hub, else domain. */
+const char *md_ref_domain_api_host(const char *domain);
+/* Length of the registry domain that starts name[0..n): the first
+ * component names a registry only when it is "localhost" or contains '.',
+ * ':' or an uppercase letter; 0 when the name is on Docker Hub unprefixed. */
+size_t md_ref_domain_len(const char *name, size_t n);
 
 #endif

@@ -148,8 +148,7 @@ void md_testhook(const char *phase);
 
 /* out receives "sha256:<64 hex>" and needs MD_DIGEST_STR_LEN + 1 bytes. */
 void md_sha256_digest(const void *data, size_t len, char *out);
-/* True when s is "sha256:" followed by exactly 64 lowercase hex digits. */
-int md_is_sha256_digest(const char *s);
+/* Whether a string is such a digest: md_ref_valid_digest (magos/ref.h). */
 
 /* Securely zero memory that held a secret. */
 void md_memzero(void *p, size_t n);

@@ -5,34 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magos/ref.h"
+
 /* "nginx" → "docker.io/library/nginx:latest"; the digest part is dropped.
  * Enough of the reference grammar to compare what compose was given with
  * what the engine reports (podman and docker both fill in these defaults). */
 char *md_applier__image_normalise(const char *ref)
 {
 	size_t len = strcspn(ref, "@");
-	const char *slash = memchr(ref, '/', len), *name = ref;
-	const char *domain = "docker.io", *lib = "";
-	size_t dlen = strlen(domain), nlen;
+	size_t dlen = md_ref_domain_len(ref, len);
+	const char *name = dlen ? ref + dlen + 1 : ref;
+	int hub = !dlen || md_ref_is_hub(ref, dlen);
+	const char *domain = hub ? MD_REF_HUB : ref, *lib = "";
+	size_t nlen = len - (size_t)(name - ref);
 	const char *last, *tag;
 
-	if (slash) {
-		size_t first = (size_t)(slash - ref);
-
-		if (memchr(ref, '.', first) || memchr(ref, ':', first) ||
-		    (first == 9 && memcmp(ref, "localhost", 9) == 0)) {
-			domain = ref;
-			dlen = first;
-			name = slash + 1;
-			if (dlen == 15 && memcmp(ref, "index.docker.io", 15) == 0) {
-				domain = "docker.io";
-				dlen = 9;
-			}
-		}
+	if (hub) {
+		dlen = strlen(MD_REF_HUB);
+		if (!memchr(name, '/', nlen))
+			lib = "library/";
 	}
-	nlen = len - (size_t)(name - ref);
-	if (dlen == 9 && memcmp(domain, "docker.io", 9) == 0 && !memchr(name, '/', nlen))
-		lib = "library/";
 	last = name;
 	for (const char *p = name; p < name + nlen; p++)
 		if (*p == '/')

@@ -74,6 +74,7 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct md_err err;
 	int o;
 
 	/* '+' stops at the first non-option: the subcommand parses the rest. */
@@ -83,9 +84,8 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 			c->config_path = optarg;
 			break;
 		case 'l':
-			if (md_log_parse_format(optarg, &c->log_format) < 0) {
-				fprintf(stderr, "magos-dominus: --log-format must be auto, text, "
-						"json or journal\n");
+			if (md_config_parse_log_format(optarg, &c->log_format, &err) < 0) {
+				fprintf(stderr, "magos-dominus: --log-format: %s\n", err.msg);
 				return 2;
 			}
 			c->log_format_set = 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magos/ref.h"
 #include "magos/sigstore.h"
 
 #define ARTIFACT_MAX (256u * 1024 * 1024)
@@ -103,7 +104,7 @@ static int verify(const struct vb_args *a, const struct md_sigstore_root *r,
 	size_t blen, dlen;
 	int rc = 1;
 
-	if (md_is_sha256_digest(a->subject) || a->image) {
+	if (md_ref_valid_digest(a->subject) || a->image) {
 		s.digest = a->subject;
 	} else if (md_file_read(a->subject, ARTIFACT_MAX, &data, &dlen, &err) < 0) {
 		fprintf(stderr, "magos-dominus: %s\n", err.msg);

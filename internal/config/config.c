@@ -60,7 +60,7 @@
 	X("MD_LOG_FORMAT", "auto", 0, cfg_set_log_format, log_format, 0, 0,                   \
 	  "log format: auto (journal under systemd, else text), text, json or journal")      \
 	X("MD_LOG_LEVEL", "info", 0, cfg_set_log_level, log_level, 0, 0,                       \
-	  "lowest level logged: debug, info, warn or error")                                  \
+	  "lowest level logged: debug, info, warn (or warning), error")                        \
 	X("MD_JOURNAL_SOCKET", "/run/systemd/journal/socket", 0, cfg_set_abspath,              \
 	  journal_socket, 0, 0, "journald's native socket (MD_LOG_FORMAT=journal)")            \
 	X("MD_GITHUB_APP_ID", NULL, 0, cfg_set_string, github_app_id, 0, 0,                    \

@@ -296,36 +296,58 @@ static int set_choice(int *out, const char *const *choices, const char *v, struc
 			  valid);
 }
 
-int cfg_set_log_format(struct md_settings *s, const struct key_spec *k, const char *v,
-			  struct md_err *err)
+/* ---- the one table of log level and format names ---------------------- */
+
+/* Index: enum md_log_level. */
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+/* In the order a message lists them. */
+static const char *const log_formats[] = { "auto", "text", "json", "journal", NULL };
+static const enum md_log_format log_format_values[] = { MD_LOG_AUTO, MD_LOG_TEXT, MD_LOG_JSON,
+							MD_LOG_JOURNAL };
+
+int md_config_parse_log_level(const char *s, enum md_log_level *out, struct md_err *err)
 {
-	static const char *const names[] = { "auto", "text", "json", "journal", NULL };
-	static const enum md_log_format values[] = { MD_LOG_AUTO, MD_LOG_TEXT, MD_LOG_JSON,
-						     MD_LOG_JOURNAL };
 	int i;
 
-	(void)k;
-	if (set_choice(&i, names, v, err) < 0)
+	/* syslog and journald spell it so; people copy from there. */
+	if (strcmp(s, "warning") == 0) {
+		*out = MD_LOG_WARN;
+		return 0;
+	}
+	if (set_choice(&i, log_levels, s, err) < 0)
 		return -1;
-	s->log_format = values[i];
+	*out = (enum md_log_level)i;
 	return 0;
+}
+
+int md_config_parse_log_format(const char *s, enum md_log_format *out, struct md_err *err)
+{
+	int i;
+
+	if (set_choice(&i, log_formats, s, err) < 0)
+		return -1;
+	*out = log_format_values[i];
+	return 0;
+}
+
+const char *md_config_log_level_name(enum md_log_level level)
+{
+	return level >= MD_LOG_DEBUG && level <= MD_LOG_ERROR ? log_levels[level] : "?";
+}
+
+int cfg_set_log_format(struct md_settings *s, const struct key_spec *k, const char *v,
+		       struct md_err *err)
+{
+	(void)k;
+	return md_config_parse_log_format(v, &s->log_format, err);
 }
 
 int cfg_set_log_level(struct md_settings *s, const struct key_spec *k, const char *v,
-			 struct md_err *err)
+		      struct md_err *err)
 {
-	static const char *const names[] = { "debug", "info", "warn", "error", NULL };
-	static const enum md_log_level values[] = { MD_LOG_DEBUG, MD_LOG_INFO, MD_LOG_WARN,
-						    MD_LOG_ERROR };
-	int i;
-
 	(void)k;
-	if (set_choice(&i, names, v, err) < 0)
-		return -1;
-	s->log_level = values[i];
-	return 0;
+	return md_config_parse_log_level(v, &s->log_level, err);
 }
-
 
 int cfg_set_bool(struct md_settings *s, const struct key_spec *k, const char *v,
 		 struct md_err *err)

@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static struct {
 	enum md_log_format fmt;
@@ -20,8 +19,6 @@ static struct {
 } logger = { MD_LOG_TEXT, MD_LOG_INFO, NULL, 0 };
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 void md_log_setup(enum md_log_format fmt, enum md_log_level level, FILE *out)
 {
@@ -42,36 +39,6 @@ void md_log_set_cycle(uint64_t n)
 int md_log_enabled(enum md_log_level level)
 {
 	return level >= logger.level;
-}
-
-int md_log_parse_level(const char *s, enum md_log_level *out)
-{
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-		if (!strcasecmp(s, level_names[i])) {
-			*out = (enum md_log_level)i;
-			return 0;
-		}
-	}
-	if (!strcasecmp(s, "warning")) {
-		*out = MD_LOG_WARN;
-		return 0;
-	}
-	return -1;
-}
-
-int md_log_parse_format(const char *s, enum md_log_format *out)
-{
-	if (!strcmp(s, "text"))
-		*out = MD_LOG_TEXT;
-	else if (!strcmp(s, "json"))
-		*out = MD_LOG_JSON;
-	else if (!strcmp(s, "journal"))
-		*out = MD_LOG_JOURNAL;
-	else if (!strcmp(s, "auto"))
-		*out = MD_LOG_AUTO;
-	else
-		return -1;
-	return 0;
 }
 
 /* Quote a text value when it would not read back as one token. */
@@ -128,7 +95,7 @@ void md_obs__format_message(struct md_buf *b, const struct obs_entry *e)
 
 static void emit_text(struct md_buf *b, const char *ts, const struct obs_entry *e)
 {
-	md_buf_printf(b, "%s %-5s ", ts, level_names[e->level]);
+	md_buf_printf(b, "%s %-5s ", ts, md_config_log_level_name(e->level));
 	md_obs__format_message(b, e);
 	md_buf_puts(b, "\n");
 }
@@ -186,7 +153,7 @@ static void emit_json(struct md_buf *b, const char *ts, const struct obs_entry *
 	char *s;
 
 	json_object_set_new(o, "ts", json_string(ts));
-	json_object_set_new(o, "level", json_string(level_names[e->level]));
+	json_object_set_new(o, "level", json_string(md_config_log_level_name(e->level)));
 	json_object_set_new(o, "msg", md_obs__json_string(e->msg));
 	for (size_t i = 0; i < e->n; i++)
 		json_object_set_new(o, e->kv[i].k, md_obs__json_string(e->kv[i].v));

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magos/ref.h"
+
 #define ANNOTATION_MAX 8192
 #define REPO_MAX 512
-#define TAG_MAX 128
 
 typedef int (*field_setter)(struct md_policy *p, json_t *v, struct md_err *err);
 
@@ -108,30 +109,13 @@ static int set_repo(struct md_policy *p, json_t *v, struct md_err *err)
 	return dup_into(&p->repo, s, err);
 }
 
-/* The OCI distribution tag grammar: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. */
-static int valid_tag(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > TAG_MAX || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static int set_tag(struct md_policy *p, json_t *v, struct md_err *err)
 {
 	const char *s;
 
 	if (get_string(v, "tag", &s, err) < 0)
 		return -1;
-	if (!valid_tag(s))
+	if (!md_ref_valid_tag(s))
 		return md_err_set(err, "\"tag\" is not a valid tag: \"%s\"", s);
 	return dup_into(&p->tag, s, err);
 }

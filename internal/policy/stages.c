@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "magos/ref.h"
+
 int md_policy__run_init(struct md_run *r, const struct md_policy *p, const struct md_decide_ctx *ctx,
 		struct md_err *err)
 {
@@ -44,13 +46,12 @@ static int is_signature_tag(const char *tag)
 {
 	size_t n = strlen(tag);
 
-	if (strncmp(tag, "sha256-", 7) == 0 && n >= 7 + 64) {
-		size_t i = 7;
+	/* "sha256-" and a digest's 64 hex digits, then a suffix. */
+	if (strncmp(tag, "sha256-", 7) == 0 && n >= MD_DIGEST_STR_LEN) {
+		char digest[MD_DIGEST_STR_LEN + 1];
 
-		while (i < 7 + 64 && ((tag[i] >= '0' && tag[i] <= '9') ||
-				      (tag[i] >= 'a' && tag[i] <= 'f')))
-			i++;
-		if (i == 7 + 64)
+		snprintf(digest, sizeof(digest), "sha256:%.64s", tag + 7);
+		if (md_ref_valid_digest(digest))
 			return 1;
 	}
 	return md_str_has_suffix(tag, ".sig") || md_str_has_suffix(tag, ".att") ||

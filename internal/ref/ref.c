@@ -9,15 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define REF_MAX 4096      /* longest reference accepted at all */
 #define REF_PATH_MAX 255  /* distribution's RepositoryNameTotalLengthMax */
 #define REF_TAG_MAX 128
+#define REF_DOMAIN_MAX 255 /* a DNS name's limit, with room for a port */
 #define REF_SHOW_MAX 96   /* how much of a bad input an error message echoes */
 
-#define DOCKER_HUB "docker.io"
 #define DOCKER_HUB_LEGACY "index.docker.io"
-#define DOCKER_HUB_API "registry-1.docker.io"
 
 struct md_ref {
 	char *name;      /* as written, without tag and digest */
@@ -53,6 +53,15 @@ static int is_hex(char c)
 static int is_upper(char c)
 {
 	return c >= 'A' && c <= 'Z';
+}
+
+/* 1 when s[0..n) is all lowercase hex digits. */
+static int lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
 }
 
 static const char *memchr_last(const char *s, size_t n, char c)
@@ -139,6 +148,8 @@ static int domain_ok(const char *s, size_t n)
 {
 	size_t i = 0;
 
+	if (n > REF_DOMAIN_MAX)
+		return 0;
 	if (n && s[0] == '[') {
 		size_t start = ++i;
 
@@ -185,9 +196,28 @@ int md_ref_valid_tag(const char *tag)
 	return 1;
 }
 
+/* Only sha256 (the algorithm every registry serves and the agent checks
+ * bytes against), in the canonical lowercase the OCI image spec requires. */
 int md_ref_valid_digest(const char *digest)
 {
-	return digest && md_is_sha256_digest(digest);
+	return digest && strncmp(digest, "sha256:", 7) == 0 &&
+	       strlen(digest) == MD_DIGEST_STR_LEN && lower_hex(digest + 7, MD_DIGEST_STR_LEN - 7);
+}
+
+int md_ref_valid_domain(const char *domain)
+{
+	return domain && domain_ok(domain, strlen(domain));
+}
+
+int md_ref_is_hub(const char *domain, size_t n)
+{
+	return (n == strlen(MD_REF_HUB) && strncasecmp(domain, MD_REF_HUB, n) == 0) ||
+	       (n == strlen(DOCKER_HUB_LEGACY) && strncasecmp(domain, DOCKER_HUB_LEGACY, n) == 0);
+}
+
+const char *md_ref_domain_api_host(const char *domain)
+{
+	return md_ref_is_hub(domain, strlen(domain)) ? MD_REF_HUB_API : domain;
 }
 
 /* The general digest grammar, to tell "some other algorithm" from garbage:
@@ -221,23 +251,23 @@ static int digest_grammar_ok(const char *s, size_t *algo_len)
 
 static int bare_image_id(const char *s, size_t n)
 {
-	if (n != 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	return n == 64 && lower_hex(s, n);
 }
 
 /* splitDockerDomain's rule: the first component names a registry only when
  * it cannot be a Docker Hub namespace. */
-static int looks_like_domain(const char *s, size_t n)
+size_t md_ref_domain_len(const char *name, size_t n)
 {
-	if (n == 9 && memcmp(s, "localhost", 9) == 0)
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '.' || s[i] == ':' || is_upper(s[i]))
-			return 1;
+	const char *slash = memchr(name, '/', n);
+	size_t first = slash ? (size_t)(slash - name) : 0;
+
+	if (!slash)
+		return 0;
+	if (first == 9 && memcmp(name, "localhost", 9) == 0)
+		return first;
+	for (size_t i = 0; i < first; i++)
+		if (name[i] == '.' || name[i] == ':' || is_upper(name[i]))
+			return first;
 	return 0;
 }
 
@@ -272,19 +302,24 @@ static int check_path(const char *rest, size_t n, char *reason, size_t rlen)
 	}
 }
 
+int md_ref_valid_path(const char *path)
+{
+	char reason[8];
+
+	return path && strlen(path) <= REF_PATH_MAX &&
+	       check_path(path, strlen(path), reason, sizeof(reason)) == 0;
+}
+
 /* Split name[0..n) into normalised domain and path (both allocated). */
 static int split_name(struct md_ref *r, const char *name, size_t n, char *reason, size_t rlen)
 {
 	char shown[REF_SHOW_MAX + 8];
-	const char *slash = memchr(name, '/', n);
-	const char *rest = name;
-	size_t dlen = 0, rest_len = n;
+	size_t dlen = md_ref_domain_len(name, n);
+	const char *rest = dlen ? name + dlen + 1 : name;
+	size_t rest_len = dlen ? n - dlen - 1 : n;
 	int hub;
 
-	if (slash && looks_like_domain(name, (size_t)(slash - name))) {
-		dlen = (size_t)(slash - name);
-		rest = slash + 1;
-		rest_len = n - dlen - 1;
+	if (dlen) {
 		if (!domain_ok(name, dlen)) {
 			snprintf(reason, rlen, "invalid registry domain '%s'",
 				 show(shown, sizeof(shown), name, dlen));
@@ -293,9 +328,8 @@ static int split_name(struct md_ref *r, const char *name, size_t n, char *reason
 	}
 	if (check_path(rest, rest_len, reason, rlen) < 0)
 		return -1;
-	hub = dlen == 0 || (dlen == strlen(DOCKER_HUB) && memcmp(name, DOCKER_HUB, dlen) == 0) ||
-	      (dlen == strlen(DOCKER_HUB_LEGACY) && memcmp(name, DOCKER_HUB_LEGACY, dlen) == 0);
-	r->domain = hub ? md_strdup(DOCKER_HUB) : md_strndup(name, dlen);
+	hub = dlen == 0 || md_ref_is_hub(name, dlen);
+	r->domain = hub ? md_strdup(MD_REF_HUB) : md_strndup(name, dlen);
 	if (hub && !memchr(rest, '/', rest_len))
 		r->path = md_asprintf("library/%.*s", (int)rest_len, rest);
 	else
@@ -316,7 +350,7 @@ static int check_digest(const char *d, char *reason, size_t rlen)
 	char shown[REF_SHOW_MAX + 8];
 	size_t algo_len;
 
-	if (md_is_sha256_digest(d))
+	if (md_ref_valid_digest(d))
 		return 0;
 	if (digest_grammar_ok(d, &algo_len) &&
 	    !(algo_len == 6 && memcmp(d, "sha256", 6) == 0)) {
@@ -454,7 +488,7 @@ const char *md_ref_canonical(const struct md_ref *r)
 
 const char *md_ref_api_host(const struct md_ref *r)
 {
-	return strcmp(r->domain, DOCKER_HUB) == 0 ? DOCKER_HUB_API : r->domain;
+	return md_ref_domain_api_host(r->domain);
 }
 
 char *md_ref_format(const struct md_ref *r, const char *tag, const char *digest)

@@ -92,11 +92,12 @@ void md_registry__secret_free(char *s)
 
 /* ---- key matching ------------------------------------------------------ */
 
+/* Docker Hub's domains, and its API host: people key credentials by that
+ * too. */
 static int is_hub(const char *host, size_t n)
 {
-	return (n == 9 && strncasecmp(host, "docker.io", n) == 0) ||
-	       (n == 15 && strncasecmp(host, "index.docker.io", n) == 0) ||
-	       (n == 20 && strncasecmp(host, "registry-1.docker.io", n) == 0);
+	return md_ref_is_hub(host, n) ||
+	       (n == strlen(MD_REF_HUB_API) && strncasecmp(host, MD_REF_HUB_API, n) == 0);
 }
 
 /* Normalise an auth.json key or a lookup target: drop an http(s):// prefix
@@ -122,7 +123,7 @@ keep_path:
 	rest = key + hostlen;
 build:
 	if (is_hub(key, hostlen))
-		return md_asprintf("docker.io%s", rest);
+		return md_asprintf("%s%s", MD_REF_HUB, rest);
 	out = md_asprintf("%.*s%s", (int)hostlen, key, rest);
 	for (size_t i = 0; out && i < hostlen; i++)
 		out[i] = (char)tolower((unsigned char)out[i]);

@@ -114,8 +114,8 @@ static int run_helper(struct md_registry *r, const char *domain, struct md_reg_c
 {
 	char *helper = c->helper, *prog = md_asprintf("docker-credential-%s", helper);
 	/* Docker Hub credentials live under Docker's historical index URL. */
-	const char *server = strcmp(domain, "docker.io") == 0 ? "https://index.docker.io/v1/"
-							      : domain;
+	const char *server = md_ref_is_hub(domain, strlen(domain)) ? "https://index.docker.io/v1/"
+								   : domain;
 	char get[] = "get";
 	char *argv[] = { prog, get, NULL };
 	struct md_buf outb;

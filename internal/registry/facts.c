@@ -38,7 +38,7 @@ static int get_verified(struct md_registry *r, const char *domain, const char *p
 		goto out;
 	if (resp->status == 404) {
 		snprintf(what, sizeof(what), "%s %s not found in repository %s",
-			 !manifest ? "blob" : md_registry__valid_tag(ref) ? "tag" : "manifest", ref, path);
+			 !manifest ? "blob" : md_ref_valid_tag(ref) ? "tag" : "manifest", ref, path);
 		md_registry__not_found(domain, what, &req, resp, err);
 		goto out;
 	}
@@ -48,14 +48,14 @@ static int get_verified(struct md_registry *r, const char *domain, const char *p
 	}
 	md_sha256_digest(resp->body.data ? resp->body.data : "", resp->body.len, dg);
 	claimed = strchr(ref, ':') ? ref : resp->digest;
-	if (claimed && md_is_sha256_digest(claimed) && strcmp(claimed, dg) != 0) {
+	if (claimed && md_ref_valid_digest(claimed) && strcmp(claimed, dg) != 0) {
 		md_err_set(err, "registry %s: %s at %s has digest %s but should have %s", domain,
 			   manifest ? "manifest" : "blob", resp->url, dg, claimed);
 		goto out;
 	}
 	/* A Docker-Content-Digest that disagrees with the bytes is wrong even
 	 * when we asked by digest: something between us and the registry lies. */
-	if (resp->digest && md_is_sha256_digest(resp->digest) && strcmp(resp->digest, dg) != 0) {
+	if (resp->digest && md_ref_valid_digest(resp->digest) && strcmp(resp->digest, dg) != 0) {
 		md_err_set(err, "registry %s: %s at %s has digest %s but the registry says %s",
 			   domain, manifest ? "manifest" : "blob", resp->url, dg, resp->digest);
 		goto out;
@@ -76,7 +76,7 @@ int md_registry_verify_manifest(struct md_registry *r, const char *domain, const
 	md_registry__response_init(&resp);
 	if (md_registry__check_names(domain, path, digest, err) < 0)
 		goto out;
-	if (!md_is_sha256_digest(digest)) {
+	if (!md_ref_valid_digest(digest)) {
 		md_err_set(err, "registry %s: repository %s: cannot verify \"%.100s\": not a sha256 digest",
 			   domain, path, digest);
 		goto out;

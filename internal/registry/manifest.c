@@ -118,7 +118,7 @@ static int index_entry(struct md_reg_manifest *m, json_t *e, const char *url,
 		return md_err_set(err, "out of memory reading the index at %s", url);
 	if (!plat || is_attestation(e, plat))
 		goto out;
-	if (!m->first && digest && md_is_sha256_digest(digest)) {
+	if (!m->first && digest && md_ref_valid_digest(digest)) {
 		if (!(m->first = md_strdup(digest))) {
 			rc = md_err_set(err, "out of memory reading the index at %s", url);
 			goto out;
@@ -167,7 +167,7 @@ static int parse_image(struct md_reg_manifest *m, json_t *root, const char *url,
 	 * platform or build time worth a request. */
 	if (mt && strcmp(mt, MD_MT_OCI_CONFIG) != 0 && strcmp(mt, MD_MT_DOCKER_CONFIG) != 0)
 		return 0;
-	if (!md_is_sha256_digest(digest))
+	if (!md_ref_valid_digest(digest))
 		return md_err_set(err, "image manifest at %s has an unsupported config digest \"%.80s\"",
 				  url, digest);
 	if (!(m->config = md_strdup(digest)))

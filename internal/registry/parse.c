@@ -455,7 +455,7 @@ int md_registry__tags_parse(const char *body, size_t len, const char *url, struc
 			md_err_set(err, "tag list from %s has a non-string entry at index %zu", url, i);
 			goto out;
 		}
-		if (!md_registry__valid_tag(json_string_value(v)))
+		if (!md_ref_valid_tag(json_string_value(v)))
 			continue;
 		if (out->n >= max_total) {
 			md_err_set(err, "repository lists more than %zu tags (at %s)", max_total, url);

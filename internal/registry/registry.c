@@ -94,13 +94,13 @@ void md_registry_stats(const struct md_registry *r, struct md_registry_stats *ou
 int md_registry__check_names(const char *domain, const char *path, const char *ref,
 		       struct md_err *err)
 {
-	if (!domain || !md_registry__valid_domain(domain))
+	if (!md_ref_valid_domain(domain))
 		return md_err_set(err, "registry \"%.100s\": invalid registry domain",
 				  domain ? domain : "");
-	if (!path || !md_registry__valid_path(path))
+	if (!md_ref_valid_path(path))
 		return md_err_set(err, "registry %s: invalid repository name \"%.200s\"", domain,
 				  path ? path : "");
-	if (ref && !md_registry__valid_reference(ref))
+	if (ref && !md_ref_valid_tag(ref) && !md_ref_valid_digest(ref))
 		return md_err_set(err, "registry %s: invalid tag or digest \"%.200s\" for repository %s",
 				  domain, ref, path);
 	return 0;
@@ -343,7 +343,7 @@ static int digest_by_get(struct md_registry *r, const char *domain, const char *
 		goto out;
 	}
 	md_sha256_digest(resp.body.data ? resp.body.data : "", resp.body.len, digest);
-	if (resp.digest && md_is_sha256_digest(resp.digest) && strcmp(resp.digest, digest) != 0) {
+	if (resp.digest && md_ref_valid_digest(resp.digest) && strcmp(resp.digest, digest) != 0) {
 		md_err_set(err, "registry %s: manifest at %s has digest %s but the registry says %s",
 			   domain, resp.url, digest, resp.digest);
 		goto out;
@@ -384,7 +384,7 @@ static int head_manifest(struct md_registry *r, const char *domain, const char *
 		goto out;
 	if (resp.status == 404) {
 		snprintf(what, sizeof(what), "%s %s not found in repository %s",
-			 md_registry__valid_tag(ref) ? "tag" : "manifest", ref, path);
+			 md_ref_valid_tag(ref) ? "tag" : "manifest", ref, path);
 		md_registry__not_found(domain, what, &req, &resp, err);
 		goto out;
 	}
@@ -398,7 +398,7 @@ static int head_manifest(struct md_registry *r, const char *domain, const char *
 			   domain, path, ref, resp.url, *media_type);
 		goto out;
 	}
-	if (resp.digest && md_is_sha256_digest(resp.digest))
+	if (resp.digest && md_ref_valid_digest(resp.digest))
 		md_strlcpy(dg, resp.digest, sizeof(dg));
 	else if (digest_by_get(r, domain, path, url, dg, media_type, err) < 0)
 		goto out;

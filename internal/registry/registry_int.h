@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "magos/ref.h"
 #include "magos/registry.h"
 #include "magos/util.h"
 
@@ -82,17 +83,10 @@ int md_registry__tags_parse(const char *body, size_t len, const char *url, struc
 
 /* ---- parse.c: names and URLs ------------------------------------------ */
 
-/* Host that serves the API for a normalised domain (docker.io →
- * registry-1.docker.io). Returned pointer is `domain` or a literal. */
-const char *md_registry__api_host(const char *domain);
-/* "https://<api host>" or "http://…" when the domain or API host is listed
- * in insecure (exact host[:port] match). NULL on OOM. */
+/* "https://<api host>" (md_ref_domain_api_host) or "http://…" when the
+ * domain or API host is listed in insecure (exact host[:port] match). NULL
+ * on OOM. What is spliced into URLs is checked by md_registry__check_names. */
 char *md_registry__base_url(const char *domain, const struct md_strv *insecure);
-/* Validators for what we splice into URLs. */
-int md_registry__valid_domain(const char *s);
-int md_registry__valid_path(const char *s);
-int md_registry__valid_reference(const char *s);
-int md_registry__valid_tag(const char *s);
 /* Percent-encode everything but RFC 3986 unreserved characters. */
 char *md_registry__urlencode(const char *s);
 /* realm + "?service=…&scope=…" (or "&" when realm has a query already);

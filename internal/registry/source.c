@@ -101,7 +101,7 @@ static const char *first_image(json_t *index)
 
 		if (json_object_get(ann, "vnd.docker.reference.type"))
 			continue;
-		if (d && md_is_sha256_digest(d))
+		if (d && md_ref_valid_digest(d))
 			return d;
 	}
 	return NULL;
@@ -115,7 +115,7 @@ static int config_source(struct md_registry *r, const char *domain, const char *
 	json_t *blob = NULL;
 	int rc;
 
-	if (!cfg || !md_is_sha256_digest(cfg))
+	if (!cfg || !md_ref_valid_digest(cfg))
 		return 0;
 	if (get_json(r, domain, path, "blobs", cfg, &blob, err) < 0)
 		return -1;

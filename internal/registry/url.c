@@ -1,6 +1,6 @@
-/* Names and URLs: which host serves a domain, what may be spliced into a
- * URL, token endpoint URLs, and relative-URL resolution through curl's URL
- * API (which parses only; it performs no I/O). */
+/* URLs: a domain's base URL (names are checked by the ref module's
+ * grammar, magos/ref.h), token endpoint URLs, and relative-URL resolution
+ * through curl's URL API (which parses only; it performs no I/O). */
 #include "registry_int.h"
 
 #include <ctype.h>
@@ -9,112 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
-static int is_lower_alnum(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-const char *md_registry__api_host(const char *domain)
-{
-	if (strcasecmp(domain, "docker.io") == 0 || strcasecmp(domain, "index.docker.io") == 0)
-		return "registry-1.docker.io";
-	return domain;
-}
-
 char *md_registry__base_url(const char *domain, const struct md_strv *insecure)
 {
-	const char *host = md_registry__api_host(domain);
+	const char *host = md_ref_domain_api_host(domain);
 	int plain = insecure && (md_strv_contains(insecure, domain) ||
 				 md_strv_contains(insecure, host));
 
 	return md_asprintf("%s://%s", plain ? "http" : "https", host);
-}
-
-int md_registry__valid_domain(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 255)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr(".-:[]", *s))
-			return 0;
-	return 1;
-}
-
-/* One path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* */
-static const char *scan_component(const char *s)
-{
-	if (!is_lower_alnum((unsigned char)*s))
-		return NULL;
-	for (;;) {
-		while (is_lower_alnum((unsigned char)*s))
-			s++;
-		if (*s == '.' || (*s == '_' && s[1] != '_'))
-			s++;
-		else if (*s == '_')
-			s += 2;
-		else if (*s == '-')
-			while (*s == '-')
-				s++;
-		else
-			return s;
-		if (!is_lower_alnum((unsigned char)*s))
-			return NULL;
-	}
-}
-
-int md_registry__valid_path(const char *s)
-{
-	if (strlen(s) > 255)
-		return 0;
-	for (;;) {
-		s = scan_component(s);
-		if (!s)
-			return 0;
-		if (*s == '\0')
-			return 1;
-		if (*s++ != '/')
-			return 0;
-	}
-}
-
-int md_registry__valid_tag(const char *s)
-{
-	size_t n = 0;
-
-	if (!isalnum((unsigned char)*s) && *s != '_')
-		return 0;
-	for (; *s; s++, n++)
-		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
-			return 0;
-	return n <= 128;
-}
-
-/* algorithm ":" encoded, as in the distribution grammar:
- * [a-z0-9]+([+._-][a-z0-9]+)* ":" [a-zA-Z0-9=_-]+ */
-static int valid_digest(const char *s)
-{
-	const char *colon = strchr(s, ':');
-
-	if (!colon || colon == s || strlen(colon + 1) < 32 || strlen(s) > 200)
-		return 0;
-	for (const char *p = s; p < colon; p++) {
-		if (is_lower_alnum((unsigned char)*p))
-			continue;
-		if (!strchr("+._-", *p) || p == s || p + 1 == colon ||
-		    !is_lower_alnum((unsigned char)p[1]))
-			return 0;
-	}
-	for (const char *p = colon + 1; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("=_-", *p))
-			return 0;
-	return 1;
-}
-
-int md_registry__valid_reference(const char *s)
-{
-	return md_registry__valid_tag(s) || valid_digest(s);
 }
 
 char *md_registry__urlencode(const char *s)

@@ -94,7 +94,7 @@ int md_scan__check_args(const struct md_scan_opts *o, const char *name, const ch
 	if (!name || !valid_name(name))
 		return md_err_set(err, "cannot scan \"%s\": not an image name",
 				  name ? shown(buf, sizeof(buf), name) : "(none)");
-	if (!digest || !md_is_sha256_digest(digest))
+	if (!digest || !md_ref_valid_digest(digest))
 		return md_err_set(err, "cannot scan %s: \"%s\" is not a sha256 digest", name,
 				  digest ? shown(buf, sizeof(buf), digest) : "(none)");
 	if (!valid_platform(o->platform))
@@ -109,15 +109,11 @@ int md_scan__check_args(const struct md_scan_opts *o, const char *name, const ch
 
 int md_scan__registry_key(const char *name, char *out, size_t outlen)
 {
-	const char *slash = strchr(name, '/');
-	size_t n = slash ? (size_t)(slash - name) : 0;
-	int host = slash && (memchr(name, '.', n) || memchr(name, ':', n) ||
-			     (n == 9 && !strncmp(name, "localhost", 9)));
+	size_t n = md_ref_domain_len(name, strlen(name));
 
 	/* go-containerregistry normalises docker.io to index.docker.io, whose
 	 * key in Docker's config is this URL for historical reasons. */
-	if (!host || (n == 9 && !strncmp(name, "docker.io", 9)) ||
-	    (n == 15 && !strncmp(name, "index.docker.io", 15)))
+	if (!n || md_ref_is_hub(name, n))
 		return md_strlcpy(out, "https://index.docker.io/v1/", outlen) < outlen ? 0 : -1;
 	if (n >= outlen)
 		return -1;

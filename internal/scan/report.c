@@ -33,7 +33,7 @@ int md_scan_severity_parse(const char *s, enum md_severity *out)
 
 /* ---- parsing ------------------------------------------------------------------ */
 
-int md_scan__json_error(struct md_err *err, const char *text, int line, int column)
+static int json_error(struct md_err *err, const char *text, int line, int column)
 {
 	char clean[JSON_ERROR_TEXT_LENGTH];
 	size_t n = strnlen(text, sizeof(clean) - 1);
@@ -47,6 +47,23 @@ int md_scan__json_error(struct md_err *err, const char *text, int line, int colu
 	if (line > 0)
 		return md_err_set(err, "not JSON (%s, line %d column %d)", clean, line, column);
 	return md_err_set(err, "not JSON (%s)", clean);
+}
+
+int md_scan__json_load(const char *json, size_t len, json_t **root, struct md_err *err)
+{
+	json_error_t jerr;
+
+	*root = NULL;
+	if (len == 0) {
+		md_err_set(err, "the output is empty");
+		return MD_SCAN_INVALID;
+	}
+	*root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*root) {
+		json_error(err, jerr.text, jerr.line, jerr.column);
+		return MD_SCAN_INVALID;
+	}
+	return MD_SCAN_OK;
 }
 
 /* The string at key, "" when absent or null; NULL (err set) for another
@@ -305,20 +322,12 @@ int md_scan_report_parse(struct md_scan_report **out, const char *json, size_t l
 			 struct md_err *err)
 {
 	struct md_scan_report *r;
-	json_error_t jerr;
 	json_t *root;
 	int rc;
 
 	*out = NULL;
-	if (len == 0) {
-		md_err_set(err, "the output is empty");
-		return MD_SCAN_INVALID;
-	}
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		md_scan__json_error(err, jerr.text, jerr.line, jerr.column);
-		return MD_SCAN_INVALID;
-	}
+	if ((rc = md_scan__json_load(json, len, &root, err)) != MD_SCAN_OK)
+		return rc;
 	if (!(r = calloc(1, sizeof(*r)))) {
 		json_decref(root);
 		md_err_set(err, "out of memory");
@@ -365,28 +374,12 @@ const struct md_scan_finding *md_scan_report_at(const struct md_scan_report *r, 
 
 /* ---- which image the report is about --------------------------------------------- */
 
-/* The first path component names a registry when it has a '.' or ':' or
- * is "localhost" (the distribution reference rule). */
-static int first_is_host(const char *name, size_t *len)
-{
-	const char *slash = strchr(name, '/');
-	size_t n;
-
-	if (!slash)
-		return 0;
-	n = (size_t)(slash - name);
-	*len = n;
-	return memchr(name, '.', n) || memchr(name, ':', n) ||
-	       (n == 9 && strncmp(name, "localhost", 9) == 0);
-}
-
 const char *md_scan__short_name(const char *name)
 {
-	size_t n;
+	size_t n = md_ref_domain_len(name, strlen(name));
 
-	if (first_is_host(name, &n)) {
-		if (!((n == 9 && !strncmp(name, "docker.io", 9)) ||
-		      (n == 15 && !strncmp(name, "index.docker.io", 15))))
+	if (n) {
+		if (!md_ref_is_hub(name, n))
 			return name;
 		name += n + 1;
 	}

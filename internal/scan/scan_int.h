@@ -3,8 +3,10 @@
 #ifndef MAGOS_SCAN_INT_H
 #define MAGOS_SCAN_INT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
+#include "magos/ref.h"
 #include "magos/scan.h"
 
 /* Longest string kept from a report (IDs, names, versions): longer ones are
@@ -41,10 +43,12 @@ int md_scan__put_safe(struct md_buf *out, const char *s, size_t max);
  * "library/" dropped. Returns a pointer into name. */
 const char *md_scan__short_name(const char *name);
 
-/* Set err to "not JSON (<jansson's text>, line L column C)", with the
- * input bytes jansson quotes ("near '…'") made printable: a message is one
- * line, whatever Trivy (or something posing as it) printed. */
-int md_scan__json_error(struct md_err *err, const char *text, int line, int column);
+/* Parse Trivy's JSON output (duplicate keys refused) into *root: MD_SCAN_OK,
+ * or MD_SCAN_INVALID with err "the output is empty" or "not JSON
+ * (<jansson's text>, line L column C)", the input bytes jansson quotes
+ * ("near '…'") made printable: a message is one line, whatever Trivy (or
+ * something posing as it) printed. */
+int md_scan__json_load(const char *json, size_t len, json_t **root, struct md_err *err);
 
 /* Valid name / digest / platform / server URL for the command line (no
  * leading '-', no blanks, no credentials in a URL). -1 with err set. */

@@ -29,20 +29,13 @@ static int valid_time(const char *s)
 
 int md_scan__parse_version(char **out, const char *json, size_t len, struct md_err *err)
 {
-	json_error_t jerr;
 	json_t *root, *db, *ver, *upd;
-	int rc = MD_SCAN_INVALID;
+	int rc;
 
 	*out = NULL;
-	if (len == 0) {
-		md_err_set(err, "the output is empty");
-		return MD_SCAN_INVALID;
-	}
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		md_scan__json_error(err, jerr.text, jerr.line, jerr.column);
-		return MD_SCAN_INVALID;
-	}
+	if ((rc = md_scan__json_load(json, len, &root, err)) != MD_SCAN_OK)
+		return rc;
+	rc = MD_SCAN_INVALID;
 	db = json_object_get(root, "VulnerabilityDB");
 	if (!json_is_object(root)) {
 		md_err_set(err, "the version JSON is not an object");

@@ -73,20 +73,10 @@ static int parse_chain(struct md_sigstore_bundle *b, json_t *ch, struct md_err *
 		return md_err_set(err, "%s: x509CertificateChain has more than %d certificates",
 				  b->name, SG_MAX_CHAIN);
 	json_array_foreach(certs, i, v) {
-		unsigned char *der = NULL;
-		size_t len;
-		X509 *x;
+		X509 *x = md_sigstore__json_cert(v, b->name, i, err);
 
-		if (!json_is_object(v) || md_sigstore__json_b64(v, "rawBytes", &der, &len) != 1) {
-			free(der);
-			return md_err_set(err, "%s: certificate %zu is missing or not base64",
-					  b->name, i);
-		}
-		x = md_sigstore__der_cert(der, len);
-		free(der);
 		if (!x)
-			return md_err_set(err, "%s: certificate %zu is not a DER certificate",
-					  b->name, i);
+			return -1;
 		if (self_signed(x)) {
 			X509_free(x);
 			return md_err_set(err, "%s: the certificate chain holds a self-signed root "

@@ -80,3 +80,21 @@ int md_sigstore__json_b64(json_t *o, const char *key, unsigned char **out, size_
 		return -1;
 	return 1;
 }
+
+X509 *md_sigstore__json_cert(json_t *v, const char *where, size_t i, struct md_err *err)
+{
+	unsigned char *der = NULL;
+	size_t len;
+	X509 *x;
+
+	if (!json_is_object(v) || md_sigstore__json_b64(v, "rawBytes", &der, &len) != 1) {
+		free(der);
+		md_err_set(err, "%s: certificate %zu is missing or not base64", where, i);
+		return NULL;
+	}
+	x = md_sigstore__der_cert(der, len);
+	free(der);
+	if (!x)
+		md_err_set(err, "%s: certificate %zu is not a DER certificate", where, i);
+	return x;
+}

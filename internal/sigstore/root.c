@@ -146,20 +146,10 @@ static int parse_ca(json_t *o, struct sg_ca *c, const char *where, struct md_err
 	if (!c->chain)
 		return md_err_set(err, "out of memory");
 	json_array_foreach(certs, i, v) {
-		unsigned char *der = NULL;
-		size_t len;
-		X509 *x;
+		X509 *x = md_sigstore__json_cert(v, where, i, err);
 
-		if (!json_is_object(v) || md_sigstore__json_b64(v, "rawBytes", &der, &len) != 1) {
-			free(der);
-			return md_err_set(err, "%s: certificate %zu is missing or not base64",
-					  where, i);
-		}
-		x = md_sigstore__der_cert(der, len);
-		free(der);
 		if (!x)
-			return md_err_set(err, "%s: certificate %zu is not a DER certificate", where,
-					  i);
+			return -1;
 		if (!sk_X509_push(c->chain, x)) {
 			X509_free(x);
 			return md_err_set(err, "out of memory");

@@ -126,6 +126,9 @@ const char *md_sigstore__json_str(json_t *o, const char *key);
 int md_sigstore__json_int64(json_t *o, const char *key, int64_t *out);
 /* A base64 field decoded; 1 found, 0 absent, -1 malformed. */
 int md_sigstore__json_b64(json_t *o, const char *key, unsigned char **out, size_t *outlen);
+/* Certificate i of a chain, {"rawBytes": base64 DER}; NULL with err
+ * naming `where` and i when it is missing or not a certificate. */
+X509 *md_sigstore__json_cert(json_t *v, const char *where, size_t i, struct md_err *err);
 
 /* ---- crypto (crypto.c) ---- */
 

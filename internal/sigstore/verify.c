@@ -3,6 +3,7 @@
  * then for a certificate its chain at the signing time, usage, SCT and
  * identity. Every step refuses with a sentence naming what failed. */
 #include "sigstore_int.h"
+#include "magos/ref.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -61,7 +62,7 @@ static int subject_digest(struct vctx *v)
 	const struct md_sigstore_subject *s = v->s;
 	unsigned char given[32];
 
-	if (s->digest && (!md_str_has_prefix(s->digest, "sha256:") ||
+	if (s->digest && (!md_ref_valid_digest(s->digest) ||
 			  md_sigstore__unhex(s->digest + 7, given, 32) < 0))
 		return md_err_set(v->err, "the subject digest '%s' is not sha256:<64 hex>",
 				  s->digest);

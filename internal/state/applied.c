@@ -79,7 +79,7 @@ static int check_bad(json_t *bad, char *why, size_t n)
 			return -1;
 		}
 		json_object_foreach(r, digest, at)
-			if (!md_is_sha256_digest(digest) || !json_is_integer(at)) {
+			if (!md_ref_valid_digest(digest) || !json_is_integer(at)) {
 				snprintf(why, n, "bad digest for \"%.200s\"", repo);
 				return -1;
 			}
@@ -257,7 +257,7 @@ int md_state_bad_digest_add(struct md_state *st, const char *repo, const char *d
 {
 	json_t *bad, *r;
 
-	if (!st || !valid_repo(repo) || !digest || !md_is_sha256_digest(digest) ||
+	if (!st || !valid_repo(repo) || !digest || !md_ref_valid_digest(digest) ||
 	    !(bad = child(st, "bad", 1)))
 		return -1;
 	if (!(r = json_object_get(bad, repo))) {

@@ -47,37 +47,31 @@ static int aged_push(struct aged *v, size_t *n, json_t *obj, const char *key, in
 	return 0;
 }
 
-void md_state__prune_tags(json_t *tags)
+/* Keep the `keep` entries of obj whose `field` (a time) is newest. */
+static void prune_oldest(json_t *obj, const char *field, size_t keep)
 {
-	size_t total = json_object_size(tags), n = 0;
+	size_t total = json_object_size(obj), n = 0;
 	struct aged *v;
-	const char *tag;
+	const char *key;
 	json_t *e;
 
-	if (total <= MD_STATE__MAX_TAGS || !(v = calloc(total, sizeof(*v))))
+	if (total <= keep || !(v = calloc(total, sizeof(*v))))
 		return;
-	json_object_foreach(tags, tag, e)
-		if (aged_push(v, &n, tags, tag,
-			      json_integer_value(json_object_get(e, "first_seen"))) < 0)
+	json_object_foreach(obj, key, e)
+		if (aged_push(v, &n, obj, key, json_integer_value(json_object_get(e, field))) < 0)
 			break;
-	drop_oldest(v, n, n == total ? total - MD_STATE__MAX_TAGS : 0);
+	drop_oldest(v, n, n == total ? total - keep : 0);
+}
+
+void md_state__prune_tags(json_t *tags)
+{
+	prune_oldest(tags, "first_seen", MD_STATE__MAX_TAGS);
 }
 
 /* At most MD_STATE_MAX_DIGESTS facts: the oldest stored go first. */
 void md_state__prune_digests(json_t *digests, size_t keep)
 {
-	size_t total = json_object_size(digests), n = 0;
-	struct aged *v;
-	const char *digest;
-	json_t *e;
-
-	if (total <= keep || !(v = calloc(total, sizeof(*v))))
-		return;
-	json_object_foreach(digests, digest, e)
-		if (aged_push(v, &n, digests, digest,
-			      json_integer_value(json_object_get(e, "stored"))) < 0)
-			break;
-	drop_oldest(v, n, n == total ? total - keep : 0);
+	prune_oldest(digests, "stored", keep);
 }
 
 /* A repository is as recent as the newest tag it has shown us. */

@@ -20,7 +20,7 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +92,7 @@ static int check_tag(const char *repo, const char *tag, json_t *e, char *why, si
 	json_t *d = json_object_get(e, "digest"), *fs = json_object_get(e, "first_seen");
 
 	if (!*tag || !json_is_object(e) ||
-	    (d && (!json_is_string(d) || !md_is_sha256_digest(json_string_value(d)))) ||
+	    (d && (!json_is_string(d) || !md_ref_valid_digest(json_string_value(d)))) ||
 	    !json_is_integer(fs) ||
 	    json_integer_value(fs) < 0) {
 		snprintf(why, n, "bad entry for %.200s:%.130s", repo, tag);
@@ -116,7 +116,7 @@ static int check_repos(json_t *repos, char *why, size_t n)
 		json_t *list = json_object_get(r, "list");
 
 		if (!*repo || !json_is_object(tags) ||
-		    (list && !md_is_sha256_digest(json_string_value(list)))) {
+		    (list && !md_ref_valid_digest(json_string_value(list)))) {
 			snprintf(why, n, "bad entry for repository \"%.200s\"", repo);
 			return -1;
 		}
@@ -140,7 +140,7 @@ static int check_facts(const char *digest, json_t *e)
 	json_t *pl = json_object_get(e, "platforms"), *p;
 	size_t i;
 
-	if (!md_is_sha256_digest(digest) || !json_is_object(e) || !json_is_integer(at))
+	if (!md_ref_valid_digest(digest) || !json_is_object(e) || !json_is_integer(at))
 		return -1;
 	if (!c && !pl) /* verified, facts never asked for */
 		return 0;
@@ -457,7 +457,7 @@ int md_state_tag_seen(struct md_state *st, const char *repo, const char *tag,
 {
 	json_t *tags, *e;
 
-	if (!st || !repo || !*repo || !tag || !*tag || !digest || !md_is_sha256_digest(digest))
+	if (!st || !repo || !*repo || !tag || !*tag || !digest || !md_ref_valid_digest(digest))
 		return -1;
 	if (!(tags = repo_tags(st, repo)))
 		return -1;
@@ -510,25 +510,19 @@ static int strp_cmp(const void *a, const void *b)
 static int list_fingerprint(const struct md_strv *tags, char out[MD_DIGEST_STR_LEN + 1])
 {
 	char **v = malloc((tags->n ? tags->n : 1) * sizeof(*v));
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int ok = v && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	struct md_buf text;
+	int ok = v != NULL;
 
+	md_buf_init(&text, SIZE_MAX);
 	if (ok && tags->n) {
 		memcpy(v, tags->v, tags->n * sizeof(*v));
 		qsort(v, tags->n, sizeof(*v), strp_cmp);
 	}
 	for (size_t i = 0; ok && i < tags->n; i++)
-		ok = EVP_DigestUpdate(ctx, v[i], strlen(v[i])) == 1 &&
-		     EVP_DigestUpdate(ctx, "\n", 1) == 1;
-	ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-	if (ok) {
-		memcpy(out, "sha256:", 7);
-		for (unsigned int i = 0; i < mdlen; i++)
-			snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-	}
-	EVP_MD_CTX_free(ctx);
+		ok = md_buf_puts(&text, v[i]) == 0 && md_buf_puts(&text, "\n") == 0;
+	if (ok)
+		md_sha256_digest(text.data ? text.data : "", text.len, out);
+	md_buf_clear(&text);
 	free(v);
 	return ok ? 0 : -1;
 }
@@ -582,7 +576,7 @@ int md_state_digest_facts_put(struct md_state *st, const char *digest, int64_t c
 {
 	json_t *pl, *e;
 
-	if (!st || !digest || !md_is_sha256_digest(digest) || !(pl = platforms_json(platforms)))
+	if (!st || !digest || !md_ref_valid_digest(digest) || !(pl = platforms_json(platforms)))
 		return -1;
 	e = json_pack("{s:I, s:o, s:I}", "created", (json_int_t)(created > 0 ? created : 0),
 		      "platforms", pl, "stored", (json_int_t)now);
@@ -612,7 +606,7 @@ int md_state_digest_verified_put(struct md_state *st, const char *digest, int64_
 {
 	json_t *e;
 
-	if (!st || !digest || !md_is_sha256_digest(digest))
+	if (!st || !digest || !md_ref_valid_digest(digest))
 		return -1;
 	if (json_object_get(st->digests, digest))
 		return 0; /* verified already, facts maybe known: keep them */

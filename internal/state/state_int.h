@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "magos/ref.h"
 #include "magos/state.h"
 
 /* The "applied" object of st (never NULL once st exists). */

@@ -218,16 +218,6 @@ void md_sha256_digest(const void *data, size_t len, char *out)
 	out[MD_DIGEST_STR_LEN] = '\0';
 }
 
-int md_is_sha256_digest(const char *s)
-{
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != MD_DIGEST_STR_LEN)
-		return 0;
-	for (s += 7; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
-}
-
 char *md_path_find(const char *prog, const char *search_path)
 {
 	const char *p = search_path ? search_path : "";

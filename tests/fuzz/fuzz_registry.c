@@ -60,7 +60,7 @@ static void fuzz_bodies(const char *s, size_t n)
 	free(tok);
 	md_registry__tags_parse(s, n, "fuzz", &tags, 1000, &err);
 	for (size_t i = 0; i < tags.n; i++)
-		if (!md_registry__valid_tag(tags.v[i]))
+		if (!md_ref_valid_tag(tags.v[i]))
 			abort();
 	md_strv_clear(&tags);
 }
@@ -112,14 +112,14 @@ static void fuzz_base64(const char *s)
 static void fuzz_names(const char *s)
 {
 	char *u = md_registry__urlencode(s), *t;
+	struct md_err err;
 
-	md_registry__valid_domain(s);
-	md_registry__valid_path(s);
-	md_registry__valid_reference(s);
+	md_registry__check_names(s, "a", s, &err);
+	md_registry__check_names("ghcr.io", s, NULL, &err);
 	t = md_registry__token_url("https://auth.example/token", s, s);
 	free(u);
 	free(t);
-	if (md_registry__valid_domain(s)) {
+	if (md_ref_valid_domain(s)) {
 		char *b = md_registry__base_url(s, NULL);
 
 		free(b);
@@ -181,7 +181,7 @@ static void fuzz_manifest(const char *s, size_t n)
 		abort();
 	if (m.kind == MD_REG_INDEX) {
 		if (m.config || m.platforms.n > MD_REG_MAX_PLATFORMS ||
-		    (m.first && !md_is_sha256_digest(m.first)))
+		    (m.first && !md_ref_valid_digest(m.first)))
 			abort();
 		for (size_t i = 0; i < m.platforms.n; i++) {
 			check_platform(m.platforms.v[i]);
@@ -190,7 +190,7 @@ static void fuzz_manifest(const char *s, size_t n)
 					abort();
 		}
 	} else if (m.kind == MD_REG_IMAGE) {
-		if (m.platforms.n || m.first || (m.config && !md_is_sha256_digest(m.config)))
+		if (m.platforms.n || m.first || (m.config && !md_ref_valid_digest(m.config)))
 			abort();
 	} else {
 		abort();

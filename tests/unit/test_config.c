@@ -295,6 +295,61 @@ static void test_env_only(void **state)
 	assert_null(cfg);
 }
 
+/* One table of log level and format names for the settings, --log-format
+ * and the log lines (moved here from test_obs with the parsers). */
+static void test_log_names(void **state)
+{
+	char *warning[] = { "MD_REPO=/srv/x", "MD_LOG_LEVEL=warning", NULL };
+	char *loud[] = { "MD_LOG_LEVEL=loud", NULL };
+	enum md_log_level l;
+	enum md_log_format f;
+	struct md_config *cfg = NULL;
+	struct md_err err;
+
+	(void)state;
+	/* "warning", as syslog and journald spell it, is warn */
+	assert_int_equal(md_config_load(&cfg, NULL, warning, &err), 0);
+	assert_int_equal(md_config_settings(cfg)->log_level, MD_LOG_WARN);
+	md_config_free(cfg);
+	cfg = load_ok(REPO "MD_LOG_LEVEL=warning\n", NULL);
+	assert_int_equal(md_config_settings(cfg)->log_level, MD_LOG_WARN);
+	md_config_free(cfg);
+	/* nonsense is refused, naming the key and the valid names */
+	load_fails(REPO, loud,
+		   "environment: MD_LOG_LEVEL: invalid value 'loud' (valid: debug, info, warn, "
+		   "error)");
+	load_fails(REPO "MD_LOG_LEVEL=loud\n", NULL,
+		   "@:2: MD_LOG_LEVEL: invalid value 'loud' (valid: debug, info, warn, error)");
+
+	assert_int_equal(md_config_parse_log_level("warn", &l, &err), 0);
+	assert_int_equal(l, MD_LOG_WARN);
+	assert_int_equal(md_config_parse_log_level("warning", &l, &err), 0);
+	assert_int_equal(l, MD_LOG_WARN);
+	/* lowercase only, as MD_LOG_LEVEL always was (test_config_keys) */
+	assert_int_equal(md_config_parse_log_level("WARN", &l, &err), -1);
+	assert_int_equal(md_config_parse_log_level("loud", &l, &err), -1);
+	assert_string_equal(err.msg, "invalid value 'loud' (valid: debug, info, warn, error)");
+	assert_int_equal(md_config_parse_log_format("json", &f, &err), 0);
+	assert_int_equal(f, MD_LOG_JSON);
+	assert_int_equal(md_config_parse_log_format("xml", &f, &err), -1);
+	assert_string_equal(err.msg, "invalid value 'xml' (valid: auto, text, json, journal)");
+	assert_int_equal(md_config_parse_log_format("journal", &f, &err), 0);
+	assert_int_equal(f, MD_LOG_JOURNAL);
+	assert_int_equal(md_config_parse_log_format("auto", &f, &err), 0);
+	assert_int_equal(f, MD_LOG_AUTO);
+	assert_int_equal(md_config_parse_log_format("text", &f, &err), 0);
+	assert_int_equal(f, MD_LOG_TEXT);
+	/* what a log line prints reads back as the same level */
+	for (l = MD_LOG_DEBUG; l <= MD_LOG_ERROR; l++) {
+		enum md_log_level back;
+
+		assert_int_equal(md_config_parse_log_level(md_config_log_level_name(l), &back, &err),
+				 0);
+		assert_int_equal(back, l);
+	}
+	assert_string_equal(md_config_log_level_name(MD_LOG_WARN), "warn");
+}
+
 static void test_empty_means_unset(void **state)
 {
 	char *envp[] = { "MD_INTERVAL=", NULL };
@@ -459,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_empty_means_unset),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_parse_bool),
+		cmocka_unit_test(test_log_names),
 		cmocka_unit_test(test_parse_author),
 		cmocka_unit_test(test_parse_envfile_direct),
 	};

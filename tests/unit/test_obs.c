@@ -63,24 +63,6 @@ static void test_debug_level(void **state)
 	assert_non_null(strstr(out, "hidden unless debug"));
 }
 
-static void test_parse(void **state)
-{
-	enum md_log_level l;
-	enum md_log_format f;
-
-	(void)state;
-	assert_int_equal(md_log_parse_level("WARN", &l), 0);
-	assert_int_equal(l, MD_LOG_WARN);
-	assert_int_equal(md_log_parse_level("loud", &l), -1);
-	assert_int_equal(md_log_parse_format("json", &f), 0);
-	assert_int_equal(f, MD_LOG_JSON);
-	assert_int_equal(md_log_parse_format("xml", &f), -1);
-	assert_int_equal(md_log_parse_format("journal", &f), 0);
-	assert_int_equal(f, MD_LOG_JOURNAL);
-	assert_int_equal(md_log_parse_format("auto", &f), 0);
-	assert_int_equal(f, MD_LOG_AUTO);
-}
-
 static void test_journal_field_names(void **state)
 {
 	char name[80], small[8];
@@ -306,7 +288,6 @@ int main(void)
 		cmocka_unit_test(test_text_line),
 		cmocka_unit_test(test_json_line),
 		cmocka_unit_test(test_debug_level),
-		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_journal_field_names),
 		cmocka_unit_test(test_journal_encoding),
 		cmocka_unit_test(test_journal_stream_matching),

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "magos/policy.h"
+#include "magos/ref.h"
+#include "ref_cases.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -432,6 +434,28 @@ static void test_policy_names_and_follow(void **state)
 	assert_string_equal(md_policy_followed_tag(p, "1.25"), "stable");
 	assert_string_equal(md_policy_followed_tag(p, NULL), "stable");
 	md_policy_free(p);
+}
+
+/* The annotation's "tag" takes exactly what the ref module's grammar takes. */
+static void test_tag_agrees_with_ref(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < REF_PIECE_CASES; i++) {
+		const struct ref_piece_case *c = &ref_piece_cases[i];
+		char ann[512];
+		struct md_policy *p = NULL;
+		struct md_err err;
+		int rc;
+
+		snprintf(ann, sizeof(ann), "{\"magos\": {\"policy\": \"digest\", \"tag\": \"%s\"}}",
+			 c->s);
+		rc = md_policy_parse(&p, ann, &err);
+		if ((rc == 0) != md_ref_valid_tag(c->s))
+			fail_msg("tag '%s': the policy %s it", c->s, rc == 0 ? "took" : "refused");
+		if (rc < 0)
+			assert_non_null(strstr(err.msg, "\"tag\" is not a valid tag"));
+		md_policy_free(p);
+	}
 }
 
 /* ---- decisions --------------------------------------------------------- */
@@ -947,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_fields_errors),
 		cmocka_unit_test(test_decide_engine),
 		cmocka_unit_test(test_rank),
+		cmocka_unit_test(test_tag_agrees_with_ref),
 		cmocka_unit_test(test_decide_status),
 		cmocka_unit_test(test_families),
 	};

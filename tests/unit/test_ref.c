@@ -1,5 +1,6 @@
 #include "unit.h"
 #include "magos/ref.h"
+#include "ref_cases.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@ static const struct good_case good[] = {
 	{ "index.docker.io/nginx", "index.docker.io/nginx", "docker.io", "library/nginx", NULL,
 	  NULL },
 	{ "index.docker.io/foo/bar:2", "index.docker.io/foo/bar", "docker.io", "foo/bar", "2",
+	  NULL },
+	/* host names are case-insensitive: still Docker Hub, so still library/ */
+	{ "Docker.IO/nginx", "Docker.IO/nginx", "docker.io", "library/nginx", NULL, NULL },
+	{ "INDEX.docker.io/foo/bar", "INDEX.docker.io/foo/bar", "docker.io", "foo/bar", NULL,
 	  NULL },
 	/* other registries */
 	{ "ghcr.io/acme/web:1.4.2", "ghcr.io/acme/web", "ghcr.io", "acme/web", "1.4.2", NULL },
@@ -328,6 +333,104 @@ static void test_validators(void **state)
 	md_ref_free(NULL);
 }
 
+/* The cases the former copies disagreed on, one answer each. */
+static void test_piece_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < REF_PIECE_CASES; i++) {
+		const struct ref_piece_case *c = &ref_piece_cases[i];
+
+		if (md_ref_valid_tag(c->s) != c->tag)
+			fail_msg("tag '%s': expected %d", c->s, c->tag);
+		if (md_ref_valid_digest(c->s) != c->digest)
+			fail_msg("digest '%s': expected %d", c->s, c->digest);
+	}
+}
+
+/* What util's hashing writes is a digest by the grammar. */
+static void test_computed_digest(void **state)
+{
+	char d[MD_DIGEST_STR_LEN + 1];
+
+	(void)state;
+	md_sha256_digest("", 0, d);
+	assert_true(md_ref_valid_digest(d));
+	assert_false(md_ref_valid_digest("sha256:E3B0"));
+	assert_false(md_ref_valid_digest(
+		"sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+}
+
+static void test_domains_and_paths(void **state)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} domains[] = {
+		{ "ghcr.io", 1 },     { "127.0.0.1:5000", 1 }, { "[::1]:5000", 1 },
+		{ "localhost", 1 },   { "Docker.IO", 1 },      { "", 0 },
+		{ "a/b", 0 },         { "a@b", 0 },
+		/* the registry's loose check took these */
+		{ "a..b", 0 },        { "-a.io", 0 },          { "a.io:x", 0 },
+		{ "[::1", 0 },        { "a.io:", 0 },
+	};
+	static const char *good_paths[] = { "library/nginx", "a", "a/b/c", "a.b_c__d--e/f-g",
+					    "0/1" };
+	static const char *bad_paths[] = { "", "A/b", "a//b", "/a", "a/", "a..b", "a___b",
+					   "a/../b", "a?b", "a/b#", "-a", "a-" };
+	char long_name[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(domains) / sizeof(*domains); i++)
+		if (md_ref_valid_domain(domains[i].s) != domains[i].ok)
+			fail_msg("domain '%s': expected %d", domains[i].s, domains[i].ok);
+	for (size_t i = 0; i < sizeof(good_paths) / sizeof(*good_paths); i++)
+		assert_true(md_ref_valid_path(good_paths[i]));
+	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(*bad_paths); i++)
+		assert_false(md_ref_valid_path(bad_paths[i]));
+	assert_false(md_ref_valid_domain(NULL));
+	assert_false(md_ref_valid_path(NULL));
+	/* 255 at most for both (the registry capped domains, ref did not) */
+	memset(long_name, 'a', sizeof(long_name));
+	long_name[255] = '\0';
+	assert_true(md_ref_valid_domain(long_name));
+	assert_true(md_ref_valid_path(long_name));
+	long_name[255] = 'a';
+	long_name[256] = '\0';
+	assert_false(md_ref_valid_domain(long_name));
+	assert_false(md_ref_valid_path(long_name));
+}
+
+static void test_hub(void **state)
+{
+	static const struct {
+		const char *domain, *host;
+	} cases[] = {
+		{ "docker.io", MD_REF_HUB_API },
+		{ "index.docker.io", MD_REF_HUB_API },
+		{ "DOCKER.IO", MD_REF_HUB_API }, /* the registry mapped it, ref did not */
+		{ "registry-1.docker.io", "registry-1.docker.io" },
+		{ "docker.io.example", "docker.io.example" },
+		{ "ghcr.io", "ghcr.io" },
+	};
+	static const struct {
+		const char *name;
+		size_t len;
+	} splits[] = {
+		{ "nginx", 0 },      { "foo/bar", 0 },       { "Foo/bar", 3 },
+		{ "a.b/x", 3 },      { "a:1/x", 3 },         { "localhost/x", 9 },
+		{ "localhost", 0 },  { "localhost:5000", 0 }, { "docker.io/nginx", 9 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		assert_string_equal(md_ref_domain_api_host(cases[i].domain), cases[i].host);
+	assert_true(md_ref_is_hub("docker.io/x", 9));
+	assert_false(md_ref_is_hub("docker.io", 6));
+	for (size_t i = 0; i < sizeof(splits) / sizeof(*splits); i++)
+		if (md_ref_domain_len(splits[i].name, strlen(splits[i].name)) != splits[i].len)
+			fail_msg("'%s': expected a domain of %zu", splits[i].name, splits[i].len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,7 +438,9 @@ int main(void)
 		cmocka_unit_test(test_bad_table),   cmocka_unit_test(test_path_length),
 		cmocka_unit_test(test_input_cap),   cmocka_unit_test(test_tag_length),
 		cmocka_unit_test(test_api_host),    cmocka_unit_test(test_format),
-		cmocka_unit_test(test_validators),
+		cmocka_unit_test(test_validators),  cmocka_unit_test(test_piece_table),
+		cmocka_unit_test(test_computed_digest), cmocka_unit_test(test_domains_and_paths),
+		cmocka_unit_test(test_hub),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
  * Link headers, URLs and name validators, header lines, error bodies,
  * token and tag-list responses. */
 #include "unit.h"
+#include "ref_cases.h"
 #include "registry_fixture.h"
 
 /* ---- WWW-Authenticate ---------------------------------------------------- */
@@ -270,24 +271,65 @@ static void test_validators(void **state)
 	static const char *bad_paths[] = { "", "A/b", "a//b", "/a", "a/", "a..b", "a___b",
 					   "a/../b", "a?b", "a/b#", "-a", "a-" };
 
+	struct md_err err;
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(good_paths) / sizeof(*good_paths); i++)
-		assert_true(md_registry__valid_path(good_paths[i]));
+		assert_int_equal(md_registry__check_names("ghcr.io", good_paths[i], NULL, &err), 0);
 	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(*bad_paths); i++)
-		assert_false(md_registry__valid_path(bad_paths[i]));
-	assert_true(md_registry__valid_reference("1.25-alpine"));
-	assert_true(md_registry__valid_reference("_x"));
-	assert_true(md_registry__valid_reference(
-		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
-	assert_false(md_registry__valid_reference(".x"));
-	assert_false(md_registry__valid_reference("a/b"));
-	assert_false(md_registry__valid_reference("a?b"));
-	assert_false(md_registry__valid_reference("sha256:short"));
-	assert_true(md_registry__valid_domain("127.0.0.1:5000"));
-	assert_true(md_registry__valid_domain("[::1]:5000"));
-	assert_false(md_registry__valid_domain("a/b"));
-	assert_false(md_registry__valid_domain("a@b"));
-	assert_false(md_registry__valid_domain(""));
+		assert_int_equal(md_registry__check_names("ghcr.io", bad_paths[i], NULL, &err), -1);
+	assert_int_equal(md_registry__check_names("ghcr.io", "a", "1.25-alpine", &err), 0);
+	assert_int_equal(md_registry__check_names("ghcr.io", "a", "_x", &err), 0);
+	assert_int_equal(md_registry__check_names("ghcr.io", "a",
+		"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &err), 0);
+	assert_int_equal(md_registry__check_names("ghcr.io", "a", ".x", &err), -1);
+	assert_int_equal(md_registry__check_names("ghcr.io", "a", "a/b", &err), -1);
+	assert_int_equal(md_registry__check_names("ghcr.io", "a", "a?b", &err), -1);
+	assert_int_equal(md_registry__check_names("ghcr.io", "a", "sha256:short", &err), -1);
+	assert_string_equal(err.msg,
+			    "registry ghcr.io: invalid tag or digest \"sha256:short\" for repository a");
+	assert_int_equal(md_registry__check_names("127.0.0.1:5000", "a", NULL, &err), 0);
+	assert_int_equal(md_registry__check_names("[::1]:5000", "a", NULL, &err), 0);
+	assert_int_equal(md_registry__check_names("a/b", "a", NULL, &err), -1);
+	assert_int_equal(md_registry__check_names("a@b", "a", NULL, &err), -1);
+	assert_int_equal(md_registry__check_names("", "a", NULL, &err), -1);
+	assert_int_equal(md_registry__check_names(NULL, "a", NULL, &err), -1);
+	assert_int_equal(md_registry__check_names("ghcr.io", NULL, NULL, &err), -1);
+}
+
+/* The registry takes exactly what the ref module's grammar takes: in a
+ * request (tag or digest) and from a tag list (tags only). */
+static void test_names_agree_with_ref(void **state)
+{
+	struct md_strv tags = { 0 };
+	struct md_buf body;
+	struct md_err err;
+	size_t kept = 0;
+	char *url;
+
+	(void)state;
+	md_buf_init(&body, 4096);
+	md_buf_puts(&body, "{\"name\":\"a\",\"tags\":[");
+	for (size_t i = 0; i < REF_PIECE_CASES; i++) {
+		const struct ref_piece_case *c = &ref_piece_cases[i];
+		int want = c->tag || c->digest ? 0 : -1;
+
+		if (md_registry__check_names("ghcr.io", "a", c->s, &err) != want)
+			fail_msg("'%s': the registry disagrees with the ref grammar", c->s);
+		md_buf_printf(&body, "%s\"%s\"", i ? "," : "", c->s);
+		kept += (size_t)c->tag;
+	}
+	md_buf_puts(&body, "]}");
+	assert_int_equal(md_registry__tags_parse(body.data, body.len, "U", &tags, 100, &err), 0);
+	assert_int_equal(tags.n, kept);
+	for (size_t i = 0; i < tags.n; i++)
+		assert_true(md_ref_valid_tag(tags.v[i]));
+	/* Docker Hub's API host by the same rule (host names in any case) */
+	url = md_registry__base_url("DOCKER.IO", NULL);
+	assert_string_equal(url, "https://registry-1.docker.io");
+	free(url);
+	md_strv_clear(&tags);
+	md_buf_clear(&body);
 }
 
 /* ---- headers and bodies ----------------------------------------------------- */
@@ -442,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_token_parse),
 		cmocka_unit_test(test_token_parse_errors),
 		cmocka_unit_test(test_tags_parse),
+		cmocka_unit_test(test_names_agree_with_ref),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

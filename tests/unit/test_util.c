@@ -113,9 +113,6 @@ static void test_digest(void **state)
 	(void)state;
 	md_sha256_digest("", 0, d);
 	assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	assert_true(md_is_sha256_digest(d));
-	assert_false(md_is_sha256_digest("sha256:E3B0"));
-	assert_false(md_is_sha256_digest("sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 }
 
 static void test_strv(void **state)
