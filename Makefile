@@ -69,7 +69,7 @@ $(HOOKS_BIN): $(MAIN_OBJ) $(HOOK_OBJ) $(filter-out $(NOHOOK_OBJ),$(LIB_OBJ))
 # build and run while other modules are being worked on: test_<m>.c and
 # test_<m>_<part>.c need internal/<m>/ and internal/util/ (modules listed in
 # UNIT_WHOLE link all).
-UNIT_WHOLE := test_daemon test_cli test_watcher
+UNIT_WHOLE := test_daemon test_cli test_watcher test_reconcile test_publish test_rollout
 unit_module = $(firstword $(subst _, ,$(patsubst test_%,%,$(1))))
 unit_objs = $(if $(filter $(1),$(UNIT_WHOLE)),$(LIB_OBJ),\
 	$(filter $(BUILD)/obj/internal/$(call unit_module,$(1))/% $(BUILD)/obj/internal/util/%,$(LIB_OBJ)))
