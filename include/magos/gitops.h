@@ -179,6 +179,17 @@ struct md_git_blob {
 	unsigned mode;    /* permission bits of the work-tree file: 0755-ish is executable */
 };
 
+/* Blobs with the buffers they point into (owned[i] is v[i].data's, or NULL
+ * when borrowed), as a caller builds them for md_git_branch_commit. */
+struct md_git_blobs {
+	struct md_git_blob *v;
+	char **owned;
+	size_t n;
+};
+/* Room for max blobs (zeroed); -1 on OOM. */
+int md_git_blobs_init(struct md_git_blobs *b, size_t max);
+void md_git_blobs_clear(struct md_git_blobs *b);
+
 /* origin's URL as configured in the clone at path, read without touching
  * the network (owner/repo for the GitHub App). *url (caller frees) is NULL
  * and 1 returned when there is no clone or it has no origin. */

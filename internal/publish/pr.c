@@ -202,22 +202,6 @@ static int patch_for_group(const struct pr_run *c, const struct pr_group *g,
 	return rc;
 }
 
-/* Whole files for a branch commit, with the buffers they point into. */
-struct blobs {
-	struct md_git_blob *v;
-	char **owned;
-	size_t n;
-};
-
-static void blobs_clear(struct blobs *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		free(b->owned[i]);
-	free(b->owned);
-	free(b->v);
-	memset(b, 0, sizeof(*b));
-}
-
 /* 1 when site i is the first of its file among the sites. */
 static int first_of_file(const struct pr_run *c, size_t i)
 {
@@ -227,16 +211,11 @@ static int first_of_file(const struct pr_run *c, size_t i)
 	return 1;
 }
 
-static int group_files(const struct pr_run *c, const struct pr_group *g, struct blobs *pf,
+static int group_files(const struct pr_run *c, const struct pr_group *g, struct md_git_blobs *pf,
 		       struct md_err *err)
 {
-	memset(pf, 0, sizeof(*pf));
-	pf->v = calloc(c->nsites ? c->nsites : 1, sizeof(*pf->v));
-	pf->owned = calloc(c->nsites ? c->nsites : 1, sizeof(*pf->owned));
-	if (!pf->v || !pf->owned) {
-		blobs_clear(pf);
+	if (md_git_blobs_init(pf, c->nsites) < 0)
 		return md_err_set(err, "out of memory");
-	}
 	for (size_t i = 0; i < c->nsites; i++) {
 		const struct md_publish_site *sf = &c->sites[i];
 		char *data;
@@ -245,7 +224,7 @@ static int group_files(const struct pr_run *c, const struct pr_group *g, struct 
 		if (!first_of_file(c, i))
 			continue;
 		if (patch_for_group(c, g, sf, &data, &len, err) < 0) {
-			blobs_clear(pf);
+			md_git_blobs_clear(pf);
 			return -1;
 		}
 		if (!data)
@@ -256,7 +235,7 @@ static int group_files(const struct pr_run *c, const struct pr_group *g, struct 
 		pf->n++;
 	}
 	if (!pf->n) {
-		blobs_clear(pf);
+		md_git_blobs_clear(pf);
 		return md_err_set(err, "branch %s: no file changes", g->branch);
 	}
 	return 0;
@@ -502,7 +481,7 @@ int md_publish__branch(const struct md_publish_ctx *p, const char *branch, const
 static int update_branch(struct pr_run *c, const struct pr_group *g, const char *base_oid,
 			 struct md_err *err)
 {
-	struct blobs pf;
+	struct md_git_blobs pf;
 	char *msg = pr_message(c, g);
 	int rc = -1;
 
@@ -510,7 +489,7 @@ static int update_branch(struct pr_run *c, const struct pr_group *g, const char 
 		return md_err_set(err, "out of memory");
 	if (group_files(c, g, &pf, err) == 0) {
 		rc = md_publish__branch(c->p, g->branch, base_oid, pf.v, pf.n, msg, err);
-		blobs_clear(&pf);
+		md_git_blobs_clear(&pf);
 	}
 	free(msg);
 	return rc;

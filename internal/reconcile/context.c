@@ -12,16 +12,38 @@
 #include "magos/github.h"
 #include "magos/registry.h"
 
+/* The strings a report entry owns, freed in one go. */
+static void free_strings(char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
+#define FREE_STRINGS(...)                                                              \
+	do {                                                                           \
+		char *const v_[] = { __VA_ARGS__ };                                    \
+		free_strings(v_, sizeof(v_) / sizeof(v_[0]));                          \
+	} while (0)
+
 void md_reconcile__change_clear(struct md_change *ch)
 {
-	free(ch->file);
-	free(ch->image);
-	free(ch->from);
-	free(ch->to);
-	free(ch->digest);
-	free(ch->old_value);
-	free(ch->new_value);
-	free(ch->annotation);
+	FREE_STRINGS(ch->file, ch->image, ch->from, ch->to, ch->digest, ch->old_value,
+		     ch->new_value, ch->annotation);
+}
+
+static void problem_clear(struct md_problem *p)
+{
+	FREE_STRINGS(p->file, p->message, p->text);
+}
+
+static void stack_clear(struct md_stack_report *s)
+{
+	FREE_STRINGS(s->dir, s->reason, s->error);
+}
+
+static void pr_clear(struct md_pr_report *p)
+{
+	FREE_STRINGS(p->branch, p->url);
 }
 
 void md_cycle_report_clear(struct md_cycle_report *rep)
@@ -30,25 +52,17 @@ void md_cycle_report_clear(struct md_cycle_report *rep)
 		return;
 	for (size_t i = 0; i < rep->nchanges; i++)
 		md_reconcile__change_clear(&rep->changes[i]);
+	for (size_t i = 0; i < rep->nproblems; i++)
+		problem_clear(&rep->problems[i]);
+	for (size_t i = 0; i < rep->nstacks; i++)
+		stack_clear(&rep->stacks[i]);
+	for (size_t i = 0; i < rep->nprs; i++)
+		pr_clear(&rep->prs[i]);
 	free(rep->changes);
-	for (size_t i = 0; i < rep->nproblems; i++) {
-		free(rep->problems[i].file);
-		free(rep->problems[i].message);
-		free(rep->problems[i].text);
-	}
 	free(rep->problems);
-	md_strv_clear(&rep->diffs);
-	for (size_t i = 0; i < rep->nstacks; i++) {
-		free(rep->stacks[i].dir);
-		free(rep->stacks[i].reason);
-		free(rep->stacks[i].error);
-	}
 	free(rep->stacks);
-	for (size_t i = 0; i < rep->nprs; i++) {
-		free(rep->prs[i].branch);
-		free(rep->prs[i].url);
-	}
 	free(rep->prs);
+	md_strv_clear(&rep->diffs);
 	memset(rep, 0, sizeof(*rep));
 }
 

@@ -232,27 +232,10 @@ static int run_old_version(struct md_rollout__run *r, const struct md_rollout__s
 /* The paths as they were at good, with the work tree's permission bits.
  * A path good did not have cannot be expressed as a file to write: that
  * revert is refused (the caller runs the old version without it). */
-struct blobs {
-	struct md_git_blob *v;
-	char **owned; /* v[i].data's buffer */
-	size_t n;
-};
-
-static void blobs_clear(struct blobs *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		free(b->owned[i]);
-	free(b->owned);
-	free(b->v);
-	memset(b, 0, sizeof(*b));
-}
-
 static int good_files(struct md_rollout__run *r, const char *good, const struct md_strv *paths,
-		      struct blobs *f, struct md_err *err)
+		      struct md_git_blobs *f, struct md_err *err)
 {
-	f->v = calloc(paths->n ? paths->n : 1, sizeof(*f->v));
-	f->owned = calloc(paths->n ? paths->n : 1, sizeof(*f->owned));
-	if (!f->v || !f->owned)
+	if (md_git_blobs_init(f, paths->n) < 0)
 		return md_err_set(err, "out of memory");
 	for (size_t i = 0; i < paths->n; i++) {
 		char *abs = md_asprintf("%s/%s", md_git_workdir(r->x->git), paths->v[i]);
@@ -303,7 +286,7 @@ static int revert_by_pr(struct md_rollout__run *r, const struct md_rollout__stac
 			const struct md_strv *paths, const struct revert_desc *d, const char *msg,
 			const char *reason, const char *failure, struct md_err *err)
 {
-	struct blobs f = { 0 };
+	struct md_git_blobs f = { 0 };
 	struct md_rollout_revert_plan plan = { .stack = s->dir, .good = good, .paths = paths,
 					       .message = msg };
 	struct md_err perr;
@@ -324,7 +307,7 @@ static int revert_by_pr(struct md_rollout__run *r, const struct md_rollout__stac
 		plan.body = body;
 		rc = r->x->publisher.propose(r->x->publisher.ctx, &plan, &pr, &perr);
 	}
-	blobs_clear(&f);
+	md_git_blobs_clear(&f);
 	if (rc < 0) {
 		md_log(MD_LOG_ERROR, "cannot propose the revert of the failed update; running the last "
 		       "good version instead", "stack", s->dir, "error", perr.msg, NULL);

@@ -134,30 +134,6 @@ static int read_version(struct md_rollout__run *r, const char *rel, const char *
 	return rc;
 }
 
-static int write_private(const char *path, const char *data, size_t len, struct md_err *err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	size_t off = 0;
-
-	if (fd < 0)
-		return md_err_set(err, "cannot create %s: %s", path, strerror(errno));
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			md_err_set(err, "cannot write %s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0)
-		return md_err_set(err, "cannot write %s: %s", path, strerror(errno));
-	return 0;
-}
-
 /* Decrypt rel into the env file <sec->dir>/<n>.env. */
 static int decrypt_one(struct md_rollout__run *r, const char *rel, const char *commit,
 		       struct md_rollout__secrets *sec, struct md_err *err)
@@ -180,7 +156,7 @@ static int decrypt_one(struct md_rollout__run *r, const char *rel, const char *c
 		md_err_set(err, "out of memory");
 		goto out;
 	}
-	rc = write_private(path, env, envlen, err);
+	rc = md_file_write_new(path, env, envlen, 0600, err);
 out:
 	if (env)
 		md_secrets_free_plain(env, envlen);
