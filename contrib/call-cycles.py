@@ -5,6 +5,8 @@ symbols per object); prints the strongly connected components of 3+ files
 each cycle module calls. Usage: contrib/call-cycles.py [build-dir]"""
 import subprocess, glob, sys, os
 objs = sorted(glob.glob(os.path.join(sys.argv[1] if len(sys.argv) > 1 else 'build', 'obj/internal/*/*.o')))
+# objects of sources that no longer exist (a moved file) are stale: skip them
+objs = [o for o in objs if os.path.exists(o.split('obj/', 1)[1][:-2] + '.c')]
 defined, undef = {}, {}
 for o in objs:
     out = subprocess.run(['nm', o], capture_output=True, text=True).stdout
