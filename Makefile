@@ -69,7 +69,7 @@ $(HOOKS_BIN): $(MAIN_OBJ) $(HOOK_OBJ) $(filter-out $(NOHOOK_OBJ),$(LIB_OBJ))
 # (MODULE_DEPS_<m>) and util, so each module's tests build and run while
 # other modules are being worked on: test_<m>.c and test_<m>_<part>.c need
 # internal/<m>/ and internal/util/ (modules listed in UNIT_WHOLE link all).
-UNIT_WHOLE := test_daemon test_cli test_watcher
+UNIT_WHOLE := test_daemon test_cli test_watcher test_reconcile test_publish test_rollout
 MODULE_DEPS_applier := ref
 MODULE_DEPS_obs := config
 MODULE_DEPS_policy := ref

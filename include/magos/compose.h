@@ -53,6 +53,9 @@ size_t md_compose_problem_count(const struct md_compose_file *f);
  * single-line scalar", "image value is empty", "the magos comment must be
  * on the line where the image value ends". */
 const char *md_compose_problem_at(const struct md_compose_file *f, size_t i);
+/* The same problem's line and message alone. */
+int md_compose_problem_line(const struct md_compose_file *f, size_t i);
+const char *md_compose_problem_message(const struct md_compose_file *f, size_t i);
 
 struct md_compose_edit {
 	size_t site;           /* index into the file's sites */

@@ -72,6 +72,13 @@ const struct md_settings *md_config_settings(const struct md_config *cfg);
 /* Where a key's value came from, for messages: "FILE:LINE", "environment"
  * or "default". */
 const char *md_config_origin(const struct md_config *cfg, const char *key);
+/* The same as a code, for decisions (an unset or empty key: default). */
+enum md_config_source {
+	MD_CONFIG_DEFAULT,
+	MD_CONFIG_ENV,
+	MD_CONFIG_FILE,
+};
+enum md_config_source md_config_source(const struct md_config *cfg, const char *key);
 /* Any key's value (MD_* or not, e.g. SOPS_AGE_KEY_FILE kept for later
  * modules): the environment wins over the file. NULL when unset. */
 const char *md_config_lookup(const struct md_config *cfg, const char *key);

@@ -75,6 +75,10 @@ int md_git_diff_buffers(char **out, const char *path, const char *old_data, size
  * number of directories), relative paths, sorted. .git is skipped. */
 int md_git_list_files(const struct md_git *g, const struct md_strv *globs, struct md_strv *out,
 		      struct md_err *err);
+/* 1 when path (relative) matches one of the globs as md_git_list_files
+ * matches: fnmatch with FNM_PATHNAME ("*" never crosses "/"), "**" + "/"
+ * for zero or more directories, a trailing "/" + "**" for all below. */
+int md_git_glob_any(const struct md_strv *globs, const char *path);
 
 /* ---- after a crash ---- */
 
@@ -159,8 +163,9 @@ int md_git_authors_between(struct md_git *g, const char *from, const char *to,
  * the work tree (removing a path commit did not have), stage exactly
  * those paths and commit them on the branch as the agent with message;
  * oid receives the new commit's id. The work tree must be clean first.
- * Fails, leaving the work tree and index as they were, when the paths
- * already hold that content ("nothing to revert"). */
+ * Returns MD_GIT_NOTHING_TO_REVERT, leaving the work tree and index as
+ * they were, when the paths already hold that content. */
+#define MD_GIT_NOTHING_TO_REVERT (-2)
 int md_git_revert_paths(struct md_git *g, const char *commit, const char *const *paths,
 			size_t n, const char *message, char oid[41], struct md_err *err);
 
@@ -173,6 +178,17 @@ struct md_git_blob {
 	size_t len;
 	unsigned mode;    /* permission bits of the work-tree file: 0755-ish is executable */
 };
+
+/* Blobs with the buffers they point into (owned[i] is v[i].data's, or NULL
+ * when borrowed), as a caller builds them for md_git_branch_commit. */
+struct md_git_blobs {
+	struct md_git_blob *v;
+	char **owned;
+	size_t n;
+};
+/* Room for max blobs (zeroed); -1 on OOM. */
+int md_git_blobs_init(struct md_git_blobs *b, size_t max);
+void md_git_blobs_clear(struct md_git_blobs *b);
 
 /* origin's URL as configured in the clone at path, read without touching
  * the network (owner/repo for the GitHub App). *url (caller frees) is NULL

@@ -101,6 +101,10 @@ void md_time_format_rfc3339(int64_t t, char *out, size_t outlen);
 /* Read a whole file, refusing files larger than max. *out is NUL-terminated. */
 int md_file_read(const char *path, size_t max, char **out, size_t *outlen,
 		 struct md_err *err);
+/* Create path (never an existing file, never through a symlink) with mode
+ * and write data to it: for private files (decrypted secrets, credentials). */
+int md_file_write_new(const char *path, const void *data, size_t len, mode_t mode,
+		      struct md_err *err);
 /* Replace path atomically: write a temp file in the same directory, fsync
  * it, rename over path, fsync the directory. mode applies to the new file. */
 int md_file_write_atomic(const char *path, const void *data, size_t len,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "magos/daemon.h"
+#include "magos/publish.h"
 #include "magos/obs.h"
 
 static int no_args(const char *cmd, int argc)
@@ -91,16 +92,16 @@ int md_cli__cmd_run(struct cli *c, int argc, char **argv)
 
 static void log_problems(const struct md_cycle_report *rep)
 {
-	for (size_t i = 0; i < rep->problems.n; i++)
-		md_log(MD_LOG_ERROR, "site skipped", "error", rep->problems.v[i], NULL);
+	for (size_t i = 0; i < rep->nproblems; i++)
+		md_log(MD_LOG_ERROR, "site skipped", "error", rep->problems[i].text, NULL);
 }
 
 /* "no changes", and when sites were skipped, how many: skipped sites may
  * well have had updates. */
 static void print_no_changes(const struct md_cycle_report *rep)
 {
-	if (rep->problems.n)
-		printf("no changes (%zu site(s) skipped, see the log)\n", rep->problems.n);
+	if (rep->nproblems)
+		printf("no changes (%zu site(s) skipped, see the log)\n", rep->nproblems);
 	else
 		printf("no changes\n");
 }
@@ -169,7 +170,7 @@ static int cycle_command(struct cli *c, const char *name, int argc, enum md_cycl
 		md_log(MD_LOG_ERROR, "cycle failed", "error", err.msg, NULL);
 	md_config_free(cfg);
 	print(&rep, rc, branch);
-	if (rep.problems.n || stacks_failed(&rep))
+	if (rep.nproblems || stacks_failed(&rep))
 		rc = 1;
 	md_cycle_report_clear(&rep);
 	md_lock_release(lock);
@@ -202,7 +203,8 @@ static void print_once(const struct md_cycle_report *rep, int rc, const char *br
 	if (rep->commit[0])
 		printf("committed %s and pushed to origin/%s\n", rep->commit, branch);
 	for (size_t i = 0; i < rep->nprs; i++)
-		printf("pull request #%ld %s: %s%s%s\n", rep->prs[i].number, rep->prs[i].action,
+		printf("pull request #%ld %s: %s%s%s\n", rep->prs[i].number,
+		       md_publish_action_name(rep->prs[i].action),
 		       rep->prs[i].branch, rep->prs[i].url ? " " : "",
 		       rep->prs[i].url ? rep->prs[i].url : "");
 	if (!rep->commit[0] && !rep->nprs && rc == 0)
@@ -225,9 +227,9 @@ static void print_plan(const struct md_cycle_report *rep, int rc, const char *br
 static void print_check(const struct md_cycle_report *rep, int rc, const char *branch)
 {
 	(void)branch;
-	for (size_t i = 0; i < rep->problems.n; i++)
-		printf("%s\n", rep->problems.v[i]);
-	if (rc == 0 && rep->problems.n == 0)
+	for (size_t i = 0; i < rep->nproblems; i++)
+		printf("%s\n", rep->problems[i].text);
+	if (rc == 0 && rep->nproblems == 0)
 		printf("ok: %zu sites in %zu files\n", rep->nsites, rep->nfiles);
 }
 

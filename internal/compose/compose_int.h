@@ -43,6 +43,7 @@ struct md_compose_problem {
 	int line;
 	size_t seq;  /* discovery order: keeps the line sort stable */
 	char *text;  /* "name:line: message" */
+	size_t msg;  /* where message starts in text */
 };
 
 struct md_compose_file {

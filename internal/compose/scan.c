@@ -297,3 +297,13 @@ const char *md_compose_problem_at(const struct md_compose_file *f, size_t i)
 {
 	return i < f->nproblems ? f->problems[i].text : NULL;
 }
+
+int md_compose_problem_line(const struct md_compose_file *f, size_t i)
+{
+	return i < f->nproblems ? f->problems[i].line : 0;
+}
+
+const char *md_compose_problem_message(const struct md_compose_file *f, size_t i)
+{
+	return i < f->nproblems ? f->problems[i].text + f->problems[i].msg : NULL;
+}

@@ -35,6 +35,7 @@ int md_compose__add_problem(struct md_compose_walk *w, int line, const char *fmt
 	p->text = md_asprintf("%s:%d: %s", f->name, line, msg);
 	if (!p->text)
 		return -1;
+	p->msg = strlen(p->text) - strlen(msg);
 	p->line = line;
 	p->seq = w->seq++;
 	f->nproblems++;

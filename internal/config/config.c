@@ -111,6 +111,7 @@ struct md_config {
 	char **file_origin;            /* "FILE:LINE" for each file entry */
 	struct md_config_entries env;  /* line is 0 */
 	const char *origin[NKEYS];     /* points into file_origin or at a literal */
+	enum md_config_source source[NKEYS];
 };
 
 const struct md_config_key *md_config_keys(void)
@@ -283,20 +284,25 @@ static int apply_key(struct md_config *cfg, int i, struct md_err *err)
 {
 	const struct md_config_entry *e;
 	const char *v = NULL, *origin = "default";
+	enum md_config_source source = MD_CONFIG_DEFAULT;
 	size_t j;
 
 	if ((e = find_entry(&cfg->env, key_table[i].key, NULL))) {
 		v = e->value;
 		origin = "environment";
+		source = MD_CONFIG_ENV;
 	} else if ((e = find_entry(&cfg->file, key_table[i].key, &j))) {
 		v = e->value;
 		origin = cfg->file_origin[j];
+		source = MD_CONFIG_FILE;
 	}
 	if (v && !*v) {
 		v = NULL;
 		origin = "default";
+		source = MD_CONFIG_DEFAULT;
 	}
 	cfg->origin[i] = origin;
+	cfg->source[i] = source;
 	if (!v) {
 		if (key_specs[i].flags & REQUIRED)
 			return md_err_set(err, "%s is required (%s)", key_table[i].key,
@@ -379,6 +385,19 @@ const char *md_config_origin(const struct md_config *cfg, const char *key)
 	if (find_entry(&cfg->file, key, &j))
 		return cfg->file_origin[j];
 	return "default";
+}
+
+enum md_config_source md_config_source(const struct md_config *cfg, const char *key)
+{
+	int i = key_index(key);
+
+	if (i >= 0)
+		return cfg->source[i];
+	if (find_entry(&cfg->env, key, NULL))
+		return MD_CONFIG_ENV;
+	if (find_entry(&cfg->file, key, NULL))
+		return MD_CONFIG_FILE;
+	return MD_CONFIG_DEFAULT;
 }
 
 const char *md_config_lookup(const struct md_config *cfg, const char *key)

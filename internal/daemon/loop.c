@@ -265,9 +265,9 @@ static int cycle_once(struct loop *l)
 	md_log_set_cycle(l->snap.cycle + 1);
 	rc = md_daemon_cycle_with(l->cfg, MD_CYCLE_APPLY, &l->ctx, &rep, &stop_requested, &err);
 	/* Sites cut short by a stop request are not problems worth an error. */
-	for (size_t i = 0; i < rep.problems.n; i++)
+	for (size_t i = 0; i < rep.nproblems; i++)
 		md_log(stop_requested ? MD_LOG_DEBUG : MD_LOG_ERROR, "site skipped", "error",
-		       rep.problems.v[i], NULL);
+		       rep.problems[i].text, NULL);
 	if (rc < 0 && stop_requested)
 		md_log(MD_LOG_INFO, "cycle abandoned: stopping", "error", err.msg, NULL);
 	else if (rc < 0)

@@ -9,7 +9,7 @@ static enum md_obs_cycle_result result_of(const struct status_cycle *c)
 {
 	if (c->rc < 0)
 		return MD_OBS_FAILURE;
-	return c->rep->problems.n ? MD_OBS_PROBLEMS : MD_OBS_SUCCESS;
+	return c->rep->nproblems ? MD_OBS_PROBLEMS : MD_OBS_SUCCESS;
 }
 
 static void count_updates(struct md_obs_snapshot *s, const struct status_cycle *c)
@@ -78,7 +78,7 @@ void status_record(struct md_obs_snapshot *s, const struct status_cycle *c)
 			   sizeof(s->last_error));
 	} else {
 		snprintf(s->last_error, sizeof(s->last_error), "%zu site(s) skipped; first: %s",
-			 c->rep->problems.n, c->rep->problems.v[0]);
+			 c->rep->nproblems, c->rep->problems[0].text);
 	}
 }
 
@@ -130,7 +130,7 @@ void status_line(char *out, size_t outlen, const struct md_obs_snapshot *s,
 		return;
 	}
 	snprintf(out, outlen, "cycle %llu %s in %.1fs: %zu images, %zu updated%s%.12s%s",
-		 (unsigned long long)s->cycle, rep->problems.n ? "had problems" : "ok", secs,
+		 (unsigned long long)s->cycle, rep->nproblems ? "had problems" : "ok", secs,
 		 rep->nsites, rep->nchanges, rep->commit[0] ? ", commit " : "", rep->commit,
-		 rep->problems.n ? ", some sites skipped" : "");
+		 rep->nproblems ? ", some sites skipped" : "");
 }

@@ -338,3 +338,24 @@ out:
 	free(url);
 	return rc;
 }
+
+int md_git_blobs_init(struct md_git_blobs *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->v = calloc(max ? max : 1, sizeof(*b->v));
+	b->owned = calloc(max ? max : 1, sizeof(*b->owned));
+	if (!b->v || !b->owned) {
+		md_git_blobs_clear(b);
+		return -1;
+	}
+	return 0;
+}
+
+void md_git_blobs_clear(struct md_git_blobs *b)
+{
+	for (size_t i = 0; b->owned && i < b->n; i++)
+		free(b->owned[i]);
+	free(b->owned);
+	free(b->v);
+	memset(b, 0, sizeof(*b));
+}

@@ -132,7 +132,7 @@ static int glob_match(const char *pat, const char *path)
 	}
 }
 
-static int glob_any(const struct md_strv *globs, const char *path)
+int md_git_glob_any(const struct md_strv *globs, const char *path)
 {
 	for (size_t i = 0; i < globs->n; i++)
 		if (glob_match(globs->v[i], path))
@@ -175,7 +175,7 @@ static int walk_entry(struct walk *w, int dfd, const char *name, size_t rlen, in
 							w->g->workdir, w->rel, strerror(errno));
 	/* Symbolic links (to files or directories) are not followed. */
 	if (S_ISREG(st.st_mode)) {
-		if (!glob_any(w->globs, w->rel))
+		if (!md_git_glob_any(w->globs, w->rel))
 			return 0;
 		ign = is_ignored(w, w->rel, 0, err);
 		if (ign < 0)

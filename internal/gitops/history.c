@@ -394,9 +394,11 @@ static int make_commit(struct md_git *g, git_index *idx, git_commit *head, const
 
 	if (git_index_write(idx) < 0 || git_index_write_tree(&tree_id, idx) < 0)
 		return md_git__fail(err, "cannot write the index of %s", g->workdir);
-	if (git_oid_equal(&tree_id, git_commit_tree_id(head)))
-		return md_err_set(err, "nothing to revert in %s: the files already hold that content",
-				  g->workdir);
+	if (git_oid_equal(&tree_id, git_commit_tree_id(head))) {
+		md_err_set(err, "nothing to revert in %s: the files already hold that content",
+			   g->workdir);
+		return MD_GIT_NOTHING_TO_REVERT;
+	}
 	if (md_git__commit_tree(g, g->local_ref, &tree_id, message, parents, 1, oid) < 0)
 		return md_git__fail(err, "cannot commit the revert in %s", g->workdir);
 	return 0;
@@ -449,6 +451,7 @@ int md_git_revert_paths(struct md_git *g, const char *commit, const char *const 
 	md_testhook("revert"); /* the files are written, nothing committed */
 	rc = make_commit(g, idx, head, message, oid, err);
 out:
+	/* rc may be MD_GIT_NOTHING_TO_REVERT: undone as any failure */
 	if (rc < 0 && touched)
 		undo_paths(g, head, paths, n);
 	git_index_free(idx);

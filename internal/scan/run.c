@@ -90,26 +90,7 @@ static void rm_tree(const char *dir, int depth)
 
 static int write_private(const char *path, const struct md_buf *b, struct md_err *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	size_t off = 0;
-
-	if (fd < 0)
-		return md_err_set(err, "cannot create %s: %s", path, strerror(errno));
-	while (off < b->len) {
-		ssize_t w = write(fd, b->data + off, b->len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			md_err_set(err, "cannot write %s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) < 0)
-		return md_err_set(err, "cannot write %s: %s", path, strerror(errno));
-	return 0;
+	return md_file_write_new(path, b->data, b->len, 0600, err);
 }
 
 /* mkdtemp under tmp_dir, with config.json for the image's registry. */

@@ -94,6 +94,32 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
+int md_file_write_new(const char *path, const void *data, size_t len, mode_t mode,
+		      struct md_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	const char *p = data;
+	size_t off = 0;
+
+	if (fd < 0)
+		return md_err_set(err, "cannot create %s: %s", path, strerror(errno));
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			md_err_set(err, "cannot write %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0)
+		return md_err_set(err, "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
 int md_file_write_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode, struct md_err *err)
 {

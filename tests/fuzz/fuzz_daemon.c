@@ -1,4 +1,4 @@
-/* Fuzz MD_COMMIT_TEMPLATE expansion (cycle_commit_message): the input is a
+/* Fuzz MD_COMMIT_TEMPLATE expansion (md_publish_commit_message): the input is a
  * template, a NUL byte, then the changes, one a line as
  * "image|from|to|file|line". The loader keeps an accepted template
  * verbatim (fuzz_config covers that side), so any string is expanded, as
@@ -12,13 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "magos/daemon.h"
-#include "../../internal/daemon/daemon_int.h"
+#include "magos/publish.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_CHANGES 64
-#define LIST_MAX (1024 * 1024) /* cycle_commit_message's own caps */
+#define LIST_MAX (1024 * 1024) /* md_publish_commit_message's own caps */
 #define IMAGES_MAX (64 * 1024)
 #define OUT_MAX (2 * 1024 * 1024)
 
@@ -67,18 +66,11 @@ static char *expected(const char *t, const struct md_cycle_report *rep)
 
 static void check(const char *t, struct md_cycle_report *rep)
 {
-	struct md_settings s;
-	struct cycle c;
 	char *msg, *want;
 
-	memset(&s, 0, sizeof(s));
-	memset(&c, 0, sizeof(c));
-	s.commit_template = (char *)(uintptr_t)t;
-	c.s = &s;
-	c.rep = rep;
-	msg = cycle_commit_message(&c);
+	msg = md_publish_commit_message(t, rep);
 	if (!msg)
-		return; /* OOM */
+		return; /* OOM, or over a cap */
 	want = expected(t, rep);
 	if (want && strcmp(msg, want) != 0)
 		abort();

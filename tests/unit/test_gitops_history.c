@@ -179,7 +179,8 @@ static void test_revert_paths(void **state)
 	assert_int_equal(md_git_push(g, &err), 0);
 	assert_int_equal(md_git_sync(g, &err), 0);
 	/* Again: nothing to revert, nothing changed. */
-	assert_int_equal(md_git_revert_paths(g, c1, paths, 2, "revert web\n", oid, &err), -1);
+	assert_int_equal(md_git_revert_paths(g, c1, paths, 2, "revert web\n", oid, &err),
+			 MD_GIT_NOTHING_TO_REVERT);
 	assert_contains(err.msg, "nothing to revert");
 	assert_int_equal(md_git_sync(g, &err), 0);
 	assert_int_equal(md_git_head(g, oid, &err), 0);

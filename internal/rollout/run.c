@@ -1,7 +1,7 @@
-/* Step 8: one stack on this host — secrets, `pull` + `up -d`, health — and
+/* Step 7: one stack on this host — secrets, `pull` + `up -d`, health — and
  * the applier's setup: the compose command, its engine, and the small
  * environment its children get. */
-#include "daemon_int.h"
+#include "rollout_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,15 +25,15 @@ static const char *const child_keys[] = {
 	"REGISTRY_AUTH_FILE", "DOCKER_HOST", "DOCKER_CONFIG",
 };
 
-static int build_env(struct apply_run *r, struct md_err *err)
+static int build_env(struct md_rollout__run *r, struct md_err *err)
 {
 	for (size_t i = 0; i < sizeof(child_keys) / sizeof(child_keys[0]); i++) {
-		const char *v = md_config_lookup(r->c->cfg, child_keys[i]);
+		const char *v = md_config_lookup(r->x->cfg, child_keys[i]);
 		char *kv;
 		int rc;
 
 		if (!v && !strcmp(child_keys[i], "PATH"))
-			v = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+			v = MD_ROLLOUT_DEFAULT_PATH;
 		if (!v)
 			continue;
 		if (!(kv = md_asprintf("%s=%s", child_keys[i], v)))
@@ -47,7 +47,7 @@ static int build_env(struct apply_run *r, struct md_err *err)
 }
 
 /* docker's compose plugin inspects with docker; everything else is podman. */
-const char *apply_engine_for(const struct md_strv *cmd)
+const char *md_rollout_engine_for(const struct md_strv *cmd)
 {
 	const char *c0 = cmd->n ? cmd->v[0] : "";
 
@@ -58,29 +58,29 @@ const char *apply_engine_for(const struct md_strv *cmd)
 
 static void progress_hook(void *arg)
 {
-	cycle_progress(arg);
+	md_rollout__progress(arg);
 }
 
-int apply_run_init(struct apply_run *r, struct md_err *err)
+int md_rollout__run_init(struct md_rollout__run *r, struct md_err *err)
 {
-	const struct md_settings *s = r->c->s;
+	const struct md_settings *s = r->x->s;
 	struct md_applier_opts o;
 
 	if (build_env(r, err) < 0)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.compose_cmd = &s->compose_cmd;
-	o.engine = apply_engine_for(&s->compose_cmd);
+	o.engine = md_rollout_engine_for(&s->compose_cmd);
 	o.compose_timeout = s->compose_timeout;
 	o.health_timeout = s->health_timeout;
 	o.envp = r->env.v;
 	o.progress = progress_hook;
-	o.progress_arg = r->c;
-	o.stop = r->c->stop;
+	o.progress_arg = r;
+	o.stop = r->x->stop;
 	return md_applier_new(&r->a, &o, err);
 }
 
-void apply_run_clear(struct apply_run *r)
+void md_rollout__run_clear(struct md_rollout__run *r)
 {
 	md_applier_free(r->a);
 	r->a = NULL;
@@ -94,7 +94,7 @@ void apply_run_clear(struct apply_run *r)
 /* The last good version of a human's change runs from temporary copies of
  * the old compose files IN the stack directory, so relative paths (build
  * contexts, bind mounts, env files) still resolve. */
-static int write_rollback_files(struct apply_run *r, const struct apply_stack *s,
+static int write_rollback_files(struct md_rollout__run *r, const struct md_rollout__stack *s,
 				const char *abs, const char *commit, struct md_strv *names,
 				struct md_err *err)
 {
@@ -111,7 +111,7 @@ static int write_rollback_files(struct apply_run *r, const struct apply_stack *s
 			md_err_set(err, "out of memory");
 			goto next;
 		}
-		at = md_git_file_at(r->c->git, commit, rel, MD_COMPOSE_MAX_FILE, &data, &len, err);
+		at = md_git_file_at(r->x->git, commit, rel, MD_COMPOSE_MAX_FILE, &data, &len, err);
 		if (at == 1)
 			md_err_set(err, "%s did not exist in commit %.7s", rel, commit);
 		if (at != 0)
@@ -144,29 +144,29 @@ static void remove_rollback_files(const char *abs, const struct md_strv *names)
 	}
 }
 
-static void log_output(const struct apply_stack *s, const char *output)
+static void log_output(const struct md_rollout__stack *s, const char *output)
 {
 	if (output && *output)
 		md_log(MD_LOG_DEBUG, "compose output", "stack", s->dir, "output", output, NULL);
 }
 
 /* up (secrets removed right after it, success or not), then health. */
-static int up_and_wait(struct apply_run *r, const struct apply_stack *s,
+static int up_and_wait(struct md_rollout__run *r, const struct md_rollout__stack *s,
 		       struct md_stack_spec *spec, const char *commit, struct md_err *err)
 {
-	struct apply_secrets sec = { 0 };
+	struct md_rollout__secrets sec = { 0 };
 	char *output = NULL;
 	int rc;
 
-	if (apply_secrets_prepare(r, s, commit, &sec, err) < 0)
+	if (md_rollout__secrets_prepare(r, s, commit, &sec, err) < 0)
 		return -2;
 	spec->env_files = (const char *const *)sec.files.v;
 	spec->nenv_files = sec.files.n;
 	spec->secrets_dir = sec.dir;
 	md_testhook("compose-up"); /* the secrets are decrypted on disk */
 	rc = md_applier_up(r->a, spec, &output, err);
-	cycle_progress(r->c);
-	apply_secrets_cleanup(&sec);
+	md_rollout__progress(r);
+	md_rollout__secrets_clear(&sec);
 	spec->env_files = NULL;
 	spec->nenv_files = 0;
 	spec->secrets_dir = NULL;
@@ -175,15 +175,15 @@ static int up_and_wait(struct apply_run *r, const struct apply_stack *s,
 	if (rc < 0)
 		return -1;
 	rc = md_applier_wait_healthy(r->a, spec, err);
-	cycle_progress(r->c);
+	md_rollout__progress(r);
 	return rc;
 }
 
-int apply_stack_run(struct apply_run *r, const struct apply_stack *s, const char *commit,
+int md_rollout__stack_run(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *commit,
 		    struct md_err *err)
 {
-	char *abs = strcmp(s->dir, ".") ? md_asprintf("%s/%s", md_git_workdir(r->c->git), s->dir)
-					: md_strdup(md_git_workdir(r->c->git));
+	char *abs = strcmp(s->dir, ".") ? md_asprintf("%s/%s", md_git_workdir(r->x->git), s->dir)
+					: md_strdup(md_git_workdir(r->x->git));
 	char *project = abs ? md_applier_project_name(abs) : NULL;
 	struct md_strv names = { 0 };
 	struct md_stack_spec spec;
@@ -218,16 +218,16 @@ out:
 
 /* ---- apply with rollback --------------------------------------------------- */
 
-int apply_failed(struct apply_run *r, const struct apply_stack *s, const char *reason,
+int md_rollout__failed(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *reason,
 		 const char *error, struct md_err *err)
 {
-	if (md_state_stack_set(r->c->st, s->dir, MD_STACK_STATUS_FAILED, NULL, md_time_now()) < 0 ||
-	    apply_report(r->c, s->dir, reason, MD_STACK_FAILED, error) < 0)
+	if (md_state_stack_set(r->x->st, s->dir, MD_STACK_STATUS_FAILED, NULL, md_time_now()) < 0 ||
+	    md_rollout__report(r, s->dir, reason, MD_STACK_FAILED, error) < 0)
 		return md_err_set(err, "out of memory");
 	return 0;
 }
 
-int apply_stack(struct apply_run *r, const struct apply_stack *s, const char *reason,
+int md_rollout__apply(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *reason,
 		int drift, struct md_err *err)
 {
 	struct md_err serr;
@@ -236,20 +236,20 @@ int apply_stack(struct apply_run *r, const struct apply_stack *s, const char *re
 	int rc;
 
 	md_log(MD_LOG_INFO, "applying stack", "stack", s->dir, "reason", reason, NULL);
-	rc = apply_stack_run(r, s, NULL, &serr);
+	rc = md_rollout__stack_run(r, s, NULL, &serr);
 	if (rc < 0)
 		md_log(MD_LOG_ERROR, "stack failed", "stack", s->dir, "reason", reason, "error",
 		       serr.msg, NULL);
 	if (rc == -2) /* refused before any compose command ran: nothing to undo */
-		return apply_failed(r, s, reason, serr.msg, err);
+		return md_rollout__failed(r, s, reason, serr.msg, err);
 	if (rc < 0)
-		return apply_rollback(r, s, reason, serr.msg, err);
-	if (md_git_head(r->c->git, head, err) < 0)
+		return md_rollout__rollback(r, s, reason, serr.msg, err);
+	if (md_git_head(r->x->git, head, err) < 0)
 		return -1;
 	md_log(MD_LOG_INFO, drift ? "drift repaired" : "stack applied", "stack", s->dir, "reason",
 	       reason, "commit", head, NULL);
-	if (md_state_stack_set(r->c->st, s->dir, MD_STACK_STATUS_OK, head, md_time_now()) < 0 ||
-	    apply_report(r->c, s->dir, reason, MD_STACK_APPLIED, NULL) < 0)
+	if (md_state_stack_set(r->x->st, s->dir, MD_STACK_STATUS_OK, head, md_time_now()) < 0 ||
+	    md_rollout__report(r, s->dir, reason, MD_STACK_APPLIED, NULL) < 0)
 		return md_err_set(err, "out of memory");
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* Step 6: the watcher's answers become changes, the changes become patched
  * file contents. After a push race the same changes are re-applied to the
  * freshly synced files by matching each site's old value. */
-#include "daemon_int.h"
+#include "reconcile_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@ static char *short_digest(const char *d)
 }
 
 /* What the site's value should become, per the rewrite rules in docs/configuration.md (What is rewritten). */
-static char *new_value_for(const struct cycle_site *cs, const struct md_watch_site *ws)
+static char *new_value_for(const struct md_reconcile__site *cs, const struct md_watch_site *ws)
 {
 	enum md_policy_kind k = md_policy_kind(cs->policy);
 
@@ -31,7 +31,7 @@ static char *new_value_for(const struct cycle_site *cs, const struct md_watch_si
 	return md_ref_format(cs->ref, md_ref_tag(cs->ref), ws->digest);
 }
 
-static int add_change(struct cycle *c, const struct cycle_site *cs,
+static int add_change(struct md_reconcile__cycle *c, const struct md_reconcile__site *cs,
 		      const struct md_watch_site *ws, char *value)
 {
 	const struct md_compose_site *site =
@@ -69,11 +69,11 @@ static int add_change(struct cycle *c, const struct cycle_site *cs,
 	return 0;
 }
 
-int cycle_plan_changes(struct cycle *c, struct md_watch_site *ws, struct md_err *err)
+int md_reconcile__plan_changes(struct md_reconcile__cycle *c, struct md_watch_site *ws, struct md_err *err)
 {
 	for (size_t i = 0; i < c->nsites; i++) {
-		const struct cycle_site *cs = &c->sites[i];
-		const struct cycle_file *f = &c->files[cs->file];
+		const struct md_reconcile__site *cs = &c->sites[i];
+		const struct md_reconcile__file *f = &c->files[cs->file];
 		const struct md_compose_site *site = md_compose_site_at(f->scan, cs->index);
 		char *value;
 
@@ -81,8 +81,8 @@ int cycle_plan_changes(struct cycle *c, struct md_watch_site *ws, struct md_err 
 			md_log(MD_LOG_WARN, ws[i].warning, "image", site->value, "file", f->path,
 			       NULL);
 		if (ws[i].error) {
-			if (cycle_add_problem(c, "%s:%d: %s: %s", f->path, site->line,
-					      site->value, ws[i].error) < 0)
+			if (md_reconcile__problem(c, f->path, site->line, "%s: %s", site->value,
+						  ws[i].error) < 0)
 				return md_err_set(err, "out of memory");
 			continue;
 		}
@@ -103,9 +103,9 @@ int cycle_plan_changes(struct cycle *c, struct md_watch_site *ws, struct md_err 
 		/* A digest this host rolled back (MD_APPLY) is never proposed again. */
 		if (ws[i].digest && md_state_bad_digest(c->st, md_ref_name(cs->ref), ws[i].digest)) {
 			free(value);
-			if (cycle_add_problem(c, "%s:%d: %s: %s was rolled back on this host after it "
-					      "failed; not proposing it again", f->path, site->line,
-					      site->value, ws[i].digest) < 0)
+			if (md_reconcile__problem(c, f->path, site->line, "%s: %s was rolled back on "
+						  "this host after it failed; not proposing it again",
+						  site->value, ws[i].digest) < 0)
 				return md_err_set(err, "out of memory");
 			continue;
 		}
@@ -117,7 +117,7 @@ int cycle_plan_changes(struct cycle *c, struct md_watch_site *ws, struct md_err 
 
 /* The change (if any) that applies to a scanned site. Lines are compared
  * only on the first pass: after a push race the file may have moved. */
-static const struct md_change *change_for(const struct cycle *c, const char *path,
+static const struct md_change *change_for(const struct md_reconcile__cycle *c, const char *path,
 					  const struct md_compose_site *site, int match_line)
 {
 	for (size_t i = 0; i < c->rep->nchanges; i++) {
@@ -133,7 +133,7 @@ static const struct md_change *change_for(const struct cycle *c, const char *pat
 	return NULL;
 }
 
-static int patch_file(struct cycle *c, struct cycle_file *f, int match_line,
+static int patch_file(struct md_reconcile__cycle *c, struct md_reconcile__file *f, int match_line,
 		      struct md_err *err)
 {
 	size_t n = md_compose_site_count(f->scan), k = 0;
@@ -156,13 +156,13 @@ static int patch_file(struct cycle *c, struct cycle_file *f, int match_line,
 	free(f->patched);
 	f->patched = NULL;
 	if (k && md_compose_patch(&f->patched, &f->patched_len, f->scan, edits, k, &perr) < 0)
-		rc = cycle_add_problem(c, "%s", perr.msg) < 0 ? md_err_set(err, "out of memory")
+		rc = md_reconcile__problem(c, NULL, 0, "%s", perr.msg) < 0 ? md_err_set(err, "out of memory")
 							       : 0;
 	free(edits);
 	return rc;
 }
 
-int cycle_patch_files(struct cycle *c, struct md_err *err)
+int md_reconcile__patch_files(struct md_reconcile__cycle *c, struct md_err *err)
 {
 	for (size_t i = 0; i < c->nfiles; i++)
 		if (c->files[i].scan && patch_file(c, &c->files[i], 1, err) < 0)
@@ -173,13 +173,13 @@ int cycle_patch_files(struct cycle *c, struct md_err *err)
 /* After re-syncing: re-read the files, drop changes whose site no longer
  * holds the old value (someone else changed it; their change wins) and
  * patch the rest again. */
-int cycle_reapply(struct cycle *c, struct md_err *err)
+int md_reconcile__reapply(struct md_reconcile__cycle *c, struct md_err *err)
 {
 	struct md_cycle_report *rep = c->rep;
 	size_t kept = 0;
 
-	cycle_free_files(c);
-	if (cycle_load_files(c, err) < 0)
+	md_reconcile__files_clear(c);
+	if (md_reconcile__load_files(c, err) < 0)
 		return -1;
 	for (size_t i = 0; i < rep->nchanges; i++) {
 		struct md_change *ch = &rep->changes[i];
@@ -206,7 +206,7 @@ int cycle_reapply(struct cycle *c, struct md_err *err)
 		}
 		md_log(MD_LOG_WARN, "site changed on the remote meanwhile; its update is dropped",
 		       "image", ch->image, "file", ch->file, NULL);
-		cycle_change_free(ch);
+		md_reconcile__change_clear(ch);
 	}
 	rep->nchanges = kept;
 	for (size_t i = 0; i < c->nfiles; i++)

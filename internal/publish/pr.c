@@ -8,17 +8,28 @@
  * needs no update any more are closed with a comment. A PR the user closed
  * without merging is a "no": the same target is not proposed again (its
  * body carries a marker naming the target); a newer one is. */
-#include "daemon_int.h"
+#include "publish_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "magos/github.h"
+#include "magos/compose.h"
 #include "magos/obs.h"
+#include "magos/policy.h"
+#include "magos/ref.h"
+#include "magos/registry.h"
 
 #define PR_MARK "<!-- magos: "
 #define PR_MARK_WITHDRAWN "<!-- magos-withdrawn: "
 #define PR_BODY_MAX (60u * 1024)
+
+/* One PR mode run over the cycle's sites. */
+struct pr_run {
+	const struct md_publish_ctx *p;
+	const struct md_publish_site *sites;
+	size_t nsites;
+};
 
 /* The changes of one image repository: one branch, one PR. */
 struct pr_group {
@@ -43,25 +54,24 @@ static void groups_free(struct pr_group *g, size_t n)
 
 /* The parsed site a change was made for (lines are exact: PR mode never
  * re-applies). */
-static const struct cycle_site *site_of(const struct cycle *c, const struct md_change *ch)
+static const struct md_publish_site *site_of(const struct pr_run *c, const struct md_change *ch)
 {
 	for (size_t i = 0; i < c->nsites; i++) {
-		const struct cycle_site *cs = &c->sites[i];
-		const struct cycle_file *f = &c->files[cs->file];
-		const struct md_compose_site *site = md_compose_site_at(f->scan, cs->index);
+		const struct md_publish_site *cs = &c->sites[i];
+		const struct md_compose_site *site = md_compose_site_at(cs->scan, cs->index);
 
-		if (site->line == ch->line && !strcmp(f->path, ch->file) &&
+		if (site->line == ch->line && !strcmp(cs->path, ch->file) &&
 		    !strcmp(site->value, ch->old_value))
 			return cs;
 	}
 	return NULL;
 }
 
-static char *branch_of(const struct cycle_site *cs, struct md_err *err)
+static char *branch_of(const struct md_publish_site *cs, struct md_err *err)
 {
 	char *b = NULL;
 
-	if (md_git_branch_name(&b, PR_PREFIX, md_ref_path(cs->ref), err) < 0)
+	if (md_git_branch_name(&b, MD_PUBLISH_PR_PREFIX, md_ref_path(cs->ref), err) < 0)
 		return NULL;
 	return b;
 }
@@ -84,66 +94,92 @@ static int group_add(struct pr_group *g, size_t change)
 	return 0;
 }
 
-static int make_groups(const struct cycle *c, struct pr_group **out, size_t *nout,
+int md_publish__group(const char *const *change_branches, size_t n, size_t *group,
+		      size_t *ngroups)
+{
+	size_t ng = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < i && strcmp(change_branches[k], change_branches[i]); k++)
+			;
+		group[i] = k < i ? group[k] : ng++;
+	}
+	*ngroups = ng;
+	return 0;
+}
+
+static int make_groups(const struct pr_run *c, struct pr_group **out, size_t *nout,
 		       struct md_err *err)
 {
-	const struct md_cycle_report *rep = c->rep;
-	struct pr_group *g = calloc(rep->nchanges ? rep->nchanges : 1, sizeof(*g));
-	size_t n = 0;
+	const struct md_cycle_report *rep = c->p->rep;
+	size_t n = rep->nchanges ? rep->nchanges : 1, ng = 0;
+	struct pr_group *g = calloc(n, sizeof(*g));
+	char **branches = calloc(n, sizeof(*branches));
+	size_t *group = calloc(n, sizeof(*group));
+	int rc = -1;
 
 	*out = NULL;
 	*nout = 0;
-	if (!g)
-		return md_err_set(err, "out of memory");
+	if (!g || !branches || !group) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < rep->nchanges; i++) {
-		const struct cycle_site *cs = site_of(c, &rep->changes[i]);
-		char *b;
-		size_t k;
+		const struct md_publish_site *cs = site_of(c, &rep->changes[i]);
 
 		if (!cs) {
-			groups_free(g, n);
-			return md_err_set(err, "%s:%d: the site of %s changed during the cycle",
-					  rep->changes[i].file, rep->changes[i].line,
-					  rep->changes[i].image);
+			md_err_set(err, "%s:%d: the site of %s changed during the cycle",
+				   rep->changes[i].file, rep->changes[i].line, rep->changes[i].image);
+			goto out;
 		}
-		if (!(b = branch_of(cs, err))) {
-			groups_free(g, n);
-			return -1;
+		if (!(branches[i] = branch_of(cs, err)))
+			goto out;
+	}
+	md_publish__group((const char *const *)branches, rep->nchanges, group, &ng);
+	for (size_t i = 0; i < rep->nchanges; i++) {
+		struct pr_group *gi = &g[group[i]];
+
+		if (!gi->branch) {
+			gi->branch = branches[i];
+			branches[i] = NULL;
+			gi->image = rep->changes[i].image;
 		}
-		for (k = 0; k < n && strcmp(g[k].branch, b); k++)
-			;
-		if (k == n) {
-			g[n].branch = b;
-			g[n].image = rep->changes[i].image;
-			n++;
-		} else {
-			free(b);
-		}
-		if (group_add(&g[k], i) < 0) {
-			groups_free(g, n);
-			return md_err_set(err, "out of memory");
+		if (group_add(gi, i) < 0) {
+			md_err_set(err, "out of memory");
+			goto out;
 		}
 	}
 	*out = g;
-	*nout = n;
-	return 0;
+	*nout = ng;
+	g = NULL;
+	rc = 0;
+out:
+	if (g)
+		groups_free(g, ng);
+	for (size_t i = 0; i < rep->nchanges; i++)
+		free(branches ? branches[i] : NULL);
+	free(branches);
+	free(group);
+	return rc;
 }
 
 /* ---- the branch's files ----------------------------------------------------- */
 
-static const struct md_change *change_at(const struct cycle *c, const struct pr_group *g,
+static const struct md_change *change_at(const struct pr_run *c, const struct pr_group *g,
 					 size_t k)
 {
-	return &c->rep->changes[g->changes[k]];
+	return &c->p->rep->changes[g->changes[k]];
 }
 
-/* Patch one file with only the group's changes. 0 and *out NULL when the
- * group changes nothing in it. */
-static int patch_for_group(const struct cycle *c, const struct pr_group *g, size_t fi,
-			   char **out, size_t *len, struct md_err *err)
+/* Patch the file of site sf with only the group's changes. 0 and *out
+ * NULL when the group changes nothing in it. */
+static int patch_for_group(const struct pr_run *c, const struct pr_group *g,
+			   const struct md_publish_site *sf, char **out, size_t *len,
+			   struct md_err *err)
 {
-	const struct cycle_file *f = &c->files[fi];
-	size_t ns = md_compose_site_count(f->scan), k = 0;
+	size_t ns = md_compose_site_count(sf->scan), k = 0;
 	struct md_compose_edit *edits = calloc(ns ? ns : 1, sizeof(*edits));
 	int rc = 0;
 
@@ -152,58 +188,54 @@ static int patch_for_group(const struct cycle *c, const struct pr_group *g, size
 		return md_err_set(err, "out of memory");
 	for (size_t j = 0; j < g->n; j++) {
 		const struct md_change *ch = change_at(c, g, j);
-		const struct cycle_site *cs = site_of(c, ch);
+		const struct md_publish_site *cs = site_of(c, ch);
 
-		if (!cs || cs->file != fi)
+		if (!cs || cs->scan != sf->scan)
 			continue;
 		edits[k].site = cs->index;
 		edits[k].new_value = ch->new_value;
 		k++;
 	}
 	if (k)
-		rc = md_compose_patch(out, len, f->scan, edits, k, err);
+		rc = md_compose_patch(out, len, sf->scan, edits, k, err);
 	free(edits);
 	return rc;
 }
 
-void cycle_blobs_free(struct cycle_blobs *b)
+/* 1 when site i is the first of its file among the sites. */
+static int first_of_file(const struct pr_run *c, size_t i)
 {
-	for (size_t i = 0; i < b->n; i++)
-		free(b->owned[i]);
-	free(b->owned);
-	free(b->v);
-	memset(b, 0, sizeof(*b));
+	for (size_t k = 0; k < i; k++)
+		if (c->sites[k].scan == c->sites[i].scan)
+			return 0;
+	return 1;
 }
 
-static int group_files(const struct cycle *c, const struct pr_group *g, struct cycle_blobs *pf,
+static int group_files(const struct pr_run *c, const struct pr_group *g, struct md_git_blobs *pf,
 		       struct md_err *err)
 {
-	memset(pf, 0, sizeof(*pf));
-	pf->v = calloc(c->nfiles ? c->nfiles : 1, sizeof(*pf->v));
-	pf->owned = calloc(c->nfiles ? c->nfiles : 1, sizeof(*pf->owned));
-	if (!pf->v || !pf->owned) {
-		cycle_blobs_free(pf);
+	if (md_git_blobs_init(pf, c->nsites) < 0)
 		return md_err_set(err, "out of memory");
-	}
-	for (size_t i = 0; i < c->nfiles; i++) {
+	for (size_t i = 0; i < c->nsites; i++) {
+		const struct md_publish_site *sf = &c->sites[i];
 		char *data;
 		size_t len = 0;
 
-		if (!c->files[i].scan)
+		if (!first_of_file(c, i))
 			continue;
-		if (patch_for_group(c, g, i, &data, &len, err) < 0) {
-			cycle_blobs_free(pf);
+		if (patch_for_group(c, g, sf, &data, &len, err) < 0) {
+			md_git_blobs_clear(pf);
 			return -1;
 		}
 		if (!data)
 			continue;
 		pf->owned[pf->n] = data;
-		pf->v[pf->n] = (struct md_git_blob){ .path = c->files[i].path, .data = data,
-						     .len = len, .mode = c->files[i].mode };
+		pf->v[pf->n] = (struct md_git_blob){ .path = sf->path, .data = data, .len = len,
+						     .mode = sf->mode };
 		pf->n++;
 	}
 	if (!pf->n) {
-		cycle_blobs_free(pf);
+		md_git_blobs_clear(pf);
 		return md_err_set(err, "branch %s: no file changes", g->branch);
 	}
 	return 0;
@@ -212,7 +244,7 @@ static int group_files(const struct cycle *c, const struct pr_group *g, struct c
 /* ---- title, body, message ------------------------------------------------------ */
 
 /* The tag the group moves to when all its changes agree, else NULL. */
-static const char *common_target(const struct cycle *c, const struct pr_group *g)
+static const char *common_target(const struct pr_run *c, const struct pr_group *g)
 {
 	const char *to = change_at(c, g, 0)->to;
 
@@ -222,7 +254,7 @@ static const char *common_target(const struct cycle *c, const struct pr_group *g
 	return to;
 }
 
-static char *pr_title(const struct cycle *c, const struct pr_group *g)
+static char *pr_title(const struct pr_run *c, const struct pr_group *g)
 {
 	const char *to = common_target(c, g);
 
@@ -231,7 +263,7 @@ static char *pr_title(const struct cycle *c, const struct pr_group *g)
 	return md_asprintf("magos-dominus: update %s", g->image);
 }
 
-static char *pr_message(const struct cycle *c, const struct pr_group *g)
+static char *pr_message(const struct pr_run *c, const struct pr_group *g)
 {
 	struct md_buf b;
 	char *title = pr_title(c, g);
@@ -251,7 +283,7 @@ static char *pr_message(const struct cycle *c, const struct pr_group *g)
 /* What the PR proposes, one HTML comment per change, "<!-- magos:
  * <image>=<tag>@<digest> -->": how a closed PR is matched against a new
  * proposal. Image names, tags and digests cannot hold "-->". */
-static char *pr_markers(const struct cycle *c, const struct pr_group *g)
+static char *pr_markers(const struct pr_run *c, const struct pr_group *g)
 {
 	struct md_buf b;
 
@@ -300,9 +332,9 @@ static void put_source(struct md_buf *b, const char *src, const struct md_change
 		md_buf_printf(b, "[source](%s)", src);
 }
 
-static void put_policy(struct md_buf *b, const struct cycle *c, const struct md_change *ch)
+static void put_policy(struct md_buf *b, const struct pr_run *c, const struct md_change *ch)
 {
-	const struct cycle_site *cs = site_of(c, ch);
+	const struct md_publish_site *cs = site_of(c, ch);
 	const char *range;
 
 	if (!cs) {
@@ -314,14 +346,14 @@ static void put_policy(struct md_buf *b, const struct cycle *c, const struct md_
 		      range ? " " : "", range ? range : "");
 }
 
-static char *pr_body(const struct cycle *c, const struct pr_group *g, const char *markers)
+static char *pr_body(const struct pr_run *c, const struct pr_group *g, const char *markers)
 {
 	struct md_buf b;
 	char where[1100];
 
 	md_buf_init(&b, PR_BODY_MAX);
 	md_buf_printf(&b, "magos-dominus proposes an update of `%s` on `%s`.\n\n", g->image,
-		      c->s->branch);
+		      c->p->s->branch);
 	md_buf_puts(&b, "| image | update | digest | policy | file | source |\n"
 			"|---|---|---|---|---|---|\n");
 	for (size_t k = 0; k < g->n; k++) {
@@ -352,17 +384,17 @@ static char *pr_body(const struct cycle *c, const struct pr_group *g, const char
 }
 
 /* Sources are a nicety: a registry that will not say leaves the cell empty. */
-static void look_up_sources(struct cycle *c, struct pr_group *g)
+static void look_up_sources(struct pr_run *c, struct pr_group *g)
 {
-	for (size_t k = 0; k < g->n && c->ctx->reg; k++) {
+	for (size_t k = 0; k < g->n && c->p->reg; k++) {
 		const struct md_change *ch = change_at(c, g, k);
-		const struct cycle_site *cs = site_of(c, ch);
+		const struct md_publish_site *cs = site_of(c, ch);
 		const char *ref = ch->digest ? ch->digest : ch->to;
 		struct md_err err;
 
 		if (!cs || !md_ref_valid_digest(ref))
 			continue;
-		if (md_registry_image_source(c->ctx->reg, md_ref_domain(cs->ref),
+		if (md_registry_image_source(c->p->reg, md_ref_domain(cs->ref),
 					     md_ref_path(cs->ref), ref, &g->sources[k], &err) < 0)
 			md_log(MD_LOG_DEBUG, "cannot read the image's source", "image", ch->image,
 			       "error", err.msg, NULL);
@@ -371,10 +403,27 @@ static void look_up_sources(struct cycle *c, struct pr_group *g)
 
 /* ---- one branch ------------------------------------------------------------------ */
 
-int cycle_pr_report(struct cycle *c, const char *image, const char *branch, const char *action,
-		    long number, const char *url)
+const char *md_publish_action_name(enum md_pr_action a)
 {
-	struct md_cycle_report *rep = c->rep;
+	switch (a) {
+	case MD_PR_OPENED:
+		return "opened";
+	case MD_PR_UPDATED:
+		return "updated";
+	case MD_PR_CLOSED:
+		return "closed";
+	case MD_PR_DECLINED:
+		return "declined";
+	case MD_PR_UNCHANGED:
+		break;
+	}
+	return "unchanged";
+}
+
+int md_publish__pr_report(const struct md_publish_ctx *p, const char *image, const char *branch,
+			  enum md_pr_action action, long number, const char *url)
+{
+	struct md_cycle_report *rep = p->rep;
 	struct md_pr_report *v = realloc(rep->prs, (rep->nprs + 1) * sizeof(*v));
 	char num[32];
 
@@ -384,35 +433,35 @@ int cycle_pr_report(struct cycle *c, const char *image, const char *branch, cons
 	v = &rep->prs[rep->nprs++];
 	memset(v, 0, sizeof(*v));
 	v->branch = md_strdup(branch);
-	v->action = md_strdup(action);
+	v->action = action;
 	v->number = number;
 	v->url = url ? md_strdup(url) : NULL;
 	snprintf(num, sizeof(num), "%ld", number);
 	/* "declined" has its own sentence (publish_group). */
-	if (strcmp(action, "unchanged") != 0 && strcmp(action, "declined") != 0) {
+	if (action != MD_PR_UNCHANGED && action != MD_PR_DECLINED) {
 		char msg[64];
 
-		snprintf(msg, sizeof(msg), "pull request %s", action);
+		snprintf(msg, sizeof(msg), "pull request %s", md_publish_action_name(action));
 		md_log(MD_LOG_INFO, msg, "image", image, "branch", branch,
 		       "number", num, "url", url, NULL);
 	}
-	return v->branch && v->action ? 0 : -1;
+	return v->branch && (!url || v->url) ? 0 : -1;
 }
 
-int cycle_branch_publish(struct cycle *c, const char *branch, const char *base_oid,
-			 const struct md_git_blob *files, size_t n, const char *message,
-			 struct md_err *err)
+int md_publish__branch(const struct md_publish_ctx *p, const char *branch, const char *base_oid,
+		       const struct md_git_blob *files, size_t n, const char *message,
+		       struct md_err *err)
 {
 	struct md_github_file *api = NULL;
 	char oid[41];
-	int rc, via_api = c->s->commit_via_api;
+	int rc, via_api = p->s->commit_via_api;
 
-	rc = md_git_branch_commit(c->git, branch, files, n, message, !via_api, oid, err);
+	rc = md_git_branch_commit(p->git, branch, files, n, message, !via_api, oid, err);
 	if (rc != 0)
 		return rc;
 	if (!via_api) {
-		cycle_gh_git_op(c);
-		rc = md_git_branch_push(c->git, branch, oid, err);
+		md_publish__git_op(p);
+		rc = md_git_branch_push(p->git, branch, oid, err);
 	} else if (!(api = calloc(n ? n : 1, sizeof(*api)))) {
 		rc = md_err_set(err, "out of memory");
 	} else {
@@ -420,28 +469,27 @@ int cycle_branch_publish(struct cycle *c, const char *branch, const char *base_o
 			api[i] = (struct md_github_file){ .path = files[i].path,
 							  .data = files[i].data,
 							  .len = files[i].len,
-							  .mode = (files[i].mode & 0111) ? 0100755
-											 : 0100644 };
-		rc = md_github_commit(c->ctx->gh, branch, base_oid, api, n, message, 1, oid, err);
+							  .mode = md_publish__blob_mode(files[i].mode) };
+		rc = md_github_commit(p->gh, branch, base_oid, api, n, message, 1, oid, err);
 		free(api);
 	}
-	cycle_progress(c);
+	md_publish__progress(p);
 	return rc < 0 ? -1 : 0;
 }
 
 /* Bring the branch to the commit it should hold: 1 when it already does. */
-static int update_branch(struct cycle *c, const struct pr_group *g, const char *base_oid,
+static int update_branch(struct pr_run *c, const struct pr_group *g, const char *base_oid,
 			 struct md_err *err)
 {
-	struct cycle_blobs pf;
+	struct md_git_blobs pf;
 	char *msg = pr_message(c, g);
 	int rc = -1;
 
 	if (!msg)
 		return md_err_set(err, "out of memory");
 	if (group_files(c, g, &pf, err) == 0) {
-		rc = cycle_branch_publish(c, g->branch, base_oid, pf.v, pf.n, msg, err);
-		cycle_blobs_free(&pf);
+		rc = md_publish__branch(c->p, g->branch, base_oid, pf.v, pf.n, msg, err);
+		md_git_blobs_clear(&pf);
 	}
 	free(msg);
 	return rc;
@@ -450,7 +498,7 @@ static int update_branch(struct cycle *c, const struct pr_group *g, const char *
 /* 1 when the user closed, without merging, a PR of this branch proposing
  * exactly these markers: the update is declined (reported, logged once per
  * cycle) and neither the branch nor a PR is touched. */
-static int declined(struct cycle *c, const struct pr_group *g, const char *markers,
+static int declined(struct pr_run *c, const struct pr_group *g, const char *markers,
 		    struct md_err *err)
 {
 	struct md_github_pr *pr = NULL;
@@ -458,7 +506,7 @@ static int declined(struct cycle *c, const struct pr_group *g, const char *marke
 	char *msg;
 	int rc;
 
-	if (md_github_pr_find_closed(c->ctx->gh, g->branch, c->s->branch, markers, &pr, err) < 0)
+	if (md_github_pr_find_closed(c->p->gh, g->branch, c->p->s->branch, markers, &pr, err) < 0)
 		return -1;
 	if (!pr)
 		return 0;
@@ -471,25 +519,26 @@ static int declined(struct cycle *c, const struct pr_group *g, const char *marke
 		md_log(MD_LOG_INFO, msg, "image", g->image, "branch", g->branch, "number", num,
 		       "url", pr->html_url, NULL);
 	}
-	rc = cycle_pr_report(c, g->image, g->branch, "declined", pr->number, pr->html_url);
+	rc = md_publish__pr_report(c->p, g->image, g->branch, MD_PR_DECLINED, pr->number,
+				   pr->html_url);
 	free(msg);
 	md_github_pr_clear(pr);
 	free(pr);
 	return rc < 0 || !msg ? md_err_set(err, "out of memory") : 1;
 }
 
-static int publish_group(struct cycle *c, struct pr_group *g, const char *base_oid,
+static int publish_group(struct pr_run *c, struct pr_group *g, const char *base_oid,
 			 struct md_err *err)
 {
-	struct md_github *gh = c->ctx->gh;
+	struct md_github *gh = c->p->gh;
 	struct md_github_pr *pr = NULL;
-	const char *action = "unchanged";
+	enum md_pr_action action = MD_PR_UNCHANGED;
 	char *title = NULL, *body = NULL, *markers = pr_markers(c, g);
 	int same, rc = -1;
 
 	if (!markers)
 		return md_err_set(err, "out of memory");
-	if (md_github_pr_find(gh, g->branch, c->s->branch, &pr, err) < 0)
+	if (md_github_pr_find(gh, g->branch, c->p->s->branch, &pr, err) < 0)
 		goto out;
 	/* An open PR is still a question, whatever was closed before it. */
 	if (!pr && (rc = declined(c, g, markers, err)) != 0) {
@@ -508,16 +557,16 @@ static int publish_group(struct cycle *c, struct pr_group *g, const char *base_o
 		goto out;
 	}
 	if (!pr) {
-		if (md_github_pr_create(gh, g->branch, c->s->branch, title, body, &pr, err) < 0)
+		if (md_github_pr_create(gh, g->branch, c->p->s->branch, title, body, &pr, err) < 0)
 			goto out;
-		action = "opened";
+		action = MD_PR_OPENED;
 	} else if (!same || strcmp(pr->title ? pr->title : "", title) ||
 		   !strstr(pr->body ? pr->body : "", markers)) {
 		if (md_github_pr_update(gh, pr->number, title, body, err) < 0)
 			goto out;
-		action = "updated";
+		action = MD_PR_UPDATED;
 	}
-	rc = cycle_pr_report(c, g->image, g->branch, action, pr->number, pr->html_url) < 0
+	rc = md_publish__pr_report(c->p, g->image, g->branch, action, pr->number, pr->html_url) < 0
 		     ? md_err_set(err, "out of memory") : 0;
 out:
 	if (pr) {
@@ -532,31 +581,40 @@ out:
 
 /* ---- PRs no longer needed ----------------------------------------------------------- */
 
-/* 1 when some site of this branch could not be decided this cycle (its
- * problem starts with "file:line:"): its PR may still be needed. */
-static int branch_undecided(const struct cycle *c, const char *branch)
+/* 1 when some site of this branch could not be decided this cycle: its PR
+ * may still be needed. */
+static int branch_undecided(const struct pr_run *c, const char *branch)
 {
 	for (size_t i = 0; i < c->nsites; i++) {
-		const struct cycle_site *cs = &c->sites[i];
-		const struct cycle_file *f = &c->files[cs->file];
-		const struct md_compose_site *site = md_compose_site_at(f->scan, cs->index);
-		char *b = branch_of(cs, NULL), prefix[1100];
-		int mine = b && !strcmp(b, branch);
+		char *b;
+		int mine;
 
-		free(b);
-		if (!mine)
+		if (!c->sites[i].undecided)
 			continue;
-		snprintf(prefix, sizeof(prefix), "%s:%d:", f->path, site->line);
-		for (size_t k = 0; k < c->rep->problems.n; k++)
-			if (md_str_has_prefix(c->rep->problems.v[k], prefix))
-				return 1;
+		b = branch_of(&c->sites[i], NULL);
+		mine = b && !strcmp(b, branch);
+		free(b);
+		if (mine)
+			return 1;
 	}
 	return 0;
 }
 
+int md_publish__withdraw(const char *head, const char *const *branches, size_t nbranches,
+			 int undecided)
+{
+	/* Revert PRs are the applier's, not the watcher's. */
+	if (md_str_has_prefix(head, MD_PUBLISH_REVERT_PREFIX))
+		return 0;
+	for (size_t k = 0; k < nbranches; k++)
+		if (!strcmp(branches[k], head))
+			return 0;
+	return !undecided;
+}
+
 /* The agent closing its own PR is no "no" from the user: the markers are
  * renamed first, so a later proposal of the same target is not declined. */
-static int withdraw_markers(struct cycle *c, const struct md_github_pr *pr, struct md_err *err)
+static int withdraw_markers(struct pr_run *c, const struct md_github_pr *pr, struct md_err *err)
 {
 	const char *p = pr->body ? pr->body : "", *m;
 	struct md_buf b;
@@ -574,42 +632,44 @@ static int withdraw_markers(struct cycle *c, const struct md_github_pr *pr, stru
 	md_buf_puts(&b, p);
 	if (!(body = md_buf_steal(&b)))
 		return md_err_set(err, "pull request #%ld: its description is too long", pr->number);
-	rc = md_github_pr_update(c->ctx->gh, pr->number, pr->title ? pr->title : "", body, err);
+	rc = md_github_pr_update(c->p->gh, pr->number, pr->title ? pr->title : "", body, err);
 	free(body);
 	return rc;
 }
 
-static int close_stale(struct cycle *c, const struct pr_group *g, size_t ng, struct md_err *err)
+static int close_stale(struct pr_run *c, const struct pr_group *g, size_t ng, struct md_err *err)
 {
 	struct md_github_pr *prs = NULL;
+	const char **names = calloc(ng ? ng : 1, sizeof(*names));
 	size_t n = 0;
 	int rc = 0;
 
-	if (md_github_pr_list(c->ctx->gh, PR_PREFIX, c->s->branch, &prs, &n, err) < 0)
+	if (!names)
+		return md_err_set(err, "out of memory");
+	if (md_github_pr_list(c->p->gh, MD_PUBLISH_PR_PREFIX, c->p->s->branch, &prs, &n, err) < 0) {
+		free(names);
 		return -1;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const char *head = prs[i].head;
 		char *comment;
 		size_t k;
 
-		/* Revert PRs (pr_revert.c) are the applier's, not the watcher's. */
-		if (md_str_has_prefix(head, PR_REVERT_PREFIX))
-			continue;
-		for (k = 0; k < ng && strcmp(g[k].branch, head); k++)
-			;
-		if (k < ng || branch_undecided(c, head))
+		for (k = 0; k < ng; k++)
+			names[k] = g[k].branch;
+		if (!md_publish__withdraw(head, names, ng, branch_undecided(c, head)))
 			continue;
 		comment = md_asprintf("magos-dominus: `%s` on `%s` no longer needs this update (it "
 				      "was merged or made by hand, or the image is no longer used); "
 				      "closing this pull request and deleting its branch.",
-				      head + strlen(PR_PREFIX), c->s->branch);
+				      head + strlen(MD_PUBLISH_PR_PREFIX), c->p->s->branch);
 		if (!comment)
 			rc = md_err_set(err, "out of memory");
 		else if (withdraw_markers(c, &prs[i], err) < 0 ||
-			 md_github_pr_close(c->ctx->gh, prs[i].number, comment, err) < 0 ||
-			 md_github_branch_delete(c->ctx->gh, head, err) < 0)
+			 md_github_pr_close(c->p->gh, prs[i].number, comment, err) < 0 ||
+			 md_github_branch_delete(c->p->gh, head, err) < 0)
 			rc = -1;
-		else if (cycle_pr_report(c, head + strlen(PR_PREFIX), head, "closed",
+		else if (md_publish__pr_report(c->p, head + strlen(MD_PUBLISH_PR_PREFIX), head, MD_PR_CLOSED,
 					 prs[i].number, prs[i].html_url) < 0)
 			rc = md_err_set(err, "out of memory");
 		free(comment);
@@ -617,22 +677,28 @@ static int close_stale(struct cycle *c, const struct pr_group *g, size_t ng, str
 	for (size_t i = 0; i < n; i++)
 		md_github_pr_clear(&prs[i]);
 	free(prs);
+	free(names);
 	return rc;
 }
 
-int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err)
+int md_publish_prs(const struct md_publish_ctx *p, const struct md_publish_site *sites,
+		   size_t nsites, struct md_err *err)
 {
+	struct pr_run run = { .p = p, .sites = sites, .nsites = nsites };
+	struct pr_run *c = &run;
 	struct pr_group *g = NULL;
 	struct md_err gerr;
 	char base[41];
 	size_t ng = 0;
 	int failed = 0;
 
-	(void)stop; /* every branch is pushed whole or not at all; the cycle ends soon */
-	if (cycle_github(c, err) < 0 || md_git_base_head(c->git, base, err) < 0)
+	/* every branch is pushed whole or not at all; the cycle ends soon */
+	if (!p->gh)
+		return md_err_set(err, "MD_MODE=pr needs a GitHub App");
+	if (md_git_base_head(p->git, base, err) < 0)
 		return -1;
-	cycle_gh_git_op(c);
-	if (md_git_branches_fetch(c->git, PR_PREFIX, err) < 0)
+	md_publish__git_op(p);
+	if (md_git_branches_fetch(p->git, MD_PUBLISH_PR_PREFIX, err) < 0)
 		return -1;
 	if (make_groups(c, &g, &ng, err) < 0)
 		return -1;
@@ -651,6 +717,6 @@ int cycle_publish_prs(struct cycle *c, volatile sig_atomic_t *stop, struct md_er
 			*err = gerr;
 	}
 	groups_free(g, ng);
-	cycle_gh_git_op(c);
+	md_publish__git_op(p);
 	return failed ? -1 : 0;
 }

@@ -1,6 +1,6 @@
 /* `explain FILE:LINE`: one site through the watcher, exactly as a cycle
  * would decide it, with nothing written (no state, no file, no fetch). */
-#include "daemon_int.h"
+#include "reconcile_int.h"
 
 #include "magos/state.h"
 
@@ -37,7 +37,7 @@ static int find_site(const struct md_settings *s, const char *spec,
 		}
 	}
 	for (size_t i = 0; i < md_compose_problem_count(*scan); i++)
-		if (strstr(md_compose_problem_at(*scan, i), spec)) {
+		if (md_compose_problem_line(*scan, i) == line) {
 			md_err_set(err, "%s", md_compose_problem_at(*scan, i));
 			goto out;
 		}
@@ -79,7 +79,7 @@ int md_daemon_explain(const struct md_config *cfg, const char *spec, int64_t now
 	/* The cache is read (facts by digest, first sightings for minAge) but
 	 * never written: explain changes nothing. */
 	if (md_state_load_readonly(&st, s->state_dir, err) < 0 ||
-	    cycle_new_registry(cfg, NULL, NULL, &reg, err) < 0 ||
+	    md_reconcile__new_registry(cfg, NULL, NULL, &reg, err) < 0 ||
 	    md_watcher_resolve_ctx(reg, st, &ws, 1, &ctx, err) < 0)
 		goto out;
 	if (ws.error && !(*problem = md_strdup(ws.error))) {

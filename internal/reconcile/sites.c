@@ -1,6 +1,6 @@
 /* Step 2 of the pipeline: find compose files, scan them, parse every site's
  * reference and annotation. A bad site becomes a problem; the rest go on. */
-#include "daemon_int.h"
+#include "reconcile_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,7 +8,37 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int cycle_add_problem(struct cycle *c, const char *fmt, ...)
+static int add_problem(struct md_cycle_report *rep, const char *file, int line, const char *msg)
+{
+	struct md_problem *v = realloc(rep->problems, (rep->nproblems + 1) * sizeof(*v));
+	struct md_problem *p;
+
+	if (!v)
+		return -1;
+	rep->problems = v;
+	p = &v[rep->nproblems];
+	memset(p, 0, sizeof(*p));
+	p->file = file ? md_strdup(file) : NULL;
+	p->line = line;
+	p->message = md_strdup(msg);
+	if (file && line > 0)
+		p->text = md_asprintf("%s:%d: %s", file, line, msg);
+	else if (file)
+		p->text = md_asprintf("%s: %s", file, msg);
+	else
+		p->text = md_strdup(msg);
+	if ((file && !p->file) || !p->message || !p->text) {
+		free(p->file);
+		free(p->message);
+		free(p->text);
+		return -1;
+	}
+	rep->nproblems++;
+	return 0;
+}
+
+int md_reconcile__problem(struct md_reconcile__cycle *c, const char *file, int line,
+			  const char *fmt, ...)
 {
 	char msg[MD_ERR_MAX];
 	va_list ap;
@@ -16,12 +46,12 @@ int cycle_add_problem(struct cycle *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return md_strv_push(&c->rep->problems, msg);
+	return add_problem(c->rep, file, line, msg);
 }
 
-static int load_one(struct cycle *c, const char *rel, struct md_err *err)
+static int load_one(struct md_reconcile__cycle *c, const char *rel, struct md_err *err)
 {
-	struct cycle_file *f = &c->files[c->nfiles];
+	struct md_reconcile__file *f = &c->files[c->nfiles];
 	char *abs = md_asprintf("%s/%s", md_git_workdir(c->git), rel);
 	struct md_err ferr;
 	struct stat st;
@@ -38,16 +68,17 @@ static int load_one(struct cycle *c, const char *rel, struct md_err *err)
 	c->nfiles++;
 	if (stat(abs, &st) < 0 ||
 	    md_file_read(abs, MD_COMPOSE_MAX_FILE, &f->data, &f->len, &ferr) < 0) {
-		rc = cycle_add_problem(c, "%s: cannot read the file", rel);
+		rc = md_reconcile__problem(c, rel, 0, "cannot read the file");
 		goto out;
 	}
 	f->mode = st.st_mode & 07777;
 	if (md_compose_scan(&f->scan, rel, f->data, f->len, &ferr) < 0) {
-		rc = cycle_add_problem(c, "%s", ferr.msg);
+		rc = md_reconcile__problem(c, NULL, 0, "%s", ferr.msg);
 		goto out;
 	}
 	for (size_t i = 0; i < md_compose_problem_count(f->scan); i++)
-		if (md_strv_push(&c->rep->problems, md_compose_problem_at(f->scan, i)) < 0)
+		if (add_problem(c->rep, rel, md_compose_problem_line(f->scan, i),
+				md_compose_problem_message(f->scan, i)) < 0)
 			goto out;
 	rc = 0;
 out:
@@ -56,35 +87,34 @@ out:
 }
 
 /* Parse one site's image and annotation; problems are recorded, not fatal. */
-static int parse_site(struct cycle *c, size_t fi, size_t si)
+static int parse_site(struct md_reconcile__cycle *c, size_t fi, size_t si)
 {
-	const struct cycle_file *f = &c->files[fi];
+	const struct md_reconcile__file *f = &c->files[fi];
 	const struct md_compose_site *site = md_compose_site_at(f->scan, si);
-	struct cycle_site *cs = &c->sites[c->nsites];
+	struct md_reconcile__site *cs = &c->sites[c->nsites];
 	struct md_err perr;
 
 	memset(cs, 0, sizeof(*cs));
 	cs->file = fi;
 	cs->index = si;
 	if (md_ref_parse(&cs->ref, site->value, &perr) < 0)
-		return cycle_add_problem(c, "%s:%d: %s", f->path, site->line, perr.msg);
+		return md_reconcile__problem(c, f->path, site->line, "%s", perr.msg);
 	if (md_policy_parse(&cs->policy, site->annotation, &perr) < 0) {
 		md_ref_free(cs->ref);
-		return cycle_add_problem(c, "%s:%d: %s", f->path, site->line, perr.msg);
+		return md_reconcile__problem(c, f->path, site->line, "%s", perr.msg);
 	}
 	if (md_policy_kind(cs->policy) == MD_POLICY_DIGEST && !md_ref_digest(cs->ref)) {
 		md_ref_free(cs->ref);
 		md_policy_free(cs->policy);
-		return cycle_add_problem(c,
-					 "%s:%d: policy \"digest\" needs an image pinned by digest "
-					 "(repo[:tag]@sha256:…), got '%s'",
-					 f->path, site->line, site->value);
+		return md_reconcile__problem(c, f->path, site->line,
+					     "policy \"digest\" needs an image pinned by digest "
+					     "(repo[:tag]@sha256:…), got '%s'", site->value);
 	}
 	c->nsites++;
 	return 0;
 }
 
-int cycle_load_files(struct cycle *c, struct md_err *err)
+int md_reconcile__load_files(struct md_reconcile__cycle *c, struct md_err *err)
 {
 	struct md_strv paths = { 0 };
 	size_t total = 0;
@@ -126,7 +156,7 @@ out:
 	return rc;
 }
 
-void cycle_free_files(struct cycle *c)
+void md_reconcile__files_clear(struct md_reconcile__cycle *c)
 {
 	for (size_t i = 0; i < c->nsites; i++) {
 		md_ref_free(c->sites[i].ref);

@@ -1,12 +1,13 @@
-/* Step 8 (MD_APPLY): which stacks this host applies this cycle and why —
+/* Step 7 (MD_APPLY): which stacks this host applies this cycle and why —
  * every stack whose files changed between the last applied commit and
  * HEAD (whoever changed them), every stack on first start, stacks whose
  * last apply failed — then drift repair for the others. plan only lists
  * what would be applied. */
-#include "daemon_int.h"
+#include "rollout_int.h"
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,23 +17,6 @@
 #include "magos/state.h"
 
 #define STOPPED(stop) ((stop) && *(stop))
-
-int apply_report(struct cycle *c, const char *dir, const char *reason,
-		 enum md_stack_outcome outcome, const char *error)
-{
-	struct md_cycle_report *rep = c->rep;
-	struct md_stack_report *v = realloc(rep->stacks, (rep->nstacks + 1) * sizeof(*v));
-
-	if (!v)
-		return -1;
-	rep->stacks = v;
-	v = &rep->stacks[rep->nstacks++];
-	v->dir = md_strdup(dir);
-	v->reason = md_strdup(reason ? reason : "");
-	v->outcome = outcome;
-	v->error = error ? md_strdup(error) : NULL;
-	return v->dir && v->reason && (!error || v->error) ? 0 : -1;
-}
 
 /* ---- stacks ---------------------------------------------------------------- */
 
@@ -44,7 +28,7 @@ static char *dir_of(const char *path)
 	return slash ? md_strndup(path, (size_t)(slash - path)) : md_strdup(".");
 }
 
-static struct apply_stack *find_stack(struct apply_run *r, const char *dir)
+static struct md_rollout__stack *find_stack(struct md_rollout__run *r, const char *dir)
 {
 	for (size_t i = 0; i < r->nstacks; i++)
 		if (!strcmp(r->stacks[i].dir, dir))
@@ -53,45 +37,32 @@ static struct apply_stack *find_stack(struct apply_run *r, const char *dir)
 }
 
 /* MD_STACKS limits which stacks this host applies (empty: all). */
-static int host_applies(const struct md_settings *s, const char *dir)
+int md_rollout__host_applies(const struct md_strv *stacks, const char *dir)
 {
-	if (!s->stacks.n)
+	if (!stacks->n)
 		return 1;
-	for (size_t i = 0; i < s->stacks.n; i++)
-		if (fnmatch(s->stacks.v[i], dir, 0) == 0)
+	for (size_t i = 0; i < stacks->n; i++)
+		if (fnmatch(stacks->v[i], dir, 0) == 0)
 			return 1;
 	return 0;
 }
 
-/* Compose's own preference when a directory holds more than one file:
- * compose.yaml first; the rest in name order. */
-static int file_rank(const char *name)
-{
-	static const char *const pref[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
-					    "docker-compose.yml" };
-
-	for (size_t i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
-		if (!strcmp(name, pref[i]))
-			return (int)i;
-	return 100;
-}
-
-static int add_file(struct apply_run *r, const char *path, struct md_err *err)
+static int add_file(struct md_rollout__run *r, const char *path, struct md_err *err)
 {
 	char *dir = dir_of(path);
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	struct apply_stack *s, *v;
+	struct md_rollout__stack *s, *v;
 	int rc = -1;
 
 	if (!dir)
 		return md_err_set(err, "out of memory");
-	if (!host_applies(r->c->s, dir)) {
+	if (!md_rollout__host_applies(&r->x->s->stacks, dir)) {
 		free(dir);
 		return 0;
 	}
 	if ((s = find_stack(r, dir))) {
 		/* One compose file per stack: the one compose itself would pick. */
-		if (file_rank(name) < file_rank(s->files.v[0])) {
+		if (md_rollout__file_rank(name) < md_rollout__file_rank(s->files.v[0])) {
 			free(s->files.v[0]);
 			if (!(s->files.v[0] = md_strdup(name)))
 				goto oom;
@@ -117,15 +88,15 @@ oom:
 
 static int stack_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct apply_stack *)a)->dir, ((const struct apply_stack *)b)->dir);
+	return strcmp(((const struct md_rollout__stack *)a)->dir, ((const struct md_rollout__stack *)b)->dir);
 }
 
-static int find_stacks(struct apply_run *r, struct md_err *err)
+static int find_stacks(struct md_rollout__run *r, struct md_err *err)
 {
 	struct md_strv paths = { 0 };
 	int rc = 0;
 
-	if (md_git_list_files(r->c->git, &r->c->s->compose_globs, &paths, err) < 0)
+	if (md_git_list_files(r->x->git, &r->x->s->compose_globs, &paths, err) < 0)
 		return -1;
 	for (size_t i = 0; i < paths.n && rc == 0; i++)
 		rc = add_file(r, paths.v[i], err);
@@ -135,94 +106,96 @@ static int find_stacks(struct apply_run *r, struct md_err *err)
 	return rc;
 }
 
-/* The index of the stack a path belongs to: the deepest stack directory
- * holding it (the top "." holds everything else); nstacks when none. */
-static size_t owner_index(const struct apply_run *r, const char *path)
-{
-	size_t best = r->nstacks, best_len = 0;
-
-	for (size_t i = 0; i < r->nstacks; i++) {
-		const char *d = r->stacks[i].dir;
-		size_t n = strlen(d);
-
-		if (!strcmp(d, ".")) {
-			if (best == r->nstacks)
-				best = i;
-			continue;
-		}
-		if (strncmp(path, d, n) == 0 && path[n] == '/' && n >= best_len) {
-			best = i;
-			best_len = n;
-		}
-	}
-	return best;
-}
-
-const struct apply_stack *apply_owner(const struct apply_run *r, const char *path)
-{
-	size_t i = owner_index(r, path);
-
-	return i < r->nstacks ? &r->stacks[i] : NULL;
-}
-
 /* ---- what to apply ---------------------------------------------------------- */
 
-static int mark(struct apply_stack *s, const char *reason)
+static int mark(struct md_rollout__stack *s, const char *reason)
 {
 	if (s->reason)
 		return 0;
 	return (s->reason = md_strdup(reason)) ? 0 : -1;
 }
 
-static int mark_all(struct apply_run *r, const char *reason, struct md_err *err)
+static int mark_reason(char **reasons, size_t k, const char *reason)
 {
-	for (size_t i = 0; i < r->nstacks; i++)
-		if (mark(&r->stacks[i], reason) < 0)
-			return md_err_set(err, "out of memory");
-	return 0;
+	if (reasons[k])
+		return 0;
+	return (reasons[k] = md_strdup(reason)) ? 0 : -1;
 }
 
-static int mark_changed(struct apply_run *r, const char *applied, struct md_err *err)
+int md_rollout__choose(const char *const *dirs, size_t n, const struct md_rollout__history *h,
+		       char **reasons)
 {
-	struct md_strv paths = { 0 };
-	char reason[64];
-	int rc = 0;
-
-	snprintf(reason, sizeof(reason), "changed in %.7s..%.7s", applied, r->head);
-	if (md_git_changed_paths(r->c->git, applied, r->head, &paths, err) < 0)
-		return -1;
-	for (size_t i = 0; i < paths.n && rc == 0; i++) {
-		size_t k = owner_index(r, paths.v[i]);
-
-		if (k < r->nstacks && mark(&r->stacks[k], reason) < 0)
-			rc = md_err_set(err, "out of memory");
-	}
-	md_strv_clear(&paths);
-	return rc;
-}
-
-static int select_stacks(struct apply_run *r, struct md_err *err)
-{
-	const char *applied = md_state_applied_commit(r->c->st);
 	char reason[128];
-	int anc;
 
-	if (!applied)
-		return mark_all(r, "first start", err);
-	if ((anc = md_git_is_ancestor(r->c->git, applied, r->head, err)) < 0)
-		return -1;
-	if (!anc) {
-		snprintf(reason, sizeof(reason), "first start: the applied commit %.7s is not an "
-			 "ancestor of HEAD", applied);
-		return mark_all(r, reason, err);
+	if (!h->applied || !h->ancestor) {
+		if (!h->applied)
+			snprintf(reason, sizeof(reason), "first start");
+		else
+			snprintf(reason, sizeof(reason), "first start: the applied commit %.7s is "
+				 "not an ancestor of HEAD", h->applied);
+		for (size_t i = 0; i < n; i++)
+			if (mark_reason(reasons, i, reason) < 0)
+				return -1;
+		return 0;
 	}
-	if (strcmp(applied, r->head) && mark_changed(r, applied, err) < 0)
-		return -1;
-	for (size_t i = 0; i < r->nstacks; i++)
-		if (md_state_stack_status(r->c->st, r->stacks[i].dir) == MD_STACK_STATUS_FAILED &&
-		    mark(&r->stacks[i], "retry: the last apply failed") < 0)
-			return md_err_set(err, "out of memory");
+	if (strcmp(h->applied, h->head) && h->changed) {
+		snprintf(reason, sizeof(reason), "changed in %.7s..%.7s", h->applied, h->head);
+		for (size_t i = 0; i < h->changed->n; i++) {
+			size_t k = md_rollout__owner_index(dirs, n, h->changed->v[i]);
+
+			if (k < n && mark_reason(reasons, k, reason) < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (h->failed && h->failed[i] &&
+		    mark_reason(reasons, i, "retry: the last apply failed") < 0)
+			return -1;
 	return 0;
+}
+
+/* Gather what the choice needs from Git and the state, then choose. */
+static int select_stacks(struct md_rollout__run *r, struct md_err *err)
+{
+	struct md_rollout__history h = { .applied = md_state_applied_commit(r->x->st),
+					 .head = r->head };
+	struct md_strv changed = { 0 };
+	const char **dirs = md_rollout__dirs(r);
+	char **reasons = calloc(r->nstacks ? r->nstacks : 1, sizeof(*reasons));
+	int *failed = calloc(r->nstacks ? r->nstacks : 1, sizeof(*failed));
+	int rc = -1;
+
+	if (!dirs || !reasons || !failed) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	if (h.applied && (h.ancestor = md_git_is_ancestor(r->x->git, h.applied, r->head, err)) < 0)
+		goto out;
+	if (h.applied && h.ancestor && strcmp(h.applied, r->head) &&
+	    md_git_changed_paths(r->x->git, h.applied, r->head, &changed, err) < 0)
+		goto out;
+	h.changed = &changed;
+	for (size_t i = 0; i < r->nstacks; i++)
+		failed[i] = md_state_stack_status(r->x->st, r->stacks[i].dir) ==
+			    MD_STACK_STATUS_FAILED;
+	h.failed = failed;
+	if (md_rollout__choose(dirs, r->nstacks, &h, reasons) < 0) {
+		md_err_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < r->nstacks; i++) {
+		r->stacks[i].reason = reasons[i];
+		reasons[i] = NULL;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; reasons && i < r->nstacks; i++)
+		free(reasons[i]);
+	free(reasons);
+	free(failed);
+	free(dirs);
+	md_strv_clear(&changed);
+	return rc;
 }
 
 /* ---- stacks gone from the repository --------------------------------------- */
@@ -231,12 +204,12 @@ static int select_stacks(struct apply_run *r, struct md_err *err)
 
 /* Stacks the state knows (this host applied them) that HEAD no longer
  * declares: the directory lost its compose file or left MD_STACKS. */
-static int gone_stacks(struct apply_run *r, struct md_strv *gone, struct md_err *err)
+static int gone_stacks(struct md_rollout__run *r, struct md_strv *gone, struct md_err *err)
 {
 	struct md_strv known = { 0 };
 	int rc = 0;
 
-	if (md_state_stack_list(r->c->st, &known) < 0)
+	if (md_state_stack_list(r->x->st, &known) < 0)
 		return md_err_set(err, "out of memory");
 	for (size_t i = 0; i < known.n && rc == 0; i++)
 		if (!find_stack(r, known.v[i]) && md_strv_push(gone, known.v[i]) < 0)
@@ -246,50 +219,35 @@ static int gone_stacks(struct apply_run *r, struct md_strv *gone, struct md_err 
 }
 
 /* The compose project of a stack directory, whether or not it still exists. */
-static char *project_of(struct apply_run *r, const char *dir)
+static char *project_of(struct md_rollout__run *r, const char *dir)
 {
-	char *abs = strcmp(dir, ".") ? md_asprintf("%s/%s", md_git_workdir(r->c->git), dir)
-				     : md_strdup(md_git_workdir(r->c->git));
+	char *abs = strcmp(dir, ".") ? md_asprintf("%s/%s", md_git_workdir(r->x->git), dir)
+				     : md_strdup(md_git_workdir(r->x->git));
 	char *project = abs ? md_applier_project_name(abs) : NULL;
 
 	free(abs);
 	return project;
 }
 
-/* MD_COMPOSE_GLOBS on a path of an old commit (the work tree no longer has
- * it): without FNM_PATHNAME "*" crosses "/", and a leading "**" + "/" also
- * matches at the top, as md_git_list_files does. */
-static int compose_path(const struct md_settings *s, const char *path)
-{
-	for (size_t i = 0; i < s->compose_globs.n; i++) {
-		const char *g = s->compose_globs.v[i];
-
-		if (fnmatch(g, path, 0) == 0 ||
-		    (!strncmp(g, "**/", 3) && fnmatch(g + 3, path, 0) == 0))
-			return 1;
-	}
-	return 0;
-}
-
 /* The compose file (relative path) of dir at commit — the one compose would
  * pick, as add_file does; *out NULL when the commit has none there. */
-static int old_compose_file(struct apply_run *r, const char *dir, const char *commit,
+static int old_compose_file(struct md_rollout__run *r, const char *dir, const char *commit,
 			    char **out, struct md_err *err)
 {
 	struct md_strv paths = { 0 };
 	const char *best = NULL;
 
 	*out = NULL;
-	if (md_git_changed_paths(r->c->git, NULL, commit, &paths, err) < 0)
+	if (md_git_changed_paths(r->x->git, NULL, commit, &paths, err) < 0)
 		return -1;
 	for (size_t i = 0; i < paths.n; i++) {
 		char *d = dir_of(paths.v[i]);
 		const char *name = strrchr(paths.v[i], '/') ? strrchr(paths.v[i], '/') + 1
 							    : paths.v[i];
-		int mine = d && !strcmp(d, dir) && compose_path(r->c->s, paths.v[i]);
+		int mine = d && !strcmp(d, dir) && md_git_glob_any(&r->x->s->compose_globs, paths.v[i]);
 
 		free(d);
-		if (mine && (!best || file_rank(name) < file_rank(strrchr(best, '/') ?
+		if (mine && (!best || md_rollout__file_rank(name) < md_rollout__file_rank(strrchr(best, '/') ?
 								   strrchr(best, '/') + 1 : best)))
 			best = paths.v[i];
 	}
@@ -299,29 +257,6 @@ static int old_compose_file(struct apply_run *r, const char *dir, const char *co
 	}
 	md_strv_clear(&paths);
 	return 0;
-}
-
-/* A fresh 0700 directory under MD_RUNTIME_DIR for the old compose file. */
-static char *private_dir(struct apply_run *r, struct md_err *err)
-{
-	const char *base = r->c->s->runtime_dir;
-	char *dir;
-
-	if (md_mkdir_p(base, 0700, err) < 0) {
-		md_err_prefix(err, "MD_RUNTIME_DIR");
-		return NULL;
-	}
-	if (!(dir = md_asprintf("%s/prune-XXXXXX", base))) {
-		md_err_set(err, "out of memory");
-		return NULL;
-	}
-	if (!mkdtemp(dir)) {
-		md_err_set(err, "cannot create a private directory in %s: %s", base,
-			   strerror(errno));
-		free(dir);
-		return NULL;
-	}
-	return dir;
 }
 
 static void remove_private(const char *dir, const char *file)
@@ -336,7 +271,7 @@ static void remove_private(const char *dir, const char *file)
 
 /* Write rel's content at commit into a private dir and run `down` on it
  * (the stack directory is gone, and the file only names the containers). */
-static int down_at(struct apply_run *r, const char *dir, const char *project,
+static int down_at(struct md_rollout__run *r, const char *dir, const char *project,
 		   const char *commit, const char *rel, struct md_err *err)
 {
 	const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
@@ -346,12 +281,12 @@ static int down_at(struct apply_run *r, const char *dir, const char *project,
 	size_t len = 0;
 	int at, rc = -1;
 
-	at = md_git_file_at(r->c->git, commit, rel, MD_COMPOSE_MAX_FILE, &data, &len, err);
+	at = md_git_file_at(r->x->git, commit, rel, MD_COMPOSE_MAX_FILE, &data, &len, err);
 	if (at == 1)
 		md_err_set(err, "%s did not exist in commit %.7s", rel, commit);
 	if (at != 0)
 		goto out;
-	if (!(tmp = private_dir(r, err)))
+	if (!(tmp = md_rollout__private_dir(r->x->s->runtime_dir, "prune-", err)))
 		goto out;
 	if (!(file = md_asprintf("%s/%s", tmp, name))) {
 		md_err_set(err, "out of memory");
@@ -366,7 +301,7 @@ static int down_at(struct apply_run *r, const char *dir, const char *project,
 	spec.nfiles = 1;
 	spec.project = project;
 	rc = md_applier_down(r->a, &spec, &output, err);
-	cycle_progress(r->c);
+	md_rollout__progress(r);
 	if (output && *output)
 		md_log(MD_LOG_DEBUG, "compose output", "stack", dir, "output", output, NULL);
 out:
@@ -381,7 +316,7 @@ out:
 
 /* A stack of HEAD with the same project name (the directory moved): `down`
  * would stop what it runs now. 1 with *owner set, 0 when none, -1 on OOM. */
-static int project_owner(struct apply_run *r, const char *project, const char **owner)
+static int project_owner(struct md_rollout__run *r, const char *project, const char **owner)
 {
 	*owner = NULL;
 	for (size_t i = 0; i < r->nstacks; i++) {
@@ -402,10 +337,10 @@ static int project_owner(struct apply_run *r, const char *project, const char **
 
 /* MD_PRUNE: `down` the stack's last version; forgotten once it is down, kept
  * (retried next cycle) when that fails. */
-static int prune_one(struct apply_run *r, const char *dir, const char *project,
+static int prune_one(struct md_rollout__run *r, const char *dir, const char *project,
 		     struct md_err *err)
 {
-	const char *good = md_state_stack_good(r->c->st, dir);
+	const char *good = md_state_stack_good(r->x->st, dir);
 	const char *owner;
 	char commit[65] = "";
 	char *rel = NULL;
@@ -413,7 +348,7 @@ static int prune_one(struct apply_run *r, const char *dir, const char *project,
 	int rc = 0;
 
 	if (!good)
-		good = md_state_applied_commit(r->c->st);
+		good = md_state_applied_commit(r->x->st);
 	if (good)
 		snprintf(commit, sizeof(commit), "%s", good);
 	if ((rc = project_owner(r, project, &owner)) < 0)
@@ -422,7 +357,7 @@ static int prune_one(struct apply_run *r, const char *dir, const char *project,
 		md_log(MD_LOG_WARN, "stack removed from the repository; its compose project is now "
 		       "another stack's, not pruned", "stack", dir, "project", project, "now", owner,
 		       NULL);
-		md_state_stack_forget(r->c->st, dir);
+		md_state_stack_forget(r->x->st, dir);
 		return 0;
 	}
 	rc = 0;
@@ -433,25 +368,25 @@ static int prune_one(struct apply_run *r, const char *dir, const char *project,
 		       "version has no compose file to prune with; its containers keep running",
 		       "stack", dir, "project", project, "commit", commit[0] ? commit : "(none)",
 		       NULL);
-		md_state_stack_forget(r->c->st, dir);
+		md_state_stack_forget(r->x->st, dir);
 		return 0;
 	}
 	if (down_at(r, dir, project, commit, rel, &perr) < 0)
 		goto failed;
 	md_log(MD_LOG_INFO, "stack pruned", "stack", dir, "project", project, "commit", commit,
 	       NULL);
-	if (apply_report(r->c, dir, "removed from the repository: pruned", MD_STACK_APPLIED,
+	if (md_rollout__report(r, dir, "removed from the repository: pruned", MD_STACK_APPLIED,
 			 NULL) < 0)
 		rc = md_err_set(err, "out of memory");
 	else
-		md_state_stack_forget(r->c->st, dir);
+		md_state_stack_forget(r->x->st, dir);
 	free(rel);
 	return rc;
 failed:
 	md_log(MD_LOG_ERROR, "cannot prune the stack removed from the repository; retrying next "
 	       "cycle", "stack", dir, "project", project, "error", perr.msg, NULL);
 	free(rel);
-	if (apply_report(r->c, dir, PRUNE_REASON, MD_STACK_FAILED, perr.msg) < 0)
+	if (md_rollout__report(r, dir, PRUNE_REASON, MD_STACK_FAILED, perr.msg) < 0)
 		return md_err_set(err, "out of memory");
 	return 0;
 }
@@ -459,7 +394,7 @@ failed:
 /* Stacks gone from HEAD leave the state. Without MD_PRUNE what they started
  * keeps running — removing a service is destructive, so the user opts in —
  * and the warning comes once: the cycle they disappear. */
-static int handle_gone(struct apply_run *r, volatile sig_atomic_t *stop, struct md_err *err)
+static int handle_gone(struct md_rollout__run *r, volatile sig_atomic_t *stop, struct md_err *err)
 {
 	struct md_strv gone = { 0 };
 	int rc = 0;
@@ -473,13 +408,13 @@ static int handle_gone(struct apply_run *r, volatile sig_atomic_t *stop, struct 
 			rc = md_err_set(err, "out of memory");
 			break;
 		}
-		if (r->c->s->prune) {
+		if (r->x->s->prune) {
 			rc = prune_one(r, gone.v[i], project, err);
 		} else {
 			md_log(MD_LOG_WARN, "stack removed from the repository; its containers keep "
 			       "running (set MD_PRUNE=true to remove them)", "stack", gone.v[i],
 			       "project", project, NULL);
-			md_state_stack_forget(r->c->st, gone.v[i]);
+			md_state_stack_forget(r->x->st, gone.v[i]);
 		}
 		free(project);
 	}
@@ -488,17 +423,17 @@ static int handle_gone(struct apply_run *r, volatile sig_atomic_t *stop, struct 
 }
 
 /* plan: with MD_PRUNE, what `once` would bring down. */
-static int plan_gone(struct apply_run *r, struct md_err *err)
+static int plan_gone(struct md_rollout__run *r, struct md_err *err)
 {
 	struct md_strv gone = { 0 };
 	int rc = 0;
 
-	if (!r->c->s->prune)
+	if (!r->x->s->prune)
 		return 0;
 	if (gone_stacks(r, &gone, err) < 0)
 		return -1;
 	for (size_t i = 0; i < gone.n && rc == 0; i++)
-		if (apply_report(r->c, gone.v[i], PRUNE_REASON, MD_STACK_PLANNED, NULL) < 0)
+		if (md_rollout__report(r, gone.v[i], PRUNE_REASON, MD_STACK_PLANNED, NULL) < 0)
 			rc = md_err_set(err, "out of memory");
 	md_strv_clear(&gone);
 	return rc;
@@ -506,9 +441,9 @@ static int plan_gone(struct apply_run *r, struct md_err *err)
 
 /* ---- drift ---------------------------------------------------------------- */
 
-static int check_drift(struct apply_run *r, const struct apply_stack *s, struct md_err *err)
+static int check_drift(struct md_rollout__run *r, const struct md_rollout__stack *s, struct md_err *err)
 {
-	char *abs = md_asprintf("%s/%s", md_git_workdir(r->c->git), s->dir);
+	char *abs = md_asprintf("%s/%s", md_git_workdir(r->x->git), s->dir);
 	char *project = abs ? md_applier_project_name(abs) : NULL;
 	struct md_stack_spec spec = {
 		.dir = abs, .files = (const char *const *)s->files.v, .nfiles = s->files.n,
@@ -527,7 +462,7 @@ static int check_drift(struct apply_run *r, const struct apply_stack *s, struct 
 		       derr.msg, NULL);
 		goto out;
 	}
-	cycle_progress(r->c);
+	md_rollout__progress(r);
 	if (!drift)
 		goto out;
 	if (!(reason = md_asprintf("drift: %s", drift))) {
@@ -536,7 +471,7 @@ static int check_drift(struct apply_run *r, const struct apply_stack *s, struct 
 	}
 	md_log(MD_LOG_WARN, "drift found; re-applying the stack", "stack", s->dir, "drift", drift,
 	       NULL);
-	rc = apply_stack(r, s, reason, 1, err);
+	rc = md_rollout__apply(r, s, reason, 1, err);
 out:
 	free(reason);
 	free(drift);
@@ -549,12 +484,12 @@ out:
 
 /* plan: a stack whose compose file this plan would patch is applied once
  * the change is committed. */
-static int mark_planned_changes(struct apply_run *r, struct md_err *err)
+static int mark_planned_changes(struct md_rollout__run *r, struct md_err *err)
 {
-	const struct md_cycle_report *rep = r->c->rep;
+	const struct md_cycle_report *rep = r->x->rep;
 
 	for (size_t i = 0; i < rep->nchanges; i++) {
-		size_t k = owner_index(r, rep->changes[i].file);
+		size_t k = md_rollout__stack_index(r, rep->changes[i].file);
 		char *reason;
 		int rc;
 
@@ -570,19 +505,19 @@ static int mark_planned_changes(struct apply_run *r, struct md_err *err)
 	return 0;
 }
 
-static int plan_stacks(struct apply_run *r, struct md_err *err)
+static int plan_stacks(struct md_rollout__run *r, struct md_err *err)
 {
 	if (mark_planned_changes(r, err) < 0 || plan_gone(r, err) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nstacks; i++)
 		if (r->stacks[i].reason &&
-		    apply_report(r->c, r->stacks[i].dir, r->stacks[i].reason, MD_STACK_PLANNED,
+		    md_rollout__report(r, r->stacks[i].dir, r->stacks[i].reason, MD_STACK_PLANNED,
 				 NULL) < 0)
 			return md_err_set(err, "out of memory");
 	return 0;
 }
 
-static int apply_all(struct apply_run *r, volatile sig_atomic_t *stop, struct md_err *err)
+static int apply_all(struct md_rollout__run *r, volatile sig_atomic_t *stop, struct md_err *err)
 {
 	int stopped = 0;
 
@@ -590,26 +525,26 @@ static int apply_all(struct apply_run *r, volatile sig_atomic_t *stop, struct md
 		if ((stopped = STOPPED(stop)))
 			break;
 		if (r->stacks[i].reason &&
-		    apply_stack(r, &r->stacks[i], r->stacks[i].reason, 0, err) < 0)
+		    md_rollout__apply(r, &r->stacks[i], r->stacks[i].reason, 0, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < r->nstacks && !stopped; i++) {
-		const struct apply_stack *s = &r->stacks[i];
+		const struct md_rollout__stack *s = &r->stacks[i];
 
 		if ((stopped = STOPPED(stop)))
 			break;
-		if (!s->reason && md_state_stack_status(r->c->st, s->dir) == MD_STACK_STATUS_OK &&
+		if (!s->reason && md_state_stack_status(r->x->st, s->dir) == MD_STACK_STATUS_OK &&
 		    check_drift(r, s, err) < 0)
 			return -1;
 	}
 	/* A stop half-way leaves the applied commit where it was: the stacks
 	 * not reached are applied by the next cycle. */
-	if (!stopped && md_state_set_applied_commit(r->c->st, r->applied_to) < 0)
+	if (!stopped && md_state_set_applied_commit(r->x->st, r->applied_to) < 0)
 		return md_err_set(err, "out of memory");
 	return 0;
 }
 
-static void free_stacks(struct apply_run *r)
+static void free_stacks(struct md_rollout__run *r)
 {
 	for (size_t i = 0; i < r->nstacks; i++) {
 		free(r->stacks[i].dir);
@@ -621,25 +556,26 @@ static void free_stacks(struct apply_run *r)
 	r->nstacks = 0;
 }
 
-int cycle_apply(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err)
+int md_rollout_run(const struct md_rollout_ctx *x, struct md_err *err)
 {
-	struct apply_run r = { .c = c };
+	struct md_rollout__run r = { .x = x };
+	volatile sig_atomic_t *stop = x->stop;
 	int rc = -1;
 
-	if (!c->git || !c->st)
+	if (!x->git || !x->st)
 		return md_err_set(err, "MD_APPLY needs the repository and the state");
-	if (md_git_head(c->git, r.head, err) < 0)
+	if (md_git_head(x->git, r.head, err) < 0)
 		return -1;
 	if (!r.head[0])
 		return 0; /* an empty repository declares nothing */
 	memcpy(r.applied_to, r.head, sizeof(r.head));
 	if (find_stacks(&r, err) < 0 || select_stacks(&r, err) < 0)
 		goto out;
-	if (c->mode == MD_CYCLE_PLAN) {
+	if (x->plan) {
 		rc = plan_stacks(&r, err);
 		goto out;
 	}
-	if (apply_run_init(&r, err) < 0)
+	if (md_rollout__run_init(&r, err) < 0)
 		goto out;
 	/* Gone stacks first: a stack moved to another directory may need the
 	 * ports its old self holds. */
@@ -647,7 +583,7 @@ int cycle_apply(struct cycle *c, volatile sig_atomic_t *stop, struct md_err *err
 		goto out;
 	rc = apply_all(&r, stop, err);
 out:
-	apply_run_clear(&r);
+	md_rollout__run_clear(&r);
 	free_stacks(&r);
 	return rc;
 }

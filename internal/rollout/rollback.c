@@ -1,13 +1,14 @@
-/* Step 8, rollback: a stack that failed (pull, up, health) goes back to its
+/* Step 7, rollback: a stack that failed (pull, up, health) goes back to its
  * last good commit's version. When every commit since then that touched
  * the stack is the agent's own, the agent undoes its update in Git (a
  * revert commit, pushed), marks the digests bad so they are never proposed
  * again, and applies the work tree. In MD_MODE=pr the revert is proposed
- * as a pull request instead (pr_revert.c) and the last good version runs
+ * as a pull request instead and the last good version runs
  * until it is merged. A human's change is never reverted: the old compose
  * files run from temporary copies and the user is told that Git still
- * declares the failing version. */
-#include "daemon_int.h"
+ * declares the failing version. Publishing the revert is the publisher's
+ * (struct md_rollout_publisher): this file only decides and describes it. */
+#include "rollout_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,38 +31,18 @@ struct revert_desc {
 /* ---- what the failing change was --------------------------------------- */
 
 /* Paths changed between good and head that belong to s. */
-static int stack_paths(struct apply_run *r, const struct apply_stack *s, const char *good,
+static int stack_paths(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *good,
 		       const char *head, struct md_strv *out, struct md_err *err)
 {
 	struct md_strv all = { 0 };
 	int rc = 0;
 
-	if (md_git_changed_paths(r->c->git, good, head, &all, err) < 0)
+	if (md_git_changed_paths(r->x->git, good, head, &all, err) < 0)
 		return -1;
 	for (size_t i = 0; i < all.n && rc == 0; i++)
-		if (apply_owner(r, all.v[i]) == s && md_strv_push(out, all.v[i]) < 0)
+		if (md_rollout__owner(r, all.v[i]) == s && md_strv_push(out, all.v[i]) < 0)
 			rc = md_err_set(err, "out of memory");
 	md_strv_clear(&all);
-	return rc;
-}
-
-/* The agent's identities: MD_GIT_AUTHOR's e-mail and, with a GitHub App,
- * the bot identity its commits are made under. */
-static int agent_emails(struct apply_run *r, struct md_strv *out, struct md_err *err)
-{
-	char *name = NULL, *email = NULL;
-	int rc = 0;
-
-	if (r->c->s->git_author_email && md_strv_push(out, r->c->s->git_author_email) < 0)
-		return md_err_set(err, "out of memory");
-	if (!cycle_gh_enabled(r->c))
-		return 0;
-	if (cycle_gh_author(r->c, &name, &email, err) < 0)
-		return -1;
-	if (email && *email && md_strv_push(out, email) < 0)
-		rc = md_err_set(err, "out of memory");
-	free(name);
-	free(email);
 	return rc;
 }
 
@@ -73,23 +54,19 @@ static int is_agent(const struct md_strv *me, const char *email)
 	return 0;
 }
 
-/* 1 when every author of the stack's changes is the agent itself. */
-static int only_agent(struct apply_run *r, const char *good, const char *head,
-		      const struct md_strv *paths, struct md_err *err)
+enum md_rollout__rollback md_rollout__rollback_decide(const char *good, size_t npaths,
+						      const struct md_strv *authors,
+						      const struct md_strv *me)
 {
-	struct md_strv authors = { 0 }, me = { 0 };
-	int own = -1;
+	int own = authors->n > 0;
 
-	if (agent_emails(r, &me, err) < 0 ||
-	    md_git_authors_between(r->c->git, good, head, paths, &authors, err) < 0)
-		goto out;
-	own = authors.n > 0;
-	for (size_t i = 0; i < authors.n && own; i++)
-		own = is_agent(&me, authors.v[i]);
-out:
-	md_strv_clear(&authors);
-	md_strv_clear(&me);
-	return own;
+	if (!good)
+		return MD_ROLLOUT__FAIL_NO_GOOD;
+	if (!npaths)
+		return MD_ROLLOUT__FAIL_SAME;
+	for (size_t i = 0; i < authors->n && own; i++)
+		own = is_agent(me, authors->v[i]);
+	return own ? MD_ROLLOUT__REVERT : MD_ROLLOUT__RUN_OLD;
 }
 
 static char *short_of(const struct md_ref *ref)
@@ -133,15 +110,15 @@ out:
 
 /* The annotated sites whose value differs between the two versions of a
  * compose file (matched by position, or by service when sites moved). */
-static void describe_file(struct apply_run *r, const char *rel, const char *good,
+static void describe_file(struct md_rollout__run *r, const char *rel, const char *good,
 			  const char *head, struct revert_desc *d)
 {
 	char *od = NULL, *nd = NULL;
 	size_t ol = 0, nl = 0;
 	struct md_compose_file *fo = NULL, *fn = NULL;
 
-	if (md_git_file_at(r->c->git, good, rel, MD_COMPOSE_MAX_FILE, &od, &ol, NULL) != 0 ||
-	    md_git_file_at(r->c->git, head, rel, MD_COMPOSE_MAX_FILE, &nd, &nl, NULL) != 0 ||
+	if (md_git_file_at(r->x->git, good, rel, MD_COMPOSE_MAX_FILE, &od, &ol, NULL) != 0 ||
+	    md_git_file_at(r->x->git, head, rel, MD_COMPOSE_MAX_FILE, &nd, &nl, NULL) != 0 ||
 	    md_compose_scan(&fo, rel, od, ol, NULL) < 0 || md_compose_scan(&fn, rel, nd, nl, NULL) < 0)
 		goto out;
 	for (size_t i = 0; i < md_compose_site_count(fn); i++) {
@@ -173,7 +150,7 @@ static void desc_free(struct revert_desc *d)
 }
 
 /* "magos-dominus: revert <image> <to> → <from> on <stack>: <reason>" */
-static char *revert_message(const struct apply_stack *s, const struct revert_desc *d,
+static char *revert_message(const struct md_rollout__stack *s, const struct revert_desc *d,
 			    const struct md_strv *paths, const char *failure)
 {
 	char reason[REASON_MAX + 4];
@@ -193,81 +170,22 @@ static char *revert_message(const struct apply_stack *s, const struct revert_des
 
 /* ---- the two ways back ------------------------------------------------------ */
 
-static void mark_bad(struct apply_run *r, const struct revert_desc *d)
+static void mark_bad(struct md_rollout__run *r, const struct revert_desc *d)
 {
 	for (size_t i = 0; i < d->bad_digests.n; i++) {
-		md_state_bad_digest_add(r->c->st, d->bad_repos.v[i], d->bad_digests.v[i],
+		md_state_bad_digest_add(r->x->st, d->bad_repos.v[i], d->bad_digests.v[i],
 					md_time_now());
 		md_log(MD_LOG_WARN, "digest marked bad on this host; it will not be proposed again",
 		       "image", d->bad_repos.v[i], "digest", d->bad_digests.v[i], NULL);
 	}
 }
 
-/* 1 when one of paths differs between commits a and b. */
-static int paths_moved(struct apply_run *r, const char *a, const char *b,
-		       const struct md_strv *paths)
-{
-	struct md_strv changed = { 0 };
-	int moved = 0;
-
-	if (md_git_changed_paths(r->c->git, a, b, &changed, NULL) < 0)
-		return 1;
-	for (size_t i = 0; i < changed.n && !moved; i++)
-		moved = md_strv_contains(paths, changed.v[i]);
-	md_strv_clear(&changed);
-	return moved;
-}
-
-/* Commit and push the revert, surviving push races like publish does. 0:
- * pushed (oid set) or already reverted by someone (oid ""); -1: not done
- * (err says why). */
-static int push_revert(struct apply_run *r, const char *good, const char *head,
-		       const struct md_strv *paths, const char *msg, char oid[41],
-		       struct md_err *err)
-{
-	int attempts = r->c->s->push_retries + 1;
-	char now[41];
-
-	for (int attempt = 1;; attempt++) {
-		int pushed, rc;
-
-		/* Killed half-way, the next start undoes exactly this revert. */
-		if (cycle_intent_begin_revert(r->c, good, paths, err) < 0)
-			return -1;
-		rc = md_git_revert_paths(r->c->git, good, (const char *const *)paths->v, paths->n,
-					 msg, oid, err);
-		/* Committed, or failed and undone by md_git_revert_paths itself
-		 * (which never touches a work tree that was not clean). */
-		cycle_intent_done(r->c);
-		if (rc < 0)
-			return strstr(err->msg, "nothing to revert") ? (oid[0] = '\0', 0) : -1;
-		pushed = md_git_push(r->c->git, err);
-		cycle_progress(r->c);
-		if (pushed == 0)
-			return 0;
-		if (md_git_reset_to_remote(r->c->git, NULL) < 0)
-			md_log(MD_LOG_ERROR, "cannot reset the clone to the remote after a failed push",
-			       NULL);
-		oid[0] = '\0';
-		if (pushed < 0 || attempt >= attempts || (r->c->stop && *r->c->stop))
-			return pushed < 0 ? -1 : md_err_set(err, "push of the revert to origin/%s "
-							    "rejected %d time(s)", r->c->s->branch,
-							    attempt);
-		if (md_git_sync(r->c->git, err) < 0 || md_git_head(r->c->git, now, err) < 0)
-			return -1;
-		/* Someone changed the stack meanwhile: theirs wins, no revert. */
-		if (paths_moved(r, head, now, paths))
-			return md_err_set(err, "the stack changed on origin/%s meanwhile",
-					  r->c->s->branch);
-	}
-}
-
-static int rolled_back(struct apply_run *r, const struct apply_stack *s, const char *reason,
+static int rolled_back(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *reason,
 		       const char *failure, enum md_stack_status status, const char *good,
 		       struct md_err *err)
 {
-	if (md_state_stack_set(r->c->st, s->dir, status, good, md_time_now()) < 0 ||
-	    apply_report(r->c, s->dir, reason, MD_STACK_ROLLED_BACK, failure) < 0)
+	if (md_state_stack_set(r->x->st, s->dir, status, good, md_time_now()) < 0 ||
+	    md_rollout__report(r, s->dir, reason, MD_STACK_ROLLED_BACK, failure) < 0)
 		return md_err_set(err, "out of memory");
 	return 0;
 }
@@ -275,19 +193,19 @@ static int rolled_back(struct apply_run *r, const struct apply_stack *s, const c
 /* A human's change (or a revert that could not be pushed, or one waiting
  * in pull request #pr): run the good commit's compose files; Git keeps
  * declaring the failing version. */
-static int run_old_version(struct apply_run *r, const struct apply_stack *s, const char *good,
+static int run_old_version(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *good,
 			   long pr, const char *reason, const char *failure, struct md_err *err)
 {
 	struct md_err rerr;
 	char *both;
 	int rc;
 
-	if (apply_stack_run(r, s, good, &rerr) < 0) {
+	if (md_rollout__stack_run(r, s, good, &rerr) < 0) {
 		both = md_asprintf("%s; rolling back to %.7s failed too: %s", failure, good,
 				   rerr.msg);
 		md_log(MD_LOG_ERROR, "stack failed", "stack", s->dir, "error",
 		       both ? both : rerr.msg, NULL);
-		rc = apply_failed(r, s, reason, both ? both : failure, err);
+		rc = md_rollout__failed(r, s, reason, both ? both : failure, err);
 		free(both);
 		return rc;
 	}
@@ -314,20 +232,18 @@ static int run_old_version(struct apply_run *r, const struct apply_stack *s, con
 /* The paths as they were at good, with the work tree's permission bits.
  * A path good did not have cannot be expressed as a file to write: that
  * revert is refused (the caller runs the old version without it). */
-static int good_files(struct apply_run *r, const char *good, const struct md_strv *paths,
-		      struct cycle_blobs *f, struct md_err *err)
+static int good_files(struct md_rollout__run *r, const char *good, const struct md_strv *paths,
+		      struct md_git_blobs *f, struct md_err *err)
 {
-	f->v = calloc(paths->n ? paths->n : 1, sizeof(*f->v));
-	f->owned = calloc(paths->n ? paths->n : 1, sizeof(*f->owned));
-	if (!f->v || !f->owned)
+	if (md_git_blobs_init(f, paths->n) < 0)
 		return md_err_set(err, "out of memory");
 	for (size_t i = 0; i < paths->n; i++) {
-		char *abs = md_asprintf("%s/%s", md_git_workdir(r->c->git), paths->v[i]);
+		char *abs = md_asprintf("%s/%s", md_git_workdir(r->x->git), paths->v[i]);
 		struct stat st;
 		size_t len = 0;
 		int rc;
 
-		rc = md_git_file_at(r->c->git, good, paths->v[i], REVERT_FILE_MAX, &f->owned[f->n],
+		rc = md_git_file_at(r->x->git, good, paths->v[i], REVERT_FILE_MAX, &f->owned[f->n],
 				    &len, err);
 		if (rc == 1)
 			md_err_set(err, "%s did not exist in %.7s; a revert pull request cannot delete "
@@ -348,7 +264,7 @@ static int good_files(struct apply_run *r, const char *good, const struct md_str
 	return 0;
 }
 
-static char *revert_pr_body(const struct apply_stack *s, const struct revert_desc *d,
+static char *revert_pr_body(const struct md_rollout__stack *s, const struct revert_desc *d,
 			    const char *failure)
 {
 	struct md_buf b;
@@ -366,11 +282,13 @@ static char *revert_pr_body(const struct apply_stack *s, const struct revert_des
 
 /* Push the revert to magos/revert/<stack>, open or update its PR, and run
  * the good version meanwhile; Git's base branch is left alone. */
-static int revert_by_pr(struct apply_run *r, const struct apply_stack *s, const char *good,
+static int revert_by_pr(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *good,
 			const struct md_strv *paths, const struct revert_desc *d, const char *msg,
 			const char *reason, const char *failure, struct md_err *err)
 {
-	struct cycle_blobs f = { 0 };
+	struct md_git_blobs f = { 0 };
+	struct md_rollout_revert_plan plan = { .stack = s->dir, .good = good, .paths = paths,
+					       .message = msg };
 	struct md_err perr;
 	char *title = NULL, *body = NULL, num[32];
 	long pr = 0;
@@ -382,15 +300,21 @@ static int revert_by_pr(struct apply_run *r, const struct apply_stack *s, const 
 	if (!title || !body)
 		rc = md_err_set(&perr, "out of memory");
 	else if ((rc = good_files(r, good, paths, &f, &perr)) == 0)
-		rc = cycle_pr_revert(r->c, s->dir, f.v, f.n, title, body, msg, &pr, &perr);
-	cycle_blobs_free(&f);
+	{
+		plan.files = f.v;
+		plan.nfiles = f.n;
+		plan.title = title;
+		plan.body = body;
+		rc = r->x->publisher.propose(r->x->publisher.ctx, &plan, &pr, &perr);
+	}
+	md_git_blobs_clear(&f);
 	if (rc < 0) {
 		md_log(MD_LOG_ERROR, "cannot propose the revert of the failed update; running the last "
 		       "good version instead", "stack", s->dir, "error", perr.msg, NULL);
 		pr = 0;
 	} else {
 		if (rc == 0)
-			r->c->rep->reverts++;
+			r->x->rep->reverts++;
 		snprintf(num, sizeof(num), "%ld", pr);
 		md_log(MD_LOG_WARN, "revert proposed", "stack", s->dir, "change",
 		       d->what.len ? d->what.data : paths->v[0], "number", num, NULL);
@@ -401,11 +325,12 @@ static int revert_by_pr(struct apply_run *r, const struct apply_stack *s, const 
 }
 
 /* The agent's own update failed: revert it in Git, then apply the work tree. */
-static int revert_and_apply(struct apply_run *r, const struct apply_stack *s, const char *good,
+static int revert_and_apply(struct md_rollout__run *r, const struct md_rollout__stack *s, const char *good,
 			    const char *head, const struct md_strv *paths, const char *reason,
 			    const char *failure, struct md_err *err)
 {
 	struct revert_desc d = { .bad_repos = { 0 } };
+	struct md_rollout_revert_plan plan = { 0 };
 	struct md_err rerr;
 	char oid[41] = "", now[41];
 	char *msg = NULL;
@@ -425,30 +350,35 @@ static int revert_and_apply(struct apply_run *r, const struct apply_stack *s, co
 		md_err_set(err, "out of memory");
 		goto out;
 	}
-	if (r->c->s->mode == MD_MODE_PR) {
+	if (r->x->s->mode == MD_MODE_PR) {
 		rc = revert_by_pr(r, s, good, paths, &d, msg, reason, failure, err);
 		goto out;
 	}
-	if (push_revert(r, good, head, paths, msg, oid, &rerr) < 0) {
+	plan.stack = s->dir;
+	plan.good = good;
+	plan.head = head;
+	plan.paths = paths;
+	plan.message = msg;
+	if (r->x->publisher.push(r->x->publisher.ctx, &plan, oid, &rerr) < 0) {
 		md_log(MD_LOG_ERROR, "cannot revert the failed update in Git; running the last good "
 		       "version instead", "stack", s->dir, "error", rerr.msg, NULL);
 		rc = run_old_version(r, s, good, 0, reason, failure, err);
 		goto out;
 	}
 	if (oid[0]) {
-		r->c->rep->reverts++;
+		r->x->rep->reverts++;
 		md_log(MD_LOG_WARN, "reverted", "stack", s->dir, "commit", oid, "change",
-		       d.what.len ? d.what.data : paths->v[0], "branch", r->c->s->branch, NULL);
+		       d.what.len ? d.what.data : paths->v[0], "branch", r->x->s->branch, NULL);
 		/* Nothing else moved: the revert is what this host now applies. */
 		if (!strcmp(r->applied_to, head))
 			memcpy(r->applied_to, oid, sizeof(oid));
 	}
-	if (apply_stack_run(r, s, NULL, &rerr) < 0) {
+	if (md_rollout__stack_run(r, s, NULL, &rerr) < 0) {
 		md_log(MD_LOG_ERROR, "stack failed", "stack", s->dir, "error", rerr.msg, NULL);
-		rc = apply_failed(r, s, reason, rerr.msg, err);
+		rc = md_rollout__failed(r, s, reason, rerr.msg, err);
 		goto out;
 	}
-	if (md_git_head(r->c->git, now, err) < 0)
+	if (md_git_head(r->x->git, now, err) < 0)
 		goto out;
 	md_log(MD_LOG_WARN, "stack rolled back", "stack", s->dir, "to", now, "error", failure, NULL);
 	rc = rolled_back(r, s, reason, failure, MD_STACK_STATUS_OK, now, err);
@@ -458,37 +388,52 @@ out:
 	return rc;
 }
 
-int apply_rollback(struct apply_run *r, const struct apply_stack *s, const char *reason,
-		   const char *failure, struct md_err *err)
+/* The authors of the stack's changes good..head (an error reads as none:
+ * a person's change, never reverted). */
+static int authors_of(struct md_rollout__run *r, const char *good, const char *head,
+		      const struct md_strv *paths, struct md_strv *authors, struct md_err *err)
 {
-	const char *g = md_state_stack_good(r->c->st, s->dir);
-	struct md_strv paths = { 0 };
-	char good[65], head[41], *why = NULL;
-	int rc = -1, own;
+	return md_git_authors_between(r->x->git, good, head, paths, authors, err);
+}
 
-	if (!g) {
-		why = md_asprintf("%s; no earlier good version to roll back to", failure);
-		goto failed;
+int md_rollout__rollback(struct md_rollout__run *r, const struct md_rollout__stack *s,
+			 const char *reason, const char *failure, struct md_err *err)
+{
+	const char *g = md_state_stack_good(r->x->st, s->dir);
+	static const struct md_strv none = { 0 };
+	struct md_strv paths = { 0 }, authors = { 0 };
+	char good[65], head[41], *why = NULL;
+	int rc = -1;
+
+	if (g) {
+		md_strlcpy(good, g, sizeof(good));
+		if (md_git_head(r->x->git, head, err) < 0 ||
+		    stack_paths(r, s, good, head, &paths, err) < 0)
+			goto out;
+		if (paths.n && authors_of(r, good, head, &paths, &authors, err) < 0)
+			goto out;
 	}
-	md_strlcpy(good, g, sizeof(good));
-	if (md_git_head(r->c->git, head, err) < 0 ||
-	    stack_paths(r, s, good, head, &paths, err) < 0)
-		goto out;
-	if (!paths.n) {
+	switch (md_rollout__rollback_decide(g, paths.n, &authors,
+					    r->x->agent_emails ? r->x->agent_emails : &none)) {
+	case MD_ROLLOUT__FAIL_NO_GOOD:
+		why = md_asprintf("%s; no earlier good version to roll back to", failure);
+		rc = md_rollout__failed(r, s, reason, why ? why : failure, err);
+		break;
+	case MD_ROLLOUT__FAIL_SAME:
 		why = md_asprintf("%s; the last good version (%.7s) is the one that failed", failure,
 				  good);
-		goto failed;
-	}
-	own = only_agent(r, good, head, &paths, err);
-	if (own == 1)
+		rc = md_rollout__failed(r, s, reason, why ? why : failure, err);
+		break;
+	case MD_ROLLOUT__REVERT:
 		rc = revert_and_apply(r, s, good, head, &paths, reason, failure, err);
-	else if (own == 0)
+		break;
+	case MD_ROLLOUT__RUN_OLD:
 		rc = run_old_version(r, s, good, 0, reason, failure, err);
-	goto out;
-failed:
-	rc = apply_failed(r, s, reason, why ? why : failure, err);
+		break;
+	}
 out:
 	free(why);
+	md_strv_clear(&authors);
 	md_strv_clear(&paths);
 	return rc;
 }

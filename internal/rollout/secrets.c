@@ -1,9 +1,9 @@
-/* Step 8, secrets: a stack's SOPS files (*.sops.env, *.sops.yaml,
+/* Step 7, secrets: a stack's SOPS files (*.sops.env, *.sops.yaml,
  * *.sops.yml, *.sops.json) decrypted with the host's age identities into
  * one env file each (0600) in a fresh private directory under
  * MD_RUNTIME_DIR, which lives only as long as `up -d` runs. Plaintext in
  * memory is zeroed; an undecryptable file refuses the whole stack. */
-#include "daemon_int.h"
+#include "rollout_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,38 +24,52 @@ static const char *const sops_globs[] = { "*.sops.env", "*.sops.yaml", "*.sops.y
 
 /* ---- identities -------------------------------------------------------- */
 
-static int add_key_file(struct md_age_identities *ids, const char *what, const char *path,
-			struct md_err *err)
+int md_rollout_age_source(struct md_age_identities *ids, const char *file,
+			  const char *inline_text, struct md_err *err)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (md_file_read(path, KEY_FILE_MAX, &text, &len, err) < 0)
-		return md_err_prefix(err, "%s", what);
-	rc = md_age_identities_add(ids, path, text, len, NULL, err);
+	if (!file)
+		return md_age_identities_add(ids, "SOPS_AGE_KEY", inline_text, strlen(inline_text),
+					     NULL, err);
+	if (md_file_read(file, KEY_FILE_MAX, &text, &len, err) < 0)
+		return -2;
+	rc = md_age_identities_add(ids, file, text, len, NULL, err);
 	md_secrets_free_plain(text, len);
+	return rc;
+}
+
+/* One source of the run's identities; a file that cannot be read is named
+ * by its key. */
+static int add_source(struct md_age_identities *ids, const char *key, const char *file,
+		      const char *inline_text, struct md_err *err)
+{
+	int rc = md_rollout_age_source(ids, file, inline_text, err);
+
+	if (rc == -2)
+		return md_err_prefix(err, "%s", key);
 	return rc;
 }
 
 /* Every identity source that is set: MD_AGE_KEY_FILE, SOPS_AGE_KEY_FILE,
  * SOPS_AGE_KEY (inline). */
-static int load_identities(struct apply_run *r, struct md_err *err)
+static int load_identities(struct md_rollout__run *r, struct md_err *err)
 {
-	const char *file = r->c->s->age_key_file;
-	const char *sops_file = md_config_lookup(r->c->cfg, "SOPS_AGE_KEY_FILE");
-	const char *inline_key = md_config_lookup(r->c->cfg, "SOPS_AGE_KEY");
+	const char *file = r->x->s->age_key_file;
+	const char *sops_file = md_config_lookup(r->x->cfg, "SOPS_AGE_KEY_FILE");
+	const char *inline_key = md_config_lookup(r->x->cfg, "SOPS_AGE_KEY");
 
 	if (r->ids)
 		return 0;
 	if (md_age_identities_new(&r->ids) < 0)
 		return md_err_set(err, "out of memory");
-	if ((file && add_key_file(r->ids, "MD_AGE_KEY_FILE", file, err) < 0) ||
+	if ((file && add_source(r->ids, "MD_AGE_KEY_FILE", file, NULL, err) < 0) ||
 	    (sops_file && *sops_file &&
-	     add_key_file(r->ids, "SOPS_AGE_KEY_FILE", sops_file, err) < 0) ||
+	     add_source(r->ids, "SOPS_AGE_KEY_FILE", sops_file, NULL, err) < 0) ||
 	    (inline_key && *inline_key &&
-	     md_age_identities_add(r->ids, "SOPS_AGE_KEY", inline_key, strlen(inline_key), NULL,
-				   err) < 0)) {
+	     add_source(r->ids, "SOPS_AGE_KEY", NULL, inline_key, err) < 0)) {
 		md_age_identities_free(r->ids);
 		r->ids = NULL;
 		return -1;
@@ -65,7 +79,7 @@ static int load_identities(struct apply_run *r, struct md_err *err)
 
 /* ---- which files ---------------------------------------------------------- */
 
-static int sops_files_of(struct apply_run *r, const struct apply_stack *s, struct md_strv *out,
+static int sops_files_of(struct md_rollout__run *r, const struct md_rollout__stack *s, struct md_strv *out,
 			 struct md_err *err)
 {
 	struct md_strv globs = { 0 }, all = { 0 };
@@ -82,14 +96,14 @@ static int sops_files_of(struct apply_run *r, const struct apply_stack *s, struc
 			goto out;
 		}
 	}
-	if (md_git_list_files(r->c->git, &globs, &all, err) < 0)
+	if (md_git_list_files(r->x->git, &globs, &all, err) < 0)
 		goto out;
 	for (size_t i = 0; i < all.n; i++) {
 		const char *base = strrchr(all.v[i], '/') ? strrchr(all.v[i], '/') + 1 : all.v[i];
 
 		/* .sops.yaml holds sops's creation rules, not secrets. */
 		if (!strcmp(base, ".sops.yaml") || !strcmp(base, ".sops.yml") ||
-		    apply_owner(r, all.v[i]) != s)
+		    md_rollout__owner(r, all.v[i]) != s)
 			continue;
 		if (md_strv_push(out, all.v[i]) < 0) {
 			md_err_set(err, "out of memory");
@@ -105,48 +119,24 @@ out:
 
 /* ---- decrypt --------------------------------------------------------------- */
 
-static int read_version(struct apply_run *r, const char *rel, const char *commit, char **data,
+static int read_version(struct md_rollout__run *r, const char *rel, const char *commit, char **data,
 			size_t *len, struct md_err *err)
 {
 	char *abs;
 	int rc;
 
 	if (commit)
-		return md_git_file_at(r->c->git, commit, rel, MD_SECRETS_MAX_FILE, data, len, err);
-	if (!(abs = md_asprintf("%s/%s", md_git_workdir(r->c->git), rel)))
+		return md_git_file_at(r->x->git, commit, rel, MD_SECRETS_MAX_FILE, data, len, err);
+	if (!(abs = md_asprintf("%s/%s", md_git_workdir(r->x->git), rel)))
 		return md_err_set(err, "out of memory");
 	rc = md_file_read(abs, MD_SECRETS_MAX_FILE, data, len, err);
 	free(abs);
 	return rc;
 }
 
-static int write_private(const char *path, const char *data, size_t len, struct md_err *err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	size_t off = 0;
-
-	if (fd < 0)
-		return md_err_set(err, "cannot create %s: %s", path, strerror(errno));
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			md_err_set(err, "cannot write %s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0)
-		return md_err_set(err, "cannot write %s: %s", path, strerror(errno));
-	return 0;
-}
-
 /* Decrypt rel into the env file <sec->dir>/<n>.env. */
-static int decrypt_one(struct apply_run *r, const char *rel, const char *commit,
-		       struct apply_secrets *sec, struct md_err *err)
+static int decrypt_one(struct md_rollout__run *r, const char *rel, const char *commit,
+		       struct md_rollout__secrets *sec, struct md_err *err)
 {
 	struct md_sops_doc *doc = NULL;
 	char *data = NULL, *env = NULL, *path = NULL;
@@ -166,7 +156,7 @@ static int decrypt_one(struct apply_run *r, const char *rel, const char *commit,
 		md_err_set(err, "out of memory");
 		goto out;
 	}
-	rc = write_private(path, env, envlen, err);
+	rc = md_file_write_new(path, env, envlen, 0600, err);
 out:
 	if (env)
 		md_secrets_free_plain(env, envlen);
@@ -178,26 +168,15 @@ out:
 
 #define SECRETS_DIR_PREFIX "stack-"
 
-static int make_private_dir(struct apply_run *r, struct apply_secrets *sec, struct md_err *err)
+static int make_private_dir(struct md_rollout__run *r, struct md_rollout__secrets *sec,
+			    struct md_err *err)
 {
-	const char *base = r->c->s->runtime_dir;
-
-	if (md_mkdir_p(base, 0700, err) < 0)
-		return md_err_prefix(err, "MD_RUNTIME_DIR");
-	if (!(sec->dir = md_asprintf("%s/" SECRETS_DIR_PREFIX "XXXXXX", base)))
-		return md_err_set(err, "out of memory");
-	if (!mkdtemp(sec->dir)) {
-		md_err_set(err, "cannot create a private directory in %s: %s", base,
-			   strerror(errno));
-		free(sec->dir);
-		sec->dir = NULL;
-		return -1;
-	}
-	return 0;
+	sec->dir = md_rollout__private_dir(r->x->s->runtime_dir, SECRETS_DIR_PREFIX, err);
+	return sec->dir ? 0 : -1;
 }
 
-int apply_secrets_prepare(struct apply_run *r, const struct apply_stack *s,
-			  const char *commit, struct apply_secrets *out, struct md_err *err)
+int md_rollout__secrets_prepare(struct md_rollout__run *r, const struct md_rollout__stack *s,
+			  const char *commit, struct md_rollout__secrets *out, struct md_err *err)
 {
 	struct md_strv files = { 0 };
 	int rc = -1;
@@ -224,14 +203,14 @@ int apply_secrets_prepare(struct apply_run *r, const struct apply_stack *s,
 	rc = 0;
 out:
 	if (rc < 0)
-		apply_secrets_cleanup(out);
+		md_rollout__secrets_clear(out);
 	md_strv_clear(&files);
 	return rc;
 }
 
 /* Remove every file in the private directory (our env files and whatever
  * the applier put next to them), then the directory. */
-void apply_secrets_cleanup(struct apply_secrets *sec)
+void md_rollout__secrets_clear(struct md_rollout__secrets *sec)
 {
 	DIR *d;
 	struct dirent *e;
@@ -265,7 +244,7 @@ static int is_secrets_dir_name(const char *name)
 	return 1;
 }
 
-int apply_secrets_clear_stale(const char *runtime_dir, struct md_strv *removed,
+int md_rollout_clear_stale_secrets(const char *runtime_dir, struct md_strv *removed,
 			      struct md_err *err)
 {
 	DIR *d = opendir(runtime_dir);

@@ -1,6 +1,6 @@
 /* One reconcile cycle: git sync → compose scan → watcher → policy → patch
  * → commit + push → state (docs/design.md, The cycle step by step). */
-#include "daemon_int.h"
+#include "reconcile_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,46 +15,10 @@
 
 #define STOPPED(stop) ((stop) && *(stop))
 
-void cycle_change_free(struct md_change *ch)
-{
-	free(ch->file);
-	free(ch->image);
-	free(ch->from);
-	free(ch->to);
-	free(ch->digest);
-	free(ch->old_value);
-	free(ch->new_value);
-	free(ch->annotation);
-}
-
-void md_cycle_report_clear(struct md_cycle_report *rep)
-{
-	if (!rep)
-		return;
-	for (size_t i = 0; i < rep->nchanges; i++)
-		cycle_change_free(&rep->changes[i]);
-	free(rep->changes);
-	md_strv_clear(&rep->problems);
-	md_strv_clear(&rep->diffs);
-	for (size_t i = 0; i < rep->nstacks; i++) {
-		free(rep->stacks[i].dir);
-		free(rep->stacks[i].reason);
-		free(rep->stacks[i].error);
-	}
-	free(rep->stacks);
-	for (size_t i = 0; i < rep->nprs; i++) {
-		free(rep->prs[i].branch);
-		free(rep->prs[i].action);
-		free(rep->prs[i].url);
-	}
-	free(rep->prs);
-	memset(rep, 0, sizeof(*rep));
-}
-
 /* The clone, with the GitHub App's token for git and its bot identity as
  * the author when an App is configured (plan and check open it read-only
  * and need neither). */
-static int open_repo(struct cycle *c, struct md_err *err)
+static int open_repo(struct md_reconcile__cycle *c, struct md_err *err)
 {
 	const struct md_settings *s = c->s;
 	struct md_git_opts o = {
@@ -65,24 +29,24 @@ static int open_repo(struct cycle *c, struct md_err *err)
 		.author_email = s->git_author_email,
 		.ca_file = s->ca_file,
 	};
-	char *name = NULL, *email = NULL;
 	int rc;
 
 	if (c->mode == MD_CYCLE_APPLY) {
-		if (cycle_gh_enabled(c)) {
-			if (cycle_github(c, err) < 0 || cycle_gh_author(c, &name, &email, err) < 0)
-				return -1;
-			o.author_name = name;
-			o.author_email = email;
-			o.cred = cycle_gh_git_cred;
+		/* The identity is resolved once here; rollback reuses it. */
+		if (md_reconcile__gh_enabled(c) && md_reconcile__github(c, err) < 0)
+			return -1;
+		if (md_reconcile__identity(c, err) < 0)
+			return -1;
+		if (md_reconcile__gh_enabled(c)) {
+			o.author_name = c->author_name;
+			o.author_email = c->author_email;
+			o.cred = md_reconcile__gh_git_cred;
 			o.cred_ctx = c;
 		}
-		cycle_gh_git_op(c);
+		md_reconcile__gh_git_op(c);
 		rc = md_git_open(&c->git, &o, err);
 		/* the sync that follows is an operation of its own */
-		cycle_gh_git_op(c);
-		free(name);
-		free(email);
+		md_reconcile__gh_git_op(c);
 		return rc;
 	}
 	if (!md_path_exists(s->repo))
@@ -90,67 +54,6 @@ static int open_repo(struct cycle *c, struct md_err *err)
 				  "%s does not exist yet; run `magos-dominus once` first to clone "
 				  "it from MD_GIT_URL", s->repo);
 	return md_git_open_readonly(&c->git, &o, err);
-}
-
-/* The registry module reads no environment: the candidate auth files
- * (podman's order, docs/protocols.md, Credential files and helpers) are computed here from the config's
- * view of it (environment first, then the config file). */
-/* Backoff waits (429 Retry-After, 5xx) in slices, so a stop request is not
- * held up by a registry that asked us to come back in a minute. */
-static void sleep_unless_stopped(void *ctx, int64_t ms)
-{
-	volatile sig_atomic_t *stop = ctx;
-
-	while (ms > 0 && !(stop && *stop)) {
-		int64_t step = ms < 100 ? ms : 100;
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)step * 1000000L };
-
-		nanosleep(&ts, NULL);
-		ms -= step;
-	}
-}
-
-int cycle_new_registry(const struct md_config *cfg, const struct md_daemon_ctx *ctx,
-		       volatile sig_atomic_t *stop, struct md_registry **out,
-		       struct md_err *err)
-{
-	const struct md_settings *s = md_config_settings(cfg);
-	struct md_registry_auth_env env = {
-		.md_registry_auth_file = s->registry_auth_file,
-		.registry_auth_file = md_config_lookup(cfg, "REGISTRY_AUTH_FILE"),
-		.xdg_runtime_dir = md_config_lookup(cfg, "XDG_RUNTIME_DIR"),
-		.xdg_config_home = md_config_lookup(cfg, "XDG_CONFIG_HOME"),
-		.home = md_config_lookup(cfg, "HOME"),
-		.docker_config = md_config_lookup(cfg, "DOCKER_CONFIG"),
-		.uid = getuid(),
-	};
-	struct md_strv files = { 0 };
-	struct md_registry_opts o = {
-		.insecure_hosts = &s->insecure_registries,
-		.ca_file = s->ca_file,
-		.auth_file = s->registry_auth_file,
-		.auth_files = &files,
-		.auth_file_exclusive = 1,
-		.connect_timeout = s->registry_connect_timeout,
-		.timeout = s->registry_timeout,
-		.user_agent = "magos-dominus/" MD_VERSION,
-		.page_size = s->registry_page_size,
-		.concurrency = s->registry_concurrency,
-		.sleep_ms = sleep_unless_stopped,
-		/* The flag outlives the client: the daemon's is process-wide. */
-		.sleep_ctx = (void *)(uintptr_t)stop,
-		/* A request that hangs is cut short by a stop request, and every
-		 * answer received counts as progress for the watchdog. */
-		.stop = stop,
-		.progress = ctx ? ctx->progress : NULL,
-		.progress_arg = ctx ? ctx->progress_arg : NULL,
-	};
-	int rc = -1;
-
-	if (md_registry_auth_files(&files, &env, err) == 0)
-		rc = md_registry_new(out, &o, err);
-	md_strv_clear(&files);
-	return rc;
 }
 
 /* Docker Hub counts manifest GETs against a quota: warn while there is
@@ -172,7 +75,7 @@ static void log_ratelimits(const struct md_registry *reg)
 }
 
 /* Ask the registries and turn the answers into changes. */
-static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
+static int decide(struct md_reconcile__cycle *c, struct md_state *st, struct md_err *err)
 {
 	struct md_watch_site *ws = calloc(c->nsites ? c->nsites : 1, sizeof(*ws));
 	struct md_registry *reg = c->ctx->reg;
@@ -184,12 +87,12 @@ static int decide(struct cycle *c, struct md_state *st, struct md_err *err)
 		ws[i].ref = c->sites[i].ref;
 		ws[i].policy = c->sites[i].policy;
 	}
-	if (!reg && cycle_new_registry(c->cfg, c->ctx, c->stop, &reg, err) < 0)
+	if (!reg && md_reconcile__new_registry(c->cfg, c->ctx, c->stop, &reg, err) < 0)
 		goto out;
 	c->ctx->reg = reg;
 	if (md_watcher_resolve(reg, st, ws, c->nsites, md_time_now(), err) < 0)
 		goto out;
-	rc = cycle_plan_changes(c, ws, err);
+	rc = md_reconcile__plan_changes(c, ws, err);
 out:
 	if (reg)
 		log_ratelimits(reg);
@@ -199,10 +102,10 @@ out:
 	return rc;
 }
 
-static int make_diffs(struct cycle *c, struct md_err *err)
+static int make_diffs(struct md_reconcile__cycle *c, struct md_err *err)
 {
 	for (size_t i = 0; i < c->nfiles; i++) {
-		struct cycle_file *f = &c->files[i];
+		struct md_reconcile__file *f = &c->files[i];
 		char *diff = NULL;
 		int rc;
 
@@ -244,49 +147,46 @@ static int load_state(const struct md_settings *s, struct md_state **st, struct 
 	return 0;
 }
 
-static int run_cycle(struct cycle *c, struct md_state *st, volatile sig_atomic_t *stop,
+static int run_cycle(struct md_reconcile__cycle *c, struct md_state *st, volatile sig_atomic_t *stop,
 		     struct md_err *err)
 {
 	if (open_repo(c, err) < 0)
 		return -1;
 	if (c->mode == MD_CYCLE_APPLY &&
-	    (cycle_recover_worktree(c, err) < 0 || md_git_sync(c->git, err) < 0))
+	    (md_publish_recover_worktree(c->git, c->s->state_dir, err) < 0 ||
+	     md_git_sync(c->git, err) < 0))
 		return -1;
-	cycle_progress(c); /* the repository is usable: the daemon reports ready */
+	md_reconcile__progress(c); /* the repository is usable: the daemon reports ready */
 	if (STOPPED(stop))
 		return md_err_set(err, "stopped");
-	if (cycle_load_files(c, err) < 0)
+	if (md_reconcile__load_files(c, err) < 0)
 		return -1;
 	if (c->mode == MD_CYCLE_CHECK) {
-		cycle_preflight(c);
+		md_reconcile__preflight(c);
 		return 0;
 	}
-	cycle_progress(c);
+	md_reconcile__progress(c);
 	if (decide(c, st, err) < 0)
 		return -1;
 	if (STOPPED(stop))
 		return md_err_set(err, "stopped");
-	if (cycle_patch_files(c, err) < 0)
+	if (md_reconcile__patch_files(c, err) < 0)
 		return -1;
-	cycle_progress(c);
+	md_reconcile__progress(c);
 	if (c->mode == MD_CYCLE_PLAN) {
 		if (make_diffs(c, err) < 0)
 			return -1;
-		return c->s->apply ? cycle_apply(c, stop, err) : 0;
+		return c->s->apply ? md_reconcile__rollout(c, err) : 0;
 	}
 	/* From here on a stop request waits: write, commit and push run to the
 	 * end (or are undone) so no half-made change is ever left behind. */
-	if (c->s->mode == MD_MODE_PR) {
-		if (cycle_publish_prs(c, stop, err) < 0)
-			return -1;
-	} else {
-		if (cycle_publish(c, stop, err) < 0)
-			return -1;
+	if (md_reconcile__publish(c, err) < 0)
+		return -1;
+	if (c->s->mode != MD_MODE_PR)
 		log_changes(c->rep);
-	}
-	cycle_progress(c);
+	md_reconcile__progress(c);
 	if (c->s->apply && !STOPPED(stop))
-		return cycle_apply(c, stop, err);
+		return md_reconcile__rollout(c, err);
 	return 0;
 }
 
@@ -300,25 +200,11 @@ int md_daemon_cycle(const struct md_config *cfg, enum md_cycle_mode mode,
 	return rc;
 }
 
-void md_daemon_ctx_clear(struct md_daemon_ctx *ctx)
-{
-	md_registry_free(ctx->reg);
-	ctx->reg = NULL;
-	md_github_free(ctx->gh);
-	ctx->gh = NULL;
-}
-
-void cycle_progress(const struct cycle *c)
-{
-	if (c->ctx && c->ctx->progress)
-		c->ctx->progress(c->ctx->progress_arg);
-}
-
 int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
 			 struct md_daemon_ctx *ctx, struct md_cycle_report *rep,
 			 volatile sig_atomic_t *stop, struct md_err *err)
 {
-	struct cycle c = { .cfg = cfg, .s = md_config_settings(cfg), .mode = mode, .rep = rep,
+	struct md_reconcile__cycle c = { .cfg = cfg, .s = md_config_settings(cfg), .mode = mode, .rep = rep,
 			   .ctx = ctx, .stop = stop };
 	struct md_state *st = NULL;
 	struct md_err serr;
@@ -334,12 +220,16 @@ int md_daemon_cycle_with(const struct md_config *cfg, enum md_cycle_mode mode,
 	c.st = st;
 	rc = run_cycle(&c, st, stop, err);
 	if (st && mode == MD_CYCLE_APPLY) {
-		md_state_set_last_cycle(st, md_time_now(), rc == 0 && rep->problems.n == 0,
+		md_state_set_last_cycle(st, md_time_now(), rc == 0 && rep->nproblems == 0,
 					rep->commit[0] ? rep->commit : NULL);
 		if (md_state_save(st, &serr) < 0)
 			md_log(MD_LOG_WARN, "cannot save the state", "error", serr.msg, NULL);
 	}
-	cycle_free_files(&c);
+	md_reconcile__files_clear(&c);
+	free(c.edits);
+	free(c.author_name);
+	free(c.author_email);
+	md_strv_clear(&c.agent_emails);
 	md_git_free(c.git);
 	md_state_free(st);
 	return rc;

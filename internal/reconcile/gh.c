@@ -1,7 +1,7 @@
 /* The agent as a GitHub App: one md_github client kept across cycles, the
  * installation token handed to libgit2 (never to .git/config, argv or a
  * log line), and the bot identity commits are made with. */
-#include "daemon_int.h"
+#include "reconcile_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +11,13 @@
 
 #define GIT_TOKEN_USER "x-access-token"
 
-int cycle_gh_enabled(const struct cycle *c)
+int md_reconcile__gh_enabled(const struct md_reconcile__cycle *c)
 {
 	return c->s->github_app_id != NULL && c->s->github_app_key_file != NULL;
 }
 
 /* owner/repo from MD_GIT_URL, else from the clone's origin. */
-static int repo_slug(const struct cycle *c, char **owner, char **repo, struct md_err *err)
+static int repo_slug(const struct md_reconcile__cycle *c, char **owner, char **repo, struct md_err *err)
 {
 	char *url = NULL;
 	int rc;
@@ -34,7 +34,23 @@ static int repo_slug(const struct cycle *c, char **owner, char **repo, struct md
 	return rc;
 }
 
-int cycle_github(struct cycle *c, struct md_err *err)
+void md_reconcile__gh_opts(const struct md_settings *s, const char *owner, const char *repo,
+			   struct md_github_opts *o)
+{
+	*o = (struct md_github_opts){
+		.api_url = s->github_api_url,
+		.app_id = s->github_app_id,
+		.key_file = s->github_app_key_file,
+		.installation_id = s->github_installation_id,
+		.owner = owner,
+		.repo = repo,
+		.ca_file = s->ca_file,
+		.user_agent = "magos-dominus/" MD_VERSION,
+		.timeout = (long)s->registry_timeout,
+	};
+}
+
+int md_reconcile__github(struct md_reconcile__cycle *c, struct md_err *err)
 {
 	const struct md_settings *s = c->s;
 	char *owner = NULL, *repo = NULL;
@@ -42,24 +58,15 @@ int cycle_github(struct cycle *c, struct md_err *err)
 
 	if (c->ctx->gh)
 		return 0;
-	if (!cycle_gh_enabled(c))
+	if (!md_reconcile__gh_enabled(c))
 		return md_err_set(err, "no GitHub App configured (MD_GITHUB_APP_ID, "
 				  "MD_GITHUB_APP_KEY_FILE)");
 	if (repo_slug(c, &owner, &repo, err) < 0)
 		return -1;
 	{
-		struct md_github_opts o = {
-			.api_url = s->github_api_url,
-			.app_id = s->github_app_id,
-			.key_file = s->github_app_key_file,
-			.installation_id = s->github_installation_id,
-			.owner = owner,
-			.repo = repo,
-			.ca_file = s->ca_file,
-			.user_agent = "magos-dominus/" MD_VERSION,
-			.timeout = (long)s->registry_timeout,
-		};
+		struct md_github_opts o;
 
+		md_reconcile__gh_opts(s, owner, repo, &o);
 		rc = md_github_new(&c->ctx->gh, &o, err);
 	}
 	free(owner);
@@ -67,15 +74,15 @@ int cycle_github(struct cycle *c, struct md_err *err)
 	return rc;
 }
 
-void cycle_gh_git_op(struct cycle *c)
+void md_reconcile__gh_git_op(struct md_reconcile__cycle *c)
 {
 	c->gh_cred_calls = 0;
 }
 
-int cycle_gh_git_cred(void *ctx, const char *url, char *user, size_t userlen, char *pass,
+int md_reconcile__gh_git_cred(void *ctx, const char *url, char *user, size_t userlen, char *pass,
 		      size_t passlen)
 {
-	struct cycle *c = ctx;
+	struct md_reconcile__cycle *c = ctx;
 	struct md_github *gh = c->ctx->gh;
 	const char *token = NULL;
 	struct md_err err;
@@ -111,14 +118,15 @@ int cycle_gh_git_cred(void *ctx, const char *url, char *user, size_t userlen, ch
 	return 0;
 }
 
-int cycle_gh_author(struct cycle *c, char **name, char **email, struct md_err *err)
+/* MD_GIT_AUTHOR when set, else (App configured) the App's bot user. */
+static int author(struct md_reconcile__cycle *c, char **name, char **email, struct md_err *err)
 {
 	const struct md_settings *s = c->s;
-	const char *origin = md_config_origin(c->cfg, "MD_GIT_AUTHOR");
 
 	*name = *email = NULL;
-	if (cycle_gh_enabled(c) && origin && !strcmp(origin, "default")) {
-		if (cycle_github(c, err) < 0 ||
+	if (md_reconcile__gh_enabled(c) &&
+	    md_config_source(c->cfg, "MD_GIT_AUTHOR") == MD_CONFIG_DEFAULT) {
+		if (md_reconcile__github(c, err) < 0 ||
 		    md_github_bot_identity(c->ctx->gh, name, email, err) < 0)
 			return -1;
 		return 0;
@@ -131,5 +139,20 @@ int cycle_gh_author(struct cycle *c, char **name, char **email, struct md_err *e
 		*name = *email = NULL;
 		return md_err_set(err, "out of memory");
 	}
+	return 0;
+}
+
+int md_reconcile__identity(struct md_reconcile__cycle *c, struct md_err *err)
+{
+	const char *configured = c->s->git_author_email;
+
+	if (author(c, &c->author_name, &c->author_email, err) < 0)
+		return -1;
+	/* MD_GIT_AUTHOR's e-mail and, with a GitHub App, the bot identity its
+	 * commits are made under. */
+	if ((configured && md_strv_push(&c->agent_emails, configured) < 0) ||
+	    (md_reconcile__gh_enabled(c) && c->author_email && *c->author_email &&
+	     md_strv_push(&c->agent_emails, c->author_email) < 0))
+		return md_err_set(err, "out of memory");
 	return 0;
 }
